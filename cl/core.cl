@@ -1,0 +1,41 @@
+/* Core buffer kernels used by every layer: fill (zeroing gradients in one launch), copy, axpy
+ * and the row gather that assembles a batch on the device from an index buffer.
+ *
+ * Work-items: one work-item per output element, 1-D range rounded up to the work-group size,
+ * so every kernel checks its index against n.
+ * Defines: none required. The device layer always passes CG_VENDOR_<name> and CG_DEVICE_<type>.
+ */
+
+/* out[i] = value, i < n */
+__kernel void fill_f32(__global float *out, const float value, const uint n) {
+    const uint i = get_global_id(0);
+    if (i < n)
+        out[i] = value;
+}
+
+/* out[i] = in[i], i < n */
+__kernel void copy_f32(__global float *out, __global const float *in, const uint n) {
+    const uint i = get_global_id(0);
+    if (i < n)
+        out[i] = in[i];
+}
+
+/* y[i] += alpha * x[i], i < n */
+__kernel void axpy_f32(__global float *y, __global const float *x, const float alpha,
+                       const uint n) {
+    const uint i = get_global_id(0);
+    if (i < n)
+        y[i] += alpha * x[i];
+}
+
+/* out (rows, row_len) = src[index[r], :] for each row r: one work-item per output element.
+ * Consecutive work-items read consecutive elements of one source row, so the reads coalesce. */
+__kernel void gather_rows_f32(__global float *out, __global const float *src,
+                              __global const int *index, const uint row_len, const uint rows) {
+    const uint i = get_global_id(0);
+    if (i >= row_len * rows)
+        return;
+    const uint r = i / row_len;
+    const uint j = i - r * row_len;
+    out[i] = src[(size_t)index[r] * row_len + j];
+}

@@ -1,0 +1,101 @@
+/* OpenCL devices: listing every platform and device, choosing one from a user's spec, and the
+ * context that owns the chosen device's queue and compiled programs. */
+#ifndef CLGRAPH_DEVICE_H
+#define CLGRAPH_DEVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum cg_device_type {
+    CG_DEVICE_OTHER = 0,
+    CG_DEVICE_CPU = 1,
+    CG_DEVICE_GPU = 2,
+    CG_DEVICE_ACCELERATOR = 3,
+} cg_device_type;
+
+/* Everything `clgraph devices` shows about one device. Strings are NUL-terminated and cut to
+ * fit; sizes are in bytes, the clock in MHz. */
+typedef struct cg_device_info {
+    int platform_index; /* P in the "P:D" spec */
+    int device_index;   /* D in the "P:D" spec */
+    char platform_name[128];
+    char platform_vendor[128];
+    char platform_version[160];
+    char name[128];
+    char vendor[128];
+    char device_version[160];
+    char driver_version[128];
+    char opencl_c_version[128];
+    cg_device_type type;
+    uint32_t compute_units;
+    uint32_t clock_mhz;
+    uint64_t global_mem;
+    uint64_t local_mem;
+    uint64_t max_alloc;
+    uint64_t max_work_group_size;
+    bool fp16;
+    bool fp64;
+    bool subgroups;
+} cg_device_info;
+
+/* Lists every device of every platform, in platform order. *out is freed with free().
+ * Fails with CG_ERR_NO_PLATFORM (and a message saying what to install) when there is none. */
+cg_status cg_device_list(cg_device_info **out, size_t *count);
+
+/* The name of a device type: "CPU", "GPU", "accelerator", "other". */
+const char *cg_device_type_str(cg_device_type type);
+
+/* The default device: the first GPU, else the first CPU, else the first device. */
+size_t cg_device_default(const cg_device_info *devices, size_t count);
+
+/* Chooses a device from a spec:
+ *   NULL or ""        the default device (see cg_device_default)
+ *   "P:D"             platform P, device D, as `clgraph devices` numbers them
+ *   "N"               the N-th device of the whole list, counting from 0
+ *   "gpu", "cpu", "accelerator"   the first device of that type
+ *   anything else     the first device whose vendor, platform or device name contains the text,
+ *                     ignoring case ("nvidia", "amd", "intel", "pocl", "h100")
+ * A spec that matches nothing fails with CG_ERR_NO_DEVICE and a message listing the devices. */
+cg_status cg_device_select(const cg_device_info *devices, size_t count, const char *spec,
+                           size_t *index);
+
+/* The spec used when none is given: the CLGRAPH_DEVICE environment variable, else NULL. */
+const char *cg_device_spec_from_env(void);
+
+typedef struct cg_context cg_context;
+
+typedef struct cg_context_options {
+    const char *device; /* a spec as for cg_device_select; NULL: CLGRAPH_DEVICE, else default */
+    bool profiling;     /* create the queue with profiling enabled (event times) */
+    bool no_cache;      /* never read or write the program cache (also CLGRAPH_NO_CACHE=1) */
+    const char *cache_dir; /* NULL: $XDG_CACHE_HOME/clgraph, else ~/.cache/clgraph */
+} cg_context_options;
+
+/* Opens the chosen device: context, one in-order queue, and an empty program table.
+ * options may be NULL for the defaults. */
+cg_status cg_context_create(const cg_context_options *options, cg_context **out);
+
+/* Releases everything the context owns. NULL is allowed. */
+void cg_context_destroy(cg_context *ctx);
+
+/* The description of the context's device. */
+const cg_device_info *cg_context_device(const cg_context *ctx);
+
+/* The folder where compiled programs are cached, or NULL when caching is off. */
+const char *cg_context_cache_dir(const cg_context *ctx);
+
+/* Waits until every command queued so far has finished. */
+cg_status cg_context_finish(cg_context *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

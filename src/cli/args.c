@@ -1,0 +1,92 @@
+/* Option parsing shared by every subcommand: --name VALUE, --name=VALUE, flags, --help, and a
+ * "did you mean" hint for a mistyped option. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "clgraph/clgraph.h"
+#include "core/common.h"
+
+static void print_help(const char *command, const char *usage, const char *summary,
+                       const cli_option *options, size_t count) {
+    printf("Usage: clgraph %s %s\n\n%s\n\nOptions:\n", command, usage, summary);
+    for (size_t i = 0; i < count; i++) {
+        char left[64];
+        snprintf(left, sizeof left, "%s%s%s", options[i].name, options[i].metavar ? " " : "",
+                 options[i].metavar ? options[i].metavar : "");
+        printf("  %-22s %s\n", left, options[i].help);
+    }
+    printf("  %-22s %s\n", "-h, --help", "show this help and exit");
+}
+
+int cli_parse(const char *command, const char *usage, const char *summary, int argc, char **argv,
+              const cli_option *options, size_t option_count, const char **positional,
+              size_t max_positional, size_t *positional_count, bool *help_shown) {
+    *help_shown = false;
+    if (positional_count)
+        *positional_count = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            print_help(command, usage, summary, options, option_count);
+            *help_shown = true;
+            return CLI_OK;
+        }
+        if (arg[0] != '-' || arg[1] == '\0') {
+            if (!positional_count || *positional_count >= max_positional) {
+                fprintf(stderr,
+                        "clgraph %s: error: unexpected argument '%s'; see 'clgraph %s --help'\n",
+                        command, arg, command);
+                return CLI_USAGE;
+            }
+            positional[(*positional_count)++] = arg;
+            continue;
+        }
+        const char *eq = strchr(arg, '=');
+        size_t name_len = eq ? (size_t)(eq - arg) : strlen(arg);
+        const cli_option *opt = NULL;
+        for (size_t j = 0; j < option_count; j++)
+            if (strlen(options[j].name) == name_len &&
+                strncmp(options[j].name, arg, name_len) == 0)
+                opt = &options[j];
+        if (!opt) {
+            const char *names[32];
+            size_t n = 0;
+            for (size_t j = 0; j < option_count && n < 31; j++)
+                names[n++] = options[j].name;
+            names[n++] = "--help";
+            char name[128];
+            snprintf(name, sizeof name, "%.*s", (int)name_len, arg);
+            const char *close = cg__closest(name, names, n);
+            fprintf(stderr, "clgraph %s: error: unknown option '%s'", command, name);
+            if (close)
+                fprintf(stderr, " (did you mean '%s'?)", close);
+            fprintf(stderr, "; see 'clgraph %s --help'\n", command);
+            return CLI_USAGE;
+        }
+        if (!opt->metavar) {
+            if (eq) {
+                fprintf(stderr, "clgraph %s: error: option '%s' takes no value\n", command,
+                        opt->name);
+                return CLI_USAGE;
+            }
+            *opt->flag = true;
+            continue;
+        }
+        if (eq) {
+            *opt->value = eq + 1;
+        } else if (i + 1 < argc) {
+            *opt->value = argv[++i];
+        } else {
+            fprintf(stderr, "clgraph %s: error: option '%s' needs a value (%s %s)\n", command,
+                    opt->name, opt->name, opt->metavar);
+            return CLI_USAGE;
+        }
+    }
+    return CLI_OK;
+}
+
+void cli_report_error(const char *what, int status) {
+    fprintf(stderr, "clgraph: error: %s: %s: %s\n", what, cg_status_str((cg_status)status),
+            cg_error_message());
+}

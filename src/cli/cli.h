@@ -1,0 +1,33 @@
+/* The clgraph command: shared option parsing and the entry points of its subcommands. */
+#ifndef CG_CLI_H
+#define CG_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Exit statuses of every subcommand. */
+enum { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2 };
+
+/* One option. A flag sets *flag; an option with a value stores it in *value. */
+typedef struct cli_option {
+    const char *name; /* "--device" */
+    const char *metavar; /* "D" for an option taking a value, NULL for a flag */
+    const char *help;
+    const char **value;
+    bool *flag;
+} cli_option;
+
+/* Parses argv (after the subcommand name). Positional arguments are collected into positional
+ * (at most max_positional). --help prints usage and makes *help_shown true. Returns CLI_OK or
+ * CLI_USAGE after printing an error with a hint. */
+int cli_parse(const char *command, const char *usage, const char *summary, int argc, char **argv,
+              const cli_option *options, size_t option_count, const char **positional,
+              size_t max_positional, size_t *positional_count, bool *help_shown);
+
+/* Prints "clgraph: error: <status text>: <message>" to stderr. */
+void cli_report_error(const char *what, int status);
+
+int cmd_devices(int argc, char **argv);
+int cmd_selftest(int argc, char **argv);
+
+#endif

@@ -1,0 +1,66 @@
+/* `clgraph selftest`: compiles every kernel program for the chosen device, checks every kernel
+ * against a known answer, one line each, and exits 1 when anything failed. */
+#include <stdio.h>
+
+#include "cli/cli.h"
+#include "clgraph/clgraph.h"
+#include "core/common.h"
+
+typedef struct counts {
+    int passed, failed;
+} counts;
+
+static void print_line(const cg_selftest_line *line, void *user) {
+    counts *c = user;
+    if (line->passed)
+        c->passed++;
+    else
+        c->failed++;
+    if (line->kind == CG_SELFTEST_PROGRAM)
+        printf("%-4s program %-24s %8.1f ms  %s\n", line->passed ? "ok" : "FAIL", line->name,
+               line->ms, line->detail);
+    else
+        printf("%-4s kernel  %-24s %8.1f ms  %s%s%s\n", line->passed ? "ok" : "FAIL", line->name,
+               line->ms, line->program, line->detail[0] ? ": " : "", line->detail);
+    fflush(stdout);
+}
+
+int cmd_selftest(int argc, char **argv) {
+    const char *device = NULL;
+    bool help = false, no_cache = false;
+    const cli_option options[] = {
+        {"--device", "D", "the device: 'P:D', gpu, cpu, or part of a name (default: "
+                          "CLGRAPH_DEVICE, else the first GPU, else the first CPU)",
+         &device, NULL},
+        {"--no-cache", NULL, "compile every program afresh, without the disk cache", NULL,
+         &no_cache},
+    };
+    int rc = cli_parse("selftest", "[--device D] [--no-cache]",
+                       "Compiles every kernel for the device and checks each one against a small "
+                       "known answer.\nPrints one line per program and per kernel; exits 1 when "
+                       "any check fails.",
+                       argc, argv, options, CG__ARRAY_LEN(options), NULL, 0, NULL, &help);
+    if (rc != CLI_OK || help)
+        return rc;
+    cg_context_options o = {.device = device, .no_cache = no_cache};
+    cg_context *ctx = NULL;
+    cg_status st = cg_context_create(&o, &ctx);
+    if (st != CG_OK) {
+        cli_report_error("opening the device", st);
+        return CLI_FAILED;
+    }
+    const cg_device_info *d = cg_context_device(ctx);
+    const char *cache = cg_context_cache_dir(ctx);
+    printf("device %d:%d %s (%s, %s)\nkernel cache: %s\n", d->platform_index, d->device_index,
+           d->name, cg_device_type_str(d->type), d->platform_name, cache ? cache : "off");
+    counts c = {0, 0};
+    int failures = 0;
+    st = cg_selftest_run(ctx, print_line, &c, &failures);
+    cg_context_destroy(ctx);
+    if (st != CG_OK) {
+        cli_report_error("running the self-test", st);
+        return CLI_FAILED;
+    }
+    printf("selftest: %d passed, %d failed\n", c.passed, c.failed);
+    return failures ? CLI_FAILED : CLI_OK;
+}

@@ -1,0 +1,62 @@
+/* Internal helpers shared by every layer: error reporting, OpenCL error names, hashing, files,
+ * time. Nothing here is part of the public interface. */
+#ifndef CG_CORE_COMMON_H
+#define CG_CORE_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clgraph/status.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define CG__PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define CG__PRINTF(f, a)
+#endif
+
+#define CG__ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Records the message of a failure on this thread and returns status, so a failing path reads
+ * `return cg__error(CG_ERR_IO, "cannot open %s: %s", path, strerror(errno));`. */
+cg_status cg__error(cg_status status, const char *fmt, ...) CG__PRINTF(2, 3);
+
+/* Prepends context to the thread's current message ("building core.cl: <old message>"). */
+cg_status cg__error_prefix(cg_status status, const char *fmt, ...) CG__PRINTF(2, 3);
+
+/* The symbolic name of an OpenCL error code ("CL_OUT_OF_RESOURCES"), or "CL_ERROR_<n>". */
+const char *cg__cl_error_name(int code);
+
+/* SHA-256 of a sequence of byte strings, written as 64 lowercase hex digits plus NUL. */
+typedef struct cg__sha256 {
+    uint32_t state[8];
+    uint64_t length;
+    uint8_t block[64];
+    size_t fill;
+} cg__sha256;
+void cg__sha256_init(cg__sha256 *h);
+void cg__sha256_update(cg__sha256 *h, const void *data, size_t size);
+void cg__sha256_final(cg__sha256 *h, uint8_t digest[32]);
+void cg__hex(char *out, const uint8_t *bytes, size_t size);
+
+/* Reads a whole file into a NUL-terminated buffer freed with free(). */
+cg_status cg__read_file(const char *path, char **out, size_t *size);
+
+/* Creates a folder and its parents (mode 0755); an existing folder is fine. */
+cg_status cg__mkdir_p(const char *path);
+
+/* Monotonic time in milliseconds. */
+double cg__now_ms(void);
+
+/* Case-insensitive substring test (ASCII). */
+int cg__contains_nocase(const char *haystack, const char *needle);
+
+/* Levenshtein distance between two short strings, for "did you mean" hints. */
+size_t cg__edit_distance(const char *a, const char *b);
+
+/* The candidate closest to word, or NULL when none is close enough to suggest. */
+const char *cg__closest(const char *word, const char *const *candidates, size_t count);
+
+/* snprintf into a fixed buffer that always terminates and cuts silently. */
+void cg__copy_str(char *dst, size_t cap, const char *src);
+
+#endif

@@ -1,0 +1,197 @@
+/* The context of one chosen device: OpenCL context, one in-order queue, compiler options that
+ * suit the device, the cache folder and the table of programs built so far. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "device/device_internal.h"
+
+void cg__device_describe(cl_platform_id p, cl_device_id d, int pi, int di, cg_device_info *info);
+
+cg_status cg__cl_fail(int code, const char *what) {
+    const char *hint = "";
+    if (code == CL_OUT_OF_RESOURCES || code == CL_MEM_OBJECT_ALLOCATION_FAILURE)
+        hint = "; the device ran out of memory or resources: try a smaller batch";
+    return cg__error(CG_ERR_OPENCL, "%s failed with %s (%d)%s", what, cg__cl_error_name(code),
+                     code, hint);
+}
+
+/* The device's cl_platform_id and cl_device_id for list entry (pi, di). */
+static cg_status find_ids(int pi, int di, cl_platform_id *p, cl_device_id *d) {
+    cl_uint np = 0;
+    CG__CL_CHECK(clGetPlatformIDs(0, NULL, &np), "clGetPlatformIDs");
+    cl_platform_id platforms[64];
+    if (np > 64)
+        np = 64;
+    CG__CL_CHECK(clGetPlatformIDs(np, platforms, NULL), "clGetPlatformIDs");
+    cl_uint nd = 0;
+    CG__CL_CHECK(clGetDeviceIDs(platforms[pi], CL_DEVICE_TYPE_ALL, 0, NULL, &nd),
+                 "clGetDeviceIDs");
+    cl_device_id devices[64];
+    if (nd > 64)
+        nd = 64;
+    CG__CL_CHECK(clGetDeviceIDs(platforms[pi], CL_DEVICE_TYPE_ALL, nd, devices, NULL),
+                 "clGetDeviceIDs");
+    *p = platforms[pi];
+    *d = devices[di];
+    return CG_OK;
+}
+
+/* Options every program of this device is built with: the language version and defines that
+ * let a kernel adapt to the vendor and device type without run-time branches. */
+static void base_options(const cg_device_info *info, char *out, size_t cap) {
+    const char *vendor = "OTHER";
+    if (cg__contains_nocase(info->platform_name, "nvidia") ||
+        cg__contains_nocase(info->vendor, "nvidia"))
+        vendor = "NVIDIA";
+    else if (cg__contains_nocase(info->platform_name, "portable computing") ||
+             cg__contains_nocase(info->platform_vendor, "pocl"))
+        vendor = "POCL";
+    else if (cg__contains_nocase(info->vendor, "advanced micro") ||
+             cg__contains_nocase(info->platform_name, "amd"))
+        vendor = "AMD";
+    else if (cg__contains_nocase(info->vendor, "intel"))
+        vendor = "INTEL";
+    /* "OpenCL C 1.2 ..." or later: ask for 1.2, the version every current driver accepts. */
+    const char *std = strncmp(info->opencl_c_version, "OpenCL C 1.0", 12) == 0 ||
+                              strncmp(info->opencl_c_version, "OpenCL C 1.1", 12) == 0
+                          ? ""
+                          : "-cl-std=CL1.2 ";
+    snprintf(out, cap, "%s-DCG_VENDOR_%s=1 -DCG_DEVICE_%s=1%s", std, vendor,
+             info->type == CG_DEVICE_GPU ? "GPU" : info->type == CG_DEVICE_CPU ? "CPU" : "OTHER",
+             info->fp64 ? " -DCG_HAS_FP64=1" : "");
+}
+
+static char *cache_dir_from(const cg_context_options *o) {
+    const char *off = getenv("CLGRAPH_NO_CACHE");
+    if ((o && o->no_cache) || (off && *off && strcmp(off, "0") != 0))
+        return NULL;
+    if (o && o->cache_dir && *o->cache_dir)
+        return strdup(o->cache_dir);
+    char path[4096];
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    if (xdg && *xdg)
+        snprintf(path, sizeof path, "%s/clgraph", xdg);
+    else if (home && *home)
+        snprintf(path, sizeof path, "%s/.cache/clgraph", home);
+    else
+        return NULL; /* nowhere to cache: every program is compiled, which is only slower */
+    return strdup(path);
+}
+
+cg_status cg_context_create(const cg_context_options *options, cg_context **out) {
+    *out = NULL;
+    cg_device_info *list = NULL;
+    size_t count = 0, index = 0;
+    cg_status st = cg_device_list(&list, &count);
+    if (st != CG_OK)
+        return st;
+    const char *spec = options && options->device ? options->device : cg_device_spec_from_env();
+    st = cg_device_select(list, count, spec, &index);
+    if (st != CG_OK) {
+        free(list);
+        return st;
+    }
+    cg_context *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) {
+        free(list);
+        return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for a context");
+    }
+    ctx->info = list[index];
+    free(list);
+    st = find_ids(ctx->info.platform_index, ctx->info.device_index, &ctx->platform, &ctx->device);
+    if (st != CG_OK)
+        goto fail;
+    cl_int err;
+    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)ctx->platform,
+                                     0};
+    ctx->context = clCreateContext(props, 1, &ctx->device, NULL, NULL, &err);
+    if (err != CL_SUCCESS) {
+        st = cg__cl_fail(err, "clCreateContext");
+        goto fail;
+    }
+    ctx->profiling = options && options->profiling;
+    ctx->queue = clCreateCommandQueue(ctx->context, ctx->device,
+                                      ctx->profiling ? CL_QUEUE_PROFILING_ENABLE : 0, &err);
+    if (err != CL_SUCCESS) {
+        st = cg__cl_fail(err, "clCreateCommandQueue");
+        goto fail;
+    }
+    base_options(&ctx->info, ctx->base_options, sizeof ctx->base_options);
+    ctx->cache_dir = cache_dir_from(options);
+    *out = ctx;
+    return CG_OK;
+fail:
+    cg__error_prefix(st, "opening device %d:%d (%s)", ctx->info.platform_index,
+                     ctx->info.device_index, ctx->info.name);
+    cg_context_destroy(ctx);
+    return st;
+}
+
+void cg_context_destroy(cg_context *ctx) {
+    if (!ctx)
+        return;
+    if (ctx->queue)
+        clFinish(ctx->queue);
+    for (size_t i = 0; i < ctx->program_count; i++) {
+        clReleaseProgram(ctx->programs[i].program);
+        free(ctx->programs[i].file);
+        free(ctx->programs[i].defines);
+    }
+    free(ctx->programs);
+    if (ctx->queue)
+        clReleaseCommandQueue(ctx->queue);
+    if (ctx->context)
+        clReleaseContext(ctx->context);
+    free(ctx->cache_dir);
+    free(ctx);
+}
+
+const cg_device_info *cg_context_device(const cg_context *ctx) {
+    return &ctx->info;
+}
+
+const char *cg_context_cache_dir(const cg_context *ctx) {
+    return ctx->cache_dir;
+}
+
+cg_status cg_context_finish(cg_context *ctx) {
+    CG__CL_CHECK(clFinish(ctx->queue), "clFinish");
+    return CG_OK;
+}
+
+cg_status cg__buffer_create(cg_context *ctx, size_t bytes, cl_mem *out) {
+    cl_int err;
+    *out = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes ? bytes : 4, NULL, &err);
+    if (err != CL_SUCCESS) {
+        char what[96];
+        snprintf(what, sizeof what, "clCreateBuffer of %zu bytes", bytes);
+        return cg__cl_fail(err, what);
+    }
+    return CG_OK;
+}
+
+cg_status cg__buffer_write(cg_context *ctx, cl_mem buf, const void *src, size_t bytes) {
+    CG__CL_CHECK(clEnqueueWriteBuffer(ctx->queue, buf, CL_TRUE, 0, bytes, src, 0, NULL, NULL),
+                 "clEnqueueWriteBuffer");
+    return CG_OK;
+}
+
+cg_status cg__buffer_read(cg_context *ctx, cl_mem buf, void *dst, size_t bytes) {
+    CG__CL_CHECK(clEnqueueReadBuffer(ctx->queue, buf, CL_TRUE, 0, bytes, dst, 0, NULL, NULL),
+                 "clEnqueueReadBuffer");
+    return CG_OK;
+}
+
+cg_status cg__launch_1d(cg_context *ctx, cl_kernel kernel, size_t n, size_t local) {
+    if (local == 0 || local > ctx->info.max_work_group_size)
+        local = ctx->info.max_work_group_size < 64 ? ctx->info.max_work_group_size : 64;
+    size_t global = (n + local - 1) / local * local;
+    if (global == 0)
+        return CG_OK;
+    CG__CL_CHECK(clEnqueueNDRangeKernel(ctx->queue, kernel, 1, NULL, &global, &local, 0, NULL,
+                                        NULL),
+                 "clEnqueueNDRangeKernel");
+    return CG_OK;
+}

@@ -1,0 +1,100 @@
+/* The device layer's internal interface: the context layout, kernel programs (embedded sources,
+ * run-time build, disk cache), buffers and GEMM. Layers above use these; pipelines never do. */
+#ifndef CG_DEVICE_INTERNAL_H
+#define CG_DEVICE_INTERNAL_H
+
+#include <CL/cl.h>
+
+#include "clgraph/device.h"
+#include "core/common.h"
+
+/* One embedded .cl file (generated into kernels_embedded.c at build time). */
+typedef struct cg__kernel_source {
+    const char *name; /* "core.cl" */
+    const char *text; /* NUL-terminated */
+    size_t size;      /* without the NUL */
+} cg__kernel_source;
+
+extern const cg__kernel_source cg__kernel_sources[];
+extern const size_t cg__kernel_source_count;
+
+/* Where a program came from, for reports and tests. */
+typedef enum cg__program_origin {
+    CG__PROGRAM_MEMORY,    /* already built in this context */
+    CG__PROGRAM_CACHE_HIT, /* loaded from the disk cache */
+    CG__PROGRAM_BUILT,     /* compiled from source; cache miss, now stored */
+    CG__PROGRAM_REBUILT,   /* the cache file was corrupt, truncated or foreign: rebuilt, replaced */
+    CG__PROGRAM_UNCACHED,  /* compiled from source with the cache off */
+} cg__program_origin;
+
+const char *cg__program_origin_str(cg__program_origin origin);
+
+typedef struct cg__program_entry {
+    char *file;    /* "core.cl" */
+    char *defines; /* extra options, "" for none */
+    cl_program program;
+} cg__program_entry;
+
+struct cg_context {
+    cg_device_info info;
+    cl_platform_id platform;
+    cl_device_id device;
+    cl_context context;
+    cl_command_queue queue;
+    bool profiling;
+    char *cache_dir; /* NULL when caching is off */
+    char base_options[256];
+    cg__program_entry *programs;
+    size_t program_count, program_cap;
+};
+
+/* The text of a kernel file: from CLGRAPH_KERNEL_DIR when set, else the embedded copy.
+ * *owned is set when the caller must free *text. */
+cg_status cg__kernel_source_get(const char *file, const char **text, char **owned);
+
+/* The program for (file, defines), building or loading it once per context. defines are extra
+ * compiler options such as "-DTILE=16" (NULL for none). origin and ms may be NULL. */
+cg_status cg__program_get(cg_context *ctx, const char *file, const char *defines,
+                          cl_program *out, cg__program_origin *origin, double *ms);
+
+/* Builds a program from the given source text, through the disk cache. file names the source in
+ * messages and build logs. The caller releases *out. */
+cg_status cg__program_build(cg_context *ctx, const char *file, const char *source,
+                            const char *defines, cl_program *out, cg__program_origin *origin);
+
+/* The cache key of a (source, options) pair on this context's device: 64 hex digits. */
+void cg__program_cache_key(const cg_context *ctx, const char *source, const char *options,
+                           char key[65]);
+
+/* The cache file path of a key. */
+void cg__program_cache_path(const cg_context *ctx, const char *key, char *path, size_t cap);
+
+/* Creates a kernel from the program for (file, defines). The caller releases it. */
+cg_status cg__kernel_create(cg_context *ctx, const char *file, const char *defines,
+                            const char *kernel, cl_kernel *out);
+
+/* Buffer helpers. Every failure names the size and the OpenCL error. */
+cg_status cg__buffer_create(cg_context *ctx, size_t bytes, cl_mem *out);
+cg_status cg__buffer_write(cg_context *ctx, cl_mem buf, const void *src, size_t bytes);
+cg_status cg__buffer_read(cg_context *ctx, cl_mem buf, void *dst, size_t bytes);
+
+/* Enqueues a 1-D kernel over n items, rounding the global size up to the work-group size. */
+cg_status cg__launch_1d(cg_context *ctx, cl_kernel kernel, size_t n, size_t local);
+
+/* Turns an OpenCL error into a status with a message naming the call and the code. */
+cg_status cg__cl_fail(int code, const char *what);
+
+#define CG__CL_CHECK(call, what)                                                                   \
+    do {                                                                                           \
+        cl_int cg__e = (call);                                                                     \
+        if (cg__e != CL_SUCCESS)                                                                   \
+            return cg__cl_fail(cg__e, what);                                                       \
+    } while (0)
+
+/* C = alpha * op(A) * op(B) + beta * C, row-major, through CLBlast on the context's queue.
+ * Offsets and leading dimensions are in elements. */
+cg_status cg__sgemm(cg_context *ctx, bool trans_a, bool trans_b, size_t m, size_t n, size_t k,
+                    float alpha, cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off,
+                    size_t ldb, float beta, cl_mem c, size_t c_off, size_t ldc);
+
+#endif

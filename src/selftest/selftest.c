@@ -1,0 +1,112 @@
+/* The selftest runner: compiles every embedded .cl file, then runs the known-answer check of
+ * every kernel it contains. A kernel without a check is itself a failure, so a new kernel cannot
+ * be added without one. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "selftest/selftest_internal.h"
+
+/* Every family's checks. Adding a kernel family adds one row here. */
+static const struct {
+    const cg__selftest_case *cases;
+    const size_t *count;
+} suites[] = {
+    {cg__core_checks, &cg__core_check_count},
+};
+
+bool cg__selftest_compare(const float *got, const double *want, size_t n, double atol,
+                          double rtol, char *detail, size_t cap) {
+    size_t bad = 0, used = 0;
+    detail[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        double err = fabs((double)got[i] - want[i]);
+        if (err <= atol + rtol * fabs(want[i]) && !isnan(got[i]))
+            continue;
+        if (bad < 3 && used < cap) {
+            int w = snprintf(detail + used, cap - used, "%s[%zu] got %.7g want %.7g",
+                             bad ? "; " : "", i, (double)got[i], want[i]);
+            used += w > 0 ? (size_t)w : 0;
+        }
+        bad++;
+    }
+    if (bad > 3 && used < cap)
+        snprintf(detail + used, cap - used, "; %zu of %zu differ", bad, n);
+    return bad == 0;
+}
+
+static const cg__selftest_case *find_case(const char *program, const char *kernel) {
+    for (size_t s = 0; s < CG__ARRAY_LEN(suites); s++)
+        for (size_t i = 0; i < *suites[s].count; i++) {
+            const cg__selftest_case *c = &suites[s].cases[i];
+            if (strcmp(c->program, program) == 0 && strcmp(c->kernel, kernel) == 0)
+                return c;
+        }
+    return NULL;
+}
+
+static bool is_source_file(const char *program) {
+    for (size_t i = 0; i < cg__kernel_source_count; i++)
+        if (strcmp(cg__kernel_sources[i].name, program) == 0)
+            return true;
+    return false;
+}
+
+static void run_case(cg_context *ctx, const cg__selftest_case *c, cg_selftest_callback cb,
+                     void *user, int *failures) {
+    char detail[1024] = "";
+    bool passed = false;
+    double t0 = cg__now_ms();
+    cg_status st = c->run(ctx, &passed, detail, sizeof detail);
+    if (st != CG_OK) {
+        passed = false;
+        snprintf(detail, sizeof detail, "%s", cg_error_message());
+    }
+    cg_selftest_line line = {CG_SELFTEST_KERNEL, c->kernel, c->program, passed,
+                             cg__now_ms() - t0, detail};
+    if (!passed)
+        (*failures)++;
+    cb(&line, user);
+}
+
+cg_status cg_selftest_run(cg_context *ctx, cg_selftest_callback cb, void *user, int *failures) {
+    *failures = 0;
+    for (size_t f = 0; f < cg__kernel_source_count; f++) {
+        const char *file = cg__kernel_sources[f].name;
+        cl_program prog;
+        cg__program_origin origin;
+        double ms = 0;
+        cg_status st = cg__program_get(ctx, file, NULL, &prog, &origin, &ms);
+        cg_selftest_line line = {CG_SELFTEST_PROGRAM, file, file, st == CG_OK, ms,
+                                 st == CG_OK ? cg__program_origin_str(origin)
+                                             : cg_error_message()};
+        if (st != CG_OK)
+            (*failures)++;
+        cb(&line, user);
+        if (st != CG_OK)
+            continue;
+        char names[8192] = "";
+        if (clGetProgramInfo(prog, CL_PROGRAM_KERNEL_NAMES, sizeof names, names, NULL) !=
+            CL_SUCCESS)
+            return cg__error(CG_ERR_OPENCL, "cannot list the kernels of %s", file);
+        for (char *save = NULL, *k = strtok_r(names, ";", &save); k;
+             k = strtok_r(NULL, ";", &save)) {
+            const cg__selftest_case *c = find_case(file, k);
+            if (c) {
+                run_case(ctx, c, cb, user, failures);
+                continue;
+            }
+            cg_selftest_line missing = {CG_SELFTEST_KERNEL, k, file, false, 0,
+                                        "no known-answer check is registered for this kernel"};
+            (*failures)++;
+            cb(&missing, user);
+        }
+    }
+    /* Checks of library routines that live outside our .cl files (CLBlast). */
+    for (size_t s = 0; s < CG__ARRAY_LEN(suites); s++)
+        for (size_t i = 0; i < *suites[s].count; i++)
+            if (!is_source_file(suites[s].cases[i].program))
+                run_case(ctx, &suites[s].cases[i], cb, user, failures);
+    return CG_OK;
+}
