@@ -27,18 +27,21 @@ static void collect(const cg_selftest_line *line, void *user) {
     }
 }
 
-int main(void) {
+/* Runs the whole selftest on the default device (a fresh context each time, so kernel files
+ * are read anew). */
+static seen run_all(void) {
     cg_context *ctx = cgt_open(NULL);
     seen s = {0};
     int failures = -1;
     CHECK_OK(cg_selftest_run(ctx, collect, &s, &failures));
-    CHECK(failures == 0 && s.failed == 0, "failures: %s", s.failed_names);
-    CHECK(s.programs >= 1 && s.kernels >= 5, "%d programs, %d kernels", s.programs, s.kernels);
+    CHECK(failures == s.failed, "failure count %d agrees with the lines %d", failures, s.failed);
     cg_context_destroy(ctx);
+    return s;
+}
 
-    /* The built-in kernel files written to a folder, core.cl with one kernel too many. */
-    char dir[] = "/tmp/clgraph-selftest-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+/* Writes the built-in kernel files into dir; in core.cl, `from` is replaced by `to` (when
+ * given) and `extra` is appended. */
+static void write_kernels(const char *dir, const char *from, const char *to, const char *extra) {
     char path[256];
     for (size_t i = 0; i < cg__kernel_source_count; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, cg__kernel_sources[i].name);
@@ -46,20 +49,49 @@ int main(void) {
         CHECK(out != NULL, "write %s", path);
         if (!out)
             continue;
-        fputs(cg__kernel_sources[i].text, out);
-        if (strcmp(cg__kernel_sources[i].name, "core.cl") == 0)
-            fputs("\n__kernel void unchecked_extra(__global float *x) { x[0] = 0.0f; }\n", out);
+        const char *text = cg__kernel_sources[i].text;
+        bool core = strcmp(cg__kernel_sources[i].name, "core.cl") == 0;
+        const char *at = core && from ? strstr(text, from) : NULL;
+        CHECK(!core || !from || at, "'%s' found in core.cl", from);
+        if (at) {
+            fwrite(text, 1, (size_t)(at - text), out);
+            fputs(to, out);
+            fputs(at + strlen(from), out);
+        } else {
+            fputs(text, out);
+        }
+        if (core)
+            fputs(extra, out);
         fclose(out);
     }
+}
+
+int main(void) {
+    seen s = run_all();
+    CHECK(s.failed == 0, "failures: %s", s.failed_names);
+    CHECK(s.programs >= 1 && s.kernels >= 5, "%d programs, %d kernels", s.programs, s.kernels);
+
+
+    /* A kernel file with one kernel too many: the selftest names it. */
+    char dir[] = "/tmp/clgraph-selftest-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    write_kernels(dir, NULL, NULL,
+                  "\n__kernel void unchecked_extra(__global float *x) { x[0] = 0.0f; }\n");
     setenv("CLGRAPH_KERNEL_DIR", dir, 1);
-    ctx = cgt_open(NULL);
-    seen s2 = {0};
-    CHECK_OK(cg_selftest_run(ctx, collect, &s2, &failures));
-    CHECK(failures == 1, "exactly the unchecked kernel fails: %d (%s)", failures,
+    seen s2 = run_all();
+    CHECK(s2.failed == 1, "exactly the unchecked kernel fails: %d (%s)", s2.failed,
           s2.failed_names);
     CHECK_CONTAINS(s2.failed_names, "unchecked_extra");
     CHECK_CONTAINS(s2.failed_names, "no known-answer check");
-    cg_context_destroy(ctx);
+
+    /* A fill kernel that is wrong at one index: its check fails and names the index. */
+    write_kernels(dir, "out[i] = value;", "out[i] = value + (i == 17);", "");
+    seen s3 = run_all();
+    CHECK(s3.failed == 1, "exactly fill_f32 fails: %d (%s)", s3.failed, s3.failed_names);
+    CHECK_CONTAINS(s3.failed_names, "fill_f32");
+    CHECK_CONTAINS(s3.failed_names, "[17] got 3.5 want 2.5");
+
+    char path[256];
     for (size_t i = 0; i < cg__kernel_source_count; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, cg__kernel_sources[i].name);
         remove(path);

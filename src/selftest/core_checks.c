@@ -1,32 +1,72 @@
 /* Known-answer checks for cl/core.cl and for CLBlast's SGEMM. Sizes are odd on purpose, so the
  * rounding of the global range up to the work-group size is exercised. */
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "selftest/selftest_internal.h"
-
-#define ARG(k, i, v) clSetKernelArg((k), (i), sizeof(v), &(v))
 
 /* Small deterministic inputs: x_i = ((i * 37) % 101 - 50) / 25. */
 static float sample(size_t i) {
     return (float)((long)((i * 37) % 101) - 50) / 25.0f;
 }
 
-/* Runs one kernel whose arguments have been set, reads n floats back and compares. */
-static cg_status run_and_compare(cg_context *ctx, cl_kernel k, size_t items, cl_mem out,
-                                 size_t n, const double *want, bool *passed, char *detail,
-                                 size_t cap) {
-    float *got = malloc(n * sizeof *got);
-    if (!got)
-        return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for %zu floats", n);
-    cg_status st = cg__launch_1d(ctx, k, items, 0);
-    if (st == CG_OK)
-        st = cg__buffer_read(ctx, out, got, n * sizeof *got);
-    if (st == CG_OK)
-        *passed = cg__selftest_compare(got, want, n, 1e-6, 1e-6, detail, cap);
-    free(got);
-    return st;
+static void samples(float *out, size_t n, size_t offset) {
+    for (size_t i = 0; i < n; i++)
+        out[i] = sample(i + offset);
+}
+
+static cg_status check_fill(cg_context *ctx, bool *passed, char *detail, size_t cap) {
+    enum { N = 1001 };
+    float out[N];
+    double want[N];
+    samples(out, N, 0);
+    for (size_t i = 0; i < N; i++)
+        want[i] = 2.5;
+    const cg__check_arg args[] = {CG__F32_BUF(out, N), CG__F32(2.5f), CG__U32(N)};
+    return cg__selftest_kernel(ctx, "core.cl", "fill_f32", args, 3, N, 0, want, 1e-6, passed,
+                               detail, cap);
+}
+
+static cg_status check_copy(cg_context *ctx, bool *passed, char *detail, size_t cap) {
+    enum { N = 777 };
+    float in[N], out[N];
+    double want[N];
+    samples(in, N, 0);
+    samples(out, N, 5);
+    for (size_t i = 0; i < N; i++)
+        want[i] = in[i];
+    const cg__check_arg args[] = {CG__F32_BUF(out, N), CG__F32_BUF(in, N), CG__U32(N)};
+    return cg__selftest_kernel(ctx, "core.cl", "copy_f32", args, 3, N, 0, want, 1e-6, passed,
+                               detail, cap);
+}
+
+static cg_status check_axpy(cg_context *ctx, bool *passed, char *detail, size_t cap) {
+    enum { N = 513 };
+    float x[N], y[N];
+    double want[N];
+    samples(x, N, 0);
+    samples(y, N, 11);
+    for (size_t i = 0; i < N; i++)
+        want[i] = (double)y[i] - 0.75 * (double)x[i];
+    const cg__check_arg args[] = {CG__F32_BUF(y, N), CG__F32_BUF(x, N), CG__F32(-0.75f),
+                                  CG__U32(N)};
+    return cg__selftest_kernel(ctx, "core.cl", "axpy_f32", args, 4, N, 0, want, 1e-6, passed,
+                               detail, cap);
+}
+
+static cg_status check_gather_rows(cg_context *ctx, bool *passed, char *detail, size_t cap) {
+    enum { ROWS_IN = 5, LEN = 7, ROWS = 4 };
+    static const int index[ROWS] = {3, 0, 4, 4};
+    float src[ROWS_IN * LEN], out[ROWS * LEN];
+    double want[ROWS * LEN];
+    samples(src, ROWS_IN * LEN, 0);
+    samples(out, ROWS * LEN, 3);
+    for (size_t r = 0; r < ROWS; r++)
+        for (size_t j = 0; j < LEN; j++)
+            want[r * LEN + j] = src[(size_t)index[r] * LEN + j];
+    const cg__check_arg args[] = {CG__F32_BUF(out, ROWS * LEN), CG__F32_BUF(src, ROWS_IN * LEN),
+                                  CG__I32_BUF(index, ROWS), CG__U32(LEN), CG__U32(ROWS)};
+    return cg__selftest_kernel(ctx, "core.cl", "gather_rows_f32", args, 5, ROWS * LEN, 0, want,
+                               1e-6, passed, detail, cap);
 }
 
 /* Creates a buffer holding sample(i + offset) for i < n. */
@@ -34,123 +74,11 @@ static cg_status sample_buffer(cg_context *ctx, size_t n, size_t offset, cl_mem 
     float *h = malloc(n * sizeof *h);
     if (!h)
         return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for %zu floats", n);
-    for (size_t i = 0; i < n; i++)
-        h[i] = sample(i + offset);
+    samples(h, n, offset);
     cg_status st = cg__buffer_create(ctx, n * sizeof *h, out);
     if (st == CG_OK)
         st = cg__buffer_write(ctx, *out, h, n * sizeof *h);
     free(h);
-    return st;
-}
-
-static cg_status check_fill(cg_context *ctx, bool *passed, char *detail, size_t cap) {
-    enum { N = 1001 };
-    cl_kernel k;
-    cl_mem out;
-    cg_status st = cg__kernel_create(ctx, "core.cl", NULL, "fill_f32", &k);
-    if (st != CG_OK)
-        return st;
-    if ((st = sample_buffer(ctx, N, 0, &out)) == CG_OK) {
-        float value = 2.5f;
-        cl_uint n = N;
-        ARG(k, 0, out);
-        ARG(k, 1, value);
-        ARG(k, 2, n);
-        double want[N];
-        for (size_t i = 0; i < N; i++)
-            want[i] = 2.5;
-        st = run_and_compare(ctx, k, N, out, N, want, passed, detail, cap);
-        clReleaseMemObject(out);
-    }
-    clReleaseKernel(k);
-    return st;
-}
-
-static cg_status check_copy(cg_context *ctx, bool *passed, char *detail, size_t cap) {
-    enum { N = 777 };
-    cl_kernel k;
-    cl_mem in = NULL, out = NULL;
-    cg_status st = cg__kernel_create(ctx, "core.cl", NULL, "copy_f32", &k);
-    if (st != CG_OK)
-        return st;
-    if ((st = sample_buffer(ctx, N, 0, &in)) == CG_OK &&
-        (st = sample_buffer(ctx, N, 5, &out)) == CG_OK) {
-        cl_uint n = N;
-        ARG(k, 0, out);
-        ARG(k, 1, in);
-        ARG(k, 2, n);
-        double want[N];
-        for (size_t i = 0; i < N; i++)
-            want[i] = sample(i);
-        st = run_and_compare(ctx, k, N, out, N, want, passed, detail, cap);
-    }
-    if (in)
-        clReleaseMemObject(in);
-    if (out)
-        clReleaseMemObject(out);
-    clReleaseKernel(k);
-    return st;
-}
-
-static cg_status check_axpy(cg_context *ctx, bool *passed, char *detail, size_t cap) {
-    enum { N = 513 };
-    cl_kernel k;
-    cl_mem x = NULL, y = NULL;
-    cg_status st = cg__kernel_create(ctx, "core.cl", NULL, "axpy_f32", &k);
-    if (st != CG_OK)
-        return st;
-    if ((st = sample_buffer(ctx, N, 0, &x)) == CG_OK &&
-        (st = sample_buffer(ctx, N, 11, &y)) == CG_OK) {
-        float alpha = -0.75f;
-        cl_uint n = N;
-        ARG(k, 0, y);
-        ARG(k, 1, x);
-        ARG(k, 2, alpha);
-        ARG(k, 3, n);
-        double want[N];
-        for (size_t i = 0; i < N; i++)
-            want[i] = (double)sample(i + 11) - 0.75 * (double)sample(i);
-        st = run_and_compare(ctx, k, N, y, N, want, passed, detail, cap);
-    }
-    if (x)
-        clReleaseMemObject(x);
-    if (y)
-        clReleaseMemObject(y);
-    clReleaseKernel(k);
-    return st;
-}
-
-static cg_status check_gather_rows(cg_context *ctx, bool *passed, char *detail, size_t cap) {
-    enum { ROWS_IN = 5, LEN = 7, ROWS = 4 };
-    static const cl_int index[ROWS] = {3, 0, 4, 4};
-    cl_kernel k;
-    cl_mem src = NULL, out = NULL, idx = NULL;
-    cg_status st = cg__kernel_create(ctx, "core.cl", NULL, "gather_rows_f32", &k);
-    if (st != CG_OK)
-        return st;
-    if ((st = sample_buffer(ctx, ROWS_IN * LEN, 0, &src)) == CG_OK &&
-        (st = sample_buffer(ctx, ROWS * LEN, 3, &out)) == CG_OK &&
-        (st = cg__buffer_create(ctx, sizeof index, &idx)) == CG_OK &&
-        (st = cg__buffer_write(ctx, idx, index, sizeof index)) == CG_OK) {
-        cl_uint len = LEN, rows = ROWS;
-        ARG(k, 0, out);
-        ARG(k, 1, src);
-        ARG(k, 2, idx);
-        ARG(k, 3, len);
-        ARG(k, 4, rows);
-        double want[ROWS * LEN];
-        for (size_t r = 0; r < ROWS; r++)
-            for (size_t j = 0; j < LEN; j++)
-                want[r * LEN + j] = sample((size_t)index[r] * LEN + j);
-        st = run_and_compare(ctx, k, ROWS * LEN, out, ROWS * LEN, want, passed, detail, cap);
-    }
-    if (src)
-        clReleaseMemObject(src);
-    if (out)
-        clReleaseMemObject(out);
-    if (idx)
-        clReleaseMemObject(idx);
-    clReleaseKernel(k);
     return st;
 }
 

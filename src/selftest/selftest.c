@@ -36,6 +36,63 @@ bool cg__selftest_compare(const float *got, const double *want, size_t n, double
     return bad == 0;
 }
 
+cg_status cg__selftest_kernel(cg_context *ctx, const char *program, const char *kernel,
+                              const cg__check_arg *args, size_t nargs, size_t items, size_t out,
+                              const double *want, double tol, bool *passed, char *detail,
+                              size_t cap) {
+    cl_mem bufs[16] = {0};
+    float *got = NULL;
+    cl_kernel k = NULL;
+    if (nargs > CG__ARRAY_LEN(bufs) || out >= nargs || args[out].kind != CG__ARG_F32_BUF)
+        return cg__error(CG_ERR_INVALID_ARGUMENT, "bad self-test description for %s", kernel);
+    cg_status st = cg__kernel_create(ctx, program, NULL, kernel, &k);
+    for (size_t i = 0; i < nargs && st == CG_OK; i++) {
+        const cg__check_arg *a = &args[i];
+        cl_int err = CL_SUCCESS;
+        switch (a->kind) {
+        case CG__ARG_F32_BUF:
+        case CG__ARG_I32_BUF: {
+            size_t bytes = a->n * 4;
+            st = cg__buffer_create(ctx, bytes, &bufs[i]);
+            if (st == CG_OK)
+                st = cg__buffer_write(ctx, bufs[i],
+                                      a->kind == CG__ARG_F32_BUF ? (const void *)a->f32s
+                                                                 : (const void *)a->i32s,
+                                      bytes);
+            err = clSetKernelArg(k, (cl_uint)i, sizeof(cl_mem), &bufs[i]);
+            break;
+        }
+        case CG__ARG_F32:
+            err = clSetKernelArg(k, (cl_uint)i, sizeof a->f32, &a->f32);
+            break;
+        case CG__ARG_U32:
+            err = clSetKernelArg(k, (cl_uint)i, sizeof a->u32, &a->u32);
+            break;
+        case CG__ARG_I32:
+            err = clSetKernelArg(k, (cl_uint)i, sizeof a->i32, &a->i32);
+            break;
+        }
+        if (st == CG_OK && err != CL_SUCCESS)
+            st = cg__cl_fail(err, "clSetKernelArg");
+    }
+    size_t n = args[out].n;
+    if (st == CG_OK && !(got = malloc(n * sizeof *got)))
+        st = cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for %zu floats", n);
+    if (st == CG_OK)
+        st = cg__launch_1d(ctx, k, items, 0);
+    if (st == CG_OK)
+        st = cg__buffer_read(ctx, bufs[out], got, n * sizeof *got);
+    if (st == CG_OK)
+        *passed = cg__selftest_compare(got, want, n, tol, tol, detail, cap);
+    free(got);
+    for (size_t i = 0; i < nargs; i++)
+        if (bufs[i])
+            clReleaseMemObject(bufs[i]);
+    if (k)
+        clReleaseKernel(k);
+    return st;
+}
+
 static const cg__selftest_case *find_case(const char *program, const char *kernel) {
     for (size_t s = 0; s < CG__ARRAY_LEN(suites); s++)
         for (size_t i = 0; i < *suites[s].count; i++) {

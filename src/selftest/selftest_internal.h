@@ -23,4 +23,38 @@ extern const size_t cg__core_check_count;
 bool cg__selftest_compare(const float *got, const double *want, size_t n, double atol,
                           double rtol, char *detail, size_t cap);
 
+/* A kernel argument for cg__selftest_kernel: a float or int buffer filled from host data, or a
+ * scalar. */
+typedef enum cg__check_arg_kind {
+    CG__ARG_F32_BUF,
+    CG__ARG_I32_BUF,
+    CG__ARG_F32,
+    CG__ARG_U32,
+    CG__ARG_I32,
+} cg__check_arg_kind;
+
+typedef struct cg__check_arg {
+    cg__check_arg_kind kind;
+    const float *f32s; /* CG__ARG_F32_BUF: n floats */
+    const int *i32s;   /* CG__ARG_I32_BUF: n ints */
+    size_t n;
+    float f32;
+    uint32_t u32;
+    int32_t i32;
+} cg__check_arg;
+
+#define CG__F32_BUF(data, count) {.kind = CG__ARG_F32_BUF, .f32s = (data), .n = (count)}
+#define CG__I32_BUF(data, count) {.kind = CG__ARG_I32_BUF, .i32s = (data), .n = (count)}
+#define CG__F32(v) {.kind = CG__ARG_F32, .f32 = (v)}
+#define CG__U32(v) {.kind = CG__ARG_U32, .u32 = (v)}
+#define CG__I32(v) {.kind = CG__ARG_I32, .i32 = (v)}
+
+/* Runs program/kernel once over `items` work-items (1-D) with the given arguments, reads back
+ * the float buffer args[out] and compares it with want (args[out].n values) under the tolerance
+ * of cg__selftest_compare. */
+cg_status cg__selftest_kernel(cg_context *ctx, const char *program, const char *kernel,
+                              const cg__check_arg *args, size_t nargs, size_t items, size_t out,
+                              const double *want, double tol, bool *passed, char *detail,
+                              size_t cap);
+
 #endif
