@@ -119,6 +119,11 @@ cg_status cg_context_create(const cg_context_options *options, cg_context **out)
         goto fail;
     }
     base_options(&ctx->info, ctx->base_options, sizeof ctx->base_options);
+    /* 256 work-items suit GPUs of every vendor; CPUs run a work-group per core, where fewer,
+     * larger groups cost less scheduling. Never more than the device allows. */
+    ctx->default_local = ctx->info.type == CG_DEVICE_CPU ? 512 : 256;
+    if (ctx->default_local > ctx->info.max_work_group_size)
+        ctx->default_local = ctx->info.max_work_group_size;
     ctx->cache_dir = cache_dir_from(options);
     *out = ctx;
     return CG_OK;
@@ -140,6 +145,12 @@ void cg_context_destroy(cg_context *ctx) {
         free(ctx->programs[i].defines);
     }
     free(ctx->programs);
+    for (size_t i = 0; i < ctx->kernel_cap; i++)
+        if (ctx->kernels[i].kernel) {
+            clReleaseKernel(ctx->kernels[i].kernel);
+            free(ctx->kernels[i].key);
+        }
+    free(ctx->kernels);
     if (ctx->queue)
         clReleaseCommandQueue(ctx->queue);
     if (ctx->context)
@@ -186,7 +197,7 @@ cg_status cg__buffer_read(cg_context *ctx, cl_mem buf, void *dst, size_t bytes) 
 
 cg_status cg__launch_1d(cg_context *ctx, cl_kernel kernel, size_t n, size_t local) {
     if (local == 0 || local > ctx->info.max_work_group_size)
-        local = ctx->info.max_work_group_size < 64 ? ctx->info.max_work_group_size : 64;
+        local = ctx->default_local;
     size_t global = (n + local - 1) / local * local;
     if (global == 0)
         return CG_OK;

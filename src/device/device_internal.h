@@ -35,6 +35,15 @@ typedef struct cg__program_entry {
     cl_program program;
 } cg__program_entry;
 
+/* One created kernel, kept for the context's lifetime: creating a cl_kernel per launch would cost
+ * host time on every step. */
+typedef struct cg__kernel_entry {
+    uint64_t hash;
+    char *key; /* "file|defines|name" */
+    cl_kernel kernel;
+    size_t max_local; /* CL_KERNEL_WORK_GROUP_SIZE for this device */
+} cg__kernel_entry;
+
 struct cg_context {
     cg_device_info info;
     cl_platform_id platform;
@@ -46,6 +55,9 @@ struct cg_context {
     char base_options[256];
     cg__program_entry *programs;
     size_t program_count, program_cap;
+    cg__kernel_entry *kernels; /* open-addressing table, kernel_cap a power of two */
+    size_t kernel_count, kernel_cap;
+    size_t default_local; /* work-group size for 1-D element-wise launches */
 };
 
 /* The text of a kernel file: from CLGRAPH_KERNEL_DIR when set, else the embedded copy.
@@ -72,6 +84,33 @@ void cg__program_cache_path(const cg_context *ctx, const char *key, char *path, 
 /* Creates a kernel from the program for (file, defines). The caller releases it. */
 cg_status cg__kernel_create(cg_context *ctx, const char *file, const char *defines,
                             const char *kernel, cl_kernel *out);
+
+/* The context's kernel (file, defines, name), created on first use and kept. *max_local (may be
+ * NULL) receives the largest work-group this kernel can run with on the device. */
+cg_status cg__kernel_get(cg_context *ctx, const char *file, const char *defines, const char *name,
+                         cl_kernel *out, size_t *max_local);
+
+/* A kernel argument for cg__kernel_run: its size and a pointer to its value. */
+typedef struct cg__karg {
+    size_t size;
+    const void *value;
+} cg__karg;
+
+#define CG_KMEM(m) ((cg__karg){sizeof(cl_mem), &(m)})
+#define CG_KU32(v) ((cg__karg){sizeof(cl_uint), &(cl_uint){(cl_uint)(v)}})
+#define CG_KI32(v) ((cg__karg){sizeof(cl_int), &(cl_int){(cl_int)(v)}})
+#define CG_KF32(v) ((cg__karg){sizeof(cl_float), &(cl_float){(cl_float)(v)}})
+#define CG_KLOCAL(bytes) ((cg__karg){(bytes), NULL})
+
+/* Sets the arguments of kernel (file, name) and enqueues it over a 1-D range of n work-items
+ * (rounded up to the work-group size; local 0 picks the context default). */
+cg_status cg__kernel_run1d(cg_context *ctx, const char *file, const char *name, size_t n,
+                           size_t local, const cg__karg *args, size_t nargs);
+
+/* The same over an explicit 1- to 3-D range: global sizes are rounded up to local sizes. */
+cg_status cg__kernel_run(cg_context *ctx, const char *file, const char *name, int dims,
+                         const size_t *global, const size_t *local, const cg__karg *args,
+                         size_t nargs);
 
 /* Buffer helpers. Every failure names the size and the OpenCL error. */
 cg_status cg__buffer_create(cg_context *ctx, size_t bytes, cl_mem *out);

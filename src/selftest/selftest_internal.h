@@ -4,6 +4,7 @@
 
 #include "clgraph/selftest.h"
 #include "device/device_internal.h"
+#include "ops/ops.h"
 
 /* One check. It runs the kernel on a small input and compares with a known answer, writing the
  * first mismatch (by index) into detail. It returns a status only when it could not run. */
@@ -11,12 +12,14 @@ typedef cg_status (*cg__selftest_fn)(cg_context *ctx, bool *passed, char *detail
 
 typedef struct cg__selftest_case {
     const char *program; /* "core.cl", or a library name such as "clblast" */
-    const char *kernel;  /* the kernel's name in the program */
+    const char *kernels; /* the kernels it covers, separated by spaces */
     cg__selftest_fn run;
 } cg__selftest_case;
 
 extern const cg__selftest_case cg__core_checks[];
 extern const size_t cg__core_check_count;
+extern const cg__selftest_case cg__elementwise_checks[];
+extern const size_t cg__elementwise_check_count;
 
 /* Compares n floats with expected values under |got - want| <= atol + rtol * |want|, writing
  * the first mismatches by index into detail. Returns true when all agree. */
@@ -56,5 +59,17 @@ cg_status cg__selftest_kernel(cg_context *ctx, const char *program, const char *
                               const cg__check_arg *args, size_t nargs, size_t items, size_t out,
                               const double *want, double tol, bool *passed, char *detail,
                               size_t cap);
+
+/* Runs an op through cg_op_run_host and compares its output, input gradients and parameter
+ * gradients with the known answers given (NULL entries are not compared). Sizes come from the
+ * op's shape rule. */
+typedef struct cg__op_expect {
+    const double *out;
+    const double *din[CG_MAX_INPUTS];
+    const double *dparams[CG_MAX_PARAMS];
+} cg__op_expect;
+
+cg_status cg__selftest_op(cg_context *ctx, cg_op_host_io *io, const cg__op_expect *want,
+                          double tol, bool *passed, char *detail, size_t cap);
 
 #endif

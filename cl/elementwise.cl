@@ -1,0 +1,133 @@
+/* Element-wise ops and their gradients: relu, leaky_relu, prelu, tanh, sigmoid, add, scale.
+ *
+ * Work-items: one per element, 1-D range rounded up to the work-group size (index checked
+ * against n), except prelu_bwd_weight: one work-group per slope, its items striding over the
+ * elements of that slope and reducing in local memory (no global atomics).
+ * Gradient kernels take `acc`: 0 overwrites dx, 1 adds into it (a tensor used twice).
+ * Defines: none required.
+ */
+
+#define ACC(dst, value) ((dst) = (acc ? (dst) : 0.0f) + (value))
+
+__kernel void relu_fwd(__global float *y, __global const float *x, const uint n) {
+    const uint i = get_global_id(0);
+    if (i < n)
+        y[i] = fmax(x[i], 0.0f);
+}
+
+/* The gradient at exactly 0 is taken as 0, as PyTorch does. */
+__kernel void relu_bwd(__global float *dx, __global const float *dy, __global const float *x,
+                       const uint acc, const uint n) {
+    const uint i = get_global_id(0);
+    if (i < n)
+        ACC(dx[i], x[i] > 0.0f ? dy[i] : 0.0f);
+}
+
+__kernel void leaky_relu_fwd(__global float *y, __global const float *x, const float slope,
+                             const uint n) {
+    const uint i = get_global_id(0);
+    if (i < n)
+        y[i] = x[i] > 0.0f ? x[i] : slope * x[i];
+}
+
+__kernel void leaky_relu_bwd(__global float *dx, __global const float *dy,
+                             __global const float *x, const float slope, const uint acc,
+                             const uint n) {
+    const uint i = get_global_id(0);
+    if (i < n)
+        ACC(dx[i], x[i] > 0.0f ? dy[i] : slope * dy[i]);
+}
+
+/* prelu: slope w[c] for channel c = (i / inner) % channels, or w[0] when shared. */
+__kernel void prelu_fwd(__global float *y, __global const float *x, __global const float *w,
+                        const uint channels, const uint inner, const uint shared,
+                        const uint n) {
+    const uint i = get_global_id(0);
+    if (i >= n)
+        return;
+    const float a = w[shared ? 0 : (i / inner) % channels];
+    y[i] = x[i] > 0.0f ? x[i] : a * x[i];
+}
+
+__kernel void prelu_bwd_data(__global float *dx, __global const float *dy,
+                             __global const float *x, __global const float *w,
+                             const uint channels, const uint inner, const uint shared,
+                             const uint acc, const uint n) {
+    const uint i = get_global_id(0);
+    if (i >= n)
+        return;
+    const float a = w[shared ? 0 : (i / inner) % channels];
+    ACC(dx[i], x[i] > 0.0f ? dy[i] : a * dy[i]);
+}
+
+/* dw[s] += sum of dy * x over the elements with x <= 0 that use slope s. One work-group per
+ * slope; `count` elements per (batch, slope) block of `inner`, `batch` blocks. */
+__kernel void prelu_bwd_weight(__global float *dw, __global const float *dy,
+                               __global const float *x, const uint channels, const uint inner,
+                               const uint shared, const uint batch, __local float *part) {
+    const uint s = get_group_id(0);
+    const uint lid = get_local_id(0), lsize = get_local_size(0);
+    const uint per = shared ? channels * inner : inner; /* elements of slope s per sample */
+    float sum = 0.0f;
+    for (uint j = lid; j < batch * per; j += lsize) {
+        const uint b = j / per, k = j - b * per;
+        const uint idx = shared ? b * per + k : (b * channels + s) * inner + k;
+        const float v = x[idx];
+        sum += v > 0.0f ? 0.0f : dy[idx] * v;
+    }
+    part[lid] = sum;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (uint stride = lsize / 2; stride > 0; stride /= 2) {
+        if (lid < stride)
+            part[lid] += part[lid + stride];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0)
+        dw[s] += part[0];
+}
+
+__kernel void tanh_fwd(__global float *y, __global const float *x, const uint n) {
+    const uint i = get_global_id(0);
+    if (i < n)
+        y[i] = tanh(x[i]);
+}
+
+/* Uses the output: d tanh = 1 - y^2. */
+__kernel void tanh_bwd(__global float *dx, __global const float *dy, __global const float *y,
+                       const uint acc, const uint n) {
+    const uint i = get_global_id(0);
+    if (i < n)
+        ACC(dx[i], dy[i] * (1.0f - y[i] * y[i]));
+}
+
+/* Written to stay finite for large |x|: exp of a non-positive number only. */
+__kernel void sigmoid_fwd(__global float *y, __global const float *x, const uint n) {
+    const uint i = get_global_id(0);
+    if (i >= n)
+        return;
+    const float v = x[i];
+    const float e = exp(-fabs(v));
+    y[i] = v >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
+}
+
+__kernel void sigmoid_bwd(__global float *dx, __global const float *dy, __global const float *y,
+                          const uint acc, const uint n) {
+    const uint i = get_global_id(0);
+    if (i < n)
+        ACC(dx[i], dy[i] * y[i] * (1.0f - y[i]));
+}
+
+__kernel void add_fwd(__global float *y, __global const float *a, __global const float *b,
+                      const uint n) {
+    const uint i = get_global_id(0);
+    if (i < n)
+        y[i] = a[i] + b[i];
+}
+
+/* dx = alpha * dy (+ dx): the forward of scale, and the backward of add and scale. */
+__kernel void scale_acc(__global float *dx, __global const float *dy, const float alpha,
+                        const uint acc, const uint n) {
+    const uint i = get_global_id(0);
+    if (i < n)
+        ACC(dx[i], alpha * dy[i]);
+}

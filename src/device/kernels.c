@@ -1,0 +1,139 @@
+/* The per-context kernel table and launch helpers. Kernels are created once per (file,
+ * defines, name) and kept; launching sets the arguments and enqueues on the in-order queue
+ * without waiting, so a training step never synchronises with the host. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "device/device_internal.h"
+
+static uint64_t fnv1a(const char *s) {
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static cg_status grow(cg_context *ctx) {
+    size_t cap = ctx->kernel_cap ? 2 * ctx->kernel_cap : 64;
+    cg__kernel_entry *table = calloc(cap, sizeof *table);
+    if (!table)
+        return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for the kernel table");
+    for (size_t i = 0; i < ctx->kernel_cap; i++) {
+        cg__kernel_entry *e = &ctx->kernels[i];
+        if (!e->kernel)
+            continue;
+        size_t j = e->hash & (cap - 1);
+        while (table[j].kernel)
+            j = (j + 1) & (cap - 1);
+        table[j] = *e;
+    }
+    free(ctx->kernels);
+    ctx->kernels = table;
+    ctx->kernel_cap = cap;
+    return CG_OK;
+}
+
+cg_status cg__kernel_get(cg_context *ctx, const char *file, const char *defines, const char *name,
+                         cl_kernel *out, size_t *max_local) {
+    char key[512];
+    snprintf(key, sizeof key, "%s|%s|%s", file, defines ? defines : "", name);
+    uint64_t h = fnv1a(key);
+    if (ctx->kernel_cap) {
+        for (size_t j = h & (ctx->kernel_cap - 1); ctx->kernels[j].kernel;
+             j = (j + 1) & (ctx->kernel_cap - 1)) {
+            cg__kernel_entry *e = &ctx->kernels[j];
+            if (e->hash == h && strcmp(e->key, key) == 0) {
+                *out = e->kernel;
+                if (max_local)
+                    *max_local = e->max_local;
+                return CG_OK;
+            }
+        }
+    }
+    if (2 * (ctx->kernel_count + 1) > ctx->kernel_cap) {
+        cg_status st = grow(ctx);
+        if (st != CG_OK)
+            return st;
+    }
+    cl_kernel k;
+    cg_status st = cg__kernel_create(ctx, file, defines, name, &k);
+    if (st != CG_OK)
+        return st;
+    size_t wg = 0;
+    if (clGetKernelWorkGroupInfo(k, ctx->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof wg, &wg,
+                                 NULL) != CL_SUCCESS ||
+        wg == 0)
+        wg = ctx->info.max_work_group_size;
+    char *copy = strdup(key);
+    if (!copy) {
+        clReleaseKernel(k);
+        return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for the kernel table");
+    }
+    size_t j = h & (ctx->kernel_cap - 1);
+    while (ctx->kernels[j].kernel)
+        j = (j + 1) & (ctx->kernel_cap - 1);
+    ctx->kernels[j] = (cg__kernel_entry){h, copy, k, wg};
+    ctx->kernel_count++;
+    *out = k;
+    if (max_local)
+        *max_local = wg;
+    return CG_OK;
+}
+
+cg_status cg__kernel_run(cg_context *ctx, const char *file, const char *name, int dims,
+                         const size_t *global, const size_t *local, const cg__karg *args,
+                         size_t nargs) {
+    cl_kernel k;
+    size_t max_local;
+    cg_status st = cg__kernel_get(ctx, file, NULL, name, &k, &max_local);
+    if (st != CG_OK)
+        return st;
+    for (size_t i = 0; i < nargs; i++) {
+        cl_int err = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].value);
+        if (err != CL_SUCCESS) {
+            char what[160];
+            snprintf(what, sizeof what, "setting argument %zu of kernel %s", i, name);
+            return cg__cl_fail(err, what);
+        }
+    }
+    size_t g[3], l[3], total_local = 1;
+    for (int d = 0; d < dims; d++) {
+        l[d] = local[d];
+        total_local *= l[d];
+    }
+    if (total_local > max_local)
+        return cg__error(CG_ERR_INVALID_ARGUMENT,
+                         "kernel %s: a work-group of %zu items is more than the %zu this device "
+                         "allows for it",
+                         name, total_local, max_local);
+    for (int d = 0; d < dims; d++) {
+        if (global[d] == 0)
+            return CG_OK; /* nothing to do */
+        g[d] = (global[d] + l[d] - 1) / l[d] * l[d];
+    }
+    cl_int err = clEnqueueNDRangeKernel(ctx->queue, k, (cl_uint)dims, NULL, g, l, 0, NULL, NULL);
+    if (err != CL_SUCCESS) {
+        char what[160];
+        snprintf(what, sizeof what, "launching kernel %s", name);
+        return cg__cl_fail(err, what);
+    }
+    return CG_OK;
+}
+
+cg_status cg__kernel_run1d(cg_context *ctx, const char *file, const char *name, size_t n,
+                           size_t local, const cg__karg *args, size_t nargs) {
+    cl_kernel k;
+    size_t max_local;
+    cg_status st = cg__kernel_get(ctx, file, NULL, name, &k, &max_local);
+    if (st != CG_OK)
+        return st;
+    if (local == 0)
+        local = ctx->default_local;
+    if (local > max_local)
+        local = max_local;
+    /* Small launches: a group no larger than the work keeps every item busy. */
+    while (local > 32 && local / 2 >= n)
+        local /= 2;
+    return cg__kernel_run(ctx, file, name, 1, &n, &local, args, nargs);
+}

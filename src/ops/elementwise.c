@@ -1,0 +1,188 @@
+/* Element-wise ops: relu, leaky_relu, prelu, tanh, sigmoid, add, scale. Kernels in
+ * cl/elementwise.cl. */
+#include "ops/ops.h"
+#include "ops/ops_internal.h"
+
+#define PROGRAM "elementwise.cl"
+
+static cg_status same_shape(const cg_op_attrs *a, const cg_shape *in, const cg_dtype *types,
+                            int n_in, cg_op_shapes *out) {
+    (void)a;
+    (void)types;
+    (void)n_in;
+    out->out = in[0];
+    return CG_OK;
+}
+
+static size_t numel(const cg_tensor *t) {
+    return cg_shape_numel(&t->shape);
+}
+
+/* y = f(x) for the kernels with signature (y, x, n). */
+static cg_status unary_fwd(const cg_op_call *c, const char *kernel) {
+    const cg__karg args[] = {CG_KMEM(c->out->mem), CG_KMEM(c->in[0].mem),
+                             CG_KU32(numel(c->out))};
+    return cg__kernel_run1d(c->ctx, PROGRAM, kernel, numel(c->out), 0, args, 3);
+}
+
+/* dx from (dx, dy, saved, acc, n), where saved is the input x or the output y. */
+static cg_status unary_bwd(const cg_op_call *c, const char *kernel, cl_mem saved) {
+    if (!c->din[0].mem)
+        return CG_OK;
+    const cg__karg args[] = {CG_KMEM(c->din[0].mem), CG_KMEM(c->dout->mem), CG_KMEM(saved),
+                             CG_KU32(cg_op_din_acc(c, 0)), CG_KU32(numel(c->out))};
+    return cg__kernel_run1d(c->ctx, PROGRAM, kernel, numel(c->out), 0, args, 5);
+}
+
+static cg_status relu_fwd(const cg_op_call *c) {
+    return unary_fwd(c, "relu_fwd");
+}
+static cg_status relu_bwd(const cg_op_call *c) {
+    return unary_bwd(c, "relu_bwd", c->in[0].mem);
+}
+static cg_status tanh_fwd(const cg_op_call *c) {
+    return unary_fwd(c, "tanh_fwd");
+}
+static cg_status tanh_bwd(const cg_op_call *c) {
+    return unary_bwd(c, "tanh_bwd", c->out->mem);
+}
+static cg_status sigmoid_fwd(const cg_op_call *c) {
+    return unary_fwd(c, "sigmoid_fwd");
+}
+static cg_status sigmoid_bwd(const cg_op_call *c) {
+    return unary_bwd(c, "sigmoid_bwd", c->out->mem);
+}
+
+static cg_status leaky_fwd(const cg_op_call *c) {
+    const cg__karg args[] = {CG_KMEM(c->out->mem), CG_KMEM(c->in[0].mem),
+                             CG_KF32(c->attrs->alpha), CG_KU32(numel(c->out))};
+    return cg__kernel_run1d(c->ctx, PROGRAM, "leaky_relu_fwd", numel(c->out), 0, args, 4);
+}
+
+static cg_status leaky_bwd(const cg_op_call *c) {
+    if (!c->din[0].mem)
+        return CG_OK;
+    const cg__karg args[] = {CG_KMEM(c->din[0].mem), CG_KMEM(c->dout->mem),
+                             CG_KMEM(c->in[0].mem),  CG_KF32(c->attrs->alpha),
+                             CG_KU32(cg_op_din_acc(c, 0)), CG_KU32(numel(c->out))};
+    return cg__kernel_run1d(c->ctx, PROGRAM, "leaky_relu_bwd", numel(c->out), 0, args, 6);
+}
+
+/* prelu on (N, C, ...) or (N, F): channels is dim 1, inner the product of the dims after it. */
+static void prelu_dims(const cg_shape *s, uint32_t *channels, uint32_t *inner) {
+    *channels = s->ndim > 1 ? (uint32_t)s->d[1] : 1;
+    *inner = 1;
+    for (int i = 2; i < s->ndim; i++)
+        *inner *= (uint32_t)s->d[i];
+}
+
+static cg_status prelu_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dtype *types,
+                             int n_in, cg_op_shapes *out) {
+    (void)types;
+    (void)n_in;
+    int channels = in[0].ndim > 1 ? in[0].d[1] : 1;
+    if (a->count != 1 && a->count != channels)
+        return cg__shape_error("prelu",
+                               "%d slopes for an input of %d channels; use 1 (shared) or %d "
+                               "(one per channel)",
+                               a->count, channels, channels);
+    out->out = in[0];
+    out->n_params = 1;
+    out->params[0] = cg_shape_make(1, a->count, 0, 0, 0);
+    return CG_OK;
+}
+
+static cg_status prelu_fwd(const cg_op_call *c) {
+    uint32_t channels, inner;
+    prelu_dims(&c->out->shape, &channels, &inner);
+    const cg__karg args[] = {CG_KMEM(c->out->mem),    CG_KMEM(c->in[0].mem),
+                             CG_KMEM(c->params[0].mem), CG_KU32(channels),
+                             CG_KU32(inner),           CG_KU32(c->attrs->count == 1),
+                             CG_KU32(numel(c->out))};
+    return cg__kernel_run1d(c->ctx, PROGRAM, "prelu_fwd", numel(c->out), 0, args, 7);
+}
+
+static cg_status prelu_bwd(const cg_op_call *c) {
+    uint32_t channels, inner;
+    prelu_dims(&c->out->shape, &channels, &inner);
+    uint32_t shared = c->attrs->count == 1;
+    cg_status st = CG_OK;
+    if (c->din[0].mem) {
+        const cg__karg args[] = {CG_KMEM(c->din[0].mem),   CG_KMEM(c->dout->mem),
+                                 CG_KMEM(c->in[0].mem),    CG_KMEM(c->params[0].mem),
+                                 CG_KU32(channels),        CG_KU32(inner),
+                                 CG_KU32(shared),          CG_KU32(cg_op_din_acc(c, 0)),
+                                 CG_KU32(numel(c->out))};
+        st = cg__kernel_run1d(c->ctx, PROGRAM, "prelu_bwd_data", numel(c->out), 0, args, 9);
+    }
+    if (st != CG_OK || !c->dparams || !c->dparams[0].mem)
+        return st;
+    size_t local = cg__reduce_local(c->ctx);
+    size_t global = local * (size_t)c->attrs->count;
+    const cg__karg args[] = {CG_KMEM(c->dparams[0].mem), CG_KMEM(c->dout->mem),
+                             CG_KMEM(c->in[0].mem),      CG_KU32(channels),
+                             CG_KU32(inner),             CG_KU32(shared),
+                             CG_KU32(c->out->shape.d[0]), CG_KLOCAL(local * sizeof(float))};
+    return cg__kernel_run(c->ctx, PROGRAM, "prelu_bwd_weight", 1, &global, &local, args, 8);
+}
+
+static cg_status add_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dtype *types,
+                           int n_in, cg_op_shapes *out) {
+    (void)a;
+    (void)types;
+    (void)n_in;
+    if (!cg_shape_equal(&in[0], &in[1])) {
+        char s0[64], s1[64];
+        cg_shape_str(&in[0], s0, sizeof s0);
+        cg_shape_str(&in[1], s1, sizeof s1);
+        return cg__shape_error("add", "inputs of shapes %s and %s; add needs equal shapes", s0,
+                               s1);
+    }
+    out->out = in[0];
+    return CG_OK;
+}
+
+static cg_status add_fwd(const cg_op_call *c) {
+    const cg__karg args[] = {CG_KMEM(c->out->mem), CG_KMEM(c->in[0].mem), CG_KMEM(c->in[1].mem),
+                             CG_KU32(numel(c->out))};
+    return cg__kernel_run1d(c->ctx, PROGRAM, "add_fwd", numel(c->out), 0, args, 4);
+}
+
+/* dx = alpha * dy, overwriting or accumulating: scale's forward and every linear backward. */
+cg_status cg__scale_acc(cg_context *ctx, cl_mem dx, cl_mem dy, float alpha, bool acc, size_t n) {
+    const cg__karg args[] = {CG_KMEM(dx), CG_KMEM(dy), CG_KF32(alpha), CG_KU32(acc), CG_KU32(n)};
+    return cg__kernel_run1d(ctx, PROGRAM, "scale_acc", n, 0, args, 5);
+}
+
+static cg_status add_bwd(const cg_op_call *c) {
+    for (int i = 0; i < 2; i++)
+        if (c->din[i].mem) {
+            cg_status st = cg__scale_acc(c->ctx, c->din[i].mem, c->dout->mem, 1.0f,
+                                         cg_op_din_acc(c, i), numel(c->out));
+            if (st != CG_OK)
+                return st;
+        }
+    return CG_OK;
+}
+
+static cg_status scale_fwd(const cg_op_call *c) {
+    return cg__scale_acc(c->ctx, c->out->mem, c->in[0].mem, c->attrs->alpha, false,
+                         numel(c->out));
+}
+
+static cg_status scale_bwd(const cg_op_call *c) {
+    if (!c->din[0].mem)
+        return CG_OK;
+    return cg__scale_acc(c->ctx, c->din[0].mem, c->dout->mem, c->attrs->alpha,
+                         cg_op_din_acc(c, 0), numel(c->out));
+}
+
+const cg_op_def cg__op_relu = {"relu", PROGRAM, 1, 1, false, same_shape, relu_fwd, relu_bwd};
+const cg_op_def cg__op_leaky_relu = {"leaky_relu", PROGRAM, 1, 1, false,
+                                     same_shape, leaky_fwd, leaky_bwd};
+const cg_op_def cg__op_prelu = {"prelu", PROGRAM, 1, 1, false, prelu_infer, prelu_fwd, prelu_bwd};
+const cg_op_def cg__op_tanh = {"tanh", PROGRAM, 1, 1, false, same_shape, tanh_fwd, tanh_bwd};
+const cg_op_def cg__op_sigmoid = {"sigmoid", PROGRAM, 1, 1, false,
+                                  same_shape, sigmoid_fwd, sigmoid_bwd};
+const cg_op_def cg__op_add = {"add", PROGRAM, 2, 2, false, add_infer, add_fwd, add_bwd};
+const cg_op_def cg__op_scale = {"scale", PROGRAM, 1, 1, false, same_shape, scale_fwd, scale_bwd};

@@ -1,0 +1,157 @@
+/* The op layer: every op the pipelines use, as a descriptor with a shape rule, a forward
+ * launcher and a backward launcher. The graph executor drives ops only through this table, so
+ * adding an op touches its family file, its kernel file and one row of the table.
+ *
+ * Conventions (all float32 unless said, NCHW, row-major):
+ *  - A tensor is a device buffer (often a sub-buffer of a planned arena) with element 0 at its
+ *    start, plus a shape of up to 4 dims.
+ *  - Launchers only enqueue work: they never wait for the device or read results back.
+ *  - Backward writes input gradients, overwriting them unless din_accumulate[i] is set, and
+ *    always adds into parameter gradients, so a module used twice sums its gradients.
+ *  - Parameter layouts are PyTorch's: linear weight (out, in), conv weight (out, in, kh, kw),
+ *    conv_transpose weight (in, out, kh, kw).
+ *  - Losses take (prediction, target...) and output one value per sample (N); the executor
+ *    reduces them, and seeds the backward with dout = weight / count for a mean. */
+#ifndef CG_OPS_H
+#define CG_OPS_H
+
+#include "device/device_internal.h"
+
+#define CG_MAX_DIMS 4
+#define CG_MAX_INPUTS 4
+#define CG_MAX_PARAMS 2
+
+typedef enum cg_dtype { CG_F32, CG_I32 } cg_dtype;
+
+typedef struct cg_shape {
+    int ndim;
+    int d[CG_MAX_DIMS];
+} cg_shape;
+
+typedef struct cg_tensor {
+    cl_mem mem;
+    cg_dtype dtype;
+    cg_shape shape;
+} cg_tensor;
+
+/* The number of elements of a shape (1 for ndim 0). */
+size_t cg_shape_numel(const cg_shape *s);
+
+bool cg_shape_equal(const cg_shape *a, const cg_shape *b);
+
+/* "(64, 1, 28, 28)" */
+void cg_shape_str(const cg_shape *s, char *out, size_t cap);
+
+static inline cg_shape cg_shape_make(int ndim, int d0, int d1, int d2, int d3) {
+    cg_shape s = {ndim, {d0, d1, d2, d3}};
+    return s;
+}
+
+/* Loss reductions. */
+typedef enum cg_reduction { CG_REDUCE_MEAN, CG_REDUCE_SUM } cg_reduction;
+
+/* Every op's attributes in one record; each op reads the fields it documents. */
+typedef struct cg_op_attrs {
+    int features;  /* linear: out features; conv2d / conv_transpose2d: out channels */
+    int kernel[2]; /* conv, pooling: (h, w) */
+    int stride[2]; /* conv, pooling: (h, w); 0 means "same as kernel" for pooling */
+    int pad[2];    /* conv: zero padding (h, w) */
+    int factor;    /* upsample: scale factor */
+    int count;     /* prelu: slopes (1 = shared, else one per channel); cool: omega;
+                      similarity: number of classes */
+    bool bias;     /* linear, conv: with a bias */
+    bool clamp;    /* gaussian_noise: clamp the result to [0, 1] */
+    float alpha;   /* leaky_relu slope; scale factor; dropout p; noise std; loss margin;
+                      prelu initial slope */
+    cg_shape target; /* reshape: the output shape, batch dim included; -1 infers one dim */
+    int conv_algo;   /* conv2d: CG_CONV_AUTO, CG_CONV_IM2COL or CG_CONV_DIRECT */
+} cg_op_attrs;
+
+enum { CG_CONV_AUTO = 0, CG_CONV_IM2COL = 1, CG_CONV_DIRECT = 2 };
+
+/* One forward or backward launch. Arrays have n_in / n_params entries. */
+typedef struct cg_op_call {
+    cg_context *ctx;
+    const cg_op_attrs *attrs;
+    int n_in;
+    const cg_tensor *in;
+    int n_params;
+    const cg_tensor *params;
+    const cg_tensor *out;
+    /* backward only */
+    const cg_tensor *dout;
+    const cg_tensor *din;        /* din[i].mem NULL: no gradient wanted for input i */
+    const bool *din_accumulate;  /* NULL: overwrite every din */
+    const cg_tensor *dparams;    /* accumulated into */
+    /* workspace of the size the shape rule asked for (NULL when it asked for none) */
+    cl_mem scratch;
+    bool training;
+    /* randomness: Philox key and the counter of this launch (advanced by the executor) */
+    uint32_t seed[2];
+    uint32_t counter;
+} cg_op_call;
+
+/* The shape rule's answer. */
+typedef struct cg_op_shapes {
+    cg_shape out;
+    cg_dtype out_dtype;
+    int n_params;
+    cg_shape params[CG_MAX_PARAMS];
+    size_t scratch_bytes; /* workspace needed by forward or backward */
+} cg_op_shapes;
+
+typedef struct cg_op_def {
+    const char *name;
+    const char *program; /* the .cl file of its kernels, NULL for ops without kernels */
+    int min_inputs, max_inputs;
+    bool is_loss;
+    /* Checks the inputs and computes the output shape, the parameter shapes and the scratch
+     * size; a bad shape fails with CG_ERR_SHAPE and a message saying what is wrong. */
+    cg_status (*infer)(const cg_op_attrs *a, const cg_shape *in, const cg_dtype *in_types,
+                       int n_in, cg_op_shapes *out);
+    cg_status (*forward)(const cg_op_call *c);
+    cg_status (*backward)(const cg_op_call *c);
+} cg_op_def;
+
+/* The op of this name, or NULL. */
+const cg_op_def *cg_op_find(const char *name);
+
+/* Every op, for listings and tests. */
+const cg_op_def *cg_op_at(size_t index);
+size_t cg_op_count(void);
+
+/* Whether backward should add into din[i] rather than overwrite it. */
+static inline bool cg_op_din_acc(const cg_op_call *c, int i) {
+    return c->din_accumulate && c->din_accumulate[i];
+}
+
+/* Runs one op on host data, for checks and tests: uploads the inputs, parameters and dout,
+ * runs forward (and backward when dout is given), and reads the results back. Integer inputs
+ * are given as floats and converted. Output arrays are sized from the shape rule (shapes). */
+typedef struct cg_op_host_io {
+    const cg_op_def *op;
+    const cg_op_attrs *attrs;
+    int n_in;
+    cg_shape in_shape[CG_MAX_INPUTS];
+    cg_dtype in_type[CG_MAX_INPUTS];
+    const float *in[CG_MAX_INPUTS];
+    const float *params[CG_MAX_PARAMS];
+    const float *dout;                         /* NULL: forward only */
+    bool want_din[CG_MAX_INPUTS];
+    const float *din_init[CG_MAX_INPUTS];      /* non-NULL: accumulate onto these values */
+    const float *dparams_init[CG_MAX_PARAMS];  /* NULL: parameter gradients start at 0 */
+    bool training;
+    uint32_t seed[2];
+    uint32_t counter;
+    /* results, allocated by the caller */
+    float *out;
+    float *din[CG_MAX_INPUTS];
+    float *dparams[CG_MAX_PARAMS];
+} cg_op_host_io;
+
+cg_status cg_op_run_host(cg_context *ctx, const cg_op_host_io *io, cg_op_shapes *shapes);
+
+/* Shape error helper: "conv2d: <message>" with CG_ERR_SHAPE. */
+cg_status cg__shape_error(const char *op, const char *fmt, ...) CG__PRINTF(2, 3);
+
+#endif

@@ -1,0 +1,18 @@
+/* What the op families share inside the op layer: their descriptors (collected by the table in
+ * registry.c) and small launch helpers. */
+#ifndef CG_OPS_INTERNAL_H
+#define CG_OPS_INTERNAL_H
+
+#include "ops/ops.h"
+
+/* A power-of-two work-group size for tree reductions in local memory. */
+size_t cg__reduce_local(const cg_context *ctx);
+
+/* dx = alpha * dy, or dx += alpha * dy when acc. */
+cg_status cg__scale_acc(cg_context *ctx, cl_mem dx, cl_mem dy, float alpha, bool acc, size_t n);
+
+/* The descriptors, one per op. */
+extern const cg_op_def cg__op_relu, cg__op_leaky_relu, cg__op_prelu, cg__op_tanh, cg__op_sigmoid,
+    cg__op_add, cg__op_scale;
+
+#endif
