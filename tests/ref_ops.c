@@ -99,7 +99,191 @@ static void scale_b(ref_io *io) {
         io->din[0][i] = io->a->alpha * io->dout[i];
 }
 
+/* ---- linear and convolutions ---- */
+
+static void linear_f(ref_io *io) {
+    int n = io->in_shape[0].d[0], k = io->in_shape[0].d[1], m = io->a->features;
+    for (int i = 0; i < n; i++)
+        for (int o = 0; o < m; o++) {
+            double s = io->a->bias ? io->params[1][o] : 0;
+            for (int j = 0; j < k; j++)
+                s += io->in[0][i * k + j] * io->params[0][o * k + j];
+            io->out[i * m + o] = s;
+        }
+}
+static void linear_b(ref_io *io) {
+    int n = io->in_shape[0].d[0], k = io->in_shape[0].d[1], m = io->a->features;
+    memset(io->dparams[0], 0, (size_t)m * k * sizeof(double));
+    if (io->a->bias)
+        memset(io->dparams[1], 0, (size_t)m * sizeof(double));
+    if (io->din[0])
+        memset(io->din[0], 0, (size_t)n * k * sizeof(double));
+    for (int i = 0; i < n; i++)
+        for (int o = 0; o < m; o++) {
+            double g = io->dout[i * m + o];
+            if (io->a->bias)
+                io->dparams[1][o] += g;
+            for (int j = 0; j < k; j++) {
+                io->dparams[0][o * k + j] += g * io->in[0][i * k + j];
+                if (io->din[0])
+                    io->din[0][i * k + j] += g * io->params[0][o * k + j];
+            }
+        }
+}
+
+/* A convolution visits every (sample, out channel, in channel, output position, kernel tap)
+ * whose input position lies inside the image; forward and backward reuse the one visit. */
+typedef struct conv_visit {
+    int n, o, c, y, x, h, w, kh, kw;
+} conv_visit;
+
+typedef void (*conv_fn)(ref_io *io, const conv_visit *v);
+
+static int stride_of(int s) {
+    return s ? s : 1;
+}
+
+/* conv2d: x (N, C, H, W), weight (O, C, KH, KW), output (N, O, HO, WO). */
+static void conv_each(ref_io *io, conv_fn fn) {
+    const cg_shape *xs = &io->in_shape[0], *ys = &io->out_shape;
+    int N = xs->d[0], C = xs->d[1], H = xs->d[2], W = xs->d[3], O = ys->d[1], HO = ys->d[2],
+        WO = ys->d[3];
+    int KH = io->a->kernel[0], KW = io->a->kernel[1];
+    int SH = stride_of(io->a->stride[0]), SW = stride_of(io->a->stride[1]);
+    for (int n = 0; n < N; n++)
+        for (int o = 0; o < O; o++)
+            for (int c = 0; c < C; c++)
+                for (int y = 0; y < HO; y++)
+                    for (int x = 0; x < WO; x++)
+                        for (int kh = 0; kh < KH; kh++)
+                            for (int kw = 0; kw < KW; kw++) {
+                                int h = y * SH - io->a->pad[0] + kh, w = x * SW - io->a->pad[1] + kw;
+                                if (h < 0 || h >= H || w < 0 || w >= W)
+                                    continue;
+                                conv_visit v = {n, o, c, y, x, h, w, kh, kw};
+                                fn(io, &v);
+                            }
+}
+
+static size_t x_at(const ref_io *io, const conv_visit *v) {
+    const cg_shape *s = &io->in_shape[0];
+    return (((size_t)v->n * s->d[1] + v->c) * s->d[2] + v->h) * s->d[3] + v->w;
+}
+static size_t y_at(const ref_io *io, const conv_visit *v) {
+    const cg_shape *s = &io->out_shape;
+    return (((size_t)v->n * s->d[1] + v->o) * s->d[2] + v->y) * s->d[3] + v->x;
+}
+static size_t w_at(const ref_io *io, const conv_visit *v) {
+    return (((size_t)v->o * io->in_shape[0].d[1] + v->c) * io->a->kernel[0] + v->kh) *
+               io->a->kernel[1] + v->kw;
+}
+
+static void conv_fwd_visit(ref_io *io, const conv_visit *v) {
+    io->out[y_at(io, v)] += io->in[0][x_at(io, v)] * io->params[0][w_at(io, v)];
+}
+static void conv_bwd_visit(ref_io *io, const conv_visit *v) {
+    double g = io->dout[y_at(io, v)];
+    io->dparams[0][w_at(io, v)] += g * io->in[0][x_at(io, v)];
+    if (io->din[0])
+        io->din[0][x_at(io, v)] += g * io->params[0][w_at(io, v)];
+}
+
+/* The bias of channel dim 1 of the output: added in forward, summed in backward. */
+static void channel_bias(ref_io *io, bool forward) {
+    const cg_shape *s = &io->out_shape;
+    size_t inner = (size_t)s->d[2] * s->d[3];
+    if (!forward)
+        memset(io->dparams[1], 0, (size_t)s->d[1] * sizeof(double));
+    for (size_t i = 0; i < ref_numel(s); i++) {
+        size_t c = (i / inner) % (size_t)s->d[1];
+        if (forward)
+            io->out[i] += io->params[1][c];
+        else
+            io->dparams[1][c] += io->dout[i];
+    }
+}
+
+static void clear_grads(ref_io *io) {
+    memset(io->dparams[0], 0, ref_numel(&io->param_shape[0]) * sizeof(double));
+    if (io->din[0])
+        memset(io->din[0], 0, ref_numel(&io->in_shape[0]) * sizeof(double));
+}
+
+static void conv_f(ref_io *io) {
+    memset(io->out, 0, nout(io) * sizeof(double));
+    conv_each(io, conv_fwd_visit);
+    if (io->a->bias)
+        channel_bias(io, true);
+}
+static void conv_b(ref_io *io) {
+    clear_grads(io);
+    conv_each(io, conv_bwd_visit);
+    if (io->a->bias)
+        channel_bias(io, false);
+}
+
+/* conv_transpose2d: x (N, Cin, H, W), weight (Cin, Cout, KH, KW); input position (y, x) and tap
+ * (kh, kw) write output position (y*S - P + kh, x*S - P + kw). In the visit, c is the input
+ * channel, o the output channel, (y, x) the input position and (h, w) the output position. */
+static void tconv_each(ref_io *io, conv_fn fn) {
+    const cg_shape *xs = &io->in_shape[0], *ys = &io->out_shape;
+    int N = xs->d[0], CI = xs->d[1], HI = xs->d[2], WI = xs->d[3], CO = ys->d[1], H = ys->d[2],
+        W = ys->d[3];
+    int KH = io->a->kernel[0], KW = io->a->kernel[1];
+    int SH = stride_of(io->a->stride[0]), SW = stride_of(io->a->stride[1]);
+    for (int n = 0; n < N; n++)
+        for (int c = 0; c < CI; c++)
+            for (int o = 0; o < CO; o++)
+                for (int y = 0; y < HI; y++)
+                    for (int x = 0; x < WI; x++)
+                        for (int kh = 0; kh < KH; kh++)
+                            for (int kw = 0; kw < KW; kw++) {
+                                int h = y * SH - io->a->pad[0] + kh, w = x * SW - io->a->pad[1] + kw;
+                                if (h < 0 || h >= H || w < 0 || w >= W)
+                                    continue;
+                                conv_visit v = {n, o, c, y, x, h, w, kh, kw};
+                                fn(io, &v);
+                            }
+}
+
+static size_t tx_at(const ref_io *io, const conv_visit *v) {
+    const cg_shape *s = &io->in_shape[0];
+    return (((size_t)v->n * s->d[1] + v->c) * s->d[2] + v->y) * s->d[3] + v->x;
+}
+static size_t ty_at(const ref_io *io, const conv_visit *v) {
+    const cg_shape *s = &io->out_shape;
+    return (((size_t)v->n * s->d[1] + v->o) * s->d[2] + v->h) * s->d[3] + v->w;
+}
+static size_t tw_at(const ref_io *io, const conv_visit *v) {
+    return (((size_t)v->c * io->out_shape.d[1] + v->o) * io->a->kernel[0] + v->kh) *
+               io->a->kernel[1] + v->kw;
+}
+static void tconv_fwd_visit(ref_io *io, const conv_visit *v) {
+    io->out[ty_at(io, v)] += io->in[0][tx_at(io, v)] * io->params[0][tw_at(io, v)];
+}
+static void tconv_bwd_visit(ref_io *io, const conv_visit *v) {
+    double g = io->dout[ty_at(io, v)];
+    io->dparams[0][tw_at(io, v)] += g * io->in[0][tx_at(io, v)];
+    if (io->din[0])
+        io->din[0][tx_at(io, v)] += g * io->params[0][tw_at(io, v)];
+}
+static void tconv_f(ref_io *io) {
+    memset(io->out, 0, nout(io) * sizeof(double));
+    tconv_each(io, tconv_fwd_visit);
+    if (io->a->bias)
+        channel_bias(io, true);
+}
+static void tconv_b(ref_io *io) {
+    clear_grads(io);
+    tconv_each(io, tconv_bwd_visit);
+    if (io->a->bias)
+        channel_bias(io, false);
+}
+
 static const ref_op table[] = {
+    {"linear", linear_f, linear_b},
+    {"conv2d", conv_f, conv_b},
+    {"conv_transpose2d", tconv_f, tconv_b},
     {"relu", relu_f, relu_b},          {"leaky_relu", leaky_f, leaky_b},
     {"prelu", prelu_f, prelu_b},       {"tanh", tanh_f, tanh_b},
     {"sigmoid", sigmoid_f, sigmoid_b}, {"add", add_f, add_b},

@@ -17,10 +17,10 @@ static void print_line(const cg_selftest_line *line, void *user) {
     else
         c->failed++;
     if (line->kind == CG_SELFTEST_PROGRAM)
-        printf("%-4s program %-24s %8.1f ms  %s\n", line->passed ? "ok" : "FAIL", line->name,
+        printf("%-4s program %-46s %8.1f ms  %s\n", line->passed ? "ok" : "FAIL", line->name,
                line->ms, line->detail);
     else
-        printf("%-4s kernel  %-24s %8.1f ms  %s%s%s\n", line->passed ? "ok" : "FAIL", line->name,
+        printf("%-4s kernel  %-46s %8.1f ms  %s%s%s\n", line->passed ? "ok" : "FAIL", line->name,
                line->ms, line->program, line->detail[0] ? ": " : "", line->detail);
     fflush(stdout);
 }

@@ -11,8 +11,16 @@ size_t cg__reduce_local(const cg_context *ctx);
 /* dx = alpha * dy, or dx += alpha * dy when acc. */
 cg_status cg__scale_acc(cg_context *ctx, cl_mem dx, cl_mem dy, float alpha, bool acc, size_t n);
 
+/* y += b[c] over (outer, channels, inner) y of n elements. */
+cg_status cg__bias_add(cg_context *ctx, cl_mem y, cl_mem b, uint32_t channels, uint32_t inner,
+                       size_t n);
+
+/* db[c] += sum of dy over outer and inner. */
+cg_status cg__bias_bwd(cg_context *ctx, cl_mem db, cl_mem dy, uint32_t channels, uint32_t inner,
+                       uint32_t outer);
+
 /* The descriptors, one per op. */
 extern const cg_op_def cg__op_relu, cg__op_leaky_relu, cg__op_prelu, cg__op_tanh, cg__op_sigmoid,
-    cg__op_add, cg__op_scale;
+    cg__op_add, cg__op_scale, cg__op_linear, cg__op_conv2d, cg__op_conv_transpose2d;
 
 #endif

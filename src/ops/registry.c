@@ -7,7 +7,8 @@
 
 static const cg_op_def *const table[] = {
     &cg__op_relu, &cg__op_leaky_relu, &cg__op_prelu, &cg__op_tanh,
-    &cg__op_sigmoid, &cg__op_add, &cg__op_scale,
+    &cg__op_sigmoid, &cg__op_add, &cg__op_scale, &cg__op_linear,
+    &cg__op_conv2d, &cg__op_conv_transpose2d,
 };
 
 const cg_op_def *cg_op_find(const char *name) {

@@ -1,0 +1,167 @@
+/* Convolution kernels: im2col / col2im and layout changes for the GEMM path (conv2d and
+ * conv_transpose2d), and direct kernels for conv2d.
+ *
+ * Layouts: images NCHW; weights OIHW; the column matrix col is (C*KH*KW, N*HO*WO), row
+ * r = (c*KH + kh)*KW + kw, column j = (n*HO + ho)*WO + wo. "CNHW" is an image with the batch
+ * moved inside the channels: element (c, n, k) at (c*N + n)*HW + k, which is what a GEMM over
+ * the whole batch produces and consumes.
+ * Work-items: one per element of the tensor each kernel writes (1-D, index checked against the
+ * total), so every output element is written by exactly one work-item and no atomics are
+ * needed: col2im and the direct backward kernels gather rather than scatter.
+ * Offsets (`*_off`, in elements) address parts of one scratch buffer.
+ * Defines: none required.
+ */
+
+__kernel void im2col(__global float *col, const uint col_off, __global const float *x,
+                     const uint N, const uint C, const uint H, const uint W, const uint KH,
+                     const uint KW, const uint SH, const uint SW, const uint PH, const uint PW,
+                     const uint HO, const uint WO) {
+    const uint np = N * HO * WO;
+    const uint i = get_global_id(0);
+    if (i >= C * KH * KW * np)
+        return;
+    const uint r = i / np, j = i - r * np;
+    const uint kw = r % KW, kh = (r / KW) % KH, c = r / (KW * KH);
+    const uint wo = j % WO, ho = (j / WO) % HO, n = j / (WO * HO);
+    const int h = (int)(ho * SH + kh) - (int)PH, w = (int)(wo * SW + kw) - (int)PW;
+    float v = 0.0f;
+    if (h >= 0 && h < (int)H && w >= 0 && w < (int)W)
+        v = x[((n * C + c) * H + (uint)h) * W + (uint)w];
+    col[col_off + i] = v;
+}
+
+/* x (N, C, H, W) = (acc ? x : 0) + the sum of the col entries that im2col took from it. */
+__kernel void col2im(__global float *x, __global const float *col, const uint col_off,
+                     const uint N, const uint C, const uint H, const uint W, const uint KH,
+                     const uint KW, const uint SH, const uint SW, const uint PH, const uint PW,
+                     const uint HO, const uint WO, const uint acc) {
+    const uint i = get_global_id(0);
+    if (i >= N * C * H * W)
+        return;
+    const uint w = i % W, h = (i / W) % H, c = (i / (W * H)) % C, n = i / (W * H * C);
+    const uint np = N * HO * WO;
+    float sum = 0.0f;
+    for (uint kh = 0; kh < KH; kh++) {
+        const int th = (int)(h + PH) - (int)kh;
+        if (th < 0 || th % (int)SH != 0 || th / (int)SH >= (int)HO)
+            continue;
+        const uint ho = (uint)th / SH;
+        for (uint kw = 0; kw < KW; kw++) {
+            const int tw = (int)(w + PW) - (int)kw;
+            if (tw < 0 || tw % (int)SW != 0 || tw / (int)SW >= (int)WO)
+                continue;
+            const uint wo = (uint)tw / SW;
+            sum += col[col_off + ((c * KH + kh) * KW + kw) * np + (n * HO + ho) * WO + wo];
+        }
+    }
+    x[i] = (acc ? x[i] : 0.0f) + sum;
+}
+
+/* dst (C, N, HW) from src (N, C, HW) */
+__kernel void nchw_to_cnhw(__global float *dst, const uint dst_off, __global const float *src,
+                           const uint N, const uint C, const uint HW) {
+    const uint i = get_global_id(0);
+    if (i >= N * C * HW)
+        return;
+    const uint k = i % HW, c = (i / HW) % C, n = i / (HW * C);
+    dst[dst_off + (c * N + n) * HW + k] = src[i];
+}
+
+/* dst (N, C, HW) = (acc ? dst : 0) + src (C, N, HW) [+ b[c] when has_bias] */
+__kernel void cnhw_to_nchw(__global float *dst, __global const float *src, const uint src_off,
+                           __global const float *b, const uint has_bias, const uint N,
+                           const uint C, const uint HW, const uint acc) {
+    const uint i = get_global_id(0);
+    if (i >= N * C * HW)
+        return;
+    const uint k = i % HW, c = (i / HW) % C, n = i / (HW * C);
+    float v = src[src_off + (c * N + n) * HW + k];
+    if (has_bias)
+        v += b[c];
+    dst[i] = (acc ? dst[i] : 0.0f) + v;
+}
+
+/* y (N, O, HO, WO): one work-item per output element, looping over C, KH, KW. */
+__kernel void conv2d_direct_fwd(__global float *y, __global const float *x,
+                                __global const float *w, __global const float *b,
+                                const uint has_bias, const uint N, const uint C, const uint H,
+                                const uint W, const uint O, const uint KH, const uint KW,
+                                const uint SH, const uint SW, const uint PH, const uint PW,
+                                const uint HO, const uint WO) {
+    const uint i = get_global_id(0);
+    if (i >= N * O * HO * WO)
+        return;
+    const uint wo = i % WO, ho = (i / WO) % HO, o = (i / (WO * HO)) % O, n = i / (WO * HO * O);
+    float sum = has_bias ? b[o] : 0.0f;
+    for (uint c = 0; c < C; c++) {
+        __global const float *xc = x + (n * C + c) * H * W;
+        __global const float *wc = w + (o * C + c) * KH * KW;
+        for (uint kh = 0; kh < KH; kh++) {
+            const int h = (int)(ho * SH + kh) - (int)PH;
+            if (h < 0 || h >= (int)H)
+                continue;
+            for (uint kw = 0; kw < KW; kw++) {
+                const int ww = (int)(wo * SW + kw) - (int)PW;
+                if (ww >= 0 && ww < (int)W)
+                    sum += xc[(uint)h * W + (uint)ww] * wc[kh * KW + kw];
+            }
+        }
+    }
+    y[i] = sum;
+}
+
+/* dx (N, C, H, W): one work-item per input element, gathering over O and the kernel window. */
+__kernel void conv2d_direct_bwd_data(__global float *dx, __global const float *dy,
+                                     __global const float *w, const uint N, const uint C,
+                                     const uint H, const uint W, const uint O, const uint KH,
+                                     const uint KW, const uint SH, const uint SW, const uint PH,
+                                     const uint PW, const uint HO, const uint WO,
+                                     const uint acc) {
+    const uint i = get_global_id(0);
+    if (i >= N * C * H * W)
+        return;
+    const uint ww = i % W, h = (i / W) % H, c = (i / (W * H)) % C, n = i / (W * H * C);
+    float sum = 0.0f;
+    for (uint kh = 0; kh < KH; kh++) {
+        const int th = (int)(h + PH) - (int)kh;
+        if (th < 0 || th % (int)SH != 0 || th / (int)SH >= (int)HO)
+            continue;
+        const uint ho = (uint)th / SH;
+        for (uint kw = 0; kw < KW; kw++) {
+            const int tw = (int)(ww + PW) - (int)kw;
+            if (tw < 0 || tw % (int)SW != 0 || tw / (int)SW >= (int)WO)
+                continue;
+            const uint wo = (uint)tw / SW;
+            for (uint o = 0; o < O; o++)
+                sum += dy[((n * O + o) * HO + ho) * WO + wo] * w[((o * C + c) * KH + kh) * KW + kw];
+        }
+    }
+    dx[i] = (acc ? dx[i] : 0.0f) + sum;
+}
+
+/* dw (O, C, KH, KW) += one work-item per weight, summing over the batch and output positions. */
+__kernel void conv2d_direct_bwd_weight(__global float *dw, __global const float *dy,
+                                       __global const float *x, const uint N, const uint C,
+                                       const uint H, const uint W, const uint O, const uint KH,
+                                       const uint KW, const uint SH, const uint SW,
+                                       const uint PH, const uint PW, const uint HO,
+                                       const uint WO) {
+    const uint i = get_global_id(0);
+    if (i >= O * C * KH * KW)
+        return;
+    const uint kw = i % KW, kh = (i / KW) % KH, c = (i / (KW * KH)) % C, o = i / (KW * KH * C);
+    float sum = 0.0f;
+    for (uint n = 0; n < N; n++)
+        for (uint ho = 0; ho < HO; ho++) {
+            const int h = (int)(ho * SH + kh) - (int)PH;
+            if (h < 0 || h >= (int)H)
+                continue;
+            for (uint wo = 0; wo < WO; wo++) {
+                const int ww = (int)(wo * SW + kw) - (int)PW;
+                if (ww >= 0 && ww < (int)W)
+                    sum += dy[((n * O + o) * HO + ho) * WO + wo] *
+                           x[((n * C + c) * H + (uint)h) * W + (uint)ww];
+            }
+        }
+    dw[i] += sum;
+}

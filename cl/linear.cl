@@ -1,0 +1,38 @@
+/* Bias kernels shared by linear, conv2d and conv_transpose2d (the products themselves go
+ * through CLBlast).
+ *
+ * Work-items: bias_add, one per element of y (1-D, index checked against n); bias_bwd, one
+ * work-group per channel, its items striding over that channel's elements and reducing in local
+ * memory, so no global atomics are needed.
+ * Layout: y is (outer, channels, inner): inner = 1 for linear (N, F), H*W for images.
+ * Defines: none required.
+ */
+
+/* y[i] += b[c], c = (i / inner) % channels */
+__kernel void bias_add(__global float *y, __global const float *b, const uint channels,
+                       const uint inner, const uint n) {
+    const uint i = get_global_id(0);
+    if (i < n)
+        y[i] += b[(i / inner) % channels];
+}
+
+/* db[c] += sum over outer and inner of dy */
+__kernel void bias_bwd(__global float *db, __global const float *dy, const uint channels,
+                       const uint inner, const uint outer, __local float *part) {
+    const uint c = get_group_id(0);
+    const uint lid = get_local_id(0), lsize = get_local_size(0);
+    float sum = 0.0f;
+    for (uint j = lid; j < outer * inner; j += lsize) {
+        const uint o = j / inner, k = j - o * inner;
+        sum += dy[(o * channels + c) * inner + k];
+    }
+    part[lid] = sum;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (uint s = lsize / 2; s > 0; s /= 2) {
+        if (lid < s)
+            part[lid] += part[lid + s];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0)
+        db[c] += part[0];
+}

@@ -1,0 +1,72 @@
+/* Known answers for cl/linear.cl and cl/conv.cl, worked out by hand on tiny inputs:
+ *  linear: x = [[1,2,3],[4,5,6]], W = [[1,0,-1],[.5,.5,.5]], b = [.5,-1], dy = identity.
+ *  conv2d: x = 1..9 as 3x3, one 2x2 filter [[1,0],[0,-1]], bias .5, dy = 1..4: every output is
+ *  x[i] - x[i+4] + .5 = -3.5; dW sums dy times the four shifted windows.
+ *  conv_transpose2d: the adjoint of that conv, so its output equals the conv's dx. */
+#include "ops/ops.h"
+#include "selftest/selftest_internal.h"
+
+static cg_status check_linear(cg_context *ctx, bool *passed, char *detail, size_t cap) {
+    static const float x[6] = {1, 2, 3, 4, 5, 6}, w[6] = {1, 0, -1, 0.5f, 0.5f, 0.5f};
+    static const float b[2] = {0.5f, -1}, dy[4] = {1, 0, 0, 1};
+    static const double y[4] = {-1.5, 2, -1.5, 6.5}, dx[6] = {1, 0, -1, 0.5, 0.5, 0.5};
+    static const double dw[6] = {1, 2, 3, 4, 5, 6}, db[2] = {1, 1};
+    cg_op_attrs a = {.features = 2, .bias = true};
+    cg_op_host_io io = {.op = cg_op_find("linear"), .attrs = &a, .n_in = 1, .dout = dy};
+    io.in_shape[0] = cg_shape_make(2, 2, 3, 0, 0);
+    io.in[0] = x;
+    io.want_din[0] = true;
+    io.params[0] = w;
+    io.params[1] = b;
+    cg__op_expect want = {y, {dx}, {dw, db}};
+    return cg__selftest_op(ctx, &io, &want, 1e-5, passed, detail, cap);
+}
+
+static const float img[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, filt[4] = {1, 0, 0, -1};
+static const double shifted[9] = {1, 2, 0, 3, 3, -2, 0, -3, -4};
+static const double window_sums[4] = {37, 47, 67, 77};
+
+static cg_status check_conv(cg_context *ctx, int algo, bool *passed, char *detail, size_t cap) {
+    static const float bias[1] = {0.5f}, dy[4] = {1, 2, 3, 4};
+    static const double y[4] = {-3.5, -3.5, -3.5, -3.5}, db[1] = {10};
+    cg_op_attrs a = {.features = 1, .kernel = {2, 2}, .bias = true, .conv_algo = algo};
+    cg_op_host_io io = {.op = cg_op_find("conv2d"), .attrs = &a, .n_in = 1, .dout = dy};
+    io.in_shape[0] = cg_shape_make(4, 1, 1, 3, 3);
+    io.in[0] = img;
+    io.want_din[0] = true;
+    io.params[0] = filt;
+    io.params[1] = bias;
+    cg__op_expect want = {y, {shifted}, {window_sums, db}};
+    return cg__selftest_op(ctx, &io, &want, 1e-5, passed, detail, cap);
+}
+
+static cg_status check_conv_im2col(cg_context *ctx, bool *passed, char *detail, size_t cap) {
+    return check_conv(ctx, CG_CONV_IM2COL, passed, detail, cap);
+}
+
+static cg_status check_conv_direct(cg_context *ctx, bool *passed, char *detail, size_t cap) {
+    return check_conv(ctx, CG_CONV_DIRECT, passed, detail, cap);
+}
+
+static cg_status check_conv_transpose(cg_context *ctx, bool *passed, char *detail, size_t cap) {
+    static const float x[4] = {1, 2, 3, 4};
+    static const double dx[4] = {-4, -4, -4, -4};
+    cg_op_attrs a = {.features = 1, .kernel = {2, 2}};
+    cg_op_host_io io = {.op = cg_op_find("conv_transpose2d"), .attrs = &a, .n_in = 1,
+                        .dout = img};
+    io.in_shape[0] = cg_shape_make(4, 1, 1, 2, 2);
+    io.in[0] = x;
+    io.want_din[0] = true;
+    io.params[0] = filt;
+    cg__op_expect want = {shifted, {dx}, {window_sums}};
+    return cg__selftest_op(ctx, &io, &want, 1e-5, passed, detail, cap);
+}
+
+const cg__selftest_case cg__conv_checks[] = {
+    {"linear.cl", "bias_add bias_bwd", check_linear},
+    {"conv.cl", "im2col col2im nchw_to_cnhw cnhw_to_nchw", check_conv_im2col},
+    {"conv.cl", "conv2d_direct_fwd conv2d_direct_bwd_data conv2d_direct_bwd_weight",
+     check_conv_direct},
+    {"clblast", "conv_transpose2d", check_conv_transpose},
+};
+const size_t cg__conv_check_count = CG__ARRAY_LEN(cg__conv_checks);
