@@ -1,5 +1,6 @@
 /* CPU references in double precision (see ref_ops.h). */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ref_ops.h"
@@ -280,7 +281,179 @@ static void tconv_b(ref_io *io) {
         channel_bias(io, false);
 }
 
+/* ---- pooling and upsampling ---- */
+
+/* Visits each (output element, window element) pair; for max pooling only the window's first
+ * maximum. */
+static void pool_each(ref_io *io, bool max, void (*fn)(ref_io *, size_t y, size_t x, double w)) {
+    const cg_shape *xs = &io->in_shape[0], *ys = &io->out_shape;
+    int NC = xs->d[0] * xs->d[1], H = xs->d[2], W = xs->d[3], HO = ys->d[2], WO = ys->d[3];
+    int KH = io->a->kernel[0], KW = io->a->kernel[1];
+    int SH = io->a->stride[0] ? io->a->stride[0] : KH, SW = io->a->stride[1] ? io->a->stride[1] : KW;
+    for (int nc = 0; nc < NC; nc++)
+        for (int y = 0; y < HO; y++)
+            for (int x = 0; x < WO; x++) {
+                size_t yi = ((size_t)nc * HO + y) * WO + x, best = 0;
+                double m = -INFINITY;
+                for (int kh = 0; kh < KH; kh++)
+                    for (int kw = 0; kw < KW; kw++) {
+                        size_t xi = ((size_t)nc * H + y * SH + kh) * W + x * SW + kw;
+                        if (!max)
+                            fn(io, yi, xi, 1.0 / (KH * KW));
+                        else if (io->in[0][xi] > m) {
+                            m = io->in[0][xi];
+                            best = xi;
+                        }
+                    }
+                if (max)
+                    fn(io, yi, best, 1.0);
+            }
+}
+static void pool_fwd_visit(ref_io *io, size_t y, size_t x, double w) {
+    io->out[y] += w * io->in[0][x];
+}
+static void pool_bwd_visit(ref_io *io, size_t y, size_t x, double w) {
+    io->din[0][x] += w * io->dout[y];
+}
+static void maxpool_f(ref_io *io) {
+    memset(io->out, 0, nout(io) * sizeof(double));
+    pool_each(io, true, pool_fwd_visit);
+}
+static void maxpool_b(ref_io *io) {
+    memset(io->din[0], 0, ref_numel(&io->in_shape[0]) * sizeof(double));
+    pool_each(io, true, pool_bwd_visit);
+}
+static void avgpool_f(ref_io *io) {
+    memset(io->out, 0, nout(io) * sizeof(double));
+    pool_each(io, false, pool_fwd_visit);
+}
+static void avgpool_b(ref_io *io) {
+    memset(io->din[0], 0, ref_numel(&io->in_shape[0]) * sizeof(double));
+    pool_each(io, false, pool_bwd_visit);
+}
+
+static size_t upsample_src(const ref_io *io, size_t i) {
+    const cg_shape *ys = &io->out_shape;
+    size_t W = (size_t)ys->d[3], H = (size_t)ys->d[2], f = (size_t)io->a->factor;
+    size_t w = i % W, h = (i / W) % H, nc = i / (W * H);
+    return (nc * (H / f) + h / f) * (W / f) + w / f;
+}
+static void upsample_f(ref_io *io) {
+    for (size_t i = 0; i < nout(io); i++)
+        io->out[i] = io->in[0][upsample_src(io, i)];
+}
+static void upsample_b(ref_io *io) {
+    memset(io->din[0], 0, ref_numel(&io->in_shape[0]) * sizeof(double));
+    for (size_t i = 0; i < nout(io); i++)
+        io->din[0][upsample_src(io, i)] += io->dout[i];
+}
+
+/* ---- shape ops ---- */
+
+static void copy_f(ref_io *io) {
+    memcpy(io->out, io->in[0], nout(io) * sizeof(double));
+}
+static void copy_b(ref_io *io) {
+    memcpy(io->din[0], io->dout, nout(io) * sizeof(double));
+}
+
+/* Per-sample size of a block of `channels` channels of shape s. */
+static size_t block_of(const cg_shape *s, int channels) {
+    size_t inner = (size_t)channels;
+    for (int d = 2; d < s->ndim; d++)
+        inner *= (size_t)s->d[d];
+    return inner;
+}
+static void concat_f(ref_io *io) {
+    size_t N = (size_t)io->out_shape.d[0], row = block_of(&io->out_shape, io->out_shape.d[1]);
+    size_t off = 0;
+    for (int i = 0; i < io->n_in; i++) {
+        size_t b = block_of(&io->in_shape[i], io->in_shape[i].d[1]);
+        for (size_t n = 0; n < N; n++)
+            memcpy(io->out + n * row + off, io->in[i] + n * b, b * sizeof(double));
+        off += b;
+    }
+}
+static void concat_b(ref_io *io) {
+    size_t N = (size_t)io->out_shape.d[0], row = block_of(&io->out_shape, io->out_shape.d[1]);
+    size_t off = 0;
+    for (int i = 0; i < io->n_in; i++) {
+        size_t b = block_of(&io->in_shape[i], io->in_shape[i].d[1]);
+        for (size_t n = 0; n < N && io->din[i]; n++)
+            memcpy(io->din[i] + n * b, io->dout + n * row + off, b * sizeof(double));
+        off += b;
+    }
+}
+static void slice_f(ref_io *io) {
+    const cg_shape *x = &io->in_shape[0];
+    size_t N = (size_t)x->d[0], row = block_of(x, x->d[1]), b = block_of(x, io->a->slice[1]);
+    size_t off = block_of(x, io->a->slice[0]);
+    for (size_t n = 0; n < N; n++)
+        memcpy(io->out + n * b, io->in[0] + n * row + off, b * sizeof(double));
+}
+static void slice_b(ref_io *io) {
+    const cg_shape *x = &io->in_shape[0];
+    size_t N = (size_t)x->d[0], row = block_of(x, x->d[1]), b = block_of(x, io->a->slice[1]);
+    size_t off = block_of(x, io->a->slice[0]);
+    memset(io->din[0], 0, ref_numel(x) * sizeof(double));
+    for (size_t n = 0; n < N; n++)
+        memcpy(io->din[0] + n * row + off, io->dout + n * b, b * sizeof(double));
+}
+
+/* ---- softmax ---- */
+
+static void softmax_rows(const ref_io *io, double *p, bool log_form) {
+    int N = io->in_shape[0].d[0], K = io->in_shape[0].d[1];
+    for (int n = 0; n < N; n++) {
+        const double *x = io->in[0] + (size_t)n * K;
+        double m = x[0], s = 0;
+        for (int k = 1; k < K; k++)
+            m = x[k] > m ? x[k] : m;
+        for (int k = 0; k < K; k++)
+            s += exp(x[k] - m);
+        for (int k = 0; k < K; k++)
+            p[(size_t)n * K + k] = log_form ? x[k] - m - log(s) : exp(x[k] - m) / s;
+    }
+}
+static void softmax_f(ref_io *io) {
+    softmax_rows(io, io->out, false);
+}
+static void log_softmax_f(ref_io *io) {
+    softmax_rows(io, io->out, true);
+}
+/* dx_k = sum_j dy_j dy_j/dx_k, with the Jacobian of softmax or log softmax. */
+static void softmax_grad(ref_io *io, bool log_form) {
+    int N = io->in_shape[0].d[0], K = io->in_shape[0].d[1];
+    double *p = malloc(ref_numel(&io->in_shape[0]) * sizeof(double));
+    softmax_rows(io, p, false);
+    for (int n = 0; n < N; n++) {
+        const double *pr = p + (size_t)n * K, *g = io->dout + (size_t)n * K;
+        for (int k = 0; k < K; k++) {
+            double s = 0;
+            for (int j = 0; j < K; j++)
+                s += log_form ? g[j] * ((j == k) - pr[k]) : g[j] * pr[j] * ((j == k) - pr[k]);
+            io->din[0][(size_t)n * K + k] = s;
+        }
+    }
+    free(p);
+}
+static void softmax_b(ref_io *io) {
+    softmax_grad(io, false);
+}
+static void log_softmax_b(ref_io *io) {
+    softmax_grad(io, true);
+}
+
 static const ref_op table[] = {
+    {"maxpool2d", maxpool_f, maxpool_b},
+    {"avgpool2d", avgpool_f, avgpool_b},
+    {"upsample", upsample_f, upsample_b},
+    {"flatten", copy_f, copy_b},
+    {"reshape", copy_f, copy_b},
+    {"concat", concat_f, concat_b},
+    {"slice", slice_f, slice_b},
+    {"softmax", softmax_f, softmax_b},
+    {"log_softmax", log_softmax_f, log_softmax_b},
     {"linear", linear_f, linear_b},
     {"conv2d", conv_f, conv_b},
     {"conv_transpose2d", tconv_f, tconv_b},

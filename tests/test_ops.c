@@ -74,6 +74,22 @@ static const op_case cases[] = {
      1, {S4(3, 7, 5, 4)}, N1, G1, 0, 2e-4},
     {"conv_transpose2d", {.features = 1, .kernel = {2, 3}}, 1, {S4(1, 1, 13, 13)}, N1, G1, 0,
      2e-4},
+    {"maxpool2d", {.kernel = {2, 2}}, 1, {S4(2, 3, 13, 13)}, N1, G1, 0, 1e-5},
+    {"maxpool2d", {.kernel = {3, 2}, .stride = {2, 1}}, 1, {S4(65, 1, 7, 6)}, N1, G1, 0, 1e-5},
+    {"avgpool2d", {.kernel = {2, 2}}, 1, {S4(1, 7, 13, 13)}, N1, G1, 0, 1e-5},
+    {"avgpool2d", {.kernel = {3, 3}, .stride = {1, 2}}, 1, {S4(3, 2, 7, 9)}, N1, G1, 0, 1e-5},
+    {"upsample", {.factor = 2}, 1, {S4(2, 3, 7, 5)}, N1, G1, 0, 1e-5},
+    {"upsample", {.factor = 3}, 1, {S4(1, 1, 1, 1)}, N1, G1, 0, 1e-5},
+    {"flatten", {0}, 1, {S4(65, 3, 5, 5)}, N1, G1, 0, 1e-6},
+    {"reshape", {.target = {4, {-1, 4, 2, 2}}}, 1, {S2(3, 16)}, N1, G1, 0, 1e-6},
+    {"concat", {0}, 2, {S4(2, 3, 5, 5), S4(2, 1, 5, 5)}, N2, G2, 0, 1e-6},
+    {"concat", {0}, 3, {S2(65, 10), S2(65, 10), S2(65, 7)}, {GEN_NORMAL, GEN_NORMAL, GEN_NORMAL},
+     {true, false, true}, 0, 1e-6},
+    {"slice", {.slice = {1, 1}}, 1, {S4(65, 2, 7, 7)}, N1, G1, 0, 1e-6},
+    {"slice", {.slice = {0, 3}}, 1, {S2(4, 7)}, N1, G1, 0, 1e-6},
+    {"softmax", {0}, 1, {S2(65, 10)}, N1, G1, 0, 1e-5},
+    {"softmax", {0}, 1, {S2(1, 2)}, N1, G1, 0, 1e-5},
+    {"log_softmax", {0}, 1, {S2(7, 13)}, N1, G1, 0, 1e-5},
 };
 
 /* ---- random numbers for test data (splitmix64) ---- */

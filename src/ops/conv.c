@@ -255,6 +255,21 @@ static cg_status tconv_bwd(const cg_op_call *c) {
     return st;
 }
 
-const cg_op_def cg__op_conv2d = {"conv2d", PROGRAM, 1, 1, false, conv_infer, conv_fwd, conv_bwd};
-const cg_op_def cg__op_conv_transpose2d = {"conv_transpose2d", PROGRAM, 1, 1, false,
-                                           tconv_infer, tconv_fwd, tconv_bwd};
+const cg_op_def cg__op_conv2d = {
+    .name = "conv2d",
+    .program = PROGRAM,
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .infer = conv_infer,
+    .forward = conv_fwd,
+    .backward = conv_bwd,
+};
+const cg_op_def cg__op_conv_transpose2d = {
+    .name = "conv_transpose2d",
+    .program = PROGRAM,
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .infer = tconv_infer,
+    .forward = tconv_fwd,
+    .backward = tconv_bwd,
+};

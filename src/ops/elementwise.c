@@ -177,12 +177,66 @@ static cg_status scale_bwd(const cg_op_call *c) {
                          cg_op_din_acc(c, 0), numel(c->out));
 }
 
-const cg_op_def cg__op_relu = {"relu", PROGRAM, 1, 1, false, same_shape, relu_fwd, relu_bwd};
-const cg_op_def cg__op_leaky_relu = {"leaky_relu", PROGRAM, 1, 1, false,
-                                     same_shape, leaky_fwd, leaky_bwd};
-const cg_op_def cg__op_prelu = {"prelu", PROGRAM, 1, 1, false, prelu_infer, prelu_fwd, prelu_bwd};
-const cg_op_def cg__op_tanh = {"tanh", PROGRAM, 1, 1, false, same_shape, tanh_fwd, tanh_bwd};
-const cg_op_def cg__op_sigmoid = {"sigmoid", PROGRAM, 1, 1, false,
-                                  same_shape, sigmoid_fwd, sigmoid_bwd};
-const cg_op_def cg__op_add = {"add", PROGRAM, 2, 2, false, add_infer, add_fwd, add_bwd};
-const cg_op_def cg__op_scale = {"scale", PROGRAM, 1, 1, false, same_shape, scale_fwd, scale_bwd};
+const cg_op_def cg__op_relu = {
+    .name = "relu",
+    .program = PROGRAM,
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .infer = same_shape,
+    .forward = relu_fwd,
+    .backward = relu_bwd,
+};
+const cg_op_def cg__op_leaky_relu = {
+    .name = "leaky_relu",
+    .program = PROGRAM,
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .infer = same_shape,
+    .forward = leaky_fwd,
+    .backward = leaky_bwd,
+};
+const cg_op_def cg__op_prelu = {
+    .name = "prelu",
+    .program = PROGRAM,
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .infer = prelu_infer,
+    .forward = prelu_fwd,
+    .backward = prelu_bwd,
+};
+const cg_op_def cg__op_tanh = {
+    .name = "tanh",
+    .program = PROGRAM,
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .infer = same_shape,
+    .forward = tanh_fwd,
+    .backward = tanh_bwd,
+};
+const cg_op_def cg__op_sigmoid = {
+    .name = "sigmoid",
+    .program = PROGRAM,
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .infer = same_shape,
+    .forward = sigmoid_fwd,
+    .backward = sigmoid_bwd,
+};
+const cg_op_def cg__op_add = {
+    .name = "add",
+    .program = PROGRAM,
+    .min_inputs = 2,
+    .max_inputs = 2,
+    .infer = add_infer,
+    .forward = add_fwd,
+    .backward = add_bwd,
+};
+const cg_op_def cg__op_scale = {
+    .name = "scale",
+    .program = PROGRAM,
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .infer = same_shape,
+    .forward = scale_fwd,
+    .backward = scale_bwd,
+};

@@ -68,5 +68,12 @@ static cg_status linear_bwd(const cg_op_call *c) {
     return st;
 }
 
-const cg_op_def cg__op_linear = {"linear", PROGRAM, 1, 1, false, linear_infer, linear_fwd,
-                                 linear_bwd};
+const cg_op_def cg__op_linear = {
+    .name = "linear",
+    .program = PROGRAM,
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .infer = linear_infer,
+    .forward = linear_fwd,
+    .backward = linear_bwd,
+};

@@ -64,6 +64,7 @@ typedef struct cg_op_attrs {
     float alpha;   /* leaky_relu slope; scale factor; dropout p; noise std; loss margin;
                       prelu initial slope */
     cg_shape target; /* reshape: the output shape, batch dim included; -1 infers one dim */
+    int slice[2];    /* slice: first channel and channel count along dim 1 */
     int conv_algo;   /* conv2d: CG_CONV_AUTO, CG_CONV_IM2COL or CG_CONV_DIRECT */
 } cg_op_attrs;
 
@@ -111,6 +112,9 @@ typedef struct cg_op_def {
                        int n_in, cg_op_shapes *out);
     cg_status (*forward)(const cg_op_call *c);
     cg_status (*backward)(const cg_op_call *c);
+    /* The output is the input with another shape (flatten, reshape): an executor may alias the
+     * two buffers and skip both launches; forward and backward still copy when called. */
+    bool is_view;
 } cg_op_def;
 
 /* The op of this name, or NULL. */
