@@ -444,7 +444,93 @@ static void log_softmax_b(ref_io *io) {
     softmax_grad(io, true);
 }
 
+/* ---- randomness ---- */
+
+void ref_philox(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]) {
+    uint32_t c[4] = {ctr[0], ctr[1], ctr[2], ctr[3]}, k[2] = {key[0], key[1]};
+    for (int r = 0; r < 10; r++) {
+        if (r) {
+            k[0] += 0x9E3779B9u;
+            k[1] += 0xBB67AE85u;
+        }
+        uint64_t p0 = (uint64_t)0xD2511F53u * c[0], p1 = (uint64_t)0xCD9E8D57u * c[2];
+        uint32_t n0 = (uint32_t)(p1 >> 32) ^ c[1] ^ k[0], n2 = (uint32_t)(p0 >> 32) ^ c[3] ^ k[1];
+        c[0] = n0;
+        c[1] = (uint32_t)p1;
+        c[2] = n2;
+        c[3] = (uint32_t)p0;
+    }
+    memcpy(out, c, sizeof c);
+}
+
+static void draw(uint32_t i, uint32_t launch, const uint32_t seed[2], uint32_t r[4]) {
+    const uint32_t ctr[4] = {i, launch, 0, 0};
+    ref_philox(ctr, seed, r);
+}
+
+double ref_uniform(uint32_t i, uint32_t launch, const uint32_t seed[2]) {
+    uint32_t r[4];
+    draw(i, launch, seed, r);
+    return (double)(r[0] >> 8) * 0x1.0p-24;
+}
+
+double ref_normal(uint32_t i, uint32_t launch, const uint32_t seed[2]) {
+    uint32_t r[4];
+    draw(i, launch, seed, r);
+    double u1 = (double)((r[0] >> 8) + 1u) * 0x1.0p-24, u2 = (double)(r[1] >> 8) * 0x1.0p-24;
+    return sqrt(-2 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+static double keep_scale(const ref_io *io, size_t i) {
+    float p = io->a->alpha;
+    if (!io->training)
+        return 1;
+    return ref_uniform((uint32_t)i, io->counter, io->seed) >= p ? 1.0 / (1.0 - (double)p) : 0;
+}
+static void dropout_f(ref_io *io) {
+    for (size_t i = 0; i < nout(io); i++)
+        io->out[i] = io->in[0][i] * keep_scale(io, i);
+}
+static void dropout_b(ref_io *io) {
+    for (size_t i = 0; i < nout(io); i++)
+        io->din[0][i] = io->dout[i] * keep_scale(io, i);
+}
+static double noisy(const ref_io *io, size_t i) {
+    return io->in[0][i] + (io->training ? io->a->alpha * ref_normal((uint32_t)i, io->counter, io->seed) : 0);
+}
+static void noise_f(ref_io *io) {
+    for (size_t i = 0; i < nout(io); i++) {
+        double v = noisy(io, i);
+        io->out[i] = io->a->clamp && io->training ? fmin(fmax(v, 0), 1) : v;
+    }
+}
+static void noise_b(ref_io *io) {
+    for (size_t i = 0; i < nout(io); i++) {
+        double v = noisy(io, i);
+        bool pass = !io->a->clamp || !io->training || (v >= 0 && v <= 1);
+        io->din[0][i] = pass ? io->dout[i] : 0;
+    }
+}
+static void reparam_f(ref_io *io) {
+    for (size_t i = 0; i < nout(io); i++) {
+        double eps = io->training ? ref_normal((uint32_t)i, io->counter, io->seed) : 0;
+        io->out[i] = io->in[0][i] + exp(io->in[1][i]) * eps;
+    }
+}
+static void reparam_b(ref_io *io) {
+    for (size_t i = 0; i < nout(io); i++) {
+        double eps = io->training ? ref_normal((uint32_t)i, io->counter, io->seed) : 0;
+        if (io->din[0])
+            io->din[0][i] = io->dout[i];
+        if (io->din[1])
+            io->din[1][i] = io->dout[i] * exp(io->in[1][i]) * eps;
+    }
+}
+
 static const ref_op table[] = {
+    {"dropout", dropout_f, dropout_b},
+    {"gaussian_noise", noise_f, noise_b},
+    {"reparameterize", reparam_f, reparam_b},
     {"maxpool2d", maxpool_f, maxpool_b},
     {"avgpool2d", avgpool_f, avgpool_b},
     {"upsample", upsample_f, upsample_b},

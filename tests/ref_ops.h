@@ -30,6 +30,12 @@ typedef struct ref_op {
     void (*backward)(ref_io *io);
 } ref_op;
 
+/* Philox4x32-10 on the CPU, and the draws the device ops derive from it for element i of a
+ * launch (counter {i, launch, 0, 0}, key seed). */
+void ref_philox(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
+double ref_uniform(uint32_t i, uint32_t launch, const uint32_t seed[2]);
+double ref_normal(uint32_t i, uint32_t launch, const uint32_t seed[2]);
+
 /* The reference of the op of this name, or NULL. */
 const ref_op *ref_find(const char *name);
 

@@ -27,6 +27,7 @@ typedef struct op_case {
     bool grad[CG_MAX_INPUTS]; /* differentiable inputs */
     int label_range;
     double tol; /* |device - reference| <= tol * (1 + |reference|) */
+    bool eval;  /* run in evaluation mode (training is the default) */
 } op_case;
 
 #define S4(a, b, c, d) {4, {a, b, c, d}}
@@ -90,6 +91,15 @@ static const op_case cases[] = {
     {"softmax", {0}, 1, {S2(65, 10)}, N1, G1, 0, 1e-5},
     {"softmax", {0}, 1, {S2(1, 2)}, N1, G1, 0, 1e-5},
     {"log_softmax", {0}, 1, {S2(7, 13)}, N1, G1, 0, 1e-5},
+    {"dropout", {.alpha = 0.3f}, 1, {S4(65, 3, 7, 7)}, N1, G1, 0, 1e-5},
+    {"dropout", {.alpha = 0.3f}, 1, {S2(5, 13)}, N1, G1, 0, 1e-6, true},
+    {"dropout", {.alpha = 0.0f}, 1, {S2(5, 13)}, N1, G1, 0, 1e-6},
+    {"gaussian_noise", {.alpha = 0.1f, .clamp = true}, 1, {S4(3, 1, 13, 13)}, {GEN_UNIT}, G1, 0,
+     1e-5},
+    {"gaussian_noise", {.alpha = 0.5f}, 1, {S2(65, 7)}, N1, G1, 0, 1e-5},
+    {"gaussian_noise", {.alpha = 0.5f, .clamp = true}, 1, {S2(4, 7)}, N1, G1, 0, 1e-6, true},
+    {"reparameterize", {0}, 2, {S2(65, 30), S2(65, 30)}, N2, G2, 0, 1e-5},
+    {"reparameterize", {0}, 2, {S2(3, 2), S2(3, 2)}, N2, G2, 0, 1e-6, true},
 };
 
 /* ---- random numbers for test data (splitmix64) ---- */
@@ -212,8 +222,10 @@ static void run_case(cg_context *ctx, const op_case *c) {
     double *in[CG_MAX_INPUTS] = {0}, *params[CG_MAX_PARAMS] = {0}, *din_init[CG_MAX_INPUTS] = {0};
     double *dp_init[CG_MAX_PARAMS] = {0};
     double *dout = gen(n_out, GEN_NORMAL, 0);
-    cg_op_host_io io = {.op = op, .attrs = &c->attrs, .n_in = c->n_in};
-    ref_io r = {.a = &c->attrs, .n_in = c->n_in, .n_params = sh.n_params, .out_shape = sh.out};
+    cg_op_host_io io = {.op = op, .attrs = &c->attrs, .n_in = c->n_in, .training = !c->eval,
+                        .seed = {0x243f6a88u, 0x85a308d3u}, .counter = 7};
+    ref_io r = {.a = &c->attrs, .n_in = c->n_in, .n_params = sh.n_params, .out_shape = sh.out,
+                .training = !c->eval, .seed = {0x243f6a88u, 0x85a308d3u}, .counter = 7};
     float *fin[CG_MAX_INPUTS] = {0}, *fparams[CG_MAX_PARAMS] = {0}, *fdin_init[CG_MAX_INPUTS] = {0};
     float *fdp_init[CG_MAX_PARAMS] = {0};
     for (int i = 0; i < c->n_in; i++) {

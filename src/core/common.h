@@ -38,6 +38,14 @@ void cg__sha256_update(cg__sha256 *h, const void *data, size_t size);
 void cg__sha256_final(cg__sha256 *h, uint8_t digest[32]);
 void cg__hex(char *out, const uint8_t *bytes, size_t size);
 
+/* Philox4x32-10 (Salmon et al. 2011): out = philox(ctr, key). */
+void cg__philox(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
+
+/* Draw i of a launch, as the device kernels make it (counter {i, launch, 0, 0}, key seed):
+ * uniform in [0, 1) from the top 24 bits, or standard normal by Box-Muller. */
+double cg__philox_uniform(uint32_t i, uint32_t launch, const uint32_t seed[2]);
+double cg__philox_normal(uint32_t i, uint32_t launch, const uint32_t seed[2]);
+
 /* Reads a whole file into a NUL-terminated buffer freed with free(). */
 cg_status cg__read_file(const char *path, char **out, size_t *size);
 

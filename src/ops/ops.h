@@ -155,6 +155,14 @@ typedef struct cg_op_host_io {
 
 cg_status cg_op_run_host(cg_context *ctx, const cg_op_host_io *io, cg_op_shapes *shapes);
 
+/* The raw Philox4x32-10 stream: out (4n uints) = philox(ctr + (i, 0, 0, 0), key) for i < n. */
+cg_status cg__philox_raw(cg_context *ctx, cl_mem out, const uint32_t ctr[4], const uint32_t key[2],
+                         size_t n);
+
+/* out[i] = uniform [0, 1) or standard normal draw i of (seed, counter). */
+cg_status cg__rand_fill(cg_context *ctx, cl_mem out, bool normal, const uint32_t seed[2],
+                        uint32_t counter, size_t n);
+
 /* Shape error helper: "conv2d: <message>" with CG_ERR_SHAPE. */
 cg_status cg__shape_error(const char *op, const char *fmt, ...) CG__PRINTF(2, 3);
 

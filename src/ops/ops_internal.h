@@ -23,6 +23,7 @@ cg_status cg__bias_bwd(cg_context *ctx, cl_mem db, cl_mem dy, uint32_t channels,
 extern const cg_op_def cg__op_relu, cg__op_leaky_relu, cg__op_prelu, cg__op_tanh, cg__op_sigmoid,
     cg__op_add, cg__op_scale, cg__op_linear, cg__op_conv2d, cg__op_conv_transpose2d,
     cg__op_maxpool2d, cg__op_avgpool2d, cg__op_upsample, cg__op_flatten, cg__op_reshape,
-    cg__op_concat, cg__op_slice, cg__op_softmax, cg__op_log_softmax;
+    cg__op_concat, cg__op_slice, cg__op_softmax, cg__op_log_softmax, cg__op_dropout,
+    cg__op_gaussian_noise, cg__op_reparameterize;
 
 #endif

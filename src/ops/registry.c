@@ -10,7 +10,8 @@ static const cg_op_def *const table[] = {
     &cg__op_sigmoid, &cg__op_add, &cg__op_scale, &cg__op_linear,
     &cg__op_conv2d, &cg__op_conv_transpose2d, &cg__op_maxpool2d, &cg__op_avgpool2d,
     &cg__op_upsample, &cg__op_flatten, &cg__op_reshape, &cg__op_concat,
-    &cg__op_slice, &cg__op_softmax, &cg__op_log_softmax,
+    &cg__op_slice, &cg__op_softmax, &cg__op_log_softmax, &cg__op_dropout,
+    &cg__op_gaussian_noise, &cg__op_reparameterize,
 };
 
 const cg_op_def *cg_op_find(const char *name) {

@@ -1,0 +1,139 @@
+/* Counter-based randomness (Philox4x32-10, Salmon et al. 2011) and the ops built on it:
+ * dropout, gaussian_noise and reparameterize.
+ *
+ * Element i of a launch draws from philox(counter = {i, launch, 0, 0}, key = {seed0, seed1}),
+ * so every value depends only on (seed, launch counter, index): results are the same on every
+ * device and work-group size, and a backward pass regenerates the forward's mask or noise
+ * instead of storing it.
+ * Uniforms use the top 24 bits: u = (r >> 8) * 2^-24 in [0, 1). Normals use Box-Muller on two
+ * words: sqrt(-2 ln u1) cos(2 pi u2), u1 in (0, 1].
+ * Work-items: one per element (1-D, index checked against n).
+ * Defines: none required.
+ */
+
+#define PHILOX_M0 0xD2511F53u
+#define PHILOX_M1 0xCD9E8D57u
+#define PHILOX_W0 0x9E3779B9u
+#define PHILOX_W1 0xBB67AE85u
+
+static uint4 philox4x32_10(uint4 c, uint2 k) {
+    for (int r = 0; r < 10; r++) {
+        if (r > 0) {
+            k.x += PHILOX_W0;
+            k.y += PHILOX_W1;
+        }
+        const uint lo0 = PHILOX_M0 * c.x, hi0 = mul_hi(PHILOX_M0, c.x);
+        const uint lo1 = PHILOX_M1 * c.z, hi1 = mul_hi(PHILOX_M1, c.z);
+        c = (uint4)(hi1 ^ c.y ^ k.x, lo1, hi0 ^ c.w ^ k.y, lo0);
+    }
+    return c;
+}
+
+static uint4 draw(const uint i, const uint launch, const uint seed0, const uint seed1) {
+    return philox4x32_10((uint4)(i, launch, 0u, 0u), (uint2)(seed0, seed1));
+}
+
+static float to_unit(const uint r) {
+    return (float)(r >> 8) * 0x1.0p-24f;
+}
+
+static float to_normal(const uint4 r) {
+    const float u1 = (float)((r.x >> 8) + 1u) * 0x1.0p-24f;
+    const float u2 = (float)(r.y >> 8) * 0x1.0p-24f;
+    return sqrt(-2.0f * log(u1)) * cos(6.2831853071795864f * u2);
+}
+
+/* The raw generator, for known-answer checks: out[4i .. 4i+3] = philox(c + (i, 0, 0, 0), k). */
+__kernel void philox_raw(__global uint *out, const uint c0, const uint c1, const uint c2,
+                         const uint c3, const uint k0, const uint k1, const uint n) {
+    const uint i = get_global_id(0);
+    if (i >= n)
+        return;
+    const uint4 r = philox4x32_10((uint4)(c0 + i, c1, c2, c3), (uint2)(k0, k1));
+    vstore4(r, i, out);
+}
+
+__kernel void rand_uniform(__global float *out, const uint seed0, const uint seed1,
+                           const uint launch, const uint n) {
+    const uint i = get_global_id(0);
+    if (i < n)
+        out[i] = to_unit(draw(i, launch, seed0, seed1).x);
+}
+
+__kernel void rand_normal(__global float *out, const uint seed0, const uint seed1,
+                          const uint launch, const uint n) {
+    const uint i = get_global_id(0);
+    if (i < n)
+        out[i] = to_normal(draw(i, launch, seed0, seed1));
+}
+
+/* Keeps x[i] * scale where u >= p, else 0 (scale = 1 / (1 - p)). */
+__kernel void dropout_fwd(__global float *y, __global const float *x, const float p,
+                          const float scale, const uint seed0, const uint seed1,
+                          const uint launch, const uint n) {
+    const uint i = get_global_id(0);
+    if (i < n)
+        y[i] = to_unit(draw(i, launch, seed0, seed1).x) >= p ? x[i] * scale : 0.0f;
+}
+
+__kernel void dropout_bwd(__global float *dx, __global const float *dy, const float p,
+                          const float scale, const uint seed0, const uint seed1,
+                          const uint launch, const uint acc, const uint n) {
+    const uint i = get_global_id(0);
+    if (i >= n)
+        return;
+    const float g = to_unit(draw(i, launch, seed0, seed1).x) >= p ? dy[i] * scale : 0.0f;
+    dx[i] = (acc ? dx[i] : 0.0f) + g;
+}
+
+/* y = x + std * N(0, 1), clamped to [0, 1] when clamp01. */
+__kernel void gaussian_noise_fwd(__global float *y, __global const float *x, const float std,
+                                 const uint clamp01, const uint seed0, const uint seed1,
+                                 const uint launch, const uint n) {
+    const uint i = get_global_id(0);
+    if (i >= n)
+        return;
+    const float v = x[i] + std * to_normal(draw(i, launch, seed0, seed1));
+    y[i] = clamp01 ? clamp(v, 0.0f, 1.0f) : v;
+}
+
+/* The gradient passes where the clamp did not bite (0 <= v <= 1, as PyTorch's clamp). */
+__kernel void gaussian_noise_bwd(__global float *dx, __global const float *dy,
+                                 __global const float *x, const float std, const uint clamp01,
+                                 const uint seed0, const uint seed1, const uint launch,
+                                 const uint acc, const uint n) {
+    const uint i = get_global_id(0);
+    if (i >= n)
+        return;
+    const float v = x[i] + std * to_normal(draw(i, launch, seed0, seed1));
+    const float g = !clamp01 || (v >= 0.0f && v <= 1.0f) ? dy[i] : 0.0f;
+    dx[i] = (acc ? dx[i] : 0.0f) + g;
+}
+
+/* z = mu + exp(log_sigma) * eps, eps ~ N(0, 1); sample = 0 gives z = mu (evaluation). */
+__kernel void reparameterize_fwd(__global float *z, __global const float *mu,
+                                 __global const float *log_sigma, const uint sample,
+                                 const uint seed0, const uint seed1, const uint launch,
+                                 const uint n) {
+    const uint i = get_global_id(0);
+    if (i >= n)
+        return;
+    const float eps = sample ? to_normal(draw(i, launch, seed0, seed1)) : 0.0f;
+    z[i] = mu[i] + exp(log_sigma[i]) * eps;
+}
+
+/* dmu = dz; dlog_sigma = dz * exp(log_sigma) * eps. Either output may be skipped. */
+__kernel void reparameterize_bwd(__global float *dmu, __global float *dls,
+                                 __global const float *dz, __global const float *log_sigma,
+                                 const uint want_mu, const uint want_ls, const uint acc_mu,
+                                 const uint acc_ls, const uint sample, const uint seed0,
+                                 const uint seed1, const uint launch, const uint n) {
+    const uint i = get_global_id(0);
+    if (i >= n)
+        return;
+    const float eps = sample ? to_normal(draw(i, launch, seed0, seed1)) : 0.0f;
+    if (want_mu)
+        dmu[i] = (acc_mu ? dmu[i] : 0.0f) + dz[i];
+    if (want_ls)
+        dls[i] = (acc_ls ? dls[i] : 0.0f) + dz[i] * exp(log_sigma[i]) * eps;
+}

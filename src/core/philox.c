@@ -1,0 +1,44 @@
+/* Philox4x32-10 on the host (the same stream as cl/random.cl), for deterministic host-side
+ * draws such as parameter initialisation and for the self-test's known answers. */
+#include <math.h>
+#include <string.h>
+
+#include "core/common.h"
+
+void cg__philox(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]) {
+    uint32_t c0 = ctr[0], c1 = ctr[1], c2 = ctr[2], c3 = ctr[3], k0 = key[0], k1 = key[1];
+    for (int r = 0; r < 10; r++) {
+        if (r > 0) {
+            k0 += 0x9E3779B9u;
+            k1 += 0xBB67AE85u;
+        }
+        uint64_t p0 = (uint64_t)0xD2511F53u * c0, p1 = (uint64_t)0xCD9E8D57u * c2;
+        uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0, n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;
+        c0 = n0;
+        c1 = (uint32_t)p1;
+        c2 = n2;
+        c3 = (uint32_t)p0;
+    }
+    out[0] = c0;
+    out[1] = c1;
+    out[2] = c2;
+    out[3] = c3;
+}
+
+static void draw(uint32_t i, uint32_t launch, const uint32_t seed[2], uint32_t r[4]) {
+    const uint32_t ctr[4] = {i, launch, 0, 0};
+    cg__philox(ctr, seed, r);
+}
+
+double cg__philox_uniform(uint32_t i, uint32_t launch, const uint32_t seed[2]) {
+    uint32_t r[4];
+    draw(i, launch, seed, r);
+    return (double)(r[0] >> 8) * 0x1.0p-24;
+}
+
+double cg__philox_normal(uint32_t i, uint32_t launch, const uint32_t seed[2]) {
+    uint32_t r[4];
+    draw(i, launch, seed, r);
+    double u1 = (double)((r[0] >> 8) + 1u) * 0x1.0p-24, u2 = (double)(r[1] >> 8) * 0x1.0p-24;
+    return sqrt(-2 * log(u1)) * cos(6.283185307179586 * u2);
+}

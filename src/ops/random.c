@@ -1,0 +1,151 @@
+/* Ops that draw random numbers on the device: dropout, gaussian_noise, reparameterize (kernels
+ * in cl/random.cl). Each launch uses the call's Philox key (seed) and counter; the backward
+ * pass, given the same seed and counter, regenerates the forward's draws. In evaluation mode
+ * dropout and noise are the identity and reparameterize returns mu. */
+#include "ops/ops_internal.h"
+
+#define PROGRAM "random.cl"
+
+static size_t numel(const cg_tensor *t) {
+    return cg_shape_numel(&t->shape);
+}
+
+static cg_status same_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dtype *t, int n,
+                            cg_op_shapes *out) {
+    (void)t;
+    (void)n;
+    (void)a;
+    out->out = in[0];
+    return CG_OK;
+}
+
+static cg_status dropout_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dtype *t,
+                               int n, cg_op_shapes *out) {
+    if (!(a->alpha >= 0.0f && a->alpha < 1.0f))
+        return cg__shape_error("dropout", "probability %g; it must be at least 0 and below 1",
+                               (double)a->alpha);
+    return same_infer(a, in, t, n, out);
+}
+
+/* The identity, for evaluation mode. */
+static cg_status identity_fwd(const cg_op_call *c) {
+    return cg__scale_acc(c->ctx, c->out->mem, c->in[0].mem, 1.0f, false, numel(c->out));
+}
+
+static cg_status identity_bwd(const cg_op_call *c) {
+    if (!c->din[0].mem)
+        return CG_OK;
+    return cg__scale_acc(c->ctx, c->din[0].mem, c->dout->mem, 1.0f, cg_op_din_acc(c, 0),
+                         numel(c->out));
+}
+
+static cg_status dropout_fwd(const cg_op_call *c) {
+    if (!c->training || c->attrs->alpha == 0.0f)
+        return identity_fwd(c);
+    float p = c->attrs->alpha;
+    const cg__karg args[] = {CG_KMEM(c->out->mem), CG_KMEM(c->in[0].mem), CG_KF32(p),
+                             CG_KF32(1.0f / (1.0f - p)), CG_KU32(c->seed[0]), CG_KU32(c->seed[1]),
+                             CG_KU32(c->counter), CG_KU32(numel(c->out))};
+    return cg__kernel_run1d(c->ctx, PROGRAM, "dropout_fwd", numel(c->out), 0, args, 8);
+}
+
+static cg_status dropout_bwd(const cg_op_call *c) {
+    if (!c->training || c->attrs->alpha == 0.0f)
+        return identity_bwd(c);
+    if (!c->din[0].mem)
+        return CG_OK;
+    float p = c->attrs->alpha;
+    const cg__karg args[] = {CG_KMEM(c->din[0].mem), CG_KMEM(c->dout->mem), CG_KF32(p),
+                             CG_KF32(1.0f / (1.0f - p)), CG_KU32(c->seed[0]), CG_KU32(c->seed[1]),
+                             CG_KU32(c->counter), CG_KU32(cg_op_din_acc(c, 0)),
+                             CG_KU32(numel(c->out))};
+    return cg__kernel_run1d(c->ctx, PROGRAM, "dropout_bwd", numel(c->out), 0, args, 9);
+}
+
+static cg_status noise_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dtype *t, int n,
+                             cg_op_shapes *out) {
+    if (!(a->alpha >= 0.0f))
+        return cg__shape_error("gaussian_noise", "standard deviation %g; it must not be negative",
+                               (double)a->alpha);
+    return same_infer(a, in, t, n, out);
+}
+
+static cg_status noise_fwd(const cg_op_call *c) {
+    if (!c->training)
+        return identity_fwd(c);
+    const cg__karg args[] = {CG_KMEM(c->out->mem), CG_KMEM(c->in[0].mem),
+                             CG_KF32(c->attrs->alpha), CG_KU32(c->attrs->clamp),
+                             CG_KU32(c->seed[0]), CG_KU32(c->seed[1]), CG_KU32(c->counter),
+                             CG_KU32(numel(c->out))};
+    return cg__kernel_run1d(c->ctx, PROGRAM, "gaussian_noise_fwd", numel(c->out), 0, args, 8);
+}
+
+static cg_status noise_bwd(const cg_op_call *c) {
+    if (!c->training)
+        return identity_bwd(c);
+    if (!c->din[0].mem)
+        return CG_OK;
+    const cg__karg args[] = {CG_KMEM(c->din[0].mem), CG_KMEM(c->dout->mem),
+                             CG_KMEM(c->in[0].mem),  CG_KF32(c->attrs->alpha),
+                             CG_KU32(c->attrs->clamp), CG_KU32(c->seed[0]),
+                             CG_KU32(c->seed[1]),    CG_KU32(c->counter),
+                             CG_KU32(cg_op_din_acc(c, 0)), CG_KU32(numel(c->out))};
+    return cg__kernel_run1d(c->ctx, PROGRAM, "gaussian_noise_bwd", numel(c->out), 0, args, 10);
+}
+
+static cg_status reparam_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dtype *t,
+                               int n, cg_op_shapes *out) {
+    if (!cg_shape_equal(&in[0], &in[1])) {
+        char s0[64], s1[64];
+        cg_shape_str(&in[0], s0, sizeof s0);
+        cg_shape_str(&in[1], s1, sizeof s1);
+        return cg__shape_error("reparameterize",
+                               "mu has shape %s and log_sigma %s; they must be equal", s0, s1);
+    }
+    return same_infer(a, in, t, n, out);
+}
+
+static cg_status reparam_fwd(const cg_op_call *c) {
+    const cg__karg args[] = {CG_KMEM(c->out->mem), CG_KMEM(c->in[0].mem), CG_KMEM(c->in[1].mem),
+                             CG_KU32(c->training), CG_KU32(c->seed[0]), CG_KU32(c->seed[1]),
+                             CG_KU32(c->counter), CG_KU32(numel(c->out))};
+    return cg__kernel_run1d(c->ctx, PROGRAM, "reparameterize_fwd", numel(c->out), 0, args, 8);
+}
+
+static cg_status reparam_bwd(const cg_op_call *c) {
+    if (!c->din[0].mem && !c->din[1].mem)
+        return CG_OK;
+    const cg__karg args[] = {CG_KMEM(c->din[0].mem), CG_KMEM(c->din[1].mem), CG_KMEM(c->dout->mem),
+                             CG_KMEM(c->in[1].mem),  CG_KU32(c->din[0].mem != NULL),
+                             CG_KU32(c->din[1].mem != NULL), CG_KU32(cg_op_din_acc(c, 0)),
+                             CG_KU32(cg_op_din_acc(c, 1)), CG_KU32(c->training),
+                             CG_KU32(c->seed[0]), CG_KU32(c->seed[1]), CG_KU32(c->counter),
+                             CG_KU32(numel(c->out))};
+    return cg__kernel_run1d(c->ctx, PROGRAM, "reparameterize_bwd", numel(c->out), 0, args, 13);
+}
+
+cg_status cg__philox_raw(cg_context *ctx, cl_mem out, const uint32_t ctr[4], const uint32_t key[2],
+                         size_t n) {
+    const cg__karg args[] = {CG_KMEM(out),    CG_KU32(ctr[0]), CG_KU32(ctr[1]), CG_KU32(ctr[2]),
+                             CG_KU32(ctr[3]), CG_KU32(key[0]), CG_KU32(key[1]), CG_KU32(n)};
+    return cg__kernel_run1d(ctx, PROGRAM, "philox_raw", n, 0, args, 8);
+}
+
+cg_status cg__rand_fill(cg_context *ctx, cl_mem out, bool normal, const uint32_t seed[2],
+                        uint32_t counter, size_t n) {
+    const cg__karg args[] = {CG_KMEM(out), CG_KU32(seed[0]), CG_KU32(seed[1]), CG_KU32(counter),
+                             CG_KU32(n)};
+    return cg__kernel_run1d(ctx, PROGRAM, normal ? "rand_normal" : "rand_uniform", n, 0, args, 5);
+}
+
+const cg_op_def cg__op_dropout = {.name = "dropout", .program = PROGRAM, .min_inputs = 1,
+                                  .max_inputs = 1, .infer = dropout_infer,
+                                  .forward = dropout_fwd, .backward = dropout_bwd};
+const cg_op_def cg__op_gaussian_noise = {.name = "gaussian_noise", .program = PROGRAM,
+                                         .min_inputs = 1, .max_inputs = 1,
+                                         .infer = noise_infer, .forward = noise_fwd,
+                                         .backward = noise_bwd};
+const cg_op_def cg__op_reparameterize = {.name = "reparameterize", .program = PROGRAM,
+                                         .min_inputs = 2, .max_inputs = 2,
+                                         .infer = reparam_infer, .forward = reparam_fwd,
+                                         .backward = reparam_bwd};
