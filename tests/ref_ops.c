@@ -527,7 +527,230 @@ static void reparam_b(ref_io *io) {
     }
 }
 
+/* ---- losses: one value per sample ---- */
+
+static size_t rows_of(const ref_io *io) {
+    return (size_t)io->in_shape[0].d[0];
+}
+static size_t cols_of(const ref_io *io) {
+    return ref_numel(&io->in_shape[0]) / rows_of(io);
+}
+static double lse(const double *x, size_t k) {
+    double m = x[0], s = 0;
+    for (size_t j = 1; j < k; j++)
+        m = x[j] > m ? x[j] : m;
+    for (size_t j = 0; j < k; j++)
+        s += exp(x[j] - m);
+    return m + log(s);
+}
+/* Soft-target cross-entropy over one row: the target puts 1/omega on the omega units of the
+ * label's group (omega = 1: plain cross-entropy). */
+static double soft_target(size_t j, int label, int omega) {
+    return (int)j / omega == label ? 1.0 / omega : 0;
+}
+static void soft_ce_f(ref_io *io, int omega) {
+    size_t K = cols_of(io);
+    for (size_t n = 0; n < rows_of(io); n++) {
+        const double *x = io->in[0] + n * K;
+        double l = lse(x, K), s = 0;
+        for (size_t j = 0; j < K; j++)
+            s += soft_target(j, (int)io->in[1][n], omega) * (x[j] - l);
+        io->out[n] = -s;
+    }
+}
+static void soft_ce_b(ref_io *io, int omega) {
+    size_t K = cols_of(io);
+    for (size_t n = 0; n < rows_of(io); n++) {
+        const double *x = io->in[0] + n * K;
+        double l = lse(x, K);
+        for (size_t j = 0; j < K; j++)
+            io->din[0][n * K + j] =
+                io->dout[n] * (exp(x[j] - l) - soft_target(j, (int)io->in[1][n], omega));
+    }
+}
+static void ce_f(ref_io *io) {
+    soft_ce_f(io, 1);
+}
+static void ce_b(ref_io *io) {
+    soft_ce_b(io, 1);
+}
+static void cool_f(ref_io *io) {
+    soft_ce_f(io, io->a->count);
+}
+static void cool_b(ref_io *io) {
+    soft_ce_b(io, io->a->count);
+}
+static void bce_f(ref_io *io) {
+    size_t F = cols_of(io);
+    for (size_t n = 0; n < rows_of(io); n++) {
+        double s = 0;
+        for (size_t f = 0; f < F; f++) {
+            double x = io->in[0][n * F + f], t = io->in[1][n * F + f];
+            s += -(t * log(1 / (1 + exp(-x))) + (1 - t) * log(1 - 1 / (1 + exp(-x))));
+        }
+        io->out[n] = s;
+    }
+}
+static void bce_b(ref_io *io) {
+    size_t F = cols_of(io);
+    for (size_t i = 0; i < rows_of(io) * F; i++)
+        io->din[0][i] = io->dout[i / F] * (1 / (1 + exp(-io->in[0][i])) - io->in[1][i]);
+}
+static void mse_f(ref_io *io) {
+    size_t F = cols_of(io);
+    for (size_t n = 0; n < rows_of(io); n++) {
+        double s = 0;
+        for (size_t f = 0; f < F; f++) {
+            double d = io->in[0][n * F + f] - io->in[1][n * F + f];
+            s += d * d;
+        }
+        io->out[n] = s;
+    }
+}
+static void mse_b(ref_io *io) {
+    size_t F = cols_of(io);
+    for (size_t i = 0; i < rows_of(io) * F; i++) {
+        double g = 2 * io->dout[i / F] * (io->in[0][i] - io->in[1][i]);
+        if (io->din[0])
+            io->din[0][i] = g;
+        if (io->din[1])
+            io->din[1][i] = -g;
+    }
+}
+static double dist(const double *a, const double *b, size_t D) {
+    double s = 0;
+    for (size_t k = 0; k < D; k++)
+        s += (a[k] - b[k]) * (a[k] - b[k]);
+    return sqrt(s + 1e-9);
+}
+static void contrastive_f(ref_io *io) {
+    size_t D = cols_of(io);
+    for (size_t n = 0; n < rows_of(io); n++) {
+        double d = dist(io->in[0] + n * D, io->in[1] + n * D, D), y = io->in[2][n];
+        double h = fmax(io->a->alpha - d, 0);
+        io->out[n] = 0.5 * y * d * d + 0.5 * (1 - y) * h * h;
+    }
+}
+static void contrastive_b(ref_io *io) {
+    size_t D = cols_of(io);
+    for (size_t n = 0; n < rows_of(io); n++) {
+        double d = dist(io->in[0] + n * D, io->in[1] + n * D, D), y = io->in[2][n];
+        double h = fmax(io->a->alpha - d, 0);
+        for (size_t k = 0; k < D; k++) {
+            double g = io->dout[n] * (y - (1 - y) * h / d) *
+                       (io->in[0][n * D + k] - io->in[1][n * D + k]);
+            if (io->din[0])
+                io->din[0][n * D + k] = g;
+            if (io->din[1])
+                io->din[1][n * D + k] = -g;
+        }
+    }
+}
+static void triplet_f(ref_io *io) {
+    size_t D = cols_of(io);
+    for (size_t n = 0; n < rows_of(io); n++) {
+        const double *a = io->in[0] + n * D, *p = io->in[1] + n * D, *q = io->in[2] + n * D;
+        io->out[n] = fmax(dist(a, p, D) - dist(a, q, D) + io->a->alpha, 0);
+    }
+}
+static void triplet_b(ref_io *io) {
+    size_t D = cols_of(io);
+    for (size_t n = 0; n < rows_of(io); n++) {
+        const double *a = io->in[0] + n * D, *p = io->in[1] + n * D, *q = io->in[2] + n * D;
+        double dp = dist(a, p, D), dq = dist(a, q, D);
+        bool on = dp - dq + io->a->alpha > 0;
+        for (size_t k = 0; k < D; k++) {
+            double gp = on ? io->dout[n] * (a[k] - p[k]) / dp : 0;
+            double gq = on ? io->dout[n] * (a[k] - q[k]) / dq : 0;
+            if (io->din[0])
+                io->din[0][n * D + k] = gp - gq;
+            if (io->din[1])
+                io->din[1][n * D + k] = -gp;
+            if (io->din[2])
+                io->din[2][n * D + k] = gq;
+        }
+    }
+}
+/* Class means of z by label (K classes), into mu (K, D) and count (K). */
+static void class_means(const ref_io *io, double *mu, double *count) {
+    size_t D = cols_of(io), K = (size_t)io->a->count;
+    memset(mu, 0, K * D * sizeof(double));
+    memset(count, 0, K * sizeof(double));
+    for (size_t n = 0; n < rows_of(io); n++) {
+        size_t q = (size_t)io->in[1][n];
+        count[q] += 1;
+        for (size_t k = 0; k < D; k++)
+            mu[q * D + k] += io->in[0][n * D + k];
+    }
+    for (size_t q = 0; q < K; q++)
+        for (size_t k = 0; k < D && count[q] > 0; k++)
+            mu[q * D + k] /= count[q];
+}
+static void similarity_f(ref_io *io) {
+    size_t D = cols_of(io), K = (size_t)io->a->count;
+    double *mu = malloc(K * D * sizeof(double)), *count = malloc(K * sizeof(double));
+    class_means(io, mu, count);
+    for (size_t n = 0; n < rows_of(io); n++) {
+        size_t q = (size_t)io->in[1][n];
+        double s = 0;
+        for (size_t k = 0; k < D; k++)
+            s += (io->in[0][n * D + k] - mu[q * D + k]) * (io->in[0][n * D + k] - mu[q * D + k]);
+        io->out[n] = s;
+    }
+    free(mu);
+    free(count);
+}
+/* dz_j = 2 dout_j (z_j - mu_q) - (2 / n_q) sum over i in q of dout_i (z_i - mu_q). */
+static void similarity_b(ref_io *io) {
+    size_t D = cols_of(io), K = (size_t)io->a->count, N = rows_of(io);
+    double *mu = malloc(K * D * sizeof(double)), *count = malloc(K * sizeof(double));
+    double *s = calloc(K * D, sizeof(double));
+    class_means(io, mu, count);
+    for (size_t n = 0; n < N; n++) {
+        size_t q = (size_t)io->in[1][n];
+        for (size_t k = 0; k < D; k++)
+            s[q * D + k] += io->dout[n] * (io->in[0][n * D + k] - mu[q * D + k]);
+    }
+    for (size_t n = 0; n < N; n++) {
+        size_t q = (size_t)io->in[1][n];
+        for (size_t k = 0; k < D; k++)
+            io->din[0][n * D + k] = 2 * io->dout[n] * (io->in[0][n * D + k] - mu[q * D + k]) -
+                                    2 * s[q * D + k] / count[q];
+    }
+    free(mu);
+    free(count);
+    free(s);
+}
+static void kl_f(ref_io *io) {
+    size_t D = cols_of(io);
+    for (size_t n = 0; n < rows_of(io); n++) {
+        double s = 0;
+        for (size_t k = 0; k < D; k++) {
+            double m = io->in[0][n * D + k], l = io->in[1][n * D + k];
+            s += m * m + exp(2 * l) - 2 * l - 1;
+        }
+        io->out[n] = 0.5 * s;
+    }
+}
+static void kl_b(ref_io *io) {
+    size_t D = cols_of(io);
+    for (size_t i = 0; i < rows_of(io) * D; i++) {
+        if (io->din[0])
+            io->din[0][i] = io->dout[i / D] * io->in[0][i];
+        if (io->din[1])
+            io->din[1][i] = io->dout[i / D] * (exp(2 * io->in[1][i]) - 1);
+    }
+}
+
 static const ref_op table[] = {
+    {"cross_entropy", ce_f, ce_b},
+    {"cool", cool_f, cool_b},
+    {"binary_cross_entropy", bce_f, bce_b},
+    {"mse", mse_f, mse_b},
+    {"contrastive", contrastive_f, contrastive_b},
+    {"triplet", triplet_f, triplet_b},
+    {"similarity", similarity_f, similarity_b},
+    {"kl_normal", kl_f, kl_b},
     {"dropout", dropout_f, dropout_b},
     {"gaussian_noise", noise_f, noise_b},
     {"reparameterize", reparam_f, reparam_b},

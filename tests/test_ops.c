@@ -37,6 +37,8 @@ typedef struct op_case {
 #define G1 {true}
 #define N2 {GEN_NORMAL, GEN_NORMAL}
 #define G2 {true, true}
+#define LAB {GEN_NORMAL, GEN_LABELS}
+#define GX {true, false}
 
 static const op_case cases[] = {
     {"relu", {0}, 1, {S4(1, 7, 13, 13)}, N1, G1, 0, 1e-5},
@@ -100,6 +102,25 @@ static const op_case cases[] = {
     {"gaussian_noise", {.alpha = 0.5f, .clamp = true}, 1, {S2(4, 7)}, N1, G1, 0, 1e-6, true},
     {"reparameterize", {0}, 2, {S2(65, 30), S2(65, 30)}, N2, G2, 0, 1e-5},
     {"reparameterize", {0}, 2, {S2(3, 2), S2(3, 2)}, N2, G2, 0, 1e-6, true},
+    {"cross_entropy", {0}, 2, {S2(65, 10), S1(65)}, LAB, GX, 10, 1e-5},
+    {"cross_entropy", {0}, 2, {S2(1, 2), S1(1)}, LAB, GX, 2, 1e-5},
+    {"cool", {.count = 3}, 2, {S2(7, 12), S1(7)}, LAB, GX, 4, 1e-5},
+    {"cool", {.count = 1}, 2, {S2(65, 10), S1(65)}, LAB, GX, 10, 1e-5},
+    {"binary_cross_entropy", {0}, 2, {S2(65, 1), S2(65, 1)}, {GEN_NORMAL, GEN_BINARY}, GX, 0,
+     1e-5},
+    {"binary_cross_entropy", {0}, 2, {S4(3, 1, 7, 7), S4(3, 1, 7, 7)}, {GEN_NORMAL, GEN_UNIT},
+     GX, 0, 1e-5},
+    {"mse", {0}, 2, {S4(3, 1, 13, 13), S4(3, 1, 13, 13)}, N2, G2, 0, 1e-5},
+    {"mse", {0}, 2, {S2(65, 30), S2(65, 30)}, {GEN_NORMAL, GEN_UNIT}, GX, 0, 1e-5},
+    {"contrastive", {.alpha = 1.0f}, 3, {S2(65, 2), S2(65, 2), S1(65)},
+     {GEN_NORMAL, GEN_NORMAL, GEN_BINARY}, G2, 0, 1e-5},
+    {"contrastive", {.alpha = 2.0f}, 3, {S2(3, 5), S2(3, 5), S1(3)},
+     {GEN_NORMAL, GEN_NORMAL, GEN_BINARY}, G2, 0, 1e-5},
+    {"triplet", {.alpha = 1.0f}, 3, {S2(65, 2), S2(65, 2), S2(65, 2)},
+     {GEN_NORMAL, GEN_NORMAL, GEN_NORMAL}, {true, true, true}, 0, 1e-5},
+    {"similarity", {.count = 10}, 2, {S2(65, 84), S1(65)}, LAB, GX, 10, 1e-4},
+    {"similarity", {.count = 3}, 2, {S2(7, 2), S1(7)}, LAB, GX, 3, 1e-5},
+    {"kl_normal", {0}, 2, {S2(65, 30), S2(65, 30)}, N2, G2, 0, 1e-5},
 };
 
 /* ---- random numbers for test data (splitmix64) ---- */

@@ -99,6 +99,9 @@ typedef struct cg_op_shapes {
     int n_params;
     cg_shape params[CG_MAX_PARAMS];
     size_t scratch_bytes; /* workspace needed by forward or backward */
+    int loss_elements;    /* losses: values per sample that a mean divides by (PyTorch's mean
+                             for mse and bce is over every element; for cross-entropy over
+                             samples) */
 } cg_op_shapes;
 
 typedef struct cg_op_def {

@@ -18,6 +18,7 @@ static const struct {
     {cg__conv_checks, &cg__conv_check_count},
     {cg__pool_checks, &cg__pool_check_count},
     {cg__random_checks, &cg__random_check_count},
+    {cg__loss_checks, &cg__loss_check_count},
 };
 
 bool cg__selftest_compare(const float *got, const double *want, size_t n, double atol,

@@ -1,0 +1,310 @@
+/* Losses: each writes one value per sample (loss[n]) and, in backward, input gradients scaled
+ * by the per-sample upstream gradient dloss[n] (weight / count for a mean, set by the executor).
+ *
+ * Work-items: one per sample (1-D over N) for per-sample values and for row-wise gradients of
+ * short rows; one per element for element-wise gradients; the similarity loss's class sums use
+ * one work-item per (class, feature), each looping over the batch. No atomics anywhere.
+ * Labels are int32 class indices; contrastive targets are floats (1 similar, 0 dissimilar).
+ * Distances use sqrt(sum of squares + 1e-9), as the reference PyTorch models do, so the
+ * gradient stays finite at zero distance.
+ * Defines: none required.
+ */
+
+#define DIST_EPS 1e-9f
+
+/* -log softmax(x)[label], from logits: log-sum-exp with the maximum subtracted. */
+__kernel void cross_entropy_fwd(__global float *loss, __global const float *x,
+                                __global const int *label, const uint K, const uint N) {
+    const uint n = get_global_id(0);
+    if (n >= N)
+        return;
+    __global const float *r = x + (size_t)n * K;
+    float m = r[0];
+    for (uint k = 1; k < K; k++)
+        m = fmax(m, r[k]);
+    float s = 0.0f;
+    for (uint k = 0; k < K; k++)
+        s += exp(r[k] - m);
+    loss[n] = m + log(s) - r[label[n]];
+}
+
+/* dx = dloss * (softmax(x) - onehot(label)) */
+__kernel void cross_entropy_bwd(__global float *dx, __global const float *dloss,
+                                __global const float *x, __global const int *label,
+                                const uint K, const uint acc, const uint N) {
+    const uint n = get_global_id(0);
+    if (n >= N)
+        return;
+    const size_t o = (size_t)n * K;
+    float m = x[o];
+    for (uint k = 1; k < K; k++)
+        m = fmax(m, x[o + k]);
+    float s = 0.0f;
+    for (uint k = 0; k < K; k++)
+        s += exp(x[o + k] - m);
+    const float inv = 1.0f / s, g = dloss[n];
+    for (uint k = 0; k < K; k++) {
+        const float v = g * (exp(x[o + k] - m) * inv - (label[n] == (int)k ? 1.0f : 0.0f));
+        dx[o + k] = (acc ? dx[o + k] : 0.0f) + v;
+    }
+}
+
+/* COOL (Kardan & Stanley 2017): K*omega units in one softmax, target 1/omega on each of the
+ * omega units of the true class: loss = -(1/omega) * sum of their log probabilities. */
+__kernel void cool_fwd(__global float *loss, __global const float *x, __global const int *label,
+                       const uint K, const uint omega, const uint N) {
+    const uint n = get_global_id(0);
+    if (n >= N)
+        return;
+    __global const float *r = x + (size_t)n * K;
+    float m = r[0];
+    for (uint k = 1; k < K; k++)
+        m = fmax(m, r[k]);
+    float s = 0.0f;
+    for (uint k = 0; k < K; k++)
+        s += exp(r[k] - m);
+    const float lse = m + log(s);
+    float sum = 0.0f;
+    for (uint j = 0; j < omega; j++)
+        sum += r[(uint)label[n] * omega + j] - lse;
+    loss[n] = -sum / (float)omega;
+}
+
+__kernel void cool_bwd(__global float *dx, __global const float *dloss, __global const float *x,
+                       __global const int *label, const uint K, const uint omega,
+                       const uint acc, const uint N) {
+    const uint n = get_global_id(0);
+    if (n >= N)
+        return;
+    const size_t o = (size_t)n * K;
+    float m = x[o];
+    for (uint k = 1; k < K; k++)
+        m = fmax(m, x[o + k]);
+    float s = 0.0f;
+    for (uint k = 0; k < K; k++)
+        s += exp(x[o + k] - m);
+    const float inv = 1.0f / s, g = dloss[n];
+    const uint first = (uint)label[n] * omega;
+    for (uint k = 0; k < K; k++) {
+        const float t = k >= first && k < first + omega ? 1.0f / (float)omega : 0.0f;
+        dx[o + k] = (acc ? dx[o + k] : 0.0f) + g * (exp(x[o + k] - m) * inv - t);
+    }
+}
+
+/* Binary cross-entropy from logits, summed over the sample's F values:
+ * max(x, 0) - x t + log(1 + exp(-|x|)). */
+__kernel void bce_logits_fwd(__global float *loss, __global const float *x,
+                             __global const float *t, const uint F, const uint N) {
+    const uint n = get_global_id(0);
+    if (n >= N)
+        return;
+    float s = 0.0f;
+    for (uint f = 0; f < F; f++) {
+        const float v = x[(size_t)n * F + f];
+        s += fmax(v, 0.0f) - v * t[(size_t)n * F + f] + log1p(exp(-fabs(v)));
+    }
+    loss[n] = s;
+}
+
+/* dx = dloss * (sigmoid(x) - t), per element */
+__kernel void bce_logits_bwd(__global float *dx, __global const float *dloss,
+                             __global const float *x, __global const float *t, const uint F,
+                             const uint acc, const uint total) {
+    const uint i = get_global_id(0);
+    if (i >= total)
+        return;
+    const float v = x[i], e = exp(-fabs(v));
+    const float sig = v >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
+    dx[i] = (acc ? dx[i] : 0.0f) + dloss[i / F] * (sig - t[i]);
+}
+
+/* Squared error summed over the sample's F values. */
+__kernel void mse_fwd(__global float *loss, __global const float *p, __global const float *t,
+                      const uint F, const uint N) {
+    const uint n = get_global_id(0);
+    if (n >= N)
+        return;
+    float s = 0.0f;
+    for (uint f = 0; f < F; f++) {
+        const float d = p[(size_t)n * F + f] - t[(size_t)n * F + f];
+        s += d * d;
+    }
+    loss[n] = s;
+}
+
+/* dx = sign * 2 * dloss * (p - t): sign 1 for the prediction, -1 for the target. */
+__kernel void mse_bwd(__global float *dx, __global const float *dloss, __global const float *p,
+                      __global const float *t, const float sign, const uint F, const uint acc,
+                      const uint total) {
+    const uint i = get_global_id(0);
+    if (i >= total)
+        return;
+    dx[i] = (acc ? dx[i] : 0.0f) + sign * 2.0f * dloss[i / F] * (p[i] - t[i]);
+}
+
+static float distance(__global const float *a, __global const float *b, const uint D) {
+    float s = 0.0f;
+    for (uint k = 0; k < D; k++) {
+        const float d = a[k] - b[k];
+        s += d * d;
+    }
+    return sqrt(s + DIST_EPS);
+}
+
+/* Contrastive: 1/2 y d^2 + 1/2 (1 - y) max(0, m - d)^2, d = |z1 - z2|. */
+__kernel void contrastive_fwd(__global float *loss, __global const float *z1,
+                              __global const float *z2, __global const float *y,
+                              const float margin, const uint D, const uint N) {
+    const uint n = get_global_id(0);
+    if (n >= N)
+        return;
+    const float d = distance(z1 + (size_t)n * D, z2 + (size_t)n * D, D);
+    const float h = fmax(margin - d, 0.0f);
+    loss[n] = 0.5f * y[n] * d * d + 0.5f * (1.0f - y[n]) * h * h;
+}
+
+/* dz1 = dloss * (y - (1 - y) max(0, m - d) / d) * (z1 - z2); dz2 = -dz1. Per element. */
+__kernel void contrastive_bwd(__global float *dz1, __global float *dz2,
+                              __global const float *dloss, __global const float *z1,
+                              __global const float *z2, __global const float *y,
+                              const float margin, const uint D, const uint want1,
+                              const uint want2, const uint acc1, const uint acc2,
+                              const uint total) {
+    const uint i = get_global_id(0);
+    if (i >= total)
+        return;
+    const uint n = i / D;
+    const float d = distance(z1 + (size_t)n * D, z2 + (size_t)n * D, D);
+    const float h = fmax(margin - d, 0.0f);
+    const float g = dloss[n] * (y[n] - (1.0f - y[n]) * h / d) * (z1[i] - z2[i]);
+    if (want1)
+        dz1[i] = (acc1 ? dz1[i] : 0.0f) + g;
+    if (want2)
+        dz2[i] = (acc2 ? dz2[i] : 0.0f) - g;
+}
+
+/* Triplet: max(0, |a - p| - |a - n| + m). */
+__kernel void triplet_fwd(__global float *loss, __global const float *a, __global const float *p,
+                          __global const float *q, const float margin, const uint D,
+                          const uint N) {
+    const uint n = get_global_id(0);
+    if (n >= N)
+        return;
+    const size_t o = (size_t)n * D;
+    loss[n] = fmax(distance(a + o, p + o, D) - distance(a + o, q + o, D) + margin, 0.0f);
+}
+
+/* Per element; `which` selects the gradient written: 0 anchor, 1 positive, 2 negative. */
+__kernel void triplet_bwd(__global float *dx, __global const float *dloss, __global const float *a,
+                          __global const float *p, __global const float *q, const float margin,
+                          const uint D, const uint which, const uint acc, const uint total) {
+    const uint i = get_global_id(0);
+    if (i >= total)
+        return;
+    const uint n = i / D;
+    const size_t o = (size_t)n * D;
+    const float dp = distance(a + o, p + o, D), dn = distance(a + o, q + o, D);
+    float g = 0.0f;
+    if (dp - dn + margin > 0.0f) {
+        const float gp = (a[i] - p[i]) / dp, gn = (a[i] - q[i]) / dn;
+        g = dloss[n] * (which == 0 ? gp - gn : which == 1 ? -gp : gn);
+    }
+    dx[i] = (acc ? dx[i] : 0.0f) + g;
+}
+
+/* 1/2 sum(mu^2 + exp(2 ls) - 2 ls - 1) over the sample's D values. */
+__kernel void kl_normal_fwd(__global float *loss, __global const float *mu,
+                            __global const float *ls, const uint D, const uint N) {
+    const uint n = get_global_id(0);
+    if (n >= N)
+        return;
+    float s = 0.0f;
+    for (uint k = 0; k < D; k++) {
+        const float m = mu[(size_t)n * D + k], l = ls[(size_t)n * D + k];
+        s += m * m + exp(2.0f * l) - 2.0f * l - 1.0f;
+    }
+    loss[n] = 0.5f * s;
+}
+
+/* dmu = dloss * mu; dls = dloss * (exp(2 ls) - 1). Per element. */
+__kernel void kl_normal_bwd(__global float *dmu, __global float *dls, __global const float *dloss,
+                            __global const float *mu, __global const float *ls, const uint D,
+                            const uint want_mu, const uint want_ls, const uint acc_mu,
+                            const uint acc_ls, const uint total) {
+    const uint i = get_global_id(0);
+    if (i >= total)
+        return;
+    const float g = dloss[i / D];
+    if (want_mu)
+        dmu[i] = (acc_mu ? dmu[i] : 0.0f) + g * mu[i];
+    if (want_ls)
+        dls[i] = (acc_ls ? dls[i] : 0.0f) + g * (exp(2.0f * ls[i]) - 1.0f);
+}
+
+/* Similarity loss. The scratch `stats` holds, for K classes of D features: the class means
+ * mu (K, D), the class sizes count (K), and the weighted sums s (K, D) used by backward. */
+#define STATS_MU(stats) (stats)
+#define STATS_COUNT(stats, K, D) ((stats) + (size_t)(K) * (D))
+#define STATS_S(stats, K, D) ((stats) + (size_t)(K) * (D) + (K))
+
+/* Step 1: per class q and feature d, mu[q, d], and when use_w the weighted sum
+ * s[q, d] = sum over the class of w[i] (z[i, d] - mu[q, d]); count[q] the class size.
+ * One work-item per (q, d). Labels must lie in [0, K). */
+__kernel void class_stats(__global float *stats, __global const float *z,
+                          __global const int *label, __global const float *w, const uint use_w,
+                          const uint K, const uint D, const uint N) {
+    const uint i = get_global_id(0);
+    if (i >= K * D)
+        return;
+    const uint q = i / D, d = i - q * D;
+    float sum = 0.0f, n = 0.0f;
+    for (uint j = 0; j < N; j++)
+        if (label[j] == (int)q) {
+            sum += z[(size_t)j * D + d];
+            n += 1.0f;
+        }
+    const float m = n > 0.0f ? sum / n : 0.0f;
+    STATS_MU(stats)[i] = m;
+    if (d == 0)
+        STATS_COUNT(stats, K, D)[q] = n;
+    if (use_w) {
+        float ws = 0.0f;
+        for (uint j = 0; j < N; j++)
+            if (label[j] == (int)q)
+                ws += w[j] * (z[(size_t)j * D + d] - m);
+        STATS_S(stats, K, D)[i] = ws;
+    }
+}
+
+/* Step 2 (forward): loss[n] = |z[n] - mu[label[n]]|^2 */
+__kernel void similarity_fwd(__global float *loss, __global const float *z,
+                             __global const int *label, __global const float *stats,
+                             const uint D, const uint N) {
+    const uint n = get_global_id(0);
+    if (n >= N)
+        return;
+    __global const float *mu = STATS_MU(stats);
+    float s = 0.0f;
+    for (uint d = 0; d < D; d++) {
+        const float v = z[(size_t)n * D + d] - mu[(size_t)label[n] * D + d];
+        s += v * v;
+    }
+    loss[n] = s;
+}
+
+/* Step 2 (backward): dz[j] = 2 dloss[j] (z[j] - mu_q) - 2 s[q] / n_q, q = label[j]. The second
+ * term is the path through the class mean, which depends on every z of the class. */
+__kernel void similarity_bwd(__global float *dz, __global const float *dloss,
+                             __global const float *z, __global const int *label,
+                             __global const float *stats, const uint K, const uint D,
+                             const uint acc, const uint total) {
+    const uint i = get_global_id(0);
+    if (i >= total)
+        return;
+    const uint j = i / D, d = i - j * D;
+    const uint q = (uint)label[j];
+    __global const float *mu = STATS_MU(stats), *count = STATS_COUNT(stats, K, D);
+    __global const float *s = STATS_S(stats, K, D);
+    const float g = 2.0f * dloss[j] * (z[i] - mu[q * D + d]) - 2.0f * s[q * D + d] / count[q];
+    dz[i] = (acc ? dz[i] : 0.0f) + g;
+}
