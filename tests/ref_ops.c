@@ -742,7 +742,35 @@ static void kl_b(ref_io *io) {
     }
 }
 
+/* ---- metrics (no backward) ---- */
+
+static void accuracy_f(ref_io *io) {
+    size_t K = cols_of(io);
+    for (size_t n = 0; n < rows_of(io); n++) {
+        size_t best = 0;
+        for (size_t k = 1; k < K; k++)
+            if (io->in[0][n * K + k] > io->in[0][n * K + best])
+                best = k;
+        io->out[n] = best == (size_t)io->in[1][n];
+    }
+}
+static void cool_confidence_f(ref_io *io) {
+    size_t K = cols_of(io), omega = (size_t)io->a->count, C = K / omega;
+    for (size_t n = 0; n < rows_of(io); n++) {
+        const double *x = io->in[0] + n * K;
+        double l = lse(x, K);
+        for (size_t c = 0; c < C; c++) {
+            double prod = pow((double)omega, (double)omega);
+            for (size_t j = 0; j < omega; j++)
+                prod *= exp(x[c * omega + j] - l);
+            io->out[n * C + c] = prod;
+        }
+    }
+}
+
 static const ref_op table[] = {
+    {"accuracy", accuracy_f, NULL},
+    {"cool_confidence", cool_confidence_f, NULL},
     {"cross_entropy", ce_f, ce_b},
     {"cool", cool_f, cool_b},
     {"binary_cross_entropy", bce_f, bce_b},

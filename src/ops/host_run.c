@@ -61,7 +61,7 @@ cg_status cg_op_run_host(cg_context *ctx, const cg_op_host_io *io, cg_op_shapes 
         st = io->op->forward(&call);
     if (st == CG_OK)
         st = download(ctx, &out, io->out);
-    if (st == CG_OK && io->dout) {
+    if (st == CG_OK && io->dout && io->op->backward) {
         st = upload(ctx, &sh.out, CG_F32, io->dout, &dout);
         for (int i = 0; i < io->n_in && st == CG_OK; i++)
             if (io->want_din[i]) {

@@ -114,7 +114,7 @@ typedef struct cg_op_def {
     cg_status (*infer)(const cg_op_attrs *a, const cg_shape *in, const cg_dtype *in_types,
                        int n_in, cg_op_shapes *out);
     cg_status (*forward)(const cg_op_call *c);
-    cg_status (*backward)(const cg_op_call *c);
+    cg_status (*backward)(const cg_op_call *c); /* NULL for metrics, which have no gradient */
     /* The output is the input with another shape (flatten, reshape): an executor may alias the
      * two buffers and skip both launches; forward and backward still copy when called. */
     bool is_view;
@@ -157,6 +157,41 @@ typedef struct cg_op_host_io {
 } cg_op_host_io;
 
 cg_status cg_op_run_host(cg_context *ctx, const cg_op_host_io *io, cg_op_shapes *shapes);
+
+/* ---- optimizers over the flat parameter buffer ---- */
+
+typedef enum cg_optim_kind { CG_OPTIM_SGD, CG_OPTIM_ADAM } cg_optim_kind;
+
+typedef struct cg_optim_config {
+    cg_optim_kind kind;
+    float lr;
+    float momentum; /* SGD */
+    float weight_decay;
+    float beta1, beta2, eps; /* Adam */
+} cg_optim_config;
+
+/* PyTorch's defaults (Adam lr 1e-3, betas 0.9 / 0.999, eps 1e-8; SGD lr 0.01). */
+cg_optim_config cg_optim_defaults(cg_optim_kind kind);
+
+/* A contiguous range of the flat buffer that shares one learning-rate scale; scale 0 freezes
+ * it (no launch at all). */
+typedef struct cg_param_range {
+    size_t offset, count;
+    float lr_scale;
+} cg_param_range;
+
+/* Floats of optimizer state for n parameters (Adam: m and v; SGD with momentum: one buffer). */
+size_t cg_optim_state_floats(const cg_optim_config *cfg, size_t n_params);
+
+/* One optimizer step (step counts from 1; it sets Adam's bias correction and starts SGD's
+ * momentum) over every range, one kernel launch per unfrozen range. state must hold
+ * cg_optim_state_floats floats, zeroed before step 1. */
+cg_status cg_optim_step(cg_context *ctx, const cg_optim_config *cfg, cl_mem params, cl_mem grads,
+                        cl_mem state, size_t n_total, const cg_param_range *ranges,
+                        size_t n_ranges, uint64_t step);
+
+/* acc[slot] += sum of x[0..n): one work-group, no host synchronisation. */
+cg_status cg__sum_into(cg_context *ctx, cl_mem acc, uint32_t slot, cl_mem x, size_t n);
 
 /* The raw Philox4x32-10 stream: out (4n uints) = philox(ctr + (i, 0, 0, 0), key) for i < n. */
 cg_status cg__philox_raw(cg_context *ctx, cl_mem out, const uint32_t ctr[4], const uint32_t key[2],

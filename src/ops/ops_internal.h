@@ -25,6 +25,7 @@ extern const cg_op_def cg__op_relu, cg__op_leaky_relu, cg__op_prelu, cg__op_tanh
     cg__op_maxpool2d, cg__op_avgpool2d, cg__op_upsample, cg__op_flatten, cg__op_reshape,
     cg__op_concat, cg__op_slice, cg__op_softmax, cg__op_log_softmax, cg__op_dropout,
     cg__op_gaussian_noise, cg__op_reparameterize, cg__op_cross_entropy, cg__op_cool, cg__op_bce,
-    cg__op_mse, cg__op_contrastive, cg__op_triplet, cg__op_similarity, cg__op_kl_normal;
+    cg__op_mse, cg__op_contrastive, cg__op_triplet, cg__op_similarity, cg__op_kl_normal,
+    cg__op_accuracy, cg__op_cool_confidence;
 
 #endif

@@ -19,6 +19,7 @@ static const struct {
     {cg__pool_checks, &cg__pool_check_count},
     {cg__random_checks, &cg__random_check_count},
     {cg__loss_checks, &cg__loss_check_count},
+    {cg__optim_checks, &cg__optim_check_count},
 };
 
 bool cg__selftest_compare(const float *got, const double *want, size_t n, double atol,

@@ -28,6 +28,8 @@ extern const cg__selftest_case cg__random_checks[];
 extern const size_t cg__random_check_count;
 extern const cg__selftest_case cg__loss_checks[];
 extern const size_t cg__loss_check_count;
+extern const cg__selftest_case cg__optim_checks[];
+extern const size_t cg__optim_check_count;
 
 /* Compares n floats with expected values under |got - want| <= atol + rtol * |want|, writing
  * the first mismatches by index into detail. Returns true when all agree. */

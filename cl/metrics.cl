@@ -1,0 +1,63 @@
+/* Metrics computed on the device: per-sample correctness of an argmax, COOL confidences, and a
+ * sum reduced into an accumulator slot, so a training loop reads metrics back at most once per
+ * logging interval.
+ *
+ * Work-items: one per sample (argmax, COOL); sum_into runs one work-group that strides over the
+ * input and reduces in local memory, then adds into acc[slot] (one work-group: no atomics).
+ * Defines: none required.
+ */
+
+/* correct[n] = 1 when the first maximum of row n is at label[n], else 0. */
+__kernel void argmax_correct(__global float *correct, __global const float *x,
+                             __global const int *label, const uint K, const uint N) {
+    const uint n = get_global_id(0);
+    if (n >= N)
+        return;
+    __global const float *r = x + (size_t)n * K;
+    uint best = 0;
+    for (uint k = 1; k < K; k++)
+        if (r[k] > r[best])
+            best = k;
+    correct[n] = best == (uint)label[n] ? 1.0f : 0.0f;
+}
+
+/* COOL confidence of class k (Kardan & Stanley 2017): omega^omega times the product of the
+ * softmax outputs of its omega units; 1 when they share the probability mass equally. */
+__kernel void cool_confidence(__global float *conf, __global const float *x, const uint classes,
+                              const uint omega, const uint N) {
+    const uint n = get_global_id(0);
+    if (n >= N)
+        return;
+    const uint K = classes * omega;
+    __global const float *r = x + (size_t)n * K;
+    float m = r[0];
+    for (uint k = 1; k < K; k++)
+        m = fmax(m, r[k]);
+    float s = 0.0f;
+    for (uint k = 0; k < K; k++)
+        s += exp(r[k] - m);
+    const float log_s = log(s);
+    for (uint c = 0; c < classes; c++) {
+        float lp = (float)omega * log((float)omega);
+        for (uint j = 0; j < omega; j++)
+            lp += r[c * omega + j] - m - log_s;
+        conf[(size_t)n * classes + c] = exp(lp);
+    }
+}
+
+__kernel void sum_into(__global float *acc, const uint slot, __global const float *x,
+                       const uint n, __local float *part) {
+    const uint lid = get_local_id(0), lsize = get_local_size(0);
+    float s = 0.0f;
+    for (uint i = lid; i < n; i += lsize)
+        s += x[i];
+    part[lid] = s;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (uint k = lsize / 2; k > 0; k /= 2) {
+        if (lid < k)
+            part[lid] += part[lid + k];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0)
+        acc[slot] += part[0];
+}

@@ -1,0 +1,43 @@
+/* Optimizer steps over the flat parameter buffer, with PyTorch's semantics (torch.optim.SGD
+ * with momentum and weight decay, dampening 0; torch.optim.Adam with L2 weight decay and bias
+ * correction). One launch covers one contiguous range of parameters [off, off + count) that
+ * shares a learning rate; frozen ranges are never launched.
+ *
+ * Work-items: one per parameter of the range (1-D, index checked against count).
+ * State: SGD keeps its momentum buffer at state[j]; Adam keeps m at state[j] and v at
+ * state[n_total + j], for parameter j of the whole buffer.
+ * Defines: none required.
+ */
+
+__kernel void sgd_step(__global float *p, __global const float *g, __global float *state,
+                       const float lr, const float momentum, const float weight_decay,
+                       const uint first, const uint off, const uint count) {
+    const uint i = get_global_id(0);
+    if (i >= count)
+        return;
+    const uint j = off + i;
+    float d = g[j] + weight_decay * p[j];
+    if (momentum != 0.0f) {
+        const float b = first ? d : momentum * state[j] + d;
+        state[j] = b;
+        d = b;
+    }
+    p[j] -= lr * d;
+}
+
+/* step_size = lr / (1 - beta1^t), root_bc2 = sqrt(1 - beta2^t), computed on the host. */
+__kernel void adam_step(__global float *p, __global const float *g, __global float *state,
+                        const float step_size, const float beta1, const float beta2,
+                        const float eps, const float weight_decay, const float root_bc2,
+                        const uint n_total, const uint off, const uint count) {
+    const uint i = get_global_id(0);
+    if (i >= count)
+        return;
+    const uint j = off + i;
+    const float d = g[j] + weight_decay * p[j];
+    const float m = beta1 * state[j] + (1.0f - beta1) * d;
+    const float v = beta2 * state[n_total + j] + (1.0f - beta2) * d * d;
+    state[j] = m;
+    state[n_total + j] = v;
+    p[j] -= step_size * m / (sqrt(v) / root_bc2 + eps);
+}

@@ -1,0 +1,68 @@
+/* Metric ops (no backward): `accuracy` gives 1 or 0 per sample for an argmax against labels;
+ * `cool_confidence` gives the COOL confidence of every class. cg__sum_into adds a vector's sum
+ * into an accumulator slot on the device. Kernels in cl/metrics.cl. */
+#include "ops/ops_internal.h"
+
+#define PROGRAM "metrics.cl"
+
+static cg_status accuracy_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dtype *t,
+                                int n, cg_op_shapes *out) {
+    (void)a;
+    (void)n;
+    if (in[0].ndim != 2 || in[1].ndim != 1 || in[1].d[0] != in[0].d[0] || t[1] != CG_I32) {
+        char s0[64], s1[64];
+        cg_shape_str(&in[0], s0, sizeof s0);
+        cg_shape_str(&in[1], s1, sizeof s1);
+        return cg__shape_error("accuracy",
+                               "inputs %s and %s; accuracy takes scores (batch, classes) and "
+                               "integer labels (batch)",
+                               s0, s1);
+    }
+    out->out = cg_shape_make(1, in[0].d[0], 0, 0, 0);
+    return CG_OK;
+}
+
+static cg_status accuracy_fwd(const cg_op_call *c) {
+    size_t n = (size_t)c->in[0].shape.d[0];
+    const cg__karg args[] = {CG_KMEM(c->out->mem), CG_KMEM(c->in[0].mem), CG_KMEM(c->in[1].mem),
+                             CG_KU32(c->in[0].shape.d[1]), CG_KU32(n)};
+    return cg__kernel_run1d(c->ctx, PROGRAM, "argmax_correct", n, 0, args, 5);
+}
+
+static cg_status confidence_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dtype *t,
+                                  int n, cg_op_shapes *out) {
+    (void)t;
+    (void)n;
+    if (in[0].ndim != 2 || a->count < 1 || in[0].d[1] % a->count != 0) {
+        char s[64];
+        cg_shape_str(&in[0], s, sizeof s);
+        return cg__shape_error("cool_confidence",
+                               "input %s with omega %d; it takes (batch, classes * omega)", s,
+                               a->count);
+    }
+    out->out = cg_shape_make(2, in[0].d[0], in[0].d[1] / a->count, 0, 0);
+    return CG_OK;
+}
+
+static cg_status confidence_fwd(const cg_op_call *c) {
+    size_t n = (size_t)c->in[0].shape.d[0];
+    uint32_t omega = (uint32_t)c->attrs->count;
+    const cg__karg args[] = {CG_KMEM(c->out->mem), CG_KMEM(c->in[0].mem),
+                             CG_KU32((uint32_t)c->in[0].shape.d[1] / omega), CG_KU32(omega),
+                             CG_KU32(n)};
+    return cg__kernel_run1d(c->ctx, PROGRAM, "cool_confidence", n, 0, args, 5);
+}
+
+cg_status cg__sum_into(cg_context *ctx, cl_mem acc, uint32_t slot, cl_mem x, size_t n) {
+    size_t local = cg__reduce_local(ctx);
+    const cg__karg args[] = {CG_KMEM(acc), CG_KU32(slot), CG_KMEM(x), CG_KU32(n),
+                             CG_KLOCAL(local * sizeof(float))};
+    return cg__kernel_run(ctx, PROGRAM, "sum_into", 1, &local, &local, args, 5);
+}
+
+const cg_op_def cg__op_accuracy = {.name = "accuracy", .program = PROGRAM, .min_inputs = 2,
+                                   .max_inputs = 2, .infer = accuracy_infer,
+                                   .forward = accuracy_fwd};
+const cg_op_def cg__op_cool_confidence = {.name = "cool_confidence", .program = PROGRAM,
+                                          .min_inputs = 1, .max_inputs = 1,
+                                          .infer = confidence_infer, .forward = confidence_fwd};

@@ -1,0 +1,62 @@
+/* Optimizer steps over the flat parameter buffer (kernels in cl/optim.cl). */
+#include <math.h>
+
+#include "ops/ops_internal.h"
+
+#define PROGRAM "optim.cl"
+
+size_t cg_optim_state_floats(const cg_optim_config *cfg, size_t n_params) {
+    switch (cfg->kind) {
+    case CG_OPTIM_SGD:
+        return cfg->momentum != 0.0f ? n_params : 0;
+    case CG_OPTIM_ADAM:
+        return 2 * n_params;
+    }
+    return 0;
+}
+
+cg_status cg_optim_step(cg_context *ctx, const cg_optim_config *cfg, cl_mem params, cl_mem grads,
+                        cl_mem state, size_t n_total, const cg_param_range *ranges,
+                        size_t n_ranges, uint64_t step) {
+    if (step < 1)
+        return cg__error(CG_ERR_INVALID_ARGUMENT, "optimizer steps count from 1, not %llu",
+                         (unsigned long long)step);
+    for (size_t r = 0; r < n_ranges; r++) {
+        const cg_param_range *g = &ranges[r];
+        if (g->lr_scale == 0.0f || g->count == 0)
+            continue; /* frozen: no work at all */
+        if (g->offset + g->count > n_total)
+            return cg__error(CG_ERR_INVALID_ARGUMENT,
+                             "parameter range %zu (%zu + %zu) runs past the %zu parameters", r,
+                             g->offset, g->count, n_total);
+        float lr = cfg->lr * g->lr_scale;
+        cg_status st;
+        if (cfg->kind == CG_OPTIM_SGD) {
+            const cg__karg args[] = {CG_KMEM(params),          CG_KMEM(grads),
+                                     CG_KMEM(state),           CG_KF32(lr),
+                                     CG_KF32(cfg->momentum),   CG_KF32(cfg->weight_decay),
+                                     CG_KU32(step == 1),       CG_KU32(g->offset),
+                                     CG_KU32(g->count)};
+            st = cg__kernel_run1d(ctx, PROGRAM, "sgd_step", g->count, 0, args, 9);
+        } else {
+            double bc1 = 1 - pow(cfg->beta1, (double)step), bc2 = 1 - pow(cfg->beta2, (double)step);
+            const cg__karg args[] = {CG_KMEM(params),        CG_KMEM(grads),
+                                     CG_KMEM(state),         CG_KF32(lr / bc1),
+                                     CG_KF32(cfg->beta1),    CG_KF32(cfg->beta2),
+                                     CG_KF32(cfg->eps),      CG_KF32(cfg->weight_decay),
+                                     CG_KF32(sqrt(bc2)),     CG_KU32(n_total),
+                                     CG_KU32(g->offset),     CG_KU32(g->count)};
+            st = cg__kernel_run1d(ctx, PROGRAM, "adam_step", g->count, 0, args, 12);
+        }
+        if (st != CG_OK)
+            return st;
+    }
+    return CG_OK;
+}
+
+cg_optim_config cg_optim_defaults(cg_optim_kind kind) {
+    /* PyTorch's defaults: SGD has no default learning rate there; 0.01 is the usual start. */
+    cg_optim_config c = {kind, kind == CG_OPTIM_ADAM ? 1e-3f : 1e-2f, 0.0f, 0.0f, 0.9f, 0.999f,
+                         1e-8f};
+    return c;
+}

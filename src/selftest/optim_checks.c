@@ -1,0 +1,110 @@
+/* Known answers for cl/optim.cl and cl/metrics.cl, worked out by hand:
+ *  SGD (lr 0.1, momentum 0.9, weight decay 0.1), first step on p = [1, 2], g = [0.5, -1]:
+ *  d = g + 0.1 p = [0.6, -0.8], p = [0.94, 2.08];
+ *  Adam (lr 0.1) first step: bias correction makes the update lr * g / |g|: [1, -2] with
+ *  g = [0.5, -3] goes to [0.9, -1.9];
+ *  argmax of [1, 3, 2] is 1 (label 1: correct), of [5, 0, 5] is 0 (label 2: wrong);
+ *  COOL (omega 2) of [ln 3, ln 3, 0, 0]: probabilities 3/8, 3/8, 1/8, 1/8, confidences
+ *  4 * 9/64 and 4 * 1/64; the sum of 1..5 added into slot 1 of [0, 10] gives [0, 25]. */
+#include <stdio.h>
+#include <math.h>
+
+#include "ops/ops.h"
+#include "selftest/selftest_internal.h"
+
+/* Uploads p and g, runs one step of cfg over all of them, compares p with want. */
+static cg_status one_step(cg_context *ctx, const cg_optim_config *cfg, const float *p0,
+                          const float *g0, const double *want, bool *passed, char *detail,
+                          size_t cap) {
+    enum { N = 2 };
+    float p[N], zeros[2 * N] = {0};
+    cl_mem bp = NULL, bg = NULL, bs = NULL;
+    cg_status st = cg__buffer_create(ctx, sizeof p, &bp);
+    if (st == CG_OK)
+        st = cg__buffer_create(ctx, sizeof p, &bg);
+    if (st == CG_OK)
+        st = cg__buffer_create(ctx, sizeof zeros, &bs);
+    if (st == CG_OK)
+        st = cg__buffer_write(ctx, bp, p0, sizeof p);
+    if (st == CG_OK)
+        st = cg__buffer_write(ctx, bg, g0, sizeof p);
+    if (st == CG_OK)
+        st = cg__buffer_write(ctx, bs, zeros, sizeof zeros);
+    const cg_param_range all = {0, N, 1.0f};
+    if (st == CG_OK)
+        st = cg_optim_step(ctx, cfg, bp, bg, bs, N, &all, 1, 1);
+    if (st == CG_OK)
+        st = cg__buffer_read(ctx, bp, p, sizeof p);
+    if (st == CG_OK)
+        *passed = cg__selftest_compare(p, want, N, 1e-6, 1e-6, detail, cap);
+    cl_mem all_bufs[] = {bp, bg, bs};
+    for (size_t i = 0; i < 3; i++)
+        if (all_bufs[i])
+            clReleaseMemObject(all_bufs[i]);
+    return st;
+}
+
+static cg_status check_optim(cg_context *ctx, bool *passed, char *detail, size_t cap) {
+    static const float p[2] = {1, 2}, g[2] = {0.5f, -1};
+    static const double want[2] = {0.94, 2.08};
+    cg_optim_config sgd = {CG_OPTIM_SGD, 0.1f, 0.9f, 0.1f, 0, 0, 0};
+    cg_status st = one_step(ctx, &sgd, p, g, want, passed, detail, cap);
+    if (st != CG_OK || !*passed)
+        return st;
+    static const float ap[2] = {1, -2}, ag[2] = {0.5f, -3};
+    static const double awant[2] = {0.9, -1.9};
+    cg_optim_config adam = cg_optim_defaults(CG_OPTIM_ADAM);
+    adam.lr = 0.1f;
+    return one_step(ctx, &adam, ap, ag, awant, passed, detail, cap);
+}
+
+static cg_status check_metrics(cg_context *ctx, bool *passed, char *detail, size_t cap) {
+    static const float x[6] = {1, 3, 2, 5, 0, 5};
+    static const int label[2] = {1, 2};
+    float out[2] = {7, 7};
+    static const double want[2] = {1, 0};
+    const cg__check_arg args[] = {CG__F32_BUF(out, 2), CG__F32_BUF(x, 6), CG__I32_BUF(label, 2),
+                                  CG__U32(3), CG__U32(2)};
+    cg_status st = cg__selftest_kernel(ctx, "metrics.cl", "argmax_correct", args, 5, 2, 0, want,
+                                       0, passed, detail, cap);
+    if (st != CG_OK || !*passed)
+        return st;
+    const float l3 = (float)log(3.0);
+    const float cx[4] = {l3, l3, 0, 0};
+    float conf[2] = {0, 0};
+    static const double cwant[2] = {0.5625, 0.0625};
+    const cg__check_arg cargs[] = {CG__F32_BUF(conf, 2), CG__F32_BUF(cx, 4), CG__U32(2),
+                                   CG__U32(2), CG__U32(1)};
+    st = cg__selftest_kernel(ctx, "metrics.cl", "cool_confidence", cargs, 5, 1, 0, cwant, 1e-5,
+                             passed, detail, cap);
+    if (st != CG_OK || !*passed)
+        return st;
+    static const float acc0[2] = {0, 10}, vals[5] = {1, 2, 3, 4, 5};
+    static const double swant[2] = {0, 25};
+    float acc[2];
+    cl_mem ba = NULL, bx = NULL;
+    st = cg__buffer_create(ctx, sizeof acc, &ba);
+    if (st == CG_OK)
+        st = cg__buffer_create(ctx, sizeof vals, &bx);
+    if (st == CG_OK)
+        st = cg__buffer_write(ctx, ba, acc0, sizeof acc0);
+    if (st == CG_OK)
+        st = cg__buffer_write(ctx, bx, vals, sizeof vals);
+    if (st == CG_OK)
+        st = cg__sum_into(ctx, ba, 1, bx, 5);
+    if (st == CG_OK)
+        st = cg__buffer_read(ctx, ba, acc, sizeof acc);
+    if (st == CG_OK)
+        *passed = cg__selftest_compare(acc, swant, 2, 0, 0, detail, cap);
+    if (ba)
+        clReleaseMemObject(ba);
+    if (bx)
+        clReleaseMemObject(bx);
+    return st;
+}
+
+const cg__selftest_case cg__optim_checks[] = {
+    {"optim.cl", "sgd_step adam_step", check_optim},
+    {"metrics.cl", "argmax_correct cool_confidence sum_into", check_metrics},
+};
+const size_t cg__optim_check_count = CG__ARRAY_LEN(cg__optim_checks);
