@@ -75,15 +75,9 @@ __kernel void prelu_bwd_weight(__global float *dw, __global const float *dy,
         const float v = x[idx];
         sum += v > 0.0f ? 0.0f : dy[idx] * v;
     }
-    part[lid] = sum;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint stride = lsize / 2; stride > 0; stride /= 2) {
-        if (lid < stride)
-            part[lid] += part[lid + stride];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
+    sum = group_sum(sum, part);
     if (lid == 0)
-        dw[s] += part[0];
+        dw[s] += sum;
 }
 
 __kernel void tanh_fwd(__global float *y, __global const float *x, const uint n) {

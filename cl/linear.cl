@@ -26,13 +26,7 @@ __kernel void bias_bwd(__global float *db, __global const float *dy, const uint 
         const uint o = j / inner, k = j - o * inner;
         sum += dy[(o * channels + c) * inner + k];
     }
-    part[lid] = sum;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint s = lsize / 2; s > 0; s /= 2) {
-        if (lid < s)
-            part[lid] += part[lid + s];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
+    sum = group_sum(sum, part);
     if (lid == 0)
-        db[c] += part[0];
+        db[c] += sum;
 }

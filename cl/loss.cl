@@ -19,13 +19,8 @@ __kernel void cross_entropy_fwd(__global float *loss, __global const float *x,
     if (n >= N)
         return;
     __global const float *r = x + (size_t)n * K;
-    float m = r[0];
-    for (uint k = 1; k < K; k++)
-        m = fmax(m, r[k]);
-    float s = 0.0f;
-    for (uint k = 0; k < K; k++)
-        s += exp(r[k] - m);
-    loss[n] = m + log(s) - r[label[n]];
+    float m;
+    loss[n] = row_log_sum_exp(r, K, &m) - r[label[n]];
 }
 
 /* dx = dloss * (softmax(x) - onehot(label)) */
@@ -36,15 +31,10 @@ __kernel void cross_entropy_bwd(__global float *dx, __global const float *dloss,
     if (n >= N)
         return;
     const size_t o = (size_t)n * K;
-    float m = x[o];
-    for (uint k = 1; k < K; k++)
-        m = fmax(m, x[o + k]);
-    float s = 0.0f;
-    for (uint k = 0; k < K; k++)
-        s += exp(x[o + k] - m);
-    const float inv = 1.0f / s, g = dloss[n];
+    float m;
+    const float lse = row_log_sum_exp(x + o, K, &m), g = dloss[n];
     for (uint k = 0; k < K; k++) {
-        const float v = g * (exp(x[o + k] - m) * inv - (label[n] == (int)k ? 1.0f : 0.0f));
+        const float v = g * (exp(x[o + k] - lse) - (label[n] == (int)k ? 1.0f : 0.0f));
         dx[o + k] = (acc ? dx[o + k] : 0.0f) + v;
     }
 }
@@ -57,13 +47,8 @@ __kernel void cool_fwd(__global float *loss, __global const float *x, __global c
     if (n >= N)
         return;
     __global const float *r = x + (size_t)n * K;
-    float m = r[0];
-    for (uint k = 1; k < K; k++)
-        m = fmax(m, r[k]);
-    float s = 0.0f;
-    for (uint k = 0; k < K; k++)
-        s += exp(r[k] - m);
-    const float lse = m + log(s);
+    float m;
+    const float lse = row_log_sum_exp(r, K, &m);
     float sum = 0.0f;
     for (uint j = 0; j < omega; j++)
         sum += r[(uint)label[n] * omega + j] - lse;
@@ -77,17 +62,12 @@ __kernel void cool_bwd(__global float *dx, __global const float *dloss, __global
     if (n >= N)
         return;
     const size_t o = (size_t)n * K;
-    float m = x[o];
-    for (uint k = 1; k < K; k++)
-        m = fmax(m, x[o + k]);
-    float s = 0.0f;
-    for (uint k = 0; k < K; k++)
-        s += exp(x[o + k] - m);
-    const float inv = 1.0f / s, g = dloss[n];
+    float m;
+    const float lse = row_log_sum_exp(x + o, K, &m), g = dloss[n];
     const uint first = (uint)label[n] * omega;
     for (uint k = 0; k < K; k++) {
         const float t = k >= first && k < first + omega ? 1.0f / (float)omega : 0.0f;
-        dx[o + k] = (acc ? dx[o + k] : 0.0f) + g * (exp(x[o + k] - m) * inv - t);
+        dx[o + k] = (acc ? dx[o + k] : 0.0f) + g * (exp(x[o + k] - lse) - t);
     }
 }
 

@@ -30,17 +30,12 @@ __kernel void cool_confidence(__global float *conf, __global const float *x, con
         return;
     const uint K = classes * omega;
     __global const float *r = x + (size_t)n * K;
-    float m = r[0];
-    for (uint k = 1; k < K; k++)
-        m = fmax(m, r[k]);
-    float s = 0.0f;
-    for (uint k = 0; k < K; k++)
-        s += exp(r[k] - m);
-    const float log_s = log(s);
+    float m;
+    const float lse = row_log_sum_exp(r, K, &m);
     for (uint c = 0; c < classes; c++) {
         float lp = (float)omega * log((float)omega);
         for (uint j = 0; j < omega; j++)
-            lp += r[c * omega + j] - m - log_s;
+            lp += r[c * omega + j] - lse;
         conf[(size_t)n * classes + c] = exp(lp);
     }
 }
@@ -51,13 +46,7 @@ __kernel void sum_into(__global float *acc, const uint slot, __global const floa
     float s = 0.0f;
     for (uint i = lid; i < n; i += lsize)
         s += x[i];
-    part[lid] = s;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint k = lsize / 2; k > 0; k /= 2) {
-        if (lid < k)
-            part[lid] += part[lid + k];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
+    s = group_sum(s, part);
     if (lid == 0)
-        acc[slot] += part[0];
+        acc[slot] += s;
 }

@@ -29,7 +29,7 @@ static void build(cg_context *ctx, const char *source, cg__program_origin want,
                   const char *what) {
     cl_program prog = NULL;
     cg__program_origin origin = CG__PROGRAM_MEMORY;
-    cg_status st = cg__program_build(ctx, "twice.cl", source, NULL, &prog, &origin);
+    cg_status st = cg__program_build(ctx, "twice.cl", NULL, source, NULL, &prog, &origin);
     CHECK(st == CG_OK, "%s: build: %s", what, cg_error_message());
     CHECK(origin == want, "%s: origin '%s', want '%s'", what, cg__program_origin_str(origin),
           cg__program_origin_str(want));
@@ -60,7 +60,7 @@ static void cache_file(cg_context *ctx, char *path, size_t cap) {
     char key[65];
     char options[1024];
     snprintf(options, sizeof options, "%s", ctx->base_options);
-    cg__program_cache_key(ctx, good_source, options, key);
+    cg__program_cache_key(ctx, NULL, good_source, options, key);
     cg__program_cache_path(ctx, key, path, cap);
 }
 
@@ -79,7 +79,7 @@ static void test_miss_then_hit(void) {
     /* Other options are another key, so another file. */
     cl_program prog;
     cg__program_origin origin;
-    CHECK_OK(cg__program_build(ctx, "twice.cl", good_source, "-DUNUSED=1", &prog, &origin));
+    CHECK_OK(cg__program_build(ctx, "twice.cl", NULL, good_source, "-DUNUSED=1", &prog, &origin));
     CHECK(origin == CG__PROGRAM_BUILT, "other options miss: %s", cg__program_origin_str(origin));
     clReleaseProgram(prog);
     cg_context_destroy(ctx);
@@ -121,10 +121,10 @@ static void foreign(const char *path, long size) {
     char dir[512];
     cg_context *ctx = open_fresh(dir, sizeof dir);
     cl_program prog;
-    CHECK_OK(cg__program_build(ctx, "other.cl", other, NULL, &prog, NULL));
+    CHECK_OK(cg__program_build(ctx, "other.cl", NULL, other, NULL, &prog, NULL));
     clReleaseProgram(prog);
     char key[65], other_path[4096];
-    cg__program_cache_key(ctx, other, ctx->base_options, key);
+    cg__program_cache_key(ctx, NULL, other, ctx->base_options, key);
     cg__program_cache_path(ctx, key, other_path, sizeof other_path);
     CHECK(rename(other_path, path) == 0, "move %s over %s", other_path, path);
     cg_context_destroy(ctx);
@@ -162,7 +162,7 @@ static void test_bad_source(void) {
                               "    x[0] = undefined_name;\n"
                               "}\n";
     cl_program prog = NULL;
-    cg_status st = cg__program_build(ctx, "broken.cl", bad, NULL, &prog, NULL);
+    cg_status st = cg__program_build(ctx, "broken.cl", NULL, bad, NULL, &prog, NULL);
     CHECK(st == CG_ERR_BUILD, "bad source fails with CG_ERR_BUILD, got %s", cg_status_str(st));
     const char *msg = cg_error_message();
     CHECK_CONTAINS(msg, "building broken.cl");
@@ -181,6 +181,10 @@ static void test_kernel_dir(void) {
     snprintf(path, sizeof path, "%s/core.cl", kdir);
     FILE *f = fopen(path, "w");
     fputs(good_source, f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/common.cl", kdir);
+    f = fopen(path, "w");
+    fputs("/* an empty prelude */\n", f);
     fclose(f);
     setenv("CLGRAPH_KERNEL_DIR", kdir, 1);
     cg_context *ctx = open_fresh(dir, sizeof dir);

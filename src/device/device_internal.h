@@ -69,14 +69,19 @@ cg_status cg__kernel_source_get(const char *file, const char **text, char **owne
 cg_status cg__program_get(cg_context *ctx, const char *file, const char *defines,
                           cl_program *out, cg__program_origin *origin, double *ms);
 
-/* Builds a program from the given source text, through the disk cache. file names the source in
- * messages and build logs. The caller releases *out. */
-cg_status cg__program_build(cg_context *ctx, const char *file, const char *source,
-                            const char *defines, cl_program *out, cg__program_origin *origin);
+/* The kernel file put in front of every other program: device helpers shared by all. */
+#define CG__PRELUDE_FILE "common.cl"
 
-/* The cache key of a (source, options) pair on this context's device: 64 hex digits. */
-void cg__program_cache_key(const cg_context *ctx, const char *source, const char *options,
-                           char key[65]);
+/* Builds a program from the given source text (after prelude, when not NULL), through the disk
+ * cache. file names the source in messages and build logs. The caller releases *out. */
+cg_status cg__program_build(cg_context *ctx, const char *file, const char *prelude,
+                            const char *source, const char *defines, cl_program *out,
+                            cg__program_origin *origin);
+
+/* The cache key of a (prelude, source, options) triple on this context's device: 64 hex
+ * digits. */
+void cg__program_cache_key(const cg_context *ctx, const char *prelude, const char *source,
+                           const char *options, char key[65]);
 
 /* The cache file path of a key. */
 void cg__program_cache_path(const cg_context *ctx, const char *key, char *path, size_t cap);

@@ -64,13 +64,19 @@ static void full_options(const cg_context *ctx, const char *defines, char *out, 
              defines ? defines : "");
 }
 
-void cg__program_cache_key(const cg_context *ctx, const char *source, const char *options,
-                           char key[65]) {
+void cg__program_cache_key(const cg_context *ctx, const char *prelude, const char *source,
+                           const char *options, char key[65]) {
     /* Each part is followed by a NUL so that "ab"+"c" and "a"+"bc" hash differently. */
-    const char *parts[] = {"clgraph", CLGRAPH_VERSION,          ctx->info.platform_name,
-                           ctx->info.platform_version,          ctx->info.name,
-                           ctx->info.driver_version,            ctx->info.device_version,
-                           options,                             source};
+    const char *parts[] = {"clgraph",
+                           CLGRAPH_VERSION,
+                           ctx->info.platform_name,
+                           ctx->info.platform_version,
+                           ctx->info.name,
+                           ctx->info.driver_version,
+                           ctx->info.device_version,
+                           options,
+                           prelude ? prelude : "",
+                           source};
     cg__sha256 h;
     cg__sha256_init(&h);
     for (size_t i = 0; i < CG__ARRAY_LEN(parts); i++)
@@ -190,14 +196,16 @@ static cg_status build_log_error(cg_context *ctx, cl_program prog, cl_int err, c
     return st;
 }
 
-/* Compiles from source. The #line directive makes the driver's log name the .cl file. */
-static cg_status build_from_source(cg_context *ctx, const char *file, const char *source,
-                                   const char *options, cl_program *out) {
-    char line[512];
-    snprintf(line, sizeof line, "#line 1 \"%s\"\n", file);
-    const char *parts[2] = {line, source};
+/* Compiles from source, after the prelude when there is one. The #line directives make the
+ * driver's log name the .cl file (and the prelude's own file) with the right line. */
+static cg_status build_from_source(cg_context *ctx, const char *file, const char *prelude,
+                                   const char *source, const char *options, cl_program *out) {
+    char line[512], prelude_line[64];
+    snprintf(line, sizeof line, "\n#line 1 \"%s\"\n", file);
+    snprintf(prelude_line, sizeof prelude_line, "#line 1 \"%s\"\n", CG__PRELUDE_FILE);
+    const char *parts[4] = {prelude_line, prelude ? prelude : "", line, source};
     cl_int err;
-    cl_program prog = clCreateProgramWithSource(ctx->context, 2, parts, NULL, &err);
+    cl_program prog = clCreateProgramWithSource(ctx->context, 4, parts, NULL, &err);
     if (err != CL_SUCCESS)
         return cg__cl_fail(err, "clCreateProgramWithSource");
     err = clBuildProgram(prog, 1, &ctx->device, options, NULL, NULL);
@@ -241,15 +249,16 @@ static void store_binary(cg_context *ctx, cl_program prog, const char *key) {
     free(bin);
 }
 
-cg_status cg__program_build(cg_context *ctx, const char *file, const char *source,
-                            const char *defines, cl_program *out, cg__program_origin *origin) {
+cg_status cg__program_build(cg_context *ctx, const char *file, const char *prelude,
+                            const char *source, const char *defines, cl_program *out,
+                            cg__program_origin *origin) {
     char options[1024];
     full_options(ctx, defines, options, sizeof options);
     cg__program_origin from = CG__PROGRAM_UNCACHED;
     char key[65];
     if (ctx->cache_dir) {
         char path[4096];
-        cg__program_cache_key(ctx, source, options, key);
+        cg__program_cache_key(ctx, prelude, source, options, key);
         cg__program_cache_path(ctx, key, path, sizeof path);
         uint8_t *bin = NULL;
         size_t size = 0;
@@ -263,7 +272,7 @@ cg_status cg__program_build(cg_context *ctx, const char *file, const char *sourc
         free(bin);
         from = found == 0 ? CG__PROGRAM_BUILT : CG__PROGRAM_REBUILT;
     }
-    cg_status st = build_from_source(ctx, file, source, options, out);
+    cg_status st = build_from_source(ctx, file, prelude, source, options, out);
     if (st != CG_OK)
         return st;
     if (ctx->cache_dir)
@@ -297,14 +306,20 @@ cg_status cg__program_get(cg_context *ctx, const char *file, const char *defines
         ctx->programs = grown;
         ctx->program_cap = cap;
     }
-    const char *text;
-    char *owned;
+    const char *text, *prelude = NULL;
+    char *owned, *prelude_owned = NULL;
     cg_status st = cg__kernel_source_get(file, &text, &owned);
     if (st != CG_OK)
         return st;
+    if (strcmp(file, CG__PRELUDE_FILE) != 0 &&
+        (st = cg__kernel_source_get(CG__PRELUDE_FILE, &prelude, &prelude_owned)) != CG_OK) {
+        free(owned);
+        return st;
+    }
     cl_program prog;
-    st = cg__program_build(ctx, file, text, defines, &prog, origin);
+    st = cg__program_build(ctx, file, prelude, text, defines, &prog, origin);
     free(owned);
+    free(prelude_owned);
     if (st != CG_OK)
         return st;
     char *f = strdup(file), *d = strdup(defines);

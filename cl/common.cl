@@ -1,0 +1,33 @@
+/* Helpers shared by every kernel file: the program loader puts this file in front of each
+ * program's source (it has no kernels of its own).
+ *
+ * Work-items: as each caller documents.
+ * Defines: none required.
+ */
+
+/* log(sum(exp(r[0..K)))) with the maximum subtracted first, so large values do not overflow;
+ * *max_out receives the maximum. */
+static float row_log_sum_exp(__global const float *r, const uint K, float *max_out) {
+    float m = r[0];
+    for (uint k = 1; k < K; k++)
+        m = fmax(m, r[k]);
+    float s = 0.0f;
+    for (uint k = 0; k < K; k++)
+        s += exp(r[k] - m);
+    *max_out = m;
+    return m + log(s);
+}
+
+/* Sums `value` over the work-group (whose size is a power of two) through local memory `part`;
+ * every work-item must call it, and work-item 0 receives the total. */
+static float group_sum(float value, __local float *part) {
+    const uint lid = get_local_id(0), lsize = get_local_size(0);
+    part[lid] = value;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (uint s = lsize / 2; s > 0; s /= 2) {
+        if (lid < s)
+            part[lid] += part[lid + s];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    return part[0];
+}
