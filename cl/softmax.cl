@@ -32,13 +32,8 @@ __kernel void log_softmax_fwd(__global float *y, __global const float *x, const 
     if (r >= N)
         return;
     __global const float *xr = x + (size_t)r * K;
-    float m = xr[0];
-    for (uint k = 1; k < K; k++)
-        m = fmax(m, xr[k]);
-    float s = 0.0f;
-    for (uint k = 0; k < K; k++)
-        s += exp(xr[k] - m);
-    const float lse = m + log(s);
+    float m;
+    const float lse = row_log_sum_exp(xr, K, &m);
     for (uint k = 0; k < K; k++)
         y[(size_t)r * K + k] = xr[k] - lse;
 }
