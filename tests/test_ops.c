@@ -359,6 +359,59 @@ static void run_case(cg_context *ctx, const op_case *c) {
     free(r.out);
 }
 
+/* ---- random configurations for the ops whose work depends on geometry ---- */
+
+static int pick(const int *choices, int n) {
+    return choices[rng_next() % (uint64_t)n];
+}
+
+static int between(int lo, int hi) {
+    return lo + (int)(rng_next() % (uint64_t)(hi - lo + 1));
+}
+
+/* One random case of op; sizes stay small enough for the CPU finite differences. */
+static op_case random_case(const char *op) {
+    static const int batches[] = {1, 2, 5, 65}, channels[] = {1, 3, 7};
+    op_case c = {op, {0}, 1, {{0}}, {GEN_NORMAL}, {true}, 0, 2e-4};
+    int n = pick(batches, 4), ch = pick(channels, 3);
+    if (n == 65) /* the large batch with one channel keeps the reference fast */
+        ch = 1;
+    int h = between(5, 13), w = between(5, 13);
+    if (strcmp(op, "linear") == 0) {
+        c.attrs.features = between(1, 40);
+        c.attrs.bias = rng_next() & 1;
+        c.shape[0] = (cg_shape){2, {n, between(1, 50), 0, 0}};
+        return c;
+    }
+    c.shape[0] = (cg_shape){4, {n, ch, h, w}};
+    if (strcmp(op, "conv2d") == 0 || strcmp(op, "conv_transpose2d") == 0) {
+        c.attrs.features = pick(channels, 3);
+        c.attrs.kernel[0] = between(1, 5);
+        c.attrs.kernel[1] = between(1, 5);
+        c.attrs.stride[0] = between(1, 2);
+        c.attrs.stride[1] = between(1, 2);
+        c.attrs.pad[0] = between(0, (c.attrs.kernel[0] - 1) / 2 + 1) % c.attrs.kernel[0];
+        c.attrs.pad[1] = between(0, (c.attrs.kernel[1] - 1) / 2 + 1) % c.attrs.kernel[1];
+        c.attrs.bias = rng_next() & 1;
+        c.attrs.conv_algo = (rng_next() & 1) ? CG_CONV_IM2COL : CG_CONV_DIRECT;
+        if (c.shape[0].d[0] > 5) /* the transposed output grows; keep the reference quick */
+            c.shape[0].d[0] = 5;
+    } else if (strcmp(op, "maxpool2d") == 0 || strcmp(op, "avgpool2d") == 0) {
+        c.attrs.kernel[0] = between(1, 3);
+        c.attrs.kernel[1] = between(1, 3);
+        c.attrs.stride[0] = between(0, 3);
+        c.attrs.stride[1] = between(0, 3);
+        c.tol = 1e-5;
+    } else if (strcmp(op, "upsample") == 0) {
+        c.attrs.factor = between(1, 3);
+        c.tol = 1e-5;
+    } else if (strcmp(op, "prelu") == 0) {
+        c.attrs.count = (rng_next() & 1) ? 1 : ch;
+        c.tol = 1e-4;
+    }
+    return c;
+}
+
 static bool wanted(const char *op, int argc, char **argv) {
     if (argc < 2)
         return true;
@@ -381,6 +434,26 @@ int main(int argc, char **argv) {
         printf("%-4s %-14s %s\n", cgt_failures == before ? "ok" : "FAIL", cases[i].op, s);
         ran++;
     }
+    static const char *const random_ops[] = {"conv2d",    "conv_transpose2d", "linear",
+                                              "maxpool2d", "avgpool2d",        "upsample",
+                                              "prelu"};
+    for (size_t k = 0; k < sizeof random_ops / sizeof random_ops[0]; k++)
+        for (int rep = 0; rep < 4; rep++) {
+            op_case c = random_case(random_ops[k]);
+            if (!wanted(c.op, argc, argv))
+                continue;
+            int before = cgt_failures;
+            run_case(ctx, &c);
+            char s[64];
+            cg_shape_str(&c.shape[0], s, sizeof s);
+            printf("%-4s %-14s %s random: features %d kernel %dx%d stride %dx%d pad %dx%d "
+                   "factor %d count %d %s\n",
+                   cgt_failures == before ? "ok" : "FAIL", c.op, s, c.attrs.features,
+                   c.attrs.kernel[0], c.attrs.kernel[1], c.attrs.stride[0], c.attrs.stride[1],
+                   c.attrs.pad[0], c.attrs.pad[1], c.attrs.factor, c.attrs.count,
+                   c.attrs.conv_algo == CG_CONV_DIRECT ? "direct" : "");
+            ran++;
+        }
     /* Every op in the table has at least one case here. */
     for (size_t k = 0; k < cg_op_count() && argc < 2; k++) {
         bool found = false;
