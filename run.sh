@@ -27,7 +27,8 @@ esac
 needs=(
     "cc:gcc" "meson:meson" "ninja:ninja-build" "pkg-config:pkg-config" "python3:python3"
     "pkg-config:OpenCL:ocl-icd-opencl-dev" "pkg-config:clblast:libclblast-dev"
-    "pkg-config:yaml-0.1:libyaml-dev" "clinfo:clinfo"
+    "pkg-config:yaml-0.1:libyaml-dev" "pkg-config:zlib:zlib1g-dev" "pkg-config:libpng:libpng-dev"
+    "clinfo:clinfo"
 )
 missing=()
 for n in "${needs[@]}"; do
@@ -61,9 +62,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     else
         cat >&2 <<MSG
 run.sh: missing: ${missing[*]} (Debian names). On other systems install:
-  Fedora:  sudo dnf install gcc meson ninja-build pkgconf ocl-icd-devel opencl-headers clblast-devel libyaml-devel pocl clinfo
-  Arch:    sudo pacman -S gcc meson ninja pkgconf ocl-icd opencl-headers clblast libyaml pocl clinfo
-  macOS:   brew install meson ninja pkg-config clblast libyaml (OpenCL comes with the system)
+  Fedora:  sudo dnf install gcc meson ninja-build pkgconf ocl-icd-devel opencl-headers clblast-devel libyaml-devel zlib-devel libpng-devel pocl clinfo
+  Arch:    sudo pacman -S gcc meson ninja pkgconf ocl-icd opencl-headers clblast libyaml zlib libpng pocl clinfo
+  macOS:   brew install meson ninja pkg-config clblast libyaml libpng (OpenCL comes with the system)
 For a GPU, install your vendor's OpenCL driver as well (NVIDIA driver, AMD ROCm, Intel compute-runtime).
 MSG
         exit 1
