@@ -46,6 +46,19 @@ void cg__philox(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
 double cg__philox_uniform(uint32_t i, uint32_t launch, const uint32_t seed[2]);
 double cg__philox_normal(uint32_t i, uint32_t launch, const uint32_t seed[2]);
 
+/* A host random stream on Philox: independent streams per (seed, stream), reproducible on
+ * every machine. */
+typedef struct cg__rng {
+    uint32_t key[2], stream, counter, buf[4];
+    int avail;
+} cg__rng;
+void cg__rng_init(cg__rng *r, uint64_t seed, uint32_t stream);
+uint32_t cg__rng_u32(cg__rng *r);
+double cg__rng_uniform(cg__rng *r);           /* [0, 1), 53 bits */
+double cg__rng_normal(cg__rng *r);            /* N(0, 1) */
+uint32_t cg__rng_below(cg__rng *r, uint32_t n); /* uniform in [0, n), unbiased */
+void cg__rng_shuffle(cg__rng *r, int *a, int n);
+
 /* Reads a whole file into a NUL-terminated buffer freed with free(). */
 cg_status cg__read_file(const char *path, char **out, size_t *size);
 

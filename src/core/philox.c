@@ -42,3 +42,54 @@ double cg__philox_normal(uint32_t i, uint32_t launch, const uint32_t seed[2]) {
     double u1 = (double)((r[0] >> 8) + 1u) * 0x1.0p-24, u2 = (double)(r[1] >> 8) * 0x1.0p-24;
     return sqrt(-2 * log(u1)) * cos(6.283185307179586 * u2);
 }
+
+void cg__rng_init(cg__rng *r, uint64_t seed, uint32_t stream) {
+    r->key[0] = (uint32_t)seed;
+    r->key[1] = (uint32_t)(seed >> 32);
+    r->stream = stream;
+    r->counter = 0;
+    r->avail = 0;
+}
+
+uint32_t cg__rng_u32(cg__rng *r) {
+    if (r->avail == 0) {
+        /* The third word keeps host streams apart from the device's {i, launch, 0, 0}. */
+        const uint32_t ctr[4] = {r->counter++, r->stream, 0x686f7374u, 0};
+        cg__philox(ctr, r->key, r->buf);
+        r->avail = 4;
+    }
+    return r->buf[--r->avail];
+}
+
+double cg__rng_uniform(cg__rng *r) {
+    uint64_t hi = cg__rng_u32(r) >> 5, lo = cg__rng_u32(r) >> 6;
+    return (double)(hi * 67108864u + lo) * 0x1.0p-53;
+}
+
+double cg__rng_normal(cg__rng *r) {
+    double u1 = 1.0 - cg__rng_uniform(r), u2 = cg__rng_uniform(r);
+    return sqrt(-2 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+uint32_t cg__rng_below(cg__rng *r, uint32_t n) {
+    /* Lemire's multiply-and-reject: unbiased for every n. */
+    uint64_t m = (uint64_t)cg__rng_u32(r) * n;
+    uint32_t low = (uint32_t)m;
+    if (low < n) {
+        uint32_t threshold = (uint32_t)(-n) % n;
+        while (low < threshold) {
+            m = (uint64_t)cg__rng_u32(r) * n;
+            low = (uint32_t)m;
+        }
+    }
+    return (uint32_t)(m >> 32);
+}
+
+void cg__rng_shuffle(cg__rng *r, int *a, int n) {
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int)cg__rng_below(r, (uint32_t)i + 1);
+        int t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+    }
+}

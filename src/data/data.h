@@ -49,4 +49,109 @@ cg_status cg_dataset_load(const char *name, const char *dir, cg_images *train, c
  * data/ when it exists, else the installed share/clgraph/data. */
 const char *cg_data_builtin_dir(void);
 
+/* ---- generated splits ---- */
+
+/* One named array of a split; the first dim counts samples. */
+typedef struct cg_array {
+    char name[24];
+    cg_dtype dtype;
+    cg_shape shape;
+    void *data; /* float or int32_t */
+} cg_array;
+
+#define CG_MAX_ARRAYS 8
+#define CG_MAX_SPLITS 8
+
+typedef struct cg_split {
+    char name[24];
+    int n_arrays;
+    cg_array arrays[CG_MAX_ARRAYS];
+} cg_split;
+
+typedef struct cg_dataset {
+    char source[512]; /* where the images came from, for reports */
+    int n_splits;
+    cg_split splits[CG_MAX_SPLITS];
+} cg_dataset;
+
+void cg_dataset_free(cg_dataset *d);
+
+/* Adds an empty split, or NULL when full. */
+cg_split *cg_dataset_add_split(cg_dataset *d, const char *name);
+
+/* Adds a zeroed array to a split; NULL (with a message) when out of memory or full. */
+cg_array *cg_split_add(cg_split *s, const char *name, cg_dtype dtype, cg_shape shape);
+
+/* The array or split of this name, or NULL. */
+cg_array *cg_split_find(cg_split *s, const char *name);
+cg_split *cg_dataset_find(cg_dataset *d, const char *name);
+
+/* The number of samples of a split (the first dim of its arrays). */
+int cg_split_count(const cg_split *s);
+
+/* ---- backgrounds for the digit pipelines ---- */
+
+/* n colour backgrounds of 32x32, (n, 3, 32, 32) floats in [0, 1]. */
+typedef struct cg_backgrounds {
+    int n;
+    float *rgb;
+} cg_backgrounds;
+
+void cg_backgrounds_free(cg_backgrounds *b);
+
+/* The built-in source: textures made from (seed, index) alone, see backgrounds.c. */
+cg_status cg_backgrounds_procedural(int n, uint64_t seed, cg_backgrounds *out);
+
+/* n images of a CIFAR-10 set, chosen at random by the seed. */
+cg_status cg_backgrounds_from_images(const cg_images *im, int n, uint64_t seed,
+                                     cg_backgrounds *out);
+
+/* Composites a 28x28 digit (alpha = pixel / 255) centred onto a 32x32 background:
+ * out = (1 - a) * bg + a * c, with ink colour c white when the background's mean luminance
+ * (0.299 R + 0.587 G + 0.114 B) is below 0.5, else black. out is (3, 32, 32). */
+void cg_composite_digit(float *out, const float *bg, const uint8_t *digit);
+
+/* ---- what to generate ---- */
+
+/* Every knob of the generators; cg_data_defaults gives the seed studies' values. */
+typedef struct cg_data_config {
+    char dataset[24];      /* mnist | fashion-mnist */
+    char path[1024];       /* the dataset's folder; "" for the default lookup */
+    char backgrounds[16];  /* procedural | cifar10 (baseline, similarity) */
+    char cifar_path[1024]; /* folder with data_batch_*.bin / test_batch.bin */
+    uint64_t seed;
+    int n_train, n_test;   /* samples (pairs for siamese); 0: every image there is */
+    int pools_per_class;   /* baseline: backgrounds in each class's training pool */
+    int ood_pool;          /* baseline: held-out backgrounds for the OOD test */
+    int classes[10];       /* siamese: the two classes; dae open_set / one_class, vae: known */
+    int n_classes;
+    char task[16];         /* siamese: embedding | compare; dae: classify | open_set |
+                              one_class | rings */
+    char mining[16];       /* siamese: random | knn */
+    int k_neighbours;      /* siamese knn: neighbours per anchor (5) */
+    char negatives[24];    /* siamese: other_class | other_or_non_neighbour */
+    bool triplets;         /* siamese: also make (anchor, neighbour, other class) triplets */
+    int shifts[4];         /* siamese: horizontal shifts of the extra test sets */
+    int n_shifts;
+    int n_labeled;         /* vae: labeled training images per known class */
+    int grid;              /* dae rings: grid points per side of the confidence map */
+} cg_data_config;
+
+/* The defaults of a pipeline (baseline, similarity, siamese, dae, vae); NULL for an unknown
+ * name. */
+bool cg_data_defaults(const char *pipeline, cg_data_config *out);
+
+/* Builds every split of a pipeline's data. Deterministic: the same config and seed give the
+ * same bytes. Splits and arrays per pipeline:
+ *  baseline, similarity: train, test_id, test_ood with x (N,3,32,32), y, bg (background id)
+ *  siamese embedding: pairs (x1, x2, target 1 similar / 0 not, y1, y2), triplets (anchor,
+ *    positive, negative) when asked, train and test (x, y), test_shift_<s> (x, y) per shift
+ *  siamese compare: train, test with x (N,2,14,14), target (1 when class 1 <= class 2),
+ *    classes (N,2)
+ *  dae classify: train, test (x, y); open_set and one_class add known (1 / 0) to test and train
+ *    on known classes only; rings: train (x (N,2), y ring 0..2) and grid (x (G*G,2))
+ *  vae: unlabeled (x), labeled (x, y), test_a and test_b (x, y, anomaly); images 32x32,
+ *    y the index of the known class, -1 for anomalies. */
+cg_status cg_data_generate(const char *pipeline, const cg_data_config *cfg, cg_dataset *out);
+
 #endif
