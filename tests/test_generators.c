@@ -153,6 +153,22 @@ static void test_cifar_backgrounds(void) {
     rmdir(dir);
 }
 
+/* The mean cosine similarity of the positive pairs (the even ones) of n pairs. */
+static double positive_cosine(cg_dataset *d, int n) {
+    float *x1 = (float *)arr(d, "pairs", "x1")->data, *x2 = (float *)arr(d, "pairs", "x2")->data;
+    double mean = 0;
+    for (int i = 0; i < n; i += 2) {
+        double dot = 0, n1 = 0, n2 = 0;
+        for (int p = 0; p < 784; p++) {
+            dot += x1[i * 784 + p] * x2[i * 784 + p];
+            n1 += x1[i * 784 + p] * x1[i * 784 + p];
+            n2 += x2[i * 784 + p] * x2[i * 784 + p];
+        }
+        mean += dot / sqrt(n1 * n2) / (n / 2);
+    }
+    return mean;
+}
+
 static void test_siamese(void) {
     cg_data_config c;
     cg_data_defaults("siamese", &c);
@@ -172,31 +188,11 @@ static void test_siamese(void) {
                                   "(%d bad, %d similar)",
           bad, pos);
     /* Mined positives are near: their cosine similarity beats random same-class partners. */
-    float *x1 = (float *)arr(&d, "pairs", "x1")->data, *x2 = (float *)arr(&d, "pairs", "x2")->data;
-    double mined = 0;
-    for (int i = 0; i < 400; i += 2) {
-        double dot = 0, n1 = 0, n2 = 0;
-        for (int p = 0; p < 784; p++) {
-            dot += x1[i * 784 + p] * x2[i * 784 + p];
-            n1 += x1[i * 784 + p] * x1[i * 784 + p];
-            n2 += x2[i * 784 + p] * x2[i * 784 + p];
-        }
-        mined += dot / sqrt(n1 * n2) / 200;
-    }
+    double mined = positive_cosine(&d, 400);
     cg_data_config r = c;
     snprintf(r.mining, sizeof r.mining, "random");
     cg_dataset rd = gen("siamese", &r);
-    float *r1 = (float *)arr(&rd, "pairs", "x1")->data, *r2 = (float *)arr(&rd, "pairs", "x2")->data;
-    double random_pos = 0;
-    for (int i = 0; i < 400; i += 2) {
-        double dot = 0, n1 = 0, n2 = 0;
-        for (int p = 0; p < 784; p++) {
-            dot += r1[i * 784 + p] * r2[i * 784 + p];
-            n1 += r1[i * 784 + p] * r1[i * 784 + p];
-            n2 += r2[i * 784 + p] * r2[i * 784 + p];
-        }
-        random_pos += dot / sqrt(n1 * n2) / 200;
-    }
+    double random_pos = positive_cosine(&rd, 400);
     CHECK(mined > random_pos + 0.1, "kNN positives are closer (cosine %.3f) than random ones "
                                     "(%.3f)",
           mined, random_pos);
