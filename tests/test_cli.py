@@ -5,8 +5,10 @@ device list (text and JSON), device choice errors, the selftest, and the missing
 Usage: test_cli.py PATH/TO/clgraph
 Exits 77 (skipped) when no OpenCL device exists, unless CLGRAPH_REQUIRE_DEVICE=1.
 """
+import ast
 import json
 import os
+import struct
 import subprocess
 import sys
 import tempfile
@@ -47,6 +49,8 @@ def main():
     check(rc == 2 and "did you mean '--json'" in err, "mistyped option hint: %r" % err)
     rc, out, err = run("selftest", "--device")
     check(rc == 2 and "needs a value" in err, "missing value: %r" % err)
+
+    data_commands()
 
     # No OpenCL platform at all: a clear message, exit 1, no crash.
     with tempfile.TemporaryDirectory() as empty:
@@ -92,6 +96,67 @@ def main():
         rc, out, err = run("selftest", "--no-cache", env=env)
         check(rc == 0 and "cache off" in out, "selftest --no-cache: %s" % out)
     return 1 if failures else 0
+
+
+def npy_header(path):
+    """(descr, shape, data bytes) of a .npy file, read by hand so the test needs no numpy."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    check(raw[:8] == b"\x93NUMPY\x01\x00", "%s: npy magic" % path)
+    (hlen,) = struct.unpack("<H", raw[8:10])
+    check((10 + hlen) % 64 == 0, "%s: header padded to 64 bytes" % path)
+    header = ast.literal_eval(raw[10:10 + hlen].decode("latin1"))
+    return header["descr"], tuple(header["shape"]), len(raw) - 10 - hlen
+
+
+def data_commands():
+    rc, out, err = run("data")
+    check(rc == 2 and "clgraph data preview" in err, "data without a subcommand: %r" % err)
+    rc, out, err = run("data", "--help")
+    check(rc == 0 and "export" in out, "data --help")
+    for sub in ("preview", "export"):
+        rc, out, err = run("data", sub, "--help")
+        check(rc == 0 and ("Usage: clgraph data " + sub) in out, "data %s --help" % sub)
+    with tempfile.TemporaryDirectory() as tmp:
+        bad = os.path.join(tmp, "bad.yaml")
+        with open(bad, "w") as f:
+            f.write("pipeline: baseline\ndata:\n  train: lots\n")
+        rc, out, err = run("data", "preview", bad)
+        check(rc == 2 and (bad + ":3:10: 'train' must be a whole number, not 'lots'") in err,
+              "bad experiment: rc %d %r" % (rc, err))
+        rc, out, err = run("data", "export", os.path.join(tmp, "none.yaml"), "--out", tmp)
+        check(rc == 2 and "none.yaml" in err, "missing experiment: %r" % err)
+        exp = os.path.join(tmp, "exp.yaml")
+        with open(exp, "w") as f:
+            f.write("name: tiny\npipeline: baseline\nseed: 1\ndata:\n  train: 40\n  test: 10\n")
+        png = os.path.join(tmp, "p.png")
+        rc, out, err = run("data", "preview", exp, "--out", png, "--samples", "4")
+        check(rc == 0 and out.strip() == png, "preview: rc %d %r %r" % (rc, out, err))
+        check("train" in err and "test_ood" in err and "built-in mnist" in err,
+              "preview reports the splits and the source: %r" % err)
+        with open(png, "rb") as f:
+            head = f.read(24)
+        w, h = struct.unpack(">II", head[16:24])
+        check(head[:8] == b"\x89PNG\r\n\x1a\n" and w > 200 and h > 200,
+              "a PNG of %dx%d" % (w, h))
+        outdir = os.path.join(tmp, "npy")
+        rc, out, err = run("data", "export", exp, "--out", outdir)
+        check(rc == 0 and "9 files written" in err, "export: rc %d %r" % (rc, err))
+        descr, shape, size = npy_header(os.path.join(outdir, "train_x.npy"))
+        check(descr == "<f4" and shape == (40, 3, 32, 32) and size == 40 * 3 * 32 * 32 * 4,
+              "train_x.npy: %s %s %d" % (descr, shape, size))
+        descr, shape, size = npy_header(os.path.join(outdir, "test_ood_y.npy"))
+        check(descr == "<i8" and shape == (10,) and size == 80, "labels as int64")
+        with open(os.path.join(outdir, "test_ood_y.npy"), "rb") as f:
+            raw = f.read()
+        labels = struct.unpack("<10q", raw[-80:])
+        check(all(0 <= v <= 9 for v in labels), "labels are digits: %s" % (labels,))
+        sia = os.path.join(tmp, "sia.yaml")
+        with open(sia, "w") as f:
+            f.write("pipeline: siamese\ndata:\n  train: 20\n  test: 5\n")
+        rc, out, err = run("data", "export", sia, "--out", outdir)
+        descr, shape, size = npy_header(os.path.join(outdir, "pairs_target.npy"))
+        check(rc == 0 and descr == "<i8" and shape == (20,), "pair targets as int64")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ static const struct {
 } commands[] = {
     {"devices", cmd_devices, "list every OpenCL platform and device"},
     {"selftest", cmd_selftest, "compile every kernel for a device and check each one"},
+    {"data", cmd_data, "preview or export the data an experiment trains on"},
 };
 
 static void usage(FILE *out) {
@@ -23,7 +24,8 @@ static void usage(FILE *out) {
     fprintf(out, "\n'clgraph COMMAND --help' describes a command's options.\n"
                  "Environment: CLGRAPH_DEVICE (device choice), CLGRAPH_KERNEL_DIR (load .cl files "
                  "from a folder),\n  CLGRAPH_NO_CACHE=1 (do not cache compiled kernels), "
-                 "XDG_CACHE_HOME (cache location).\n");
+                 "XDG_CACHE_HOME (cache location),\n  CLGRAPH_DATA (a folder with mnist/ and "
+                 "fashion-mnist/ data).\n");
 }
 
 int main(int argc, char **argv) {

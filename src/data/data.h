@@ -154,4 +154,16 @@ bool cg_data_defaults(const char *pipeline, cg_data_config *out);
  *    y the index of the known class, -1 for anomalies. */
 cg_status cg_data_generate(const char *pipeline, const cg_data_config *cfg, cg_dataset *out);
 
+/* ---- looking at the data ---- */
+
+/* Writes every array of every split as DIR/<split>_<array>.npy (NumPy format 1.0): images and
+ * other float arrays as float32, labels (int arrays) and pair targets as int64. The folder is
+ * created. Each written path is passed to `written` (may be NULL). */
+cg_status cg_dataset_export_npy(const cg_dataset *d, const char *dir,
+                                void (*written)(const char *path, void *user), void *user);
+
+/* Writes a PNG grid: for each split its name and the first `samples` samples, every image array
+ * of a sample side by side with its labels under it; 2-D point sets as a scatter plot. */
+cg_status cg_dataset_preview_png(const cg_dataset *d, const char *path, int samples);
+
 #endif

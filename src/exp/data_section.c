@@ -1,0 +1,147 @@
+/* Reading name, pipeline, seed and data from an experiment (see data_section.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exp/data_section.h"
+
+const char *const cg_exp_top_keys[] = {"name",   "pipeline",  "seed",  "repeats", "device",
+                                       "data",   "model",     "graph", "losses",  "optimizer",
+                                       "train",  "stages",    "variants", "evaluate", "init"};
+const size_t cg_exp_top_key_count = CG__ARRAY_LEN(cg_exp_top_keys);
+
+static const char *const data_keys[] = {
+    "dataset",  "path",       "backgrounds", "cifar10",  "train",
+    "test",     "pools_per_class", "ood_pool", "classes", "task",
+    "mining",   "neighbours", "negatives",   "triplets", "shifts",
+    "labeled_per_class", "grid"};
+
+static const char *const pipelines[] = {"baseline", "similarity", "siamese", "dae", "vae"};
+
+/* A list of whole numbers in [lo, hi], at most cap of them. */
+static cg_status int_list(const cg_ydoc *doc, const cg_ynode *node, const char *key, long lo,
+                          long hi, int *out, int cap, int *n) {
+    if (node->kind != CG_YSEQ)
+        return cg_yerror(doc, node, "'%s' must be a list such as [4, 9]", key);
+    if (node->n > cap)
+        return cg_yerror(doc, node, "'%s' has %d entries; at most %d", key, node->n, cap);
+    for (int i = 0; i < node->n; i++) {
+        long v;
+        cg_status st = cg_yget_int(doc, node->items[i], key, lo, hi, &v);
+        if (st != CG_OK)
+            return st;
+        out[i] = (int)v;
+    }
+    *n = node->n;
+    return CG_OK;
+}
+
+/* A path relative to the experiment file's folder, unless absolute. */
+static cg_status resolve(const cg_ydoc *doc, const cg_ynode *node, const char *path, char *out,
+                         size_t cap) {
+    const char *slash = strrchr(doc->file, '/');
+    size_t dir = path[0] == '/' || !slash ? 0 : (size_t)(slash - doc->file) + 1;
+    if (dir + strlen(path) >= cap)
+        return cg_yerror(doc, node, "the path '%s' is too long", path);
+    memcpy(out, doc->file, dir);
+    memcpy(out + dir, path, strlen(path) + 1);
+    return CG_OK;
+}
+
+static cg_status parse_data(const cg_ydoc *doc, const cg_ynode *map, cg_data_config *c) {
+    cg_status st = cg_ycheck_keys(doc, map, "data", data_keys, CG__ARRAY_LEN(data_keys));
+    static const char *const datasets[] = {"mnist", "fashion-mnist"};
+    static const char *const bgs[] = {"procedural", "cifar10"};
+    static const char *const tasks[] = {"embedding", "compare", "classify", "open_set",
+                                        "one_class", "rings"};
+    static const char *const minings[] = {"random", "knn"};
+    static const char *const negs[] = {"other_class", "other_or_non_neighbour"};
+    for (int i = 0; st == CG_OK && i < map->n; i++) {
+        const char *k = map->keys[i]->value;
+        const cg_ynode *v = map->items[i];
+        long n;
+        char buf[1024];
+        if (strcmp(k, "dataset") == 0)
+            st = cg_yget_choice(doc, v, k, datasets, 2, c->dataset, sizeof c->dataset);
+        else if (strcmp(k, "path") == 0 || strcmp(k, "cifar10") == 0) {
+            st = cg_yget_str(doc, v, k, buf, sizeof buf);
+            if (st == CG_OK)
+                st = resolve(doc, v, buf, k[0] == 'p' ? c->path : c->cifar_path, sizeof c->path);
+        } else if (strcmp(k, "backgrounds") == 0)
+            st = cg_yget_choice(doc, v, k, bgs, 2, c->backgrounds, sizeof c->backgrounds);
+        else if (strcmp(k, "train") == 0 || strcmp(k, "test") == 0) {
+            st = cg_yget_int(doc, v, k, 1, 10000000, &n);
+            *(k[1] == 'r' ? &c->n_train : &c->n_test) = (int)n;
+        } else if (strcmp(k, "pools_per_class") == 0 || strcmp(k, "ood_pool") == 0) {
+            st = cg_yget_int(doc, v, k, 1, 100000, &n);
+            *(k[0] == 'p' ? &c->pools_per_class : &c->ood_pool) = (int)n;
+        } else if (strcmp(k, "classes") == 0)
+            st = int_list(doc, v, k, 0, 9, c->classes, 10, &c->n_classes);
+        else if (strcmp(k, "task") == 0)
+            st = cg_yget_choice(doc, v, k, tasks, CG__ARRAY_LEN(tasks), c->task, sizeof c->task);
+        else if (strcmp(k, "mining") == 0)
+            st = cg_yget_choice(doc, v, k, minings, 2, c->mining, sizeof c->mining);
+        else if (strcmp(k, "neighbours") == 0) {
+            st = cg_yget_int(doc, v, k, 1, 100, &n);
+            c->k_neighbours = (int)n;
+        } else if (strcmp(k, "negatives") == 0)
+            st = cg_yget_choice(doc, v, k, negs, 2, c->negatives, sizeof c->negatives);
+        else if (strcmp(k, "triplets") == 0)
+            st = cg_yget_bool(doc, v, k, &c->triplets);
+        else if (strcmp(k, "shifts") == 0)
+            st = int_list(doc, v, k, -27, 27, c->shifts, 4, &c->n_shifts);
+        else if (strcmp(k, "labeled_per_class") == 0) {
+            st = cg_yget_int(doc, v, k, 1, 100000, &n);
+            c->n_labeled = (int)n;
+        } else if (strcmp(k, "grid") == 0) {
+            st = cg_yget_int(doc, v, k, 2, 4096, &n);
+            c->grid = (int)n;
+        }
+    }
+    return st;
+}
+
+cg_status cg_exp_data_parse(const cg_ydoc *doc, cg_exp_data *out) {
+    memset(out, 0, sizeof *out);
+    const cg_ynode *root = doc->root;
+    if (!root || root->kind != CG_YMAP)
+        return cg_yerror(doc, root, "an experiment is a mapping of keys such as 'pipeline:' and "
+                                    "'data:'; this file holds %s",
+                         root ? "something else" : "nothing");
+    cg_status st = cg_ycheck_keys(doc, root, "the experiment", cg_exp_top_keys,
+                                  cg_exp_top_key_count);
+    if (st != CG_OK)
+        return st;
+    const cg_ynode *p = cg_ymap_get(root, "pipeline");
+    if (!p)
+        return cg_yerror(doc, root, "the experiment has no 'pipeline:'; choose one of baseline, "
+                                    "similarity, siamese, dae, vae");
+    st = cg_yget_choice(doc, p, "pipeline", pipelines, CG__ARRAY_LEN(pipelines), out->pipeline,
+                        sizeof out->pipeline);
+    if (st != CG_OK)
+        return st;
+    cg_data_defaults(out->pipeline, &out->data);
+    const cg_ynode *name = cg_ymap_get(root, "name");
+    if (name)
+        st = cg_yget_str(doc, name, "name", out->name, sizeof out->name);
+    else
+        snprintf(out->name, sizeof out->name, "%s", out->pipeline);
+    const cg_ynode *seed = cg_ymap_get(root, "seed");
+    long s = 0;
+    if (st == CG_OK && seed && (st = cg_yget_int(doc, seed, "seed", 0, 2147483647L, &s)) == CG_OK)
+        out->data.seed = (uint64_t)s;
+    const cg_ynode *data = cg_ymap_get(root, "data");
+    if (st == CG_OK && data)
+        st = parse_data(doc, data, &out->data);
+    return st;
+}
+
+cg_status cg_exp_data_load(const char *path, cg_exp_data *out) {
+    cg_ydoc *doc;
+    cg_status st = cg_ydoc_load(path, &doc);
+    if (st != CG_OK)
+        return st;
+    st = cg_exp_data_parse(doc, out);
+    cg_ydoc_free(doc);
+    return st;
+}
