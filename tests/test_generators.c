@@ -337,8 +337,36 @@ static void test_vae(void) {
     cg_dataset_free(&d);
 }
 
+/* Same seed, same bytes; another seed, other samples: for every generator that samples. */
+static void test_determinism(void) {
+    static const struct {
+        const char *pipeline, *task;
+    } cases[] = {{"similarity", ""}, {"siamese", "embedding"}, {"siamese", "compare"},
+                 {"dae", "rings"},   {"vae", ""}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cg_data_config c;
+        cg_data_defaults(cases[i].pipeline, &c);
+        if (cases[i].task[0])
+            snprintf(c.task, sizeof c.task, "%s", cases[i].task);
+        c.n_train = 200;
+        c.n_test = 50;
+        c.seed = 11;
+        cg_dataset a = gen(cases[i].pipeline, &c), b = gen(cases[i].pipeline, &c);
+        c.seed = 12;
+        cg_dataset other = gen(cases[i].pipeline, &c);
+        CHECK(same_bytes(&a, &b), "%s %s: same seed, same bytes", cases[i].pipeline,
+              cases[i].task);
+        CHECK(!same_bytes(&a, &other), "%s %s: another seed, other samples", cases[i].pipeline,
+              cases[i].task);
+        cg_dataset_free(&a);
+        cg_dataset_free(&b);
+        cg_dataset_free(&other);
+    }
+}
+
 int main(void) {
     unsetenv("CLGRAPH_DATA");
+    test_determinism();
     test_composite();
     test_baseline();
     test_cifar_backgrounds();
