@@ -40,13 +40,14 @@ __kernel void cool_confidence(__global float *conf, __global const float *x, con
     }
 }
 
+/* acc[slot] += scale * sum of x[0..n) */
 __kernel void sum_into(__global float *acc, const uint slot, __global const float *x,
-                       const uint n, __local float *part) {
+                       const uint n, const float scale, __local float *part) {
     const uint lid = get_local_id(0), lsize = get_local_size(0);
     float s = 0.0f;
     for (uint i = lid; i < n; i += lsize)
         s += x[i];
     s = group_sum(s, part);
     if (lid == 0)
-        acc[slot] += s;
+        acc[slot] += scale * s;
 }

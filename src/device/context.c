@@ -124,6 +124,10 @@ cg_status cg_context_create(const cg_context_options *options, cg_context **out)
     ctx->default_local = ctx->info.type == CG_DEVICE_CPU ? 512 : 256;
     if (ctx->default_local > ctx->info.max_work_group_size)
         ctx->default_local = ctx->info.max_work_group_size;
+    cl_uint align_bits = 0;
+    clGetDeviceInfo(ctx->device, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof align_bits, &align_bits,
+                    NULL);
+    ctx->align = align_bits >= 32 ? align_bits / 8 : 4;
     ctx->cache_dir = cache_dir_from(options);
     *out = ctx;
     return CG_OK;
@@ -181,6 +185,27 @@ cg_status cg__buffer_create(cg_context *ctx, size_t bytes, cl_mem *out) {
         return cg__cl_fail(err, what);
     }
     return CG_OK;
+}
+
+cg_status cg__buffer_view(cg_context *ctx, cl_mem buf, size_t offset, size_t bytes, cl_mem *out) {
+    if (offset % ctx->align != 0)
+        return cg__error(CG_ERR_INVALID_ARGUMENT,
+                         "a view at byte %zu is not aligned to the device's %zu bytes", offset,
+                         ctx->align);
+    cl_buffer_region region = {offset, bytes ? bytes : 4};
+    cl_int err;
+    *out = clCreateSubBuffer(buf, CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION, &region, &err);
+    if (err != CL_SUCCESS) {
+        char what[128];
+        snprintf(what, sizeof what, "clCreateSubBuffer at %zu of %zu bytes", offset, bytes);
+        return cg__cl_fail(err, what);
+    }
+    return CG_OK;
+}
+
+cg_status cg__fill(cg_context *ctx, cl_mem buf, float value, size_t n) {
+    const cg__karg args[] = {CG_KMEM(buf), CG_KF32(value), CG_KU32(n)};
+    return cg__kernel_run1d(ctx, "core.cl", "fill_f32", n, 0, args, 3);
 }
 
 cg_status cg__buffer_write(cg_context *ctx, cl_mem buf, const void *src, size_t bytes) {

@@ -58,6 +58,7 @@ struct cg_context {
     cg__kernel_entry *kernels; /* open-addressing table, kernel_cap a power of two */
     size_t kernel_count, kernel_cap;
     size_t default_local; /* work-group size for 1-D element-wise launches */
+    size_t align;         /* sub-buffer origin alignment in bytes (CL_DEVICE_MEM_BASE_ADDR_ALIGN) */
 };
 
 /* The text of a kernel file: from CLGRAPH_KERNEL_DIR when set, else the embedded copy.
@@ -116,6 +117,12 @@ cg_status cg__kernel_run1d(cg_context *ctx, const char *file, const char *name, 
 cg_status cg__kernel_run(cg_context *ctx, const char *file, const char *name, int dims,
                          const size_t *global, const size_t *local, const cg__karg *args,
                          size_t nargs);
+
+/* A view of [offset, offset + bytes) of buf; offset must be a multiple of ctx->align. */
+cg_status cg__buffer_view(cg_context *ctx, cl_mem buf, size_t offset, size_t bytes, cl_mem *out);
+
+/* Fills n floats of buf with value (one launch, no waiting). */
+cg_status cg__fill(cg_context *ctx, cl_mem buf, float value, size_t n);
 
 /* Buffer helpers. Every failure names the size and the OpenCL error. */
 cg_status cg__buffer_create(cg_context *ctx, size_t bytes, cl_mem *out);

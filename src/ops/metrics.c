@@ -53,11 +53,12 @@ static cg_status confidence_fwd(const cg_op_call *c) {
     return cg__kernel_run1d(c->ctx, PROGRAM, "cool_confidence", n, 0, args, 5);
 }
 
-cg_status cg__sum_into(cg_context *ctx, cl_mem acc, uint32_t slot, cl_mem x, size_t n) {
+cg_status cg__sum_into(cg_context *ctx, cl_mem acc, uint32_t slot, cl_mem x, size_t n,
+                       float scale) {
     size_t local = cg__reduce_local(ctx);
-    const cg__karg args[] = {CG_KMEM(acc), CG_KU32(slot), CG_KMEM(x), CG_KU32(n),
+    const cg__karg args[] = {CG_KMEM(acc), CG_KU32(slot), CG_KMEM(x), CG_KU32(n), CG_KF32(scale),
                              CG_KLOCAL(local * sizeof(float))};
-    return cg__kernel_run(ctx, PROGRAM, "sum_into", 1, &local, &local, args, 5);
+    return cg__kernel_run(ctx, PROGRAM, "sum_into", 1, &local, &local, args, 6);
 }
 
 const cg_op_def cg__op_accuracy = {.name = "accuracy", .program = PROGRAM, .min_inputs = 2,

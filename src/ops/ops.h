@@ -190,8 +190,9 @@ cg_status cg_optim_step(cg_context *ctx, const cg_optim_config *cfg, cl_mem para
                         cl_mem state, size_t n_total, const cg_param_range *ranges,
                         size_t n_ranges, uint64_t step);
 
-/* acc[slot] += sum of x[0..n): one work-group, no host synchronisation. */
-cg_status cg__sum_into(cg_context *ctx, cl_mem acc, uint32_t slot, cl_mem x, size_t n);
+/* acc[slot] += scale * sum of x[0..n): one work-group, no host synchronisation. */
+cg_status cg__sum_into(cg_context *ctx, cl_mem acc, uint32_t slot, cl_mem x, size_t n,
+                       float scale);
 
 /* The raw Philox4x32-10 stream: out (4n uints) = philox(ctr + (i, 0, 0, 0), key) for i < n. */
 cg_status cg__philox_raw(cg_context *ctx, cl_mem out, const uint32_t ctr[4], const uint32_t key[2],

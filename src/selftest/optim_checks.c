@@ -5,7 +5,7 @@
  *  g = [0.5, -3] goes to [0.9, -1.9];
  *  argmax of [1, 3, 2] is 1 (label 1: correct), of [5, 0, 5] is 0 (label 2: wrong);
  *  COOL (omega 2) of [ln 3, ln 3, 0, 0]: probabilities 3/8, 3/8, 1/8, 1/8, confidences
- *  4 * 9/64 and 4 * 1/64; the sum of 1..5 added into slot 1 of [0, 10] gives [0, 25]. */
+ *  4 * 9/64 and 4 * 1/64; twice the sum of 1..5 added into slot 1 of [0, 10] gives [0, 40]. */
 #include <stdio.h>
 #include <math.h>
 
@@ -80,7 +80,7 @@ static cg_status check_metrics(cg_context *ctx, bool *passed, char *detail, size
     if (st != CG_OK || !*passed)
         return st;
     static const float acc0[2] = {0, 10}, vals[5] = {1, 2, 3, 4, 5};
-    static const double swant[2] = {0, 25};
+    static const double swant[2] = {0, 40}; /* 10 + 2 * 15 */
     float acc[2];
     cl_mem ba = NULL, bx = NULL;
     st = cg__buffer_create(ctx, sizeof acc, &ba);
@@ -91,7 +91,7 @@ static cg_status check_metrics(cg_context *ctx, bool *passed, char *detail, size
     if (st == CG_OK)
         st = cg__buffer_write(ctx, bx, vals, sizeof vals);
     if (st == CG_OK)
-        st = cg__sum_into(ctx, ba, 1, bx, 5);
+        st = cg__sum_into(ctx, ba, 1, bx, 5, 2.0f);
     if (st == CG_OK)
         st = cg__buffer_read(ctx, ba, acc, sizeof acc);
     if (st == CG_OK)

@@ -1,0 +1,96 @@
+/* The graph executor: a DAG of op nodes over values, built once, shape-checked as it is built,
+ * then run forward and backward with autograd.
+ *
+ * As in DESIGN.md: every parameter lives in one flat device buffer and every parameter gradient
+ * in another (zeroed with one fill); the optimizer is one kernel per contiguous range of
+ * parameters with the same learning-rate scale. A layer used twice (weight sharing) is two nodes
+ * pointing at one parameter slot, whose gradients add. Activation and gradient buffers are
+ * planned once per graph as sub-buffers of two arenas; gradients reuse memory by liveness.
+ * Nothing in a step waits for the host: losses and metrics are summed into a device
+ * accumulator that is read back when the caller asks. */
+#ifndef CG_GRAPH_H
+#define CG_GRAPH_H
+
+#include "ops/ops.h"
+
+typedef struct cg_graph cg_graph;
+
+/* Creates an empty graph on a context for a fixed batch size. */
+cg_status cg_graph_create(cg_context *ctx, int batch, cg_graph **out);
+void cg_graph_destroy(cg_graph *g);
+
+/* An input fed from data each step: shape without the batch dim (e.g. (3, 32, 32)); the
+ * value's shape gets the batch in front. Returns the value id through *out. */
+cg_status cg_graph_input(cg_graph *g, const char *name, const cg_shape *sample_shape,
+                         cg_dtype dtype, int *out);
+
+/* A parameter slot, named as PyTorch would name it ("lenet.conv1.weight"); reuse the returned
+ * slot id in several nodes to share it. init: CG_INIT_* below. fan_in sets the bound of the
+ * default initialisations. */
+enum { CG_INIT_KAIMING_UNIFORM, CG_INIT_BIAS_UNIFORM, CG_INIT_CONSTANT };
+cg_status cg_graph_param(cg_graph *g, const char *name, const cg_shape *shape, int init,
+                         int fan_in, float constant, int group, int *out);
+
+/* Adds a node applying op to the input values, with the given parameter slots (which must
+ * match the shapes the op's shape rule asks for). The output value id comes back in *out. */
+cg_status cg_graph_node(cg_graph *g, const char *name, const cg_op_def *op,
+                        const cg_op_attrs *attrs, const int *inputs, int n_inputs,
+                        const int *params, int n_params, int *out);
+
+/* Adds an op node and creates its parameter slots (named "<name>.weight" and "<name>.bias",
+ * or "<name>.weight" alone for prelu), initialised as PyTorch does. */
+cg_status cg_graph_layer(cg_graph *g, const char *name, const cg_op_def *op,
+                         const cg_op_attrs *attrs, const int *inputs, int n_inputs, int group,
+                         int *out, int *param_slots);
+
+/* Marks a loss node's output: its per-sample values are reduced (mean as PyTorch reduces that
+ * loss, or sum) and weighted into the total that backward differentiates. */
+cg_status cg_graph_loss(cg_graph *g, int value, float weight, cg_reduction reduction);
+
+/* Marks a value whose per-sample values are summed into metric slot `slot` every forward. */
+cg_status cg_graph_metric(cg_graph *g, int value, int slot);
+
+/* Allocates parameters (initialised from seed), gradients, activations and the accumulator.
+ * After this, no more nodes. */
+cg_status cg_graph_compile(cg_graph *g, uint64_t seed);
+
+/* The device buffer of a value (an input to fill, an output to read). */
+cl_mem cg_graph_value_mem(const cg_graph *g, int value);
+cg_shape cg_graph_value_shape(const cg_graph *g, int value);
+
+/* One forward pass; training enables dropout and noise. */
+cg_status cg_graph_forward(cg_graph *g, bool training);
+
+/* Zeroes the gradients, seeds every loss with its weight and runs the backward pass. */
+cg_status cg_graph_backward(cg_graph *g);
+
+/* Sets a group's learning-rate scale (0 freezes it: no gradient work, no optimizer launch). */
+cg_status cg_graph_set_lr_scale(cg_graph *g, int group, float scale);
+
+/* One optimizer step over the unfrozen parameters. */
+cg_status cg_graph_step(cg_graph *g, const cg_optim_config *opt);
+
+/* The accumulator: slot 0 the weighted loss total, slots 1.. the metrics. Reading waits for the
+ * device; reset zeroes it. */
+cg_status cg_graph_read_accumulator(cg_graph *g, float *out, int n);
+cg_status cg_graph_reset_accumulator(cg_graph *g);
+
+/* The flat parameter and gradient buffers and the slots' places in them. */
+typedef struct cg_param_info {
+    const char *name;
+    cg_shape shape;
+    size_t offset; /* in floats */
+    int group;
+} cg_param_info;
+int cg_graph_param_count(const cg_graph *g);
+cg_param_info cg_graph_param_at(const cg_graph *g, int slot);
+size_t cg_graph_param_floats(const cg_graph *g); /* the real parameters, without padding */
+cg_status cg_graph_read_params(cg_graph *g, float *host, bool gradients);
+cg_status cg_graph_write_params(cg_graph *g, const float *host);
+
+/* The largest number of values in a graph; enough for the seed models many times over. */
+#define CG_GRAPH_MAX_VALUES 512
+#define CG_GRAPH_MAX_PARAMS 256
+#define CG_GRAPH_ACC_SLOTS 32
+
+#endif
