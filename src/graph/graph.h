@@ -44,11 +44,12 @@ cg_status cg_graph_layer(cg_graph *g, const char *name, const cg_op_def *op,
                          int *out, int *param_slots);
 
 /* Marks a loss node's output: its per-sample values are reduced (mean as PyTorch reduces that
- * loss, or sum) and weighted into the total that backward differentiates. */
-cg_status cg_graph_loss(cg_graph *g, int value, float weight, cg_reduction reduction);
+ * loss, or sum) and weighted into the total that backward differentiates. Each forward adds the
+ * weighted loss to accumulator slot 0 and the unweighted reduced loss to *slot. */
+cg_status cg_graph_loss(cg_graph *g, int value, float weight, cg_reduction reduction, int *slot);
 
-/* Marks a value whose per-sample values are summed into metric slot `slot` every forward. */
-cg_status cg_graph_metric(cg_graph *g, int value, int slot);
+/* Marks a value whose per-sample values are summed into accumulator *slot every forward. */
+cg_status cg_graph_metric(cg_graph *g, int value, int *slot);
 
 /* Allocates parameters (initialised from seed), gradients, activations and the accumulator.
  * After this, no more nodes. */
@@ -85,6 +86,9 @@ typedef struct cg_param_info {
 int cg_graph_param_count(const cg_graph *g);
 cg_param_info cg_graph_param_at(const cg_graph *g, int slot);
 size_t cg_graph_param_floats(const cg_graph *g); /* the real parameters, without padding */
+/* The length of the flat buffers, padding between slots included: host copies for
+ * cg_graph_read_params and cg_graph_write_params hold this many floats. */
+size_t cg_graph_param_buffer_floats(const cg_graph *g);
 cg_status cg_graph_read_params(cg_graph *g, float *host, bool gradients);
 cg_status cg_graph_write_params(cg_graph *g, const float *host);
 

@@ -1,0 +1,674 @@
+/* The graph executor (see graph.h). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph/graph.h"
+
+typedef struct value {
+    char name[96];
+    cg_shape shape;
+    cg_dtype dtype;
+    int producer; /* node index, -1 for inputs */
+    bool needs_grad;
+    cl_mem mem, grad;
+    size_t act_off, grad_off; /* bytes into the arenas */
+    int grad_birth, grad_death;
+} value;
+
+typedef struct node {
+    char name[96];
+    const cg_op_def *op;
+    cg_op_attrs attrs;
+    int n_in, in[CG_MAX_INPUTS], n_params, params[CG_MAX_PARAMS], out;
+    size_t scratch_bytes;
+    int loss_elements;
+    bool is_loss;
+    float loss_weight;
+    cg_reduction reduction;
+    int loss_slot, metric_slot;
+    bool din_acc[CG_MAX_INPUTS]; /* backward adds into this input's gradient */
+    bool run_backward;
+} node;
+
+typedef struct param {
+    char name[96];
+    cg_shape shape;
+    int init, fan_in, group;
+    float constant;
+    size_t offset; /* floats */
+    cl_mem view, grad_view;
+} param;
+
+#define MAX_GROUPS 16
+
+struct cg_graph {
+    cg_context *ctx;
+    int batch;
+    value values[CG_GRAPH_MAX_VALUES];
+    int n_values;
+    node nodes[CG_GRAPH_MAX_VALUES];
+    int n_nodes;
+    param params[CG_GRAPH_MAX_PARAMS];
+    int n_params;
+    int n_slots;
+    float group_scale[MAX_GROUPS];
+    size_t param_floats; /* padded length of the flat buffers */
+    cl_mem param_buf, grad_buf, opt_state, act_arena, grad_arena, scratch, acc;
+    size_t opt_state_floats;
+    cg_optim_kind opt_kind;
+    bool compiled;
+    uint64_t step;
+    uint32_t seed[2];
+    uint32_t launch; /* the random-number counter of the current forward/backward pair */
+};
+
+static size_t align_up(size_t x, size_t a) {
+    return (x + a - 1) / a * a;
+}
+
+cg_status cg_graph_create(cg_context *ctx, int batch, cg_graph **out) {
+    *out = NULL;
+    if (batch < 1)
+        return cg__error(CG_ERR_INVALID_ARGUMENT, "batch size %d; it must be at least 1", batch);
+    cg_graph *g = calloc(1, sizeof *g);
+    if (!g)
+        return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for a graph");
+    g->ctx = ctx;
+    g->batch = batch;
+    g->n_slots = 1; /* slot 0: the weighted loss total */
+    for (int i = 0; i < MAX_GROUPS; i++)
+        g->group_scale[i] = 1.0f;
+    *out = g;
+    return CG_OK;
+}
+
+void cg_graph_destroy(cg_graph *g) {
+    if (!g)
+        return;
+    for (int i = 0; i < g->n_values; i++) {
+        if (g->values[i].mem)
+            clReleaseMemObject(g->values[i].mem);
+        if (g->values[i].grad)
+            clReleaseMemObject(g->values[i].grad);
+    }
+    for (int i = 0; i < g->n_params; i++) {
+        if (g->params[i].view)
+            clReleaseMemObject(g->params[i].view);
+        if (g->params[i].grad_view)
+            clReleaseMemObject(g->params[i].grad_view);
+    }
+    cl_mem bufs[] = {g->param_buf, g->grad_buf, g->opt_state, g->act_arena,
+                     g->grad_arena, g->scratch, g->acc};
+    for (size_t i = 0; i < CG__ARRAY_LEN(bufs); i++)
+        if (bufs[i])
+            clReleaseMemObject(bufs[i]);
+    free(g);
+}
+
+static cg_status not_compiled(const cg_graph *g, const char *what) {
+    if (g->compiled)
+        return cg__error(CG_ERR_INVALID_ARGUMENT, "%s after the graph was compiled", what);
+    return CG_OK;
+}
+
+static cg_status add_value(cg_graph *g, const char *name, cg_shape shape, cg_dtype dtype,
+                           int producer, int *out) {
+    if (g->n_values == CG_GRAPH_MAX_VALUES)
+        return cg__error(CG_ERR_INVALID_ARGUMENT, "more than %d values in one graph",
+                         CG_GRAPH_MAX_VALUES);
+    value *v = &g->values[g->n_values];
+    memset(v, 0, sizeof *v);
+    cg__copy_str(v->name, sizeof v->name, name);
+    v->shape = shape;
+    v->dtype = dtype;
+    v->producer = producer;
+    *out = g->n_values++;
+    return CG_OK;
+}
+
+cg_status cg_graph_input(cg_graph *g, const char *name, const cg_shape *sample_shape,
+                         cg_dtype dtype, int *out) {
+    cg_status st = not_compiled(g, "adding an input");
+    if (st != CG_OK)
+        return st;
+    if (sample_shape->ndim >= CG_MAX_DIMS)
+        return cg__error(CG_ERR_SHAPE, "input %s: at most %d dims per sample", name,
+                         CG_MAX_DIMS - 1);
+    cg_shape s = {sample_shape->ndim + 1, {g->batch, 0, 0, 0}};
+    for (int i = 0; i < sample_shape->ndim; i++)
+        s.d[i + 1] = sample_shape->d[i];
+    return add_value(g, name, s, dtype, -1, out);
+}
+
+cg_status cg_graph_param(cg_graph *g, const char *name, const cg_shape *shape, int init,
+                         int fan_in, float constant, int group, int *out) {
+    cg_status st = not_compiled(g, "adding a parameter");
+    if (st != CG_OK)
+        return st;
+    if (g->n_params == CG_GRAPH_MAX_PARAMS)
+        return cg__error(CG_ERR_INVALID_ARGUMENT, "more than %d parameters in one graph",
+                         CG_GRAPH_MAX_PARAMS);
+    if (group < 0 || group >= MAX_GROUPS)
+        return cg__error(CG_ERR_INVALID_ARGUMENT, "parameter group %d; use 0 to %d", group,
+                         MAX_GROUPS - 1);
+    param *p = &g->params[g->n_params];
+    memset(p, 0, sizeof *p);
+    cg__copy_str(p->name, sizeof p->name, name);
+    p->shape = *shape;
+    p->init = init;
+    p->fan_in = fan_in > 0 ? fan_in : 1;
+    p->constant = constant;
+    p->group = group;
+    *out = g->n_params++;
+    return CG_OK;
+}
+
+cg_status cg_graph_node(cg_graph *g, const char *name, const cg_op_def *op,
+                        const cg_op_attrs *attrs, const int *inputs, int n_inputs,
+                        const int *params, int n_params, int *out) {
+    cg_status st = not_compiled(g, "adding a node");
+    if (st != CG_OK)
+        return st;
+    if (n_inputs < op->min_inputs || n_inputs > op->max_inputs)
+        return cg__error(CG_ERR_SHAPE, "%s: %s takes %d to %d inputs, not %d", name, op->name,
+                         op->min_inputs, op->max_inputs, n_inputs);
+    cg_shape shapes[CG_MAX_INPUTS];
+    cg_dtype types[CG_MAX_INPUTS];
+    for (int i = 0; i < n_inputs; i++) {
+        if (inputs[i] < 0 || inputs[i] >= g->n_values)
+            return cg__error(CG_ERR_INVALID_ARGUMENT, "%s: input %d is no value", name, i);
+        shapes[i] = g->values[inputs[i]].shape;
+        types[i] = g->values[inputs[i]].dtype;
+    }
+    cg_op_shapes sh;
+    memset(&sh, 0, sizeof sh);
+    st = op->infer(attrs, shapes, types, n_inputs, &sh);
+    if (st != CG_OK)
+        return cg__error_prefix(st, "%s", name);
+    if (sh.n_params != n_params)
+        return cg__error(CG_ERR_SHAPE, "%s: %s needs %d parameters, %d given", name, op->name,
+                         sh.n_params, n_params);
+    for (int i = 0; i < n_params; i++) {
+        const param *p = &g->params[params[i]];
+        if (!cg_shape_equal(&p->shape, &sh.params[i])) {
+            char want[64], have[64];
+            cg_shape_str(&sh.params[i], want, sizeof want);
+            cg_shape_str(&p->shape, have, sizeof have);
+            return cg__error(CG_ERR_SHAPE,
+                             "%s: parameter %s has shape %s but this use needs %s (a shared "
+                             "module must see inputs of one shape)",
+                             name, p->name, have, want);
+        }
+    }
+    if (g->n_nodes == CG_GRAPH_MAX_VALUES)
+        return cg__error(CG_ERR_INVALID_ARGUMENT, "more than %d nodes", CG_GRAPH_MAX_VALUES);
+    int v = -1;
+    st = add_value(g, name, sh.out, sh.out_dtype, g->n_nodes, &v);
+    if (st != CG_OK)
+        return st;
+    node *n = &g->nodes[g->n_nodes++];
+    memset(n, 0, sizeof *n);
+    cg__copy_str(n->name, sizeof n->name, name);
+    n->op = op;
+    n->attrs = *attrs;
+    n->n_in = n_inputs;
+    memcpy(n->in, inputs, (size_t)n_inputs * sizeof *inputs);
+    n->n_params = n_params;
+    memcpy(n->params, params, (size_t)n_params * sizeof *params);
+    n->out = v;
+    n->scratch_bytes = sh.scratch_bytes;
+    n->loss_elements = sh.loss_elements > 0 ? sh.loss_elements : 1;
+    n->loss_slot = n->metric_slot = -1;
+    *out = v;
+    return CG_OK;
+}
+
+cg_status cg_graph_layer(cg_graph *g, const char *name, const cg_op_def *op,
+                         const cg_op_attrs *attrs, const int *inputs, int n_inputs, int group,
+                         int *out, int *param_slots) {
+    cg_shape shapes[CG_MAX_INPUTS];
+    cg_dtype types[CG_MAX_INPUTS];
+    for (int i = 0; i < n_inputs && i < CG_MAX_INPUTS; i++) {
+        if (inputs[i] < 0 || inputs[i] >= g->n_values)
+            return cg__error(CG_ERR_INVALID_ARGUMENT, "%s: input %d is no value", name, i);
+        shapes[i] = g->values[inputs[i]].shape;
+        types[i] = g->values[inputs[i]].dtype;
+    }
+    cg_op_shapes sh;
+    memset(&sh, 0, sizeof sh);
+    cg_status st = op->infer(attrs, shapes, types, n_inputs, &sh);
+    if (st != CG_OK)
+        return cg__error_prefix(st, "%s", name);
+    int slots[CG_MAX_PARAMS];
+    for (int i = 0; i < sh.n_params; i++) {
+        char pname[128];
+        bool bias = i == 1;
+        snprintf(pname, sizeof pname, "%s.%s", name, bias ? "bias" : "weight");
+        /* PyTorch's fan-in: the weight's size(1) times its kernel area. */
+        const cg_shape *w = &sh.params[0];
+        int fan_in = w->ndim >= 2 ? w->d[1] : 1;
+        for (int d = 2; d < w->ndim; d++)
+            fan_in *= w->d[d];
+        int init = strcmp(op->name, "prelu") == 0 ? CG_INIT_CONSTANT
+                   : bias                         ? CG_INIT_BIAS_UNIFORM
+                                                  : CG_INIT_KAIMING_UNIFORM;
+        float constant = attrs->alpha != 0.0f ? attrs->alpha : 0.25f;
+        st = cg_graph_param(g, pname, &sh.params[i], init, fan_in, constant, group, &slots[i]);
+        if (st != CG_OK)
+            return st;
+        if (param_slots)
+            param_slots[i] = slots[i];
+    }
+    return cg_graph_node(g, name, op, attrs, inputs, n_inputs, slots, sh.n_params, out);
+}
+
+static node *producer_of(cg_graph *g, int value, const char *what) {
+    if (value < 0 || value >= g->n_values || g->values[value].producer < 0) {
+        cg__error(CG_ERR_INVALID_ARGUMENT, "%s: value %d is not the output of a node", what,
+                  value);
+        return NULL;
+    }
+    return &g->nodes[g->values[value].producer];
+}
+
+static cg_status take_slot(cg_graph *g, int *slot) {
+    if (g->n_slots == CG_GRAPH_ACC_SLOTS)
+        return cg__error(CG_ERR_INVALID_ARGUMENT, "more than %d losses and metrics",
+                         CG_GRAPH_ACC_SLOTS - 1);
+    *slot = g->n_slots++;
+    return CG_OK;
+}
+
+cg_status cg_graph_loss(cg_graph *g, int value, float weight, cg_reduction reduction,
+                        int *slot) {
+    node *n = producer_of(g, value, "a loss");
+    if (!n)
+        return CG_ERR_INVALID_ARGUMENT;
+    if (!n->op->is_loss)
+        return cg__error(CG_ERR_INVALID_ARGUMENT, "%s (%s) is not a loss", n->name, n->op->name);
+    cg_status st = take_slot(g, &n->loss_slot);
+    n->is_loss = true;
+    n->loss_weight = weight;
+    n->reduction = reduction;
+    if (slot)
+        *slot = n->loss_slot;
+    return st;
+}
+
+cg_status cg_graph_metric(cg_graph *g, int value, int *slot) {
+    node *n = producer_of(g, value, "a metric");
+    if (!n)
+        return CG_ERR_INVALID_ARGUMENT;
+    cg_status st = take_slot(g, &n->metric_slot);
+    if (slot)
+        *slot = n->metric_slot;
+    return st;
+}
+
+/* The per-sample gradient that seeds a loss: d(total)/d(loss value of one sample). */
+static float loss_seed(const cg_graph *g, const node *n) {
+    float count = n->reduction == CG_REDUCE_MEAN
+                      ? (float)g->values[n->out].shape.d[0] * (float)n->loss_elements
+                      : 1.0f;
+    return n->loss_weight / count;
+}
+
+/* Which values need gradients: those on a path from a trainable parameter (or a value that
+ * needs one) to a loss. Recomputed when freezing changes. */
+static void plan_gradients(cg_graph *g) {
+    bool feeds_loss[CG_GRAPH_MAX_VALUES] = {false};
+    for (int i = g->n_nodes - 1; i >= 0; i--) {
+        node *n = &g->nodes[i];
+        if (!(n->is_loss || feeds_loss[n->out]))
+            continue;
+        for (int k = 0; k < n->n_in; k++)
+            feeds_loss[n->in[k]] = true;
+    }
+    bool trainable_path[CG_GRAPH_MAX_VALUES] = {false};
+    for (int i = 0; i < g->n_nodes; i++) {
+        node *n = &g->nodes[i];
+        bool t = false;
+        for (int k = 0; k < n->n_params; k++)
+            t = t || g->group_scale[g->params[n->params[k]].group] != 0.0f;
+        for (int k = 0; k < n->n_in; k++)
+            t = t || trainable_path[n->in[k]];
+        trainable_path[n->out] = t && n->op->backward != NULL;
+    }
+    for (int v = 0; v < g->n_values; v++)
+        g->values[v].needs_grad = trainable_path[v] && feeds_loss[v];
+    for (int i = 0; i < g->n_nodes; i++) {
+        node *n = &g->nodes[i];
+        n->run_backward = g->values[n->out].needs_grad || (n->is_loss && trainable_path[n->out]);
+    }
+    /* The first writer of a gradient in backward order overwrites it; later ones add. */
+    bool written[CG_GRAPH_MAX_VALUES] = {false};
+    for (int i = g->n_nodes - 1; i >= 0; i--) {
+        node *n = &g->nodes[i];
+        for (int k = 0; k < n->n_in; k++) {
+            n->din_acc[k] = written[n->in[k]];
+            if (n->run_backward && g->values[n->in[k]].needs_grad)
+                written[n->in[k]] = true;
+        }
+    }
+}
+
+/* First-fit placement of intervals [birth, death] of the given byte sizes; returns the arena
+ * size. Values whose intervals overlap never share bytes. */
+static size_t place_intervals(value *v, int n, size_t align, const bool *use) {
+    int order[CG_GRAPH_MAX_VALUES], m = 0;
+    for (int i = 0; i < n; i++)
+        if (use[i])
+            order[m++] = i;
+    /* Largest first packs better. */
+    for (int i = 1; i < m; i++)
+        for (int j = i; j > 0; j--) {
+            size_t a = cg_shape_numel(&v[order[j]].shape), b = cg_shape_numel(&v[order[j - 1]].shape);
+            if (a <= b)
+                break;
+            int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    size_t total = 0;
+    for (int i = 0; i < m; i++) {
+        value *x = &v[order[i]];
+        size_t size = align_up(cg_shape_numel(&x->shape) * 4, align), at = 0;
+        for (bool moved = true; moved;) {
+            moved = false;
+            for (int j = 0; j < i; j++) {
+                value *y = &v[order[j]];
+                size_t ysize = align_up(cg_shape_numel(&y->shape) * 4, align);
+                bool live = !(x->grad_death < y->grad_birth || y->grad_death < x->grad_birth);
+                if (live && at < y->grad_off + ysize && y->grad_off < at + size) {
+                    at = y->grad_off + ysize;
+                    moved = true;
+                }
+            }
+        }
+        x->grad_off = at;
+        total = at + size > total ? at + size : total;
+    }
+    return total;
+}
+
+static void init_param(const param *p, uint64_t seed, int slot, float *dst) {
+    size_t n = cg_shape_numel(&p->shape);
+    if (p->init == CG_INIT_CONSTANT) {
+        for (size_t i = 0; i < n; i++)
+            dst[i] = p->constant;
+        return;
+    }
+    /* kaiming_uniform_(a = sqrt(5)) and PyTorch's bias rule both give bound 1 / sqrt(fan_in). */
+    double bound = 1.0 / sqrt((double)p->fan_in);
+    cg__rng r;
+    cg__rng_init(&r, seed, 0x70617200u + (uint32_t)slot);
+    for (size_t i = 0; i < n; i++)
+        dst[i] = (float)((2 * cg__rng_uniform(&r) - 1) * bound);
+}
+
+cg_status cg_graph_compile(cg_graph *g, uint64_t seed) {
+    cg_status st = not_compiled(g, "compiling");
+    if (st != CG_OK)
+        return st;
+    cg_context *ctx = g->ctx;
+    size_t align = ctx->align;
+    g->seed[0] = (uint32_t)seed ^ 0x5eed5eedu;
+    g->seed[1] = (uint32_t)(seed >> 32) ^ 0x6772u;
+    /* Parameters: one flat buffer, each slot on an aligned offset so it can be a view. */
+    size_t at = 0;
+    for (int i = 0; i < g->n_params; i++) {
+        g->params[i].offset = at / 4;
+        at = align_up(at + cg_shape_numel(&g->params[i].shape) * 4, align);
+    }
+    g->param_floats = at / 4;
+    float *host = calloc(g->param_floats ? g->param_floats : 1, sizeof *host);
+    if (!host)
+        return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for %zu parameters", g->param_floats);
+    for (int i = 0; i < g->n_params; i++)
+        init_param(&g->params[i], seed, i, host + g->params[i].offset);
+    st = cg__buffer_create(ctx, at, &g->param_buf);
+    if (st == CG_OK)
+        st = cg__buffer_write(ctx, g->param_buf, host, at ? at : 4);
+    free(host);
+    if (st == CG_OK)
+        st = cg__buffer_create(ctx, at, &g->grad_buf);
+    for (int i = 0; i < g->n_params && st == CG_OK; i++) {
+        size_t bytes = cg_shape_numel(&g->params[i].shape) * 4;
+        st = cg__buffer_view(ctx, g->param_buf, g->params[i].offset * 4, bytes, &g->params[i].view);
+        if (st == CG_OK)
+            st = cg__buffer_view(ctx, g->grad_buf, g->params[i].offset * 4, bytes,
+                                 &g->params[i].grad_view);
+    }
+    /* Activations: every value keeps its own place, since backward reads them all. */
+    size_t act = 0;
+    for (int i = 0; i < g->n_values; i++) {
+        g->values[i].act_off = act;
+        act = align_up(act + cg_shape_numel(&g->values[i].shape) * 4, align);
+    }
+    if (st == CG_OK)
+        st = cg__buffer_create(ctx, act, &g->act_arena);
+    for (int i = 0; i < g->n_values && st == CG_OK; i++)
+        st = cg__buffer_view(ctx, g->act_arena, g->values[i].act_off,
+                             cg_shape_numel(&g->values[i].shape) * 4, &g->values[i].mem);
+    /* Gradients: planned with every group trainable, which needs the most, so freezing and
+     * unfreezing later never needs new buffers. A gradient lives from its first writer in
+     * backward order (position n_nodes - 1 - node) to its producer's backward. */
+    float scales[MAX_GROUPS];
+    memcpy(scales, g->group_scale, sizeof scales);
+    for (int i = 0; i < MAX_GROUPS; i++)
+        g->group_scale[i] = 1.0f;
+    plan_gradients(g);
+    bool use[CG_GRAPH_MAX_VALUES] = {false};
+    for (int v = 0; v < g->n_values; v++) {
+        value *x = &g->values[v];
+        bool loss_output = x->producer >= 0 && g->nodes[x->producer].is_loss;
+        use[v] = x->needs_grad || loss_output; /* a loss's seed lives in its output's gradient */
+        x->grad_death = x->producer >= 0 ? g->n_nodes - 1 - x->producer : g->n_nodes;
+        x->grad_birth = loss_output ? 0 : g->n_nodes;
+        for (int i = 0; i < g->n_nodes; i++)
+            for (int k = 0; k < g->nodes[i].n_in; k++)
+                if (g->nodes[i].in[k] == v && g->n_nodes - 1 - i < x->grad_birth)
+                    x->grad_birth = g->n_nodes - 1 - i;
+    }
+    memcpy(g->group_scale, scales, sizeof scales);
+    plan_gradients(g);
+    size_t grads = place_intervals(g->values, g->n_values, align, use);
+    if (st == CG_OK)
+        st = cg__buffer_create(ctx, grads, &g->grad_arena);
+    for (int v = 0; v < g->n_values && st == CG_OK; v++)
+        if (use[v])
+            st = cg__buffer_view(ctx, g->grad_arena, g->values[v].grad_off,
+                                 cg_shape_numel(&g->values[v].shape) * 4, &g->values[v].grad);
+    size_t scratch = 0;
+    for (int i = 0; i < g->n_nodes; i++)
+        scratch = g->nodes[i].scratch_bytes > scratch ? g->nodes[i].scratch_bytes : scratch;
+    if (st == CG_OK && scratch)
+        st = cg__buffer_create(ctx, scratch, &g->scratch);
+    if (st == CG_OK)
+        st = cg__buffer_create(ctx, CG_GRAPH_ACC_SLOTS * sizeof(float), &g->acc);
+    if (st == CG_OK)
+        st = cg__fill(ctx, g->acc, 0.0f, CG_GRAPH_ACC_SLOTS);
+    if (st == CG_OK)
+        g->compiled = true;
+    return st;
+}
+
+cl_mem cg_graph_value_mem(const cg_graph *g, int value) {
+    return value >= 0 && value < g->n_values ? g->values[value].mem : NULL;
+}
+
+cg_shape cg_graph_value_shape(const cg_graph *g, int value) {
+    cg_shape none = {0, {0, 0, 0, 0}};
+    return value >= 0 && value < g->n_values ? g->values[value].shape : none;
+}
+
+static cg_tensor tensor_of(const value *v, bool grad) {
+    cg_tensor t = {grad ? v->grad : v->mem, grad ? CG_F32 : v->dtype, v->shape};
+    return t;
+}
+
+/* The call record of node n, with its inputs, parameters and output. */
+static void call_of(cg_graph *g, node *n, bool training, cg_op_call *c, cg_tensor *in,
+                    cg_tensor *params, cg_tensor *out) {
+    for (int k = 0; k < n->n_in; k++)
+        in[k] = tensor_of(&g->values[n->in[k]], false);
+    for (int k = 0; k < n->n_params; k++) {
+        const param *p = &g->params[n->params[k]];
+        params[k] = (cg_tensor){p->view, CG_F32, p->shape};
+    }
+    *out = tensor_of(&g->values[n->out], false);
+    *c = (cg_op_call){.ctx = g->ctx, .attrs = &n->attrs, .n_in = n->n_in, .in = in,
+                      .n_params = n->n_params, .params = params, .out = out,
+                      .scratch = g->scratch, .training = training,
+                      .seed = {g->seed[0], g->seed[1]},
+                      .counter = g->launch + (uint32_t)(n - g->nodes)};
+}
+
+cg_status cg_graph_forward(cg_graph *g, bool training) {
+    if (!g->compiled)
+        return cg__error(CG_ERR_INVALID_ARGUMENT, "run cg_graph_compile before forward");
+    /* Each forward draws fresh randomness; backward reuses this forward's counters. */
+    g->launch += (uint32_t)g->n_nodes;
+    for (int i = 0; i < g->n_nodes; i++) {
+        node *n = &g->nodes[i];
+        cg_tensor in[CG_MAX_INPUTS], params[CG_MAX_PARAMS], out;
+        cg_op_call c;
+        call_of(g, n, training, &c, in, params, &out);
+        cg_status st = n->op->forward(&c);
+        const value *o = &g->values[n->out];
+        size_t rows = (size_t)o->shape.d[0];
+        if (st == CG_OK && n->is_loss) {
+            float seed = loss_seed(g, n);
+            st = cg__sum_into(g->ctx, g->acc, 0, o->mem, rows, seed);
+            if (st == CG_OK)
+                st = cg__sum_into(g->ctx, g->acc, (uint32_t)n->loss_slot, o->mem, rows,
+                                  n->loss_weight != 0.0f ? seed / n->loss_weight : 0.0f);
+        }
+        if (st == CG_OK && n->metric_slot >= 0)
+            st = cg__sum_into(g->ctx, g->acc, (uint32_t)n->metric_slot, o->mem,
+                              cg_shape_numel(&o->shape), 1.0f);
+        if (st != CG_OK)
+            return cg__error_prefix(st, "forward of %s (%s)", n->name, n->op->name);
+    }
+    return CG_OK;
+}
+
+cg_status cg_graph_backward(cg_graph *g) {
+    if (!g->compiled)
+        return cg__error(CG_ERR_INVALID_ARGUMENT, "run cg_graph_compile before backward");
+    cg_status st = cg__fill(g->ctx, g->grad_buf, 0.0f, g->param_floats);
+    for (int i = g->n_nodes - 1; i >= 0 && st == CG_OK; i--) {
+        node *n = &g->nodes[i];
+        if (!n->run_backward)
+            continue;
+        value *o = &g->values[n->out];
+        if (n->is_loss)
+            st = cg__fill(g->ctx, o->grad, loss_seed(g, n), cg_shape_numel(&o->shape));
+        cg_tensor in[CG_MAX_INPUTS], params[CG_MAX_PARAMS], out, din[CG_MAX_INPUTS];
+        cg_tensor dparams[CG_MAX_PARAMS];
+        cg_op_call c;
+        call_of(g, n, true, &c, in, params, &out);
+        cg_tensor dout = tensor_of(o, true);
+        for (int k = 0; k < n->n_in; k++) {
+            const value *x = &g->values[n->in[k]];
+            din[k] = x->needs_grad ? tensor_of(x, true) : (cg_tensor){NULL, CG_F32, x->shape};
+        }
+        for (int k = 0; k < n->n_params; k++) {
+            const param *p = &g->params[n->params[k]];
+            dparams[k] = (cg_tensor){p->grad_view, CG_F32, p->shape};
+        }
+        c.dout = &dout;
+        c.din = din;
+        c.din_accumulate = n->din_acc;
+        c.dparams = dparams;
+        c.counter = g->launch + (uint32_t)i;
+        if (st == CG_OK)
+            st = n->op->backward(&c);
+        if (st != CG_OK)
+            return cg__error_prefix(st, "backward of %s (%s)", n->name, n->op->name);
+    }
+    return st;
+}
+
+cg_status cg_graph_set_lr_scale(cg_graph *g, int group, float scale) {
+    if (group < 0 || group >= MAX_GROUPS)
+        return cg__error(CG_ERR_INVALID_ARGUMENT, "parameter group %d; use 0 to %d", group,
+                         MAX_GROUPS - 1);
+    g->group_scale[group] = scale;
+    if (g->compiled)
+        plan_gradients(g);
+    return CG_OK;
+}
+
+cg_status cg_graph_step(cg_graph *g, const cg_optim_config *opt) {
+    if (!g->opt_state || g->opt_kind != opt->kind) {
+        if (g->opt_state)
+            clReleaseMemObject(g->opt_state);
+        g->opt_state = NULL;
+        g->opt_kind = opt->kind;
+        g->opt_state_floats = cg_optim_state_floats(opt, g->param_floats);
+        g->step = 0;
+        cg_status st = cg__buffer_create(g->ctx, (g->opt_state_floats + 1) * 4, &g->opt_state);
+        if (st == CG_OK)
+            st = cg__fill(g->ctx, g->opt_state, 0.0f, g->opt_state_floats + 1);
+        if (st != CG_OK)
+            return st;
+    }
+    /* Contiguous runs of slots of one group make one range each. */
+    cg_param_range ranges[CG_GRAPH_MAX_PARAMS];
+    int n = 0;
+    for (int i = 0; i < g->n_params; i++) {
+        float scale = g->group_scale[g->params[i].group];
+        size_t end = i + 1 < g->n_params ? g->params[i + 1].offset : g->param_floats;
+        if (n > 0 && ranges[n - 1].lr_scale == scale &&
+            ranges[n - 1].offset + ranges[n - 1].count == g->params[i].offset)
+            ranges[n - 1].count += end - g->params[i].offset;
+        else
+            ranges[n++] = (cg_param_range){g->params[i].offset, end - g->params[i].offset, scale};
+    }
+    g->step++;
+    return cg_optim_step(g->ctx, opt, g->param_buf, g->grad_buf, g->opt_state, g->param_floats,
+                         ranges, (size_t)n, g->step);
+}
+
+cg_status cg_graph_read_accumulator(cg_graph *g, float *out, int n) {
+    if (n > CG_GRAPH_ACC_SLOTS)
+        n = CG_GRAPH_ACC_SLOTS;
+    return cg__buffer_read(g->ctx, g->acc, out, (size_t)n * sizeof *out);
+}
+
+cg_status cg_graph_reset_accumulator(cg_graph *g) {
+    return cg__fill(g->ctx, g->acc, 0.0f, CG_GRAPH_ACC_SLOTS);
+}
+
+int cg_graph_param_count(const cg_graph *g) {
+    return g->n_params;
+}
+
+cg_param_info cg_graph_param_at(const cg_graph *g, int slot) {
+    const param *p = &g->params[slot];
+    cg_param_info info = {p->name, p->shape, p->offset, p->group};
+    return info;
+}
+
+size_t cg_graph_param_floats(const cg_graph *g) {
+    size_t n = 0;
+    for (int i = 0; i < g->n_params; i++)
+        n += cg_shape_numel(&g->params[i].shape);
+    return n;
+}
+
+size_t cg_graph_param_buffer_floats(const cg_graph *g) {
+    return g->param_floats;
+}
+
+cg_status cg_graph_read_params(cg_graph *g, float *host, bool gradients) {
+    return cg__buffer_read(g->ctx, gradients ? g->grad_buf : g->param_buf, host,
+                           g->param_floats * 4);
+}
+
+cg_status cg_graph_write_params(cg_graph *g, const float *host) {
+    return cg__buffer_write(g->ctx, g->param_buf, host, g->param_floats * 4);
+}

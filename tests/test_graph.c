@@ -1,0 +1,338 @@
+/* The graph executor: a small network trains (its loss falls, its accuracy clears a bar);
+ * whole-graph gradients agree with finite differences of the loss; a shared layer's gradient is
+ * the sum over its uses; several losses add with their weights; a frozen group does not move;
+ * evaluation mode turns dropout off. */
+#include <math.h>
+
+#include "graph/graph.h"
+#include "harness.h"
+
+enum { B = 32, F = 4, K = 3 };
+
+static cg_context *ctx;
+
+/* Three well-separated classes: x = centre[y] + noise. */
+static void make_data(float *x, int *y, uint64_t seed) {
+    cg__rng r;
+    cg__rng_init(&r, seed, 9);
+    for (int i = 0; i < B; i++) {
+        y[i] = i % K;
+        for (int f = 0; f < F; f++)
+            x[i * F + f] = (float)((f == y[i] ? 2.0 : -0.5) + 0.5 * cg__rng_normal(&r));
+    }
+}
+
+static void feed(cg_graph *g, int xv, int yv, const float *x, const int *y) {
+    CHECK_OK(cg__buffer_write(ctx, cg_graph_value_mem(g, xv), x, B * F * sizeof(float)));
+    if (yv >= 0)
+        CHECK_OK(cg__buffer_write(ctx, cg_graph_value_mem(g, yv), y, B * sizeof(int)));
+}
+
+static const cg_op_def *op(const char *name) {
+    return cg_op_find(name);
+}
+
+/* x -> linear(8) -> act -> linear(K) -> cross_entropy(y); returns the loss slot. */
+static cg_graph *mlp(const char *act, int *xv, int *yv, int *logits, int *slot, int *acc_slot) {
+    cg_graph *g;
+    CHECK_OK(cg_graph_create(ctx, B, &g));
+    cg_shape xs = {1, {F}}, ys = {0, {0}};
+    CHECK_OK(cg_graph_input(g, "x", &xs, CG_F32, xv));
+    CHECK_OK(cg_graph_input(g, "y", &ys, CG_I32, yv));
+    cg_op_attrs l1 = {.features = 8, .bias = true}, l2 = {.features = K, .bias = true}, none = {0};
+    int h, a, in2[2];
+    CHECK_OK(cg_graph_layer(g, "net.fc1", op("linear"), &l1, xv, 1, 0, &h, NULL));
+    CHECK_OK(cg_graph_layer(g, "net.act", op(act), &none, &h, 1, 0, &a, NULL));
+    CHECK_OK(cg_graph_layer(g, "net.fc2", op("linear"), &l2, &a, 1, 1, logits, NULL));
+    in2[0] = *logits;
+    in2[1] = *yv;
+    int loss, correct;
+    CHECK_OK(cg_graph_node(g, "ce", op("cross_entropy"), &none, in2, 2, NULL, 0, &loss));
+    CHECK_OK(cg_graph_loss(g, loss, 1.0f, CG_REDUCE_MEAN, slot));
+    CHECK_OK(cg_graph_node(g, "accuracy", op("accuracy"), &none, in2, 2, NULL, 0, &correct));
+    CHECK_OK(cg_graph_metric(g, correct, acc_slot));
+    CHECK_OK(cg_graph_compile(g, 5));
+    return g;
+}
+
+static float loss_now(cg_graph *g, bool training) {
+    float acc[2];
+    CHECK_OK(cg_graph_reset_accumulator(g));
+    CHECK_OK(cg_graph_forward(g, training));
+    CHECK_OK(cg_graph_read_accumulator(g, acc, 2));
+    return acc[0];
+}
+
+static void test_training(void) {
+    float x[B * F];
+    int y[B], xv, yv, logits, slot, acc_slot;
+    make_data(x, y, 1);
+    cg_graph *g = mlp("relu", &xv, &yv, &logits, &slot, &acc_slot);
+    feed(g, xv, yv, x, y);
+    float first = loss_now(g, true);
+    cg_optim_config adam = cg_optim_defaults(CG_OPTIM_ADAM);
+    adam.lr = 0.02f;
+    for (int s = 0; s < 150; s++) {
+        CHECK_OK(cg_graph_forward(g, true));
+        CHECK_OK(cg_graph_backward(g));
+        CHECK_OK(cg_graph_step(g, &adam));
+    }
+    CHECK_OK(cg_graph_reset_accumulator(g));
+    CHECK_OK(cg_graph_forward(g, false));
+    float acc[CG_GRAPH_ACC_SLOTS];
+    CHECK_OK(cg_graph_read_accumulator(g, acc, CG_GRAPH_ACC_SLOTS));
+    CHECK(acc[0] < 0.2f * first, "loss fell from %g to %g", first, acc[0]);
+    CHECK(fabsf(acc[slot] - acc[0]) < 1e-6f, "a weight-1 loss slot equals the total");
+    CHECK(acc[acc_slot] >= 0.95f * B, "accuracy %g of %d", acc[acc_slot], B);
+    printf("ok   training: loss %.4f -> %.4f, accuracy %.0f/%d\n", first, acc[0], acc[acc_slot], B);
+    cg_graph_destroy(g);
+}
+
+/* Every parameter's gradient against central differences of the loss (float32 on the device,
+ * so the tolerance is loose, but a wrong chain rule is far off). */
+static void test_gradients(void) {
+    float x[B * F];
+    int y[B], xv, yv, logits, slot, acc_slot;
+    make_data(x, y, 2);
+    cg_graph *g = mlp("tanh", &xv, &yv, &logits, &slot, &acc_slot);
+    feed(g, xv, yv, x, y);
+    size_t n = cg_graph_param_buffer_floats(g);
+    float *p = malloc(n * 4 * 2), *grad = p + n;
+    CHECK_OK(cg_graph_forward(g, true));
+    CHECK_OK(cg_graph_backward(g));
+    CHECK_OK(cg_graph_read_params(g, grad, true));
+    CHECK_OK(cg_graph_read_params(g, p, false));
+    int bad = 0, checked = 0;
+    for (int s = 0; s < cg_graph_param_count(g); s++) {
+        cg_param_info info = cg_graph_param_at(g, s);
+        size_t count = cg_shape_numel(&info.shape);
+        for (size_t k = 0; k < count; k += count > 6 ? count / 6 : 1) {
+            size_t i = info.offset + k;
+            float keep = p[i], h = 1e-2f;
+            p[i] = keep + h;
+            CHECK_OK(cg_graph_write_params(g, p));
+            float up = loss_now(g, true);
+            p[i] = keep - h;
+            CHECK_OK(cg_graph_write_params(g, p));
+            float down = loss_now(g, true);
+            p[i] = keep;
+            float fd = (up - down) / (2 * h);
+            checked++;
+            if (fabsf(fd - grad[i]) > 2e-3f + 3e-2f * fabsf(fd)) {
+                if (bad++ < 5)
+                    fprintf(stderr, "  %s[%zu]: backward %g, finite difference %g\n", info.name, k,
+                            grad[i], fd);
+            }
+        }
+    }
+    CHECK_OK(cg_graph_write_params(g, p));
+    CHECK(bad == 0 && checked > 20, "graph gradients match finite differences (%d of %d off)", bad,
+          checked);
+    free(p);
+    cg_graph_destroy(g);
+}
+
+/* One linear layer used on a and on b, against two separate layers holding the same weights. */
+static void test_sharing(void) {
+    float a[B * F], b[B * F];
+    int y[B];
+    make_data(a, y, 3);
+    make_data(b, y, 4);
+    cg_op_attrs lin = {.features = 2, .bias = true}, none = {0};
+    cg_shape xs = {1, {F}};
+    float *grads[2] = {NULL, NULL};
+    for (int shared = 0; shared < 2; shared++) {
+        cg_graph *g;
+        CHECK_OK(cg_graph_create(ctx, B, &g));
+        int va, vb, ha, hb, slots[2], cat, target, loss, in2[2];
+        CHECK_OK(cg_graph_input(g, "a", &xs, CG_F32, &va));
+        CHECK_OK(cg_graph_input(g, "b", &xs, CG_F32, &vb));
+        CHECK_OK(cg_graph_layer(g, "m.fc", op("linear"), &lin, &va, 1, 0, &ha, slots));
+        if (shared)
+            CHECK_OK(cg_graph_node(g, "m.fc#2", op("linear"), &lin, &vb, 1, slots, 2, &hb));
+        else
+            CHECK_OK(cg_graph_layer(g, "copy.fc", op("linear"), &lin, &vb, 1, 0, &hb, NULL));
+        in2[0] = ha;
+        in2[1] = hb;
+        CHECK_OK(cg_graph_node(g, "cat", op("concat"), &none, in2, 2, NULL, 0, &cat));
+        cg_shape ts = {1, {4}};
+        CHECK_OK(cg_graph_input(g, "t", &ts, CG_F32, &target));
+        in2[0] = cat;
+        in2[1] = target;
+        CHECK_OK(cg_graph_node(g, "mse", op("mse"), &none, in2, 2, NULL, 0, &loss));
+        CHECK_OK(cg_graph_loss(g, loss, 1.0f, CG_REDUCE_MEAN, NULL));
+        CHECK_OK(cg_graph_compile(g, 7));
+        grads[shared] = calloc(cg_graph_param_buffer_floats(g), sizeof(float));
+        if (!shared) { /* give the copy the same weights */
+            float *p = calloc(cg_graph_param_buffer_floats(g), sizeof(float));
+            CHECK_OK(cg_graph_read_params(g, p, false));
+            cg_param_info w0 = cg_graph_param_at(g, 0), w1 = cg_graph_param_at(g, 2);
+            cg_param_info b0 = cg_graph_param_at(g, 1), b1 = cg_graph_param_at(g, 3);
+            memcpy(p + w1.offset, p + w0.offset, 2 * F * sizeof(float));
+            memcpy(p + b1.offset, p + b0.offset, 2 * sizeof(float));
+            CHECK_OK(cg_graph_write_params(g, p));
+            free(p);
+        }
+        CHECK_OK(cg__buffer_write(ctx, cg_graph_value_mem(g, va), a, sizeof a));
+        CHECK_OK(cg__buffer_write(ctx, cg_graph_value_mem(g, vb), b, sizeof b));
+        float t[B * 4];
+        for (int i = 0; i < B * 4; i++)
+            t[i] = (float)(i % 5) * 0.3f;
+        CHECK_OK(cg__buffer_write(ctx, cg_graph_value_mem(g, target), t, sizeof t));
+        CHECK_OK(cg_graph_forward(g, true));
+        CHECK_OK(cg_graph_backward(g));
+        CHECK_OK(cg_graph_read_params(g, grads[shared], true));
+        if (!shared) { /* fold the copy's gradient into slot 0's place */
+            cg_param_info w0 = cg_graph_param_at(g, 0), w1 = cg_graph_param_at(g, 2);
+            cg_param_info b0 = cg_graph_param_at(g, 1), b1 = cg_graph_param_at(g, 3);
+            for (int i = 0; i < 2 * F; i++)
+                grads[0][w0.offset + i] += grads[0][w1.offset + i];
+            for (int i = 0; i < 2; i++)
+                grads[0][b0.offset + i] += grads[0][b1.offset + i];
+        }
+        CHECK(cg_graph_param_count(g) == (shared ? 2 : 4), "parameter slots");
+        cg_graph_destroy(g);
+    }
+    int bad = 0;
+    for (int i = 0; i < 2 * F; i++)
+        bad += fabsf(grads[0][i] - grads[1][i]) > 1e-5f * (1 + fabsf(grads[0][i]));
+    CHECK(bad == 0, "a shared layer's gradient is the sum of its two uses (%d differ)", bad);
+    free(grads[0]);
+    free(grads[1]);
+}
+
+/* total = 0.25 * mse + 2 * ce, gradient = 0.25 * its mse gradient + 2 * its ce gradient. */
+static void test_multi_loss(void) {
+    float x[B * F], t[B * K];
+    int y[B];
+    make_data(x, y, 6);
+    for (int i = 0; i < B * K; i++)
+        t[i] = (float)((i * 7) % 3) * 0.5f;
+    const float w_mse[3] = {0.25f, 1, 0}, w_ce[3] = {2, 0, 1};
+    float *grads[3], totals[3][CG_GRAPH_ACC_SLOTS];
+    int mse_slot = 0, ce_slot = 0;
+    size_t n_buf = 0;
+    for (int run = 0; run < 3; run++) {
+        cg_graph *g;
+        CHECK_OK(cg_graph_create(ctx, B, &g));
+        cg_shape xs = {1, {F}}, ys = {0, {0}}, ts = {1, {K}};
+        int xv, yv, tv, logits, l1, l2, in2[2];
+        cg_op_attrs lin = {.features = K, .bias = true}, none = {0};
+        CHECK_OK(cg_graph_input(g, "x", &xs, CG_F32, &xv));
+        CHECK_OK(cg_graph_input(g, "y", &ys, CG_I32, &yv));
+        CHECK_OK(cg_graph_input(g, "t", &ts, CG_F32, &tv));
+        CHECK_OK(cg_graph_layer(g, "fc", op("linear"), &lin, &xv, 1, 0, &logits, NULL));
+        in2[0] = logits;
+        in2[1] = tv;
+        CHECK_OK(cg_graph_node(g, "mse", op("mse"), &none, in2, 2, NULL, 0, &l1));
+        in2[1] = yv;
+        CHECK_OK(cg_graph_node(g, "ce", op("cross_entropy"), &none, in2, 2, NULL, 0, &l2));
+        CHECK_OK(cg_graph_loss(g, l1, w_mse[run], CG_REDUCE_MEAN, &mse_slot));
+        CHECK_OK(cg_graph_loss(g, l2, w_ce[run], CG_REDUCE_MEAN, &ce_slot));
+        CHECK_OK(cg_graph_compile(g, 8));
+        n_buf = cg_graph_param_buffer_floats(g);
+        grads[run] = calloc(n_buf, sizeof(float));
+        feed(g, xv, yv, x, y);
+        CHECK_OK(cg__buffer_write(ctx, cg_graph_value_mem(g, tv), t, sizeof t));
+        CHECK_OK(cg_graph_reset_accumulator(g));
+        CHECK_OK(cg_graph_forward(g, true));
+        CHECK_OK(cg_graph_backward(g));
+        CHECK_OK(cg_graph_read_params(g, grads[run], true));
+        CHECK_OK(cg_graph_read_accumulator(g, totals[run], CG_GRAPH_ACC_SLOTS));
+        cg_graph_destroy(g);
+    }
+    float *tot = totals[0];
+    CHECK(fabsf(tot[0] - (0.25f * tot[mse_slot] + 2 * tot[ce_slot])) < 1e-5f * (1 + tot[0]),
+          "total %g = 0.25 * %g + 2 * %g", tot[0], tot[mse_slot], tot[ce_slot]);
+    int bad = 0;
+    for (size_t i = 0; i < n_buf; i++) {
+        float want = 0.25f * grads[1][i] + 2 * grads[2][i];
+        bad += fabsf(grads[0][i] - want) > 1e-5f * (1 + fabsf(want));
+    }
+    CHECK(bad == 0, "the weighted losses' gradients add (%d differ)", bad);
+    for (int run = 0; run < 3; run++)
+        free(grads[run]);
+}
+
+static void test_freezing_and_eval(void) {
+    float x[B * F];
+    int y[B], xv, yv, logits, slot, acc_slot;
+    make_data(x, y, 7);
+    cg_graph *g = mlp("relu", &xv, &yv, &logits, &slot, &acc_slot);
+    feed(g, xv, yv, x, y);
+    size_t n = cg_graph_param_buffer_floats(g);
+    float *before = calloc(n, sizeof(float)), *after = calloc(n, sizeof(float));
+    CHECK_OK(cg_graph_read_params(g, before, false));
+    CHECK_OK(cg_graph_set_lr_scale(g, 1, 0.0f)); /* freeze fc2 (group 1) */
+    cg_optim_config sgd = cg_optim_defaults(CG_OPTIM_SGD);
+    sgd.lr = 0.1f;
+    for (int s = 0; s < 5; s++) {
+        CHECK_OK(cg_graph_forward(g, true));
+        CHECK_OK(cg_graph_backward(g));
+        CHECK_OK(cg_graph_step(g, &sgd));
+    }
+    CHECK_OK(cg_graph_read_params(g, after, false));
+    int moved[2] = {0, 0};
+    for (int s = 0; s < cg_graph_param_count(g); s++) {
+        cg_param_info p = cg_graph_param_at(g, s);
+        for (size_t k = 0; k < cg_shape_numel(&p.shape) && p.offset + k < n; k++)
+            moved[p.group] += before[p.offset + k] != after[p.offset + k];
+    }
+    CHECK(moved[1] == 0 && moved[0] > 10, "frozen group still (%d moved), trained group moved (%d)",
+          moved[1], moved[0]);
+    free(before);
+    free(after);
+    cg_graph_destroy(g);
+
+    /* Dropout: two training passes differ, two evaluation passes agree and equal the input. */
+    cg_graph *d;
+    CHECK_OK(cg_graph_create(ctx, B, &d));
+    cg_shape xs = {1, {F}};
+    int in, out;
+    cg_op_attrs drop = {.alpha = 0.5f};
+    CHECK_OK(cg_graph_input(d, "x", &xs, CG_F32, &in));
+    CHECK_OK(cg_graph_node(d, "drop", op("dropout"), &drop, &in, 1, NULL, 0, &out));
+    CHECK_OK(cg_graph_compile(d, 9));
+    CHECK_OK(cg__buffer_write(ctx, cg_graph_value_mem(d, in), x, sizeof x));
+    float r[2][B * F];
+    for (int mode = 0; mode < 2; mode++) {
+        float s[2][B * F];
+        for (int k = 0; k < 2; k++) {
+            CHECK_OK(cg_graph_forward(d, mode == 0));
+            CHECK_OK(cg__buffer_read(ctx, cg_graph_value_mem(d, out), s[k], sizeof s[k]));
+        }
+        CHECK((memcmp(s[0], s[1], sizeof s[0]) == 0) == (mode == 1),
+              "%s passes %s", mode ? "evaluation" : "training", mode ? "agree" : "differ");
+        memcpy(r[mode], s[0], sizeof s[0]);
+    }
+    CHECK(memcmp(r[1], x, sizeof x) == 0, "evaluation dropout is the identity");
+    cg_graph_destroy(d);
+}
+
+static void test_errors(void) {
+    cg_graph *g;
+    CHECK_OK(cg_graph_create(ctx, B, &g));
+    cg_shape img = {3, {3, 8, 8}};
+    int x, h;
+    cg_op_attrs lin = {.features = 4};
+    CHECK_OK(cg_graph_input(g, "x", &img, CG_F32, &x));
+    cg_status st = cg_graph_layer(g, "net.fc", cg_op_find("linear"), &lin, &x, 1, 0, &h, NULL);
+    CHECK(st == CG_ERR_SHAPE, "linear on images is a shape error");
+    CHECK_CONTAINS(cg_error_message(), "net.fc: linear: input of shape (32, 3, 8, 8)");
+    CHECK_CONTAINS(cg_error_message(), "put a flatten layer before it");
+    st = cg_graph_loss(g, x, 1.0f, CG_REDUCE_MEAN, NULL);
+    CHECK(st == CG_ERR_INVALID_ARGUMENT, "an input is not a loss");
+    cg_graph_destroy(g);
+}
+
+int main(void) {
+    ctx = cgt_open(NULL);
+    test_training();
+    test_gradients();
+    test_sharing();
+    test_multi_loss();
+    test_freezing_and_eval();
+    test_errors();
+    cg_context_destroy(ctx);
+    return cgt_finish("test_graph");
+}
