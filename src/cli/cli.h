@@ -30,5 +30,6 @@ void cli_report_error(const char *what, int status);
 int cmd_devices(int argc, char **argv);
 int cmd_selftest(int argc, char **argv);
 int cmd_data(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
 
 #endif

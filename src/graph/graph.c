@@ -412,6 +412,8 @@ cg_status cg_graph_compile(cg_graph *g, uint64_t seed) {
     cg_status st = not_compiled(g, "compiling");
     if (st != CG_OK)
         return st;
+    if (!g->ctx)
+        return cg__error(CG_ERR_INVALID_ARGUMENT, "a graph made without a device cannot compile");
     cg_context *ctx = g->ctx;
     size_t align = ctx->align;
     g->seed[0] = (uint32_t)seed ^ 0x5eed5eedu;
@@ -641,6 +643,25 @@ cg_status cg_graph_read_accumulator(cg_graph *g, float *out, int n) {
 
 cg_status cg_graph_reset_accumulator(cg_graph *g) {
     return cg__fill(g->ctx, g->acc, 0.0f, CG_GRAPH_ACC_SLOTS);
+}
+
+int cg_graph_node_count(const cg_graph *g) {
+    return g->n_nodes;
+}
+
+cg_node_info cg_graph_node_at(const cg_graph *g, int index) {
+    const node *n = &g->nodes[index];
+    cg_node_info info = {n->name, n->op->name, g->values[n->out].shape, 0};
+    /* A slot belongs to the first node that uses it. */
+    for (int k = 0; k < n->n_params; k++) {
+        bool earlier = false;
+        for (int j = 0; j < index && !earlier; j++)
+            for (int q = 0; q < g->nodes[j].n_params; q++)
+                earlier = earlier || g->nodes[j].params[q] == n->params[k];
+        if (!earlier)
+            info.new_params += cg_shape_numel(&g->params[n->params[k]].shape);
+    }
+    return info;
 }
 
 int cg_graph_param_count(const cg_graph *g) {

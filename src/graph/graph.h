@@ -15,7 +15,8 @@
 
 typedef struct cg_graph cg_graph;
 
-/* Creates an empty graph on a context for a fixed batch size. */
+/* Creates an empty graph on a context for a fixed batch size. ctx may be NULL for a graph that
+ * is only built and shape-checked, never compiled (clgraph validate). */
 cg_status cg_graph_create(cg_context *ctx, int batch, cg_graph **out);
 void cg_graph_destroy(cg_graph *g);
 
@@ -91,6 +92,17 @@ size_t cg_graph_param_floats(const cg_graph *g); /* the real parameters, without
 size_t cg_graph_param_buffer_floats(const cg_graph *g);
 cg_status cg_graph_read_params(cg_graph *g, float *host, bool gradients);
 cg_status cg_graph_write_params(cg_graph *g, const float *host);
+
+/* The nodes, for the layer table: name, op, output shape, and the parameters the node's own
+ * slots hold (0 for a node that shares slots made earlier). */
+typedef struct cg_node_info {
+    const char *name;
+    const char *op;
+    cg_shape out;
+    size_t new_params;
+} cg_node_info;
+int cg_graph_node_count(const cg_graph *g);
+cg_node_info cg_graph_node_at(const cg_graph *g, int index);
 
 /* The largest number of values in a graph; enough for the seed models many times over. */
 #define CG_GRAPH_MAX_VALUES 512

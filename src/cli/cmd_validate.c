@@ -1,0 +1,135 @@
+/* `clgraph validate EXPERIMENT.yaml`: reads the descriptor and each of its variants, checks every
+ * key, builds the graph on the data's shapes (no device needed) and prints the layer table with
+ * the parameter total. Exit status 2 for an invalid file. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "clgraph/clgraph.h"
+#include "core/common.h"
+#include "exp/experiment.h"
+
+static void print_table(const cg_exp_graph *eg) {
+    printf("  %-28s %-18s %-22s %10s\n", "node", "layer", "output", "parameters");
+    size_t total = 0;
+    for (int i = 0; i < cg_graph_node_count(eg->graph); i++) {
+        cg_node_info n = cg_graph_node_at(eg->graph, i);
+        char shape[64], params[32] = "";
+        cg_shape_str(&n.out, shape, sizeof shape);
+        if (n.new_params)
+            snprintf(params, sizeof params, "%zu", n.new_params);
+        printf("  %-28s %-18s %-22s %10s\n", n.name, n.op, shape, params);
+        total += n.new_params;
+    }
+    printf("  parameters: %zu in %d tensors\n", total, cg_graph_param_count(eg->graph));
+}
+
+/* Loads (base or a variant), builds the data's shapes and the graph; prints the table when
+ * `table`. Returns a CLI exit status. */
+static int check(const char *file, const char *variant, const char *const *sets, int n_sets,
+                 bool table, cg_experiment *e) {
+    cg_status st = cg_experiment_load(file, variant, sets, n_sets, e);
+    if (st != CG_OK) {
+        fprintf(stderr, "clgraph validate: %s\n", cg_error_message());
+        return CLI_USAGE;
+    }
+    /* The shapes come from a few generated samples of the training split. */
+    cg_data_config small = e->data.data;
+    small.n_train = small.n_train > 0 && small.n_train < 64 ? small.n_train : 64;
+    small.n_test = 16;
+    cg_dataset d;
+    st = cg_data_generate(e->data.pipeline, &small, &d);
+    if (st != CG_OK) {
+        fprintf(stderr, "clgraph validate: %s: the data: %s\n", file, cg_error_message());
+        return CLI_USAGE;
+    }
+    int rc = CLI_OK;
+    cg_split *train = cg_dataset_find(&d, e->train_split);
+    if (!train) {
+        fprintf(stderr, "clgraph validate: %s: train.split '%s' is not a split of the %s data\n",
+                file, e->train_split, e->data.pipeline);
+        rc = CLI_USAGE;
+    }
+    for (int i = 0; rc == CLI_OK && i < e->n_eval_splits; i++)
+        if (!cg_dataset_find(&d, e->eval_splits[i])) {
+            fprintf(stderr, "clgraph validate: %s: evaluate split '%s' is not a split of the %s "
+                            "data; the splits are:",
+                    file, e->eval_splits[i], e->data.pipeline);
+            for (int s = 0; s < d.n_splits; s++)
+                fprintf(stderr, " %s", d.splits[s].name);
+            fprintf(stderr, "\n");
+            rc = CLI_USAGE;
+        }
+    cg_exp_graph eg;
+    if (rc == CLI_OK && (st = cg_experiment_check(e, train, e->batch, &eg)) != CG_OK) {
+        fprintf(stderr, "clgraph validate: %s\n", cg_error_message());
+        rc = CLI_USAGE;
+    }
+    if (rc == CLI_OK && table) {
+        printf("%s: '%s', pipeline %s, seed %llu, %d repeat%s, %d epoch%s of batch %d\n", file,
+               e->data.name, e->data.pipeline, (unsigned long long)e->data.data.seed, e->repeats,
+               e->repeats == 1 ? "" : "s", e->epochs, e->epochs == 1 ? "" : "s", e->batch);
+        printf("  data: %s; training split '%s':", d.source, train->name);
+        for (int k = 0; k < train->n_arrays; k++) {
+            char s[64];
+            cg_shape_str(&train->arrays[k].shape, s, sizeof s);
+            printf(" %s %s", train->arrays[k].name, s);
+        }
+        printf("\n");
+        print_table(&eg);
+        for (int i = 0; i < e->n_losses; i++)
+            printf("  loss %s: %s(%s%s%s) x %g, %s\n", e->losses[i].node.name,
+                   e->losses[i].node.op.op->name, e->losses[i].node.inputs[0],
+                   e->losses[i].node.n_in > 1 ? ", " : "",
+                   e->losses[i].node.n_in > 1 ? e->losses[i].node.inputs[1] : "",
+                   (double)e->losses[i].weight,
+                   e->losses[i].reduction == CG_REDUCE_SUM ? "sum" : "mean");
+    }
+    if (rc == CLI_OK)
+        cg_exp_graph_free(&eg);
+    cg_dataset_free(&d);
+    return rc;
+}
+
+int cmd_validate(int argc, char **argv) {
+    const char *pos[1], *sets[32];
+    size_t n_pos = 0;
+    int n_sets = 0;
+    bool help = false;
+    /* --set may repeat: collect them before the shared parser sees the rest. */
+    char *rest[256];
+    int n_rest = 0;
+    for (int i = 0; i < argc && n_rest < 256; i++) {
+        if (strcmp(argv[i], "--set") == 0 && i + 1 < argc && n_sets < 32)
+            sets[n_sets++] = argv[++i];
+        else if (strncmp(argv[i], "--set=", 6) == 0 && n_sets < 32)
+            sets[n_sets++] = argv[i] + 6;
+        else
+            rest[n_rest++] = argv[i];
+    }
+    const cli_option options[] = {
+        {"--set", "KEY=VALUE", "override a key, e.g. train.epochs=3 (repeatable)", NULL, NULL},
+    };
+    int rc = cli_parse("validate", "EXPERIMENT.yaml [--set KEY=VALUE]...",
+                       "Checks an experiment file: every key and type, every shape (on the data's "
+                       "real shapes),\nand every variant. Prints the layer table and the "
+                       "parameter total. Exit status 2 when invalid.",
+                       n_rest, rest, options, 0, pos, 1, &n_pos, &help);
+    if (rc != CLI_OK || help)
+        return rc;
+    if (n_pos != 1) {
+        fprintf(stderr, "clgraph validate: error: name an experiment file, e.g. "
+                        "'clgraph validate experiments/baseline.yaml'\n");
+        return CLI_USAGE;
+    }
+    static cg_experiment e, v;
+    rc = check(pos[0], NULL, sets, n_sets, true, &e);
+    for (int i = 0; rc == CLI_OK && i < e.n_variants; i++) {
+        rc = check(pos[0], e.variants[i], sets, n_sets, false, &v);
+        if (rc == CLI_OK)
+            printf("  variant %s: valid\n", e.variants[i]);
+    }
+    if (rc == CLI_OK)
+        printf("valid\n");
+    return rc;
+}

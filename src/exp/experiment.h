@@ -1,0 +1,103 @@
+/* An experiment descriptor, read from YAML: the data (data_section.h), the model's modules, the
+ * graph that applies them, the losses, the optimizer, the training and evaluation settings, and
+ * named variants (ablations) given as dotted-key overrides. The schema, with an example per key,
+ * is in experiments/README.md. */
+#ifndef CG_EXP_EXPERIMENT_H
+#define CG_EXP_EXPERIMENT_H
+
+#include "exp/data_section.h"
+#include "graph/graph.h"
+
+#define CG_EXP_NAME 48
+#define CG_EXP_MAX_LAYERS 32
+#define CG_EXP_MAX_MODULES 8
+#define CG_EXP_MAX_NODES 32
+#define CG_EXP_MAX_LOSSES 8
+#define CG_EXP_MAX_METRICS 8
+#define CG_EXP_MAX_VARIANTS 16
+
+typedef struct cg_exp_layer {
+    char name[CG_EXP_NAME]; /* given, or the layer's index as PyTorch's Sequential names it */
+    const cg_op_def *op;
+    cg_op_attrs attrs;
+} cg_exp_layer;
+
+typedef struct cg_exp_module {
+    char name[CG_EXP_NAME];
+    bool share; /* applying it again reuses its parameters (default true) */
+    int n_layers;
+    cg_exp_layer layers[CG_EXP_MAX_LAYERS];
+} cg_exp_module;
+
+typedef enum cg_exp_node_kind { CG_EXP_APPLY, CG_EXP_OP, CG_EXP_TAP } cg_exp_node_kind;
+
+/* One named value of the graph: a module applied to an input, an op on inputs, or a tap on a
+ * named inner layer of an applied module ("lenet.fc2"). Losses and metrics are nodes too. */
+typedef struct cg_exp_node {
+    char name[CG_EXP_NAME];
+    cg_exp_node_kind kind;
+    int module;       /* CG_EXP_APPLY */
+    cg_exp_layer op;  /* CG_EXP_OP */
+    char tap[2 * CG_EXP_NAME];
+    int n_in;
+    char inputs[CG_MAX_INPUTS][CG_EXP_NAME];
+    int line, col;
+} cg_exp_node;
+
+typedef struct cg_exp_loss {
+    cg_exp_node node;
+    float weight;
+    cg_reduction reduction;
+} cg_exp_loss;
+
+typedef struct cg_experiment {
+    cg_exp_data data; /* name, pipeline, seed, data */
+    char file[1024];
+    int repeats;
+    char device[128];
+    char init[1024]; /* a .safetensors file to start from */
+    int n_modules;
+    cg_exp_module modules[CG_EXP_MAX_MODULES];
+    int n_nodes;
+    cg_exp_node nodes[CG_EXP_MAX_NODES];
+    int n_losses;
+    cg_exp_loss losses[CG_EXP_MAX_LOSSES];
+    int n_metrics;
+    cg_exp_node metrics[CG_EXP_MAX_METRICS];
+    cg_optim_config optimizer;
+    int epochs, batch, log_interval;
+    char train_split[24];
+    int n_eval_splits;
+    char eval_splits[CG_MAX_SPLITS][24];
+    int n_variants;
+    char variants[CG_EXP_MAX_VARIANTS][CG_EXP_NAME];
+    char variant[CG_EXP_NAME]; /* the variant this descriptor was read with, "" for the base */
+} cg_experiment;
+
+/* Reads an experiment; with variant not NULL, applies that variant's overrides first, then the
+ * `--set key=value` overrides. Every error carries file:line:col. */
+cg_status cg_experiment_load(const char *path, const char *variant, const char *const *sets,
+                             int n_sets, cg_experiment *out);
+
+/* Builds the experiment's graph for a batch size on the arrays of a split (each array of the
+ * split is an input named after it), and compiles it with seed. Parameter names follow
+ * PyTorch: "<module>.<layer>.weight". node_values receives, per graph node, its value id. */
+typedef struct cg_exp_graph {
+    cg_graph *graph;
+    int inputs[CG_MAX_ARRAYS]; /* value id per array of the split, -1 when unused */
+    int node_values[CG_EXP_MAX_NODES];
+    int loss_slots[CG_EXP_MAX_LOSSES];
+    int metric_slots[CG_EXP_MAX_METRICS];
+    int groups; /* one parameter group per module */
+} cg_exp_graph;
+
+cg_status cg_experiment_build(const cg_experiment *e, cg_context *ctx, const cg_split *split,
+                              int batch, uint64_t seed, cg_exp_graph *out);
+
+/* The same without a device and without compiling: shapes only (for clgraph validate). */
+cg_status cg_experiment_check(const cg_experiment *e, const cg_split *split, int batch,
+                              cg_exp_graph *out);
+
+void cg_exp_graph_free(cg_exp_graph *g);
+
+#endif
