@@ -28,14 +28,16 @@ __kernel void axpy_f32(__global float *y, __global const float *x, const float a
         y[i] += alpha * x[i];
 }
 
-/* out (rows, row_len) = src[index[r], :] for each row r: one work-item per output element.
- * Consecutive work-items read consecutive elements of one source row, so the reads coalesce. */
-__kernel void gather_rows_f32(__global float *out, __global const float *src,
-                              __global const int *index, const uint row_len, const uint rows) {
+/* out (rows, row_len) = src[index[off + r], :] for each row r: one work-item per output element.
+ * 32-bit words are copied as they are, so float images and int32 labels share the kernel.
+ * Consecutive work-items read consecutive words of one source row, so the reads coalesce. */
+__kernel void gather_rows(__global uint *out, __global const uint *src,
+                          __global const int *index, const uint off, const uint row_len,
+                          const uint rows) {
     const uint i = get_global_id(0);
     if (i >= row_len * rows)
         return;
     const uint r = i / row_len;
     const uint j = i - r * row_len;
-    out[i] = src[(size_t)index[r] * row_len + j];
+    out[i] = src[(size_t)index[off + r] * row_len + j];
 }

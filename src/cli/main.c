@@ -13,6 +13,7 @@ static const struct {
 } commands[] = {
     {"devices", cmd_devices, "list every OpenCL platform and device"},
     {"selftest", cmd_selftest, "compile every kernel for a device and check each one"},
+    {"run", cmd_run, "train and evaluate an experiment, with reports"},
     {"validate", cmd_validate, "check an experiment file and print its layer table"},
     {"data", cmd_data, "preview or export the data an experiment trains on"},
 };

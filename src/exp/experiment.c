@@ -480,17 +480,48 @@ static cg_status parse(const cg_ydoc *doc, cg_experiment *e) {
     return st;
 }
 
+/* The document with a variant's and the --set overrides applied. */
+static cg_status load_resolved(const char *path, const char *variant, const char *const *sets,
+                               int n_sets, cg_ydoc **out) {
+    cg_status st = cg_ydoc_load(path, out);
+    if (st != CG_OK)
+        return st;
+    if (variant && *variant)
+        st = apply_variant(*out, variant);
+    for (int i = 0; st == CG_OK && i < n_sets; i++)
+        st = apply_set(*out, sets[i]);
+    if (st != CG_OK) {
+        cg_ydoc_free(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
+cg_status cg_experiment_write_resolved(const char *path, const char *variant,
+                                       const char *const *sets, int n_sets, const char *out_path) {
+    cg_ydoc *doc;
+    cg_status st = load_resolved(path, variant, sets, n_sets, &doc);
+    if (st != CG_OK)
+        return st;
+    FILE *f = fopen(out_path, "w");
+    if (!f) {
+        cg_ydoc_free(doc);
+        return cg__error(CG_ERR_IO, "cannot write %s", out_path);
+    }
+    fprintf(f, "# %s%s%s, as run (variant and --set overrides applied)\n", path,
+            variant && *variant ? ", variant " : "", variant && *variant ? variant : "");
+    cg_ydoc_write(doc->root, f);
+    cg_ydoc_free(doc);
+    return fclose(f) == 0 ? CG_OK : cg__error(CG_ERR_IO, "writing %s failed", out_path);
+}
+
 cg_status cg_experiment_load(const char *path, const char *variant, const char *const *sets,
                              int n_sets, cg_experiment *out) {
     memset(out, 0, sizeof *out);
     cg_ydoc *doc;
-    cg_status st = cg_ydoc_load(path, &doc);
+    cg_status st = load_resolved(path, variant, sets, n_sets, &doc);
     if (st != CG_OK)
         return st;
-    if (variant && *variant)
-        st = apply_variant(doc, variant);
-    for (int i = 0; st == CG_OK && i < n_sets; i++)
-        st = apply_set(doc, sets[i]);
     if (st == CG_OK)
         st = parse(doc, out);
     cg__copy_str(out->file, sizeof out->file, path);

@@ -79,6 +79,10 @@ typedef struct cg_experiment {
 cg_status cg_experiment_load(const char *path, const char *variant, const char *const *sets,
                              int n_sets, cg_experiment *out);
 
+/* Writes the descriptor as it is after a variant's and --set's overrides, as YAML. */
+cg_status cg_experiment_write_resolved(const char *path, const char *variant,
+                                       const char *const *sets, int n_sets, const char *out_path);
+
 /* Builds the experiment's graph for a batch size on the arrays of a split (each array of the
  * split is an input named after it), and compiles it with seed. Parameter names follow
  * PyTorch: "<module>.<layer>.weight". node_values receives, per graph node, its value id. */

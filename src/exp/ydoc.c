@@ -310,3 +310,86 @@ cg_status cg_ycheck_keys(const cg_ydoc *doc, const cg_ynode *map, const char *wh
     }
     return CG_OK;
 }
+
+/* A scalar as YAML text: plain when safe, else double-quoted. */
+static void write_scalar(const cg_ynode *n, FILE *out) {
+    const char *v = n->value;
+    bool plain = !n->quoted && *v && !strpbrk(v, ":#{}[],&*!|>'\"%@`\n") && v[0] != ' ' &&
+                 v[strlen(v) - 1] != ' ' && v[0] != '-';
+    if (!n->quoted && *v && (v[0] == '-' && (v[1] >= '0' && v[1] <= '9')))
+        plain = true; /* negative numbers */
+    if (plain) {
+        fputs(v, out);
+        return;
+    }
+    fputc('"', out);
+    for (; *v; v++) {
+        if (*v == '"' || *v == '\\')
+            fputc('\\', out);
+        if (*v == '\n')
+            fputs("\\n", out);
+        else
+            fputc(*v, out);
+    }
+    fputc('"', out);
+}
+
+/* Sequences of scalars and small mappings of scalars go on one line, in flow style. */
+static bool is_flat(const cg_ynode *n) {
+    if (n->kind == CG_YSCALAR)
+        return true;
+    for (int i = 0; i < n->n; i++)
+        if (n->items[i]->kind != CG_YSCALAR)
+            return false;
+    return n->n <= 8;
+}
+
+static void write_flow(const cg_ynode *n, FILE *out) {
+    if (n->kind == CG_YSCALAR) {
+        write_scalar(n, out);
+        return;
+    }
+    fputc(n->kind == CG_YSEQ ? '[' : '{', out);
+    for (int i = 0; i < n->n; i++) {
+        if (i)
+            fputs(", ", out);
+        if (n->kind == CG_YMAP) {
+            write_scalar(n->keys[i], out);
+            fputs(": ", out);
+        }
+        write_scalar(n->items[i], out);
+    }
+    fputc(n->kind == CG_YSEQ ? ']' : '}', out);
+}
+
+static void write_block(const cg_ynode *n, int indent, FILE *out) {
+    for (int i = 0; i < n->n; i++) {
+        const cg_ynode *v = n->items[i];
+        fprintf(out, "%*s", indent, "");
+        if (n->kind == CG_YMAP) {
+            write_scalar(n->keys[i], out);
+            fputc(':', out);
+        } else {
+            fputc('-', out);
+        }
+        if (is_flat(v)) {
+            fputc(' ', out);
+            write_flow(v, out);
+            fputc('\n', out);
+        } else {
+            fputc('\n', out);
+            write_block(v, indent + 2, out);
+        }
+    }
+}
+
+void cg_ydoc_write(const cg_ynode *node, FILE *out) {
+    if (!node)
+        return;
+    if (node->kind == CG_YSCALAR || is_flat(node)) {
+        write_flow(node, out);
+        fputc('\n', out);
+        return;
+    }
+    write_block(node, 0, out);
+}

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "clgraph/status.h"
 
@@ -33,6 +34,9 @@ cg_status cg_ydoc_load(const char *path, cg_ydoc **out);
 cg_status cg_ydoc_parse(const char *file, const char *text, size_t size, cg_ydoc **out);
 
 void cg_ydoc_free(cg_ydoc *doc);
+
+/* Writes a node tree back out as block-style YAML (the resolved descriptor of a run). */
+void cg_ydoc_write(const cg_ynode *node, FILE *out);
 
 /* The value of key in a mapping, or NULL. */
 cg_ynode *cg_ymap_get(const cg_ynode *map, const char *key);

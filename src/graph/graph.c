@@ -62,6 +62,7 @@ struct cg_graph {
     uint64_t step;
     uint32_t seed[2];
     uint32_t launch; /* the random-number counter of the current forward/backward pair */
+    int valid_rows;  /* 0: the whole batch counts */
 };
 
 static size_t align_up(size_t x, size_t a) {
@@ -541,6 +542,8 @@ cg_status cg_graph_forward(cg_graph *g, bool training) {
         cg_status st = n->op->forward(&c);
         const value *o = &g->values[n->out];
         size_t rows = (size_t)o->shape.d[0];
+        if (g->valid_rows > 0 && (size_t)g->valid_rows < rows)
+            rows = (size_t)g->valid_rows;
         if (st == CG_OK && n->is_loss) {
             float seed = loss_seed(g, n);
             st = cg__sum_into(g->ctx, g->acc, 0, o->mem, rows, seed);
@@ -550,7 +553,7 @@ cg_status cg_graph_forward(cg_graph *g, bool training) {
         }
         if (st == CG_OK && n->metric_slot >= 0)
             st = cg__sum_into(g->ctx, g->acc, (uint32_t)n->metric_slot, o->mem,
-                              cg_shape_numel(&o->shape), 1.0f);
+                              cg_shape_numel(&o->shape) / (size_t)o->shape.d[0] * rows, 1.0f);
         if (st != CG_OK)
             return cg__error_prefix(st, "forward of %s (%s)", n->name, n->op->name);
     }
@@ -643,6 +646,18 @@ cg_status cg_graph_read_accumulator(cg_graph *g, float *out, int n) {
 
 cg_status cg_graph_reset_accumulator(cg_graph *g) {
     return cg__fill(g->ctx, g->acc, 0.0f, CG_GRAPH_ACC_SLOTS);
+}
+
+bool cg_graph_value_used(const cg_graph *g, int value) {
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i].n_in; k++)
+            if (g->nodes[i].in[k] == value)
+                return true;
+    return false;
+}
+
+void cg_graph_set_valid_rows(cg_graph *g, int rows) {
+    g->valid_rows = rows;
 }
 
 int cg_graph_node_count(const cg_graph *g) {

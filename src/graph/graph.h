@@ -60,6 +60,13 @@ cg_status cg_graph_compile(cg_graph *g, uint64_t seed);
 cl_mem cg_graph_value_mem(const cg_graph *g, int value);
 cg_shape cg_graph_value_shape(const cg_graph *g, int value);
 
+/* Whether any node reads the value (an input the model ignores need not be fed). */
+bool cg_graph_value_used(const cg_graph *g, int value);
+
+/* Only the first `rows` samples of the batch count in losses and metrics (a last, partial
+ * batch of an evaluation); 0 means all. */
+void cg_graph_set_valid_rows(cg_graph *g, int rows);
+
 /* One forward pass; training enables dropout and noise. */
 cg_status cg_graph_forward(cg_graph *g, bool training);
 

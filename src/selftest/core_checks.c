@@ -55,18 +55,19 @@ static cg_status check_axpy(cg_context *ctx, bool *passed, char *detail, size_t 
 
 static cg_status check_gather_rows(cg_context *ctx, bool *passed, char *detail, size_t cap) {
     enum { ROWS_IN = 5, LEN = 7, ROWS = 4 };
-    static const int index[ROWS] = {3, 0, 4, 4};
+    static const int index[ROWS + 1] = {9, 3, 0, 4, 4}; /* read from offset 1 */
     float src[ROWS_IN * LEN], out[ROWS * LEN];
     double want[ROWS * LEN];
     samples(src, ROWS_IN * LEN, 0);
     samples(out, ROWS * LEN, 3);
     for (size_t r = 0; r < ROWS; r++)
         for (size_t j = 0; j < LEN; j++)
-            want[r * LEN + j] = src[(size_t)index[r] * LEN + j];
+            want[r * LEN + j] = src[(size_t)index[r + 1] * LEN + j];
     const cg__check_arg args[] = {CG__F32_BUF(out, ROWS * LEN), CG__F32_BUF(src, ROWS_IN * LEN),
-                                  CG__I32_BUF(index, ROWS), CG__U32(LEN), CG__U32(ROWS)};
-    return cg__selftest_kernel(ctx, "core.cl", "gather_rows_f32", args, 5, ROWS * LEN, 0, want,
-                               1e-6, passed, detail, cap);
+                                  CG__I32_BUF(index, ROWS + 1), CG__U32(1), CG__U32(LEN),
+                                  CG__U32(ROWS)};
+    return cg__selftest_kernel(ctx, "core.cl", "gather_rows", args, 6, ROWS * LEN, 0, want, 0,
+                               passed, detail, cap);
 }
 
 /* Creates a buffer holding sample(i + offset) for i < n. */
@@ -118,7 +119,7 @@ const cg__selftest_case cg__core_checks[] = {
     {"core.cl", "fill_f32", check_fill},
     {"core.cl", "copy_f32", check_copy},
     {"core.cl", "axpy_f32", check_axpy},
-    {"core.cl", "gather_rows_f32", check_gather_rows},
+    {"core.cl", "gather_rows", check_gather_rows},
     {"clblast", "sgemm", check_sgemm},
 };
 const size_t cg__core_check_count = CG__ARRAY_LEN(cg__core_checks);

@@ -1,0 +1,77 @@
+/* `clgraph run EXPERIMENT.yaml`: trains and evaluates every variant and repeat, writes the run
+ * folder and prints the table of results. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "clgraph/clgraph.h"
+#include "core/common.h"
+#include "pipelines/runner.h"
+
+static int positive(const char *opt, const char *v, int *out) {
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*end || n < 1 || n > 100000) {
+        fprintf(stderr, "clgraph run: error: %s %s: give a whole number from 1\n", opt, v);
+        return CLI_USAGE;
+    }
+    *out = (int)n;
+    return CLI_OK;
+}
+
+int cmd_run(int argc, char **argv) {
+    const char *pos[1], *sets[32], *device = NULL, *repeats = NULL, *epochs = NULL, *out = NULL;
+    const char *init = NULL, *variant = NULL;
+    size_t n_pos = 0;
+    int n_sets = 0;
+    bool help = false;
+    char *rest[256];
+    int n_rest = 0;
+    for (int i = 0; i < argc && n_rest < 256; i++) {
+        if (strcmp(argv[i], "--set") == 0 && i + 1 < argc && n_sets < 32)
+            sets[n_sets++] = argv[++i];
+        else if (strncmp(argv[i], "--set=", 6) == 0 && n_sets < 32)
+            sets[n_sets++] = argv[i] + 6;
+        else
+            rest[n_rest++] = argv[i];
+    }
+    const cli_option options[] = {
+        {"--device", "D", "the device ('P:D', gpu, cpu, or part of a name)", &device, NULL},
+        {"--repeats", "N", "repeats per variant (default: the experiment's)", &repeats, NULL},
+        {"--epochs", "N", "epochs (default: the experiment's)", &epochs, NULL},
+        {"--out", "DIR", "the results folder (default: runs/<name>/<time>/)", &out, NULL},
+        {"--init", "FILE", "start from these weights (.safetensors)", &init, NULL},
+        {"--variant", "NAME", "run only this variant", &variant, NULL},
+        {"--set", "KEY=VALUE", "override a key, e.g. train.batch=128 (repeatable)", NULL, NULL},
+    };
+    int rc = cli_parse("run", "EXPERIMENT.yaml [--device D] [--repeats N] [--epochs N] "
+                              "[--out DIR] [--set KEY=VALUE]...",
+                       "Trains and evaluates the experiment: every variant times every repeat. "
+                       "Shows progress,\nwrites metrics.csv, summary.json, the weights "
+                       "(.safetensors, PyTorch names), the resolved\ndescriptors and the device "
+                       "into the results folder, and ends with a table of each metric:\nmean and "
+                       "95% confidence interval over the repeats.",
+                       n_rest, rest, options, CG__ARRAY_LEN(options) - 1, pos, 1, &n_pos, &help);
+    if (rc != CLI_OK || help)
+        return rc;
+    if (n_pos != 1) {
+        fprintf(stderr, "clgraph run: error: name an experiment file, e.g. "
+                        "'clgraph run experiments/baseline.yaml'\n");
+        return CLI_USAGE;
+    }
+    cg_run_options o = {.file = pos[0], .device = device, .out_dir = out, .init = init,
+                        .variant = variant, .sets = sets, .n_sets = n_sets,
+                        .progress_bar = isatty(STDERR_FILENO)};
+    if (repeats && (rc = positive("--repeats", repeats, &o.repeats)) != CLI_OK)
+        return rc;
+    if (epochs && (rc = positive("--epochs", epochs, &o.epochs)) != CLI_OK)
+        return rc;
+    cg_status st = cg_run(&o);
+    if (st != CG_OK) {
+        fprintf(stderr, "clgraph run: error: %s\n", cg_error_message());
+        return st == CG_ERR_PARSE || st == CG_ERR_SHAPE ? CLI_USAGE : CLI_FAILED;
+    }
+    return CLI_OK;
+}
