@@ -288,3 +288,49 @@ __kernel void similarity_bwd(__global float *dz, __global const float *dloss,
     const float g = 2.0f * dloss[j] * (z[i] - mu[q * D + d]) - 2.0f * s[q * D + d] / count[q];
     dz[i] = (acc ? dz[i] : 0.0f) + g;
 }
+
+/* The similarity loss restricted to pairs of one class whose groups (backgrounds) differ:
+ * loss[i] = 1 / (2 n_q) * sum over j with label j = label i and group j != group i of
+ * |z_i - z_j|^2, n_q the size of the class in the batch. When every group differs, the sum over
+ * i equals the class-mean form above. One work-item per sample; O(N^2 D), small for a batch. */
+__kernel void similarity_pairs_fwd(__global float *loss, __global const float *z,
+                                   __global const int *label, __global const int *group,
+                                   const uint D, const uint N) {
+    const uint i = get_global_id(0);
+    if (i >= N)
+        return;
+    float s = 0.0f, nq = 0.0f;
+    for (uint j = 0; j < N; j++) {
+        if (label[j] != label[i])
+            continue;
+        nq += 1.0f;
+        if (group[j] == group[i])
+            continue;
+        for (uint d = 0; d < D; d++) {
+            const float v = z[(size_t)i * D + d] - z[(size_t)j * D + d];
+            s += v * v;
+        }
+    }
+    loss[i] = s / (2.0f * nq);
+}
+
+/* dz_i = sum over the same pairs of (dloss_i + dloss_j) / n_q * (z_i - z_j). One work-item per
+ * element of z. */
+__kernel void similarity_pairs_bwd(__global float *dz, __global const float *dloss,
+                                   __global const float *z, __global const int *label,
+                                   __global const int *group, const uint D, const uint acc,
+                                   const uint total) {
+    const uint e = get_global_id(0);
+    if (e >= total)
+        return;
+    const uint i = e / D, d = e - i * D, N = total / D;
+    float s = 0.0f, nq = 0.0f;
+    for (uint j = 0; j < N; j++) {
+        if (label[j] != label[i])
+            continue;
+        nq += 1.0f;
+        if (group[j] != group[i])
+            s += (dloss[i] + dloss[j]) * (z[e] - z[(size_t)j * D + d]);
+    }
+    dz[e] = (acc ? dz[e] : 0.0f) + s / nq;
+}

@@ -686,7 +686,44 @@ static void class_means(const ref_io *io, double *mu, double *count) {
         for (size_t k = 0; k < D && count[q] > 0; k++)
             mu[q * D + k] /= count[q];
 }
+/* The different-groups form: pairs of one class whose third-input groups differ. */
+static double class_size(const ref_io *io, size_t i) {
+    double n = 0;
+    for (size_t j = 0; j < rows_of(io); j++)
+        n += io->in[1][j] == io->in[1][i];
+    return n;
+}
+static bool pair_counts(const ref_io *io, size_t i, size_t j) {
+    return io->in[1][j] == io->in[1][i] && io->in[2][j] != io->in[2][i];
+}
+static void similarity_pairs_f(ref_io *io) {
+    size_t D = cols_of(io), N = rows_of(io);
+    for (size_t i = 0; i < N; i++) {
+        double s = 0;
+        for (size_t j = 0; j < N; j++)
+            for (size_t k = 0; k < D && pair_counts(io, i, j); k++)
+                s += (io->in[0][i * D + k] - io->in[0][j * D + k]) *
+                     (io->in[0][i * D + k] - io->in[0][j * D + k]);
+        io->out[i] = s / (2 * class_size(io, i));
+    }
+}
+static void similarity_pairs_b(ref_io *io) {
+    size_t D = cols_of(io), N = rows_of(io);
+    for (size_t i = 0; i < N; i++)
+        for (size_t k = 0; k < D; k++) {
+            double s = 0;
+            for (size_t j = 0; j < N; j++)
+                if (pair_counts(io, i, j))
+                    s += (io->dout[i] + io->dout[j]) * (io->in[0][i * D + k] - io->in[0][j * D + k]);
+            io->din[0][i * D + k] = s / class_size(io, i);
+        }
+}
+
 static void similarity_f(ref_io *io) {
+    if (io->n_in == 3) {
+        similarity_pairs_f(io);
+        return;
+    }
     size_t D = cols_of(io), K = (size_t)io->a->count;
     double *mu = malloc(K * D * sizeof(double)), *count = malloc(K * sizeof(double));
     class_means(io, mu, count);
@@ -702,6 +739,10 @@ static void similarity_f(ref_io *io) {
 }
 /* dz_j = 2 dout_j (z_j - mu_q) - (2 / n_q) sum over i in q of dout_i (z_i - mu_q). */
 static void similarity_b(ref_io *io) {
+    if (io->n_in == 3) {
+        similarity_pairs_b(io);
+        return;
+    }
     size_t D = cols_of(io), K = (size_t)io->a->count, N = rows_of(io);
     double *mu = malloc(K * D * sizeof(double)), *count = malloc(K * sizeof(double));
     double *s = calloc(K * D, sizeof(double));

@@ -261,10 +261,11 @@ static cg_status triplet_bwd(const cg_op_call *c) {
 
 static cg_status similarity_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dtype *t,
                                   int n, cg_op_shapes *out) {
-    (void)n;
     cg_status st = expect_matrix("similarity", &in[0]);
     if (st == CG_OK)
         st = expect_labels("similarity", in, t, 1, in[0].d[0]);
+    if (st == CG_OK && n == 3) /* pairs with different groups (backgrounds) only */
+        st = expect_labels("similarity", in, t, 2, in[0].d[0]);
     if (st == CG_OK && a->count < 1)
         st = cg__shape_error("similarity", "needs the number of classes (at least 1), not %d",
                              a->count);
@@ -284,7 +285,27 @@ static cg_status class_stats(const cg_op_call *c, cl_mem w) {
     return cg__kernel_run1d(c->ctx, PROGRAM, "class_stats", (size_t)K * D, 0, args, 8);
 }
 
+/* With a third input (a group id per sample), only same-class pairs of different groups pull
+ * together: the study's "different backgrounds" variant. */
+static cg_status pairs_fwd(const cg_op_call *c) {
+    const cg__karg args[] = {CG_KMEM(c->out->mem), CG_KMEM(c->in[0].mem), CG_KMEM(c->in[1].mem),
+                             CG_KMEM(c->in[2].mem), CG_KU32(c->in[0].shape.d[1]),
+                             CG_KU32(rows(&c->in[0]))};
+    return cg__kernel_run1d(c->ctx, PROGRAM, "similarity_pairs_fwd", rows(&c->in[0]), 0, args, 6);
+}
+
+static cg_status pairs_bwd(const cg_op_call *c) {
+    size_t total = cg_shape_numel(&c->in[0].shape);
+    const cg__karg args[] = {CG_KMEM(c->din[0].mem), CG_KMEM(c->dout->mem), CG_KMEM(c->in[0].mem),
+                             CG_KMEM(c->in[1].mem), CG_KMEM(c->in[2].mem),
+                             CG_KU32(c->in[0].shape.d[1]), CG_KU32(cg_op_din_acc(c, 0)),
+                             CG_KU32(total)};
+    return cg__kernel_run1d(c->ctx, PROGRAM, "similarity_pairs_bwd", total, 0, args, 8);
+}
+
 static cg_status similarity_fwd(const cg_op_call *c) {
+    if (c->n_in == 3)
+        return pairs_fwd(c);
     cg_status st = class_stats(c, NULL);
     if (st != CG_OK)
         return st;
@@ -297,6 +318,8 @@ static cg_status similarity_fwd(const cg_op_call *c) {
 static cg_status similarity_bwd(const cg_op_call *c) {
     if (!c->din[0].mem)
         return CG_OK;
+    if (c->n_in == 3)
+        return pairs_bwd(c);
     cg_status st = class_stats(c, c->dout->mem);
     if (st != CG_OK)
         return st;
@@ -348,5 +371,8 @@ LOSS(cg__op_bce, "binary_cross_entropy", 2, bce_infer, bce_fwd, bce_bwd);
 LOSS(cg__op_mse, "mse", 2, mse_infer, mse_fwd, mse_bwd);
 LOSS(cg__op_contrastive, "contrastive", 3, contrastive_infer, contrastive_fwd, contrastive_bwd);
 LOSS(cg__op_triplet, "triplet", 3, triplet_infer, triplet_fwd, triplet_bwd);
-LOSS(cg__op_similarity, "similarity", 2, similarity_infer, similarity_fwd, similarity_bwd);
+const cg_op_def cg__op_similarity = {.name = "similarity", .program = PROGRAM, .min_inputs = 2,
+                                     .max_inputs = 3, .is_loss = true,
+                                     .infer = similarity_infer, .forward = similarity_fwd,
+                                     .backward = similarity_bwd};
 LOSS(cg__op_kl_normal, "kl_normal", 2, kl_infer, kl_fwd, kl_bwd);

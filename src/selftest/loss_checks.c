@@ -99,7 +99,20 @@ static cg_status check_similarity(cg_context *ctx, bool *passed, char *detail, s
     cg_op_attrs a = {.count = 2};
     cg_op_host_io io = loss_io("similarity", &a, 2, s, in, 1, -1, dl);
     cg__op_expect want = {loss, {dz}, {NULL}};
-    return cg__selftest_op(ctx, &io, &want, 1e-5, passed, detail, cap);
+    cg_status st = cg__selftest_op(ctx, &io, &want, 1e-5, passed, detail, cap);
+    if (st != CG_OK || !*passed)
+        return st;
+    /* Groups [0, 1, 0]: only the pair (0, 1) of class 0 counts, n_q = 2: each loss is
+     * |1 - 3|^2 / 4 = 1; dz_0 = (1 + 2) / 2 * (1 - 3) = -3, dz_1 = +3. */
+    static const float group[3] = {0, 1, 0};
+    static const double ploss[3] = {1, 1, 0}, pdz[3] = {-3, 3, 0};
+    const cg_shape ps[3] = {s[0], s[1], s[1]};
+    const float *pin[3] = {z, label, group};
+    cg_op_host_io pio = loss_io("similarity", &a, 3, ps, pin, 1, -1, dl);
+    pio.in_type[2] = CG_I32;
+    pio.want_din[2] = false;
+    cg__op_expect pwant = {ploss, {pdz}, {NULL}};
+    return cg__selftest_op(ctx, &pio, &pwant, 1e-5, passed, detail, cap);
 }
 
 static cg_status check_kl(cg_context *ctx, bool *passed, char *detail, size_t cap) {
@@ -117,7 +130,9 @@ const cg__selftest_case cg__loss_checks[] = {
     {"loss.cl", "cross_entropy_fwd cross_entropy_bwd cool_fwd cool_bwd", check_ce_cool},
     {"loss.cl", "bce_logits_fwd bce_logits_bwd mse_fwd mse_bwd", check_bce_mse},
     {"loss.cl", "contrastive_fwd contrastive_bwd triplet_fwd triplet_bwd", check_pairs},
-    {"loss.cl", "class_stats similarity_fwd similarity_bwd", check_similarity},
+    {"loss.cl",
+     "class_stats similarity_fwd similarity_bwd similarity_pairs_fwd similarity_pairs_bwd",
+     check_similarity},
     {"loss.cl", "kl_normal_fwd kl_normal_bwd", check_kl},
 };
 const size_t cg__loss_check_count = CG__ARRAY_LEN(cg__loss_checks);
