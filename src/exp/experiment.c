@@ -53,7 +53,7 @@ static cg_status set_path(cg_ydoc *doc, const char *path, const cg_ynode *value,
             for (int i = 0; i < cur->n && !slot; i++)
                 if (strcmp(cur->keys[i]->value, part) == 0)
                     slot = &cur->items[i];
-            if (!slot && !next) { /* add the key */
+            if (!slot) { /* add the key: a value last, a new mapping on the way */
                 cg_ynode **items = realloc(cur->items, (size_t)(cur->n + 1) * sizeof *items);
                 cg_ynode **keys = items ? realloc(cur->keys, (size_t)(cur->n + 1) * sizeof *keys) : NULL;
                 if (items)
@@ -62,8 +62,9 @@ static cg_status set_path(cg_ydoc *doc, const char *path, const cg_ynode *value,
                     return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for an override");
                 cur->keys = keys;
                 cg_ynode key = {CG_YSCALAR, value->line, value->col, (char *)part, false, 0, NULL, NULL};
+                cg_ynode map = {CG_YMAP, value->line, value->col, NULL, false, 0, NULL, NULL};
                 keys[cur->n] = copy_node(&key);
-                items[cur->n] = NULL;
+                items[cur->n] = next ? copy_node(&map) : NULL;
                 slot = &items[cur->n++];
             }
         } else if (cur && cur->kind == CG_YSEQ) {
@@ -193,14 +194,27 @@ static cg_status parse_module(const cg_ydoc *doc, const char *name, const cg_yno
     return CG_OK;
 }
 
-/* An op node (a layer with inputs), for the graph, the losses and the metrics. */
+enum { ROLE_OP, ROLE_LOSS, ROLE_METRIC };
+
+/* An op node (a layer with inputs), for the graph, the losses and the metrics; role says which
+ * kind of op the place takes. */
 static cg_status parse_op_node(const cg_ydoc *doc, const char *name, const cg_ynode *v,
-                               const char *const *extra, cg_exp_node *n) {
+                               const char *const *extra, int role, cg_exp_node *n) {
     n->kind = CG_EXP_OP;
     char given[CG_EXP_NAME];
     cg_status st = cg_exp_read_layer(doc, v, extra, &n->op.op, &n->op.attrs, given, sizeof given);
     if (st != CG_OK)
         return st;
+    const cg_ynode *type = cg_ymap_get(v, "type");
+    if (role == ROLE_LOSS && !n->op.op->is_loss)
+        return cg_yerror(doc, type, "%s is not a loss; the losses are cross_entropy, "
+                                    "binary_cross_entropy, mse, contrastive, triplet, "
+                                    "similarity, kl_normal, cool",
+                         n->op.op->name);
+    if (role == ROLE_METRIC && n->op.op->backward)
+        return cg_yerror(doc, type, "%s is not a metric; the metrics are accuracy and "
+                                    "cool_confidence",
+                         n->op.op->name);
     cg__copy_str(n->name, sizeof n->name, given[0] ? given : name);
     cg__copy_str(n->op.name, sizeof n->op.name, n->name);
     const cg_ynode *in = cg_ymap_get(v, "inputs");
@@ -264,7 +278,7 @@ static cg_status parse_graph(const cg_ydoc *doc, const cg_ynode *g, cg_experimen
                                        "lenet.fc2, not '%s'",
                                n->tap);
         } else if (v->kind == CG_YMAP) {
-            st = parse_op_node(doc, n->name, v, extra, n);
+            st = parse_op_node(doc, n->name, v, extra, ROLE_OP, n);
         } else {
             st = cg_yerror(doc, v, "graph node '%s' must be {module: M, input: x}, {tap: M.layer} "
                                    "or {type: op, inputs: [...]}",
@@ -295,13 +309,7 @@ static cg_status parse_losses(const cg_ydoc *doc, const cg_ynode *l, cg_experime
         x->node.col = v->col;
         char name[CG_EXP_NAME];
         snprintf(name, sizeof name, "loss%d", i);
-        cg_status st = parse_op_node(doc, name, v, extra, &x->node);
-        if (st == CG_OK && !x->node.op.op->is_loss)
-            st = cg_yerror(doc, cg_ymap_get(v, "type"), "%s is not a loss; the losses are "
-                                                        "cross_entropy, binary_cross_entropy, "
-                                                        "mse, contrastive, triplet, similarity, "
-                                                        "kl_normal, cool",
-                           x->node.op.op->name);
+        cg_status st = parse_op_node(doc, name, v, extra, ROLE_LOSS, &x->node);
         const cg_ynode *w = cg_ymap_get(v, "weight"), *r = cg_ymap_get(v, "reduction");
         double wd;
         if (st == CG_OK && w && (st = cg_yget_float(doc, w, "weight", &wd)) == CG_OK)
@@ -404,11 +412,7 @@ static cg_status parse_evaluate(const cg_ydoc *doc, const cg_ynode *v, cg_experi
                 return cg_yerror(doc, m->items[i], "a metric is a mapping with type: and inputs:");
             char name[CG_EXP_NAME];
             snprintf(name, sizeof name, "metric%d", i);
-            st = parse_op_node(doc, name, m->items[i], extra, n);
-            if (st == CG_OK && n->op.op->backward) /* metrics are ops without a gradient */
-                st = cg_yerror(doc, m->items[i], "%s is not a metric; the metrics are accuracy "
-                                                 "and cool_confidence",
-                               n->op.op->name);
+            st = parse_op_node(doc, name, m->items[i], extra, ROLE_METRIC, n);
             if (!cg_ymap_get(m->items[i], "name") && st == CG_OK)
                 cg__copy_str(n->name, sizeof n->name, n->op.op->name);
             e->n_metrics += st == CG_OK;

@@ -1,0 +1,213 @@
+/* Experiment descriptors: every class of error (unknown key, wrong type, unknown layer type,
+ * unknown module, an undefined value, a shape that does not fit, a bad variant or override,
+ * missing sections) fails with file:line:col and a hint; variants and --set apply; parameter
+ * names follow PyTorch; weights round-trip through .safetensors, and a missing or mis-shaped
+ * tensor is named. */
+#include <unistd.h>
+
+#include "exp/experiment.h"
+#include "graph/safetensors.h"
+#include "harness.h"
+
+static char dir[] = "/tmp/clgraph-exp-XXXXXX";
+
+static const char *write_exp(const char *name, const char *text) {
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static const char base[] = "name: tiny\n"
+                           "pipeline: dae\n"
+                           "data: {train: 64, test: 32}\n"
+                           "model:\n"
+                           "  enc:\n"
+                           "    - flatten\n"
+                           "    - {type: linear, out: 16, name: fc1}\n"
+                           "    - relu\n"
+                           "    - {type: linear, out: 10, name: fc2}\n"
+                           "graph:\n"
+                           "  logits: {module: enc, input: x}\n"
+                           "  h: {tap: enc.fc1}\n"
+                           "losses:\n"
+                           "  - {type: cross_entropy, inputs: [logits, y]}\n"
+                           "train: {epochs: 2, batch: 16}\n"
+                           "variants:\n"
+                           "  small: {model.enc.1.out: 8, train.epochs: 1}\n";
+
+static void expect_load_error(const char *name, const char *text, const char *part) {
+    cg_experiment e;
+    const char *p = write_exp(name, text);
+    cg_status st = cg_experiment_load(p, NULL, NULL, 0, &e);
+    CHECK(st != CG_OK, "%s is refused", name);
+    CHECK(strstr(cg_error_message(), part) != NULL, "%s:\n    message: %s\n    lacks: %s", name,
+          cg_error_message(), part);
+}
+
+/* Replaces the first `from` in base by `to`. */
+static const char *edit(const char *from, const char *to) {
+    static char out[4096];
+    const char *at = strstr(base, from);
+    if (!at)
+        return base;
+    snprintf(out, sizeof out, "%.*s%s%s", (int)(at - base), base, to, at + strlen(from));
+    return out;
+}
+
+int main(void) {
+    if (!mkdtemp(dir))
+        return 1;
+    cg_experiment e;
+    char path[512];
+    snprintf(path, sizeof path, "%s", write_exp("ok.yaml", base));
+    CHECK_OK(cg_experiment_load(path, NULL, NULL, 0, &e));
+    CHECK(e.n_modules == 1 && e.modules[0].n_layers == 4 && e.n_nodes == 2 && e.n_losses == 1,
+          "parsed: %d modules, %d nodes, %d losses", e.n_modules, e.n_nodes, e.n_losses);
+    CHECK(strcmp(e.modules[0].layers[0].name, "0") == 0 &&
+              strcmp(e.modules[0].layers[1].name, "fc1") == 0,
+          "layers are named by index unless named");
+    CHECK(e.epochs == 2 && e.batch == 16 && e.n_variants == 1, "train, variants");
+    CHECK(e.optimizer.kind == CG_OPTIM_ADAM && e.optimizer.lr == 1e-3f, "Adam by default");
+    CHECK_OK(cg_experiment_load(path, "small", NULL, 0, &e));
+    CHECK(e.modules[0].layers[1].attrs.features == 8 && e.epochs == 1, "the variant applies");
+    const char *sets[] = {"train.batch=32", "optimizer.lr=0.01", "data.train=128"};
+    CHECK_OK(cg_experiment_load(path, NULL, sets, 3, &e));
+    CHECK(e.batch == 32 && e.optimizer.lr == 0.01f && e.data.data.n_train == 128,
+          "--set applies");
+
+    /* The graph builds on the data's shapes, with PyTorch's parameter names. */
+    cg_data_config c = e.data.data;
+    cg_dataset d;
+    CHECK_OK(cg_data_generate("dae", &c, &d));
+    cg_exp_graph eg;
+    CHECK_OK(cg_experiment_check(&e, cg_dataset_find(&d, "train"), 32, &eg));
+    CHECK(cg_graph_param_count(eg.graph) == 4, "four parameter tensors");
+    CHECK(strcmp(cg_graph_param_at(eg.graph, 0).name, "enc.fc1.weight") == 0 &&
+              strcmp(cg_graph_param_at(eg.graph, 3).name, "enc.fc2.bias") == 0,
+          "names %s, %s", cg_graph_param_at(eg.graph, 0).name, cg_graph_param_at(eg.graph, 3).name);
+    cg_exp_graph_free(&eg);
+
+    expect_load_error("key.yaml", edit("train: {epochs", "train: {epoch"),
+                      "key.yaml:15:9: unknown key 'epoch' in train — did you mean 'epochs'?");
+    expect_load_error("type.yaml", edit("epochs: 2", "epochs: two"),
+                      "type.yaml:15:17: 'epochs' must be a whole number, not 'two'");
+    expect_load_error("layer.yaml", edit("type: linear, out: 16", "type: lienar, out: 16"),
+                      "layer.yaml:7:14: unknown layer type 'lienar' — did you mean 'linear'?");
+    expect_load_error("need.yaml", edit("type: linear, out: 16, ", "type: linear, "),
+                      "need.yaml:7:7: linear needs 'out:'");
+    expect_load_error("lkey.yaml", edit("out: 16,", "out: 16, kernel: 3,"),
+                      "unknown key 'kernel' in this linear layer");
+    expect_load_error("module.yaml", edit("module: enc", "module: encoder"),
+                      "module.yaml:11:20: no module 'encoder' under 'model:'");
+    expect_load_error("loss.yaml", edit("type: cross_entropy", "type: relu"),
+                      "relu is not a loss");
+    expect_load_error("nolosses.yaml", edit("losses:\n  - {type: cross_entropy, inputs: [logits, y]}\n", ""),
+                      "the experiment has no 'losses:'");
+    expect_load_error("tap.yaml", edit("tap: enc.fc1", "tap: fc1"),
+                      "a tap names NODE.LAYER or MODULE.LAYER");
+    expect_load_error("optim.yaml", edit("train: {", "optimizer: {type: adamw}\ntrain: {"),
+                      "unknown type 'adamw' (did you mean 'adam'?)");
+    expect_load_error("reduce.yaml", edit("inputs: [logits, y]}", "inputs: [logits, y], reduction: avg}"),
+                      "unknown reduction 'avg'");
+    expect_load_error("inputs.yaml", edit("inputs: [logits, y]", "inputs: [logits]"),
+                      "cross_entropy takes 2 to 2 inputs, 1 given");
+    cg_status st = cg_experiment_load(path, "large", NULL, 0, &e);
+    CHECK(st == CG_ERR_NOT_FOUND, "unknown variant");
+    CHECK_CONTAINS(cg_error_message(), "no variant 'large'; the variants are: small");
+    const char *bad_set[] = {"train.epochz=3"};
+    st = cg_experiment_load(path, NULL, bad_set, 1, &e);
+    CHECK(st != CG_OK, "an override of a missing key inside a mapping is refused later");
+    const char *bad_path[] = {"model.enc.9.out=3"};
+    st = cg_experiment_load(path, NULL, bad_path, 1, &e);
+    CHECK(st == CG_ERR_PARSE, "an override path that does not exist");
+    CHECK_CONTAINS(cg_error_message(), "the override 'model.enc.9.out' names '9'");
+    const char *no_eq[] = {"train.epochs"};
+    st = cg_experiment_load(path, NULL, no_eq, 1, &e);
+    CHECK(st == CG_ERR_INVALID_ARGUMENT, "--set without =");
+    CHECK_CONTAINS(cg_error_message(), "write it as key=value");
+
+    /* Build errors carry the node's place: an undefined value, a shape that does not fit. */
+    CHECK_OK(cg_experiment_load(write_exp("undef.yaml", edit("input: x}", "input: img}")), NULL,
+                                NULL, 0, &e));
+    st = cg_experiment_check(&e, cg_dataset_find(&d, "train"), 16, &eg);
+    CHECK(st == CG_ERR_PARSE, "undefined value");
+    CHECK_CONTAINS(cg_error_message(), "undef.yaml:11:11: 'logits' uses 'img', which is not "
+                                       "defined before it; the values so far are: x, y");
+    CHECK_OK(cg_experiment_load(write_exp("shape.yaml", edit("    - flatten\n", "")), NULL, NULL,
+                                0, &e));
+    st = cg_experiment_check(&e, cg_dataset_find(&d, "train"), 16, &eg);
+    CHECK(st == CG_ERR_SHAPE, "linear on images");
+    CHECK_CONTAINS(cg_error_message(), "shape.yaml:10:11: enc.fc1: linear: input of shape "
+                                       "(16, 1, 28, 28)");
+
+    /* Weights: save, load into a fresh graph, compare; then a mismatch is named. */
+    cg_context *ctx = cgt_open(NULL);
+    CHECK_OK(cg_experiment_load(path, NULL, NULL, 0, &e));
+    cg_exp_graph a, b;
+    CHECK_OK(cg_experiment_build(&e, ctx, cg_dataset_find(&d, "train"), 16, 1, &a));
+    CHECK_OK(cg_experiment_build(&e, ctx, cg_dataset_find(&d, "train"), 16, 2, &b));
+    char st_path[600];
+    snprintf(st_path, sizeof st_path, "%s/w.safetensors", dir);
+    const char *meta[] = {"format", "pt"};
+    CHECK_OK(cg_safetensors_save(a.graph, st_path, meta, 2));
+    size_t n = cg_graph_param_buffer_floats(a.graph);
+    float *pa = calloc(n, 4), *pb = calloc(n, 4);
+    CHECK_OK(cg_graph_read_params(b.graph, pb, false));
+    CHECK_OK(cg_graph_read_params(a.graph, pa, false));
+    CHECK(memcmp(pa, pb, n * 4) != 0, "two seeds initialise differently");
+    CHECK_OK(cg_safetensors_load(b.graph, st_path));
+    CHECK_OK(cg_graph_read_params(b.graph, pb, false));
+    CHECK(memcmp(pa, pb, n * 4) == 0, "loaded weights equal the saved ones");
+    FILE *f = fopen(st_path, "rb");
+    unsigned char len[8];
+    CHECK(fread(len, 1, 8, f) == 8, "header length");
+    char header[2048] = "";
+    size_t hl = len[0] | (size_t)len[1] << 8;
+    CHECK(hl < sizeof header && fread(header, 1, hl, f) == hl, "header");
+    fclose(f);
+    CHECK(hl % 8 == 0, "the header is padded to 8 bytes");
+    CHECK_CONTAINS(header, "\"enc.fc1.weight\":{\"dtype\":\"F32\",\"shape\":[16,784],"
+                           "\"data_offsets\":[0,50176]}");
+    CHECK_CONTAINS(header, "\"__metadata__\":{\"format\":\"pt\"}");
+    cg_experiment small;
+    CHECK_OK(cg_experiment_load(path, "small", NULL, 0, &small));
+    cg_exp_graph s8;
+    CHECK_OK(cg_experiment_build(&small, ctx, cg_dataset_find(&d, "train"), 16, 1, &s8));
+    st = cg_safetensors_load(s8.graph, st_path);
+    CHECK(st == CG_ERR_SHAPE, "a mis-shaped tensor");
+    CHECK_CONTAINS(cg_error_message(), "tensor 'enc.fc1.weight' has shape (16, 784) but the model "
+                                       "needs (8, 784)");
+    cg_exp_graph_free(&s8);
+    cg_experiment renamed;
+    const char *edited = edit("  enc:\n", "  net:\n");
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", edited);
+    char *m = strstr(buf, "module: enc");
+    if (m)
+        memcpy(m, "module: net", 11);
+    char *t = strstr(buf, "tap: enc.fc1");
+    if (t)
+        memcpy(t, "tap: net.fc1", 12);
+    CHECK_OK(cg_experiment_load(write_exp("renamed.yaml", buf), NULL, NULL, 0, &renamed));
+    cg_exp_graph r;
+    CHECK_OK(cg_experiment_build(&renamed, ctx, cg_dataset_find(&d, "train"), 16, 1, &r));
+    snprintf(st_path, sizeof st_path, "%s/w.safetensors", dir);
+    st = cg_safetensors_load(r.graph, st_path);
+    CHECK(st == CG_ERR_NOT_FOUND, "a missing tensor");
+    CHECK_CONTAINS(cg_error_message(), "has no tensor 'net.fc1.weight' (shape (16, 784))");
+    cg_exp_graph_free(&r);
+    cg_exp_graph_free(&a);
+    cg_exp_graph_free(&b);
+    free(pa);
+    free(pb);
+    cg_dataset_free(&d);
+    cg_context_destroy(ctx);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "note: could not remove %s\n", dir);
+    return cgt_finish("test_experiment");
+}
