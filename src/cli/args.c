@@ -86,6 +86,19 @@ int cli_parse(const char *command, const char *usage, const char *summary, int a
     return CLI_OK;
 }
 
+void cli_take_sets(int argc, char **argv, const char **sets, int cap, int *n_sets, char **rest,
+                   int *n_rest) {
+    *n_sets = *n_rest = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--set") == 0 && i + 1 < argc && *n_sets < cap)
+            sets[(*n_sets)++] = argv[++i];
+        else if (strncmp(argv[i], "--set=", 6) == 0 && *n_sets < cap)
+            sets[(*n_sets)++] = argv[i] + 6;
+        else
+            rest[(*n_rest)++] = argv[i];
+    }
+}
+
 void cli_report_error(const char *what, int status) {
     fprintf(stderr, "clgraph: error: %s: %s: %s\n", what, cg_status_str((cg_status)status),
             cg_error_message());

@@ -29,14 +29,7 @@ int cmd_run(int argc, char **argv) {
     bool help = false;
     char *rest[256];
     int n_rest = 0;
-    for (int i = 0; i < argc && n_rest < 256; i++) {
-        if (strcmp(argv[i], "--set") == 0 && i + 1 < argc && n_sets < 32)
-            sets[n_sets++] = argv[++i];
-        else if (strncmp(argv[i], "--set=", 6) == 0 && n_sets < 32)
-            sets[n_sets++] = argv[i] + 6;
-        else
-            rest[n_rest++] = argv[i];
-    }
+    cli_take_sets(argc < 256 ? argc : 256, argv, sets, 32, &n_sets, rest, &n_rest);
     const cli_option options[] = {
         {"--device", "D", "the device ('P:D', gpu, cpu, or part of a name)", &device, NULL},
         {"--repeats", "N", "repeats per variant (default: the experiment's)", &repeats, NULL},

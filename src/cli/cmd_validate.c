@@ -99,14 +99,7 @@ int cmd_validate(int argc, char **argv) {
     /* --set may repeat: collect them before the shared parser sees the rest. */
     char *rest[256];
     int n_rest = 0;
-    for (int i = 0; i < argc && n_rest < 256; i++) {
-        if (strcmp(argv[i], "--set") == 0 && i + 1 < argc && n_sets < 32)
-            sets[n_sets++] = argv[++i];
-        else if (strncmp(argv[i], "--set=", 6) == 0 && n_sets < 32)
-            sets[n_sets++] = argv[i] + 6;
-        else
-            rest[n_rest++] = argv[i];
-    }
+    cli_take_sets(argc < 256 ? argc : 256, argv, sets, 32, &n_sets, rest, &n_rest);
     const cli_option options[] = {
         {"--set", "KEY=VALUE", "override a key, e.g. train.epochs=3 (repeatable)", NULL, NULL},
     };

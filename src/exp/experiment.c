@@ -24,20 +24,6 @@ static cg_ynode *copy_node(const cg_ynode *n) {
     return c;
 }
 
-static void free_tree(cg_ynode *n) {
-    if (!n)
-        return;
-    for (int i = 0; i < n->n; i++) {
-        free_tree(n->items[i]);
-        if (n->keys)
-            free_tree(n->keys[i]);
-    }
-    free(n->items);
-    free(n->keys);
-    free(n->value);
-    free(n);
-}
-
 /* Sets the value at a dotted path ("losses.1.weight", "train.epochs") to a copy of value;
  * a missing last key of a mapping is added. at (for messages) is where the override came from. */
 static cg_status set_path(cg_ydoc *doc, const char *path, const cg_ynode *value,
@@ -81,7 +67,7 @@ static cg_status set_path(cg_ydoc *doc, const char *path, const cg_ynode *value,
             cg_ynode *copy = copy_node(value);
             if (!copy)
                 return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for an override");
-            free_tree(*slot);
+            cg_ynode_free(*slot);
             *slot = copy;
             return CG_OK;
         }

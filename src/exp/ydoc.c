@@ -11,13 +11,13 @@
 #include "core/common.h"
 #include "exp/ydoc.h"
 
-static void free_node(cg_ynode *n) {
+void cg_ynode_free(cg_ynode *n) {
     if (!n)
         return;
     for (int i = 0; i < n->n; i++) {
-        free_node(n->items[i]);
+        cg_ynode_free(n->items[i]);
         if (n->keys)
-            free_node(n->keys[i]);
+            cg_ynode_free(n->keys[i]);
     }
     free(n->items);
     free(n->keys);
@@ -28,7 +28,7 @@ static void free_node(cg_ynode *n) {
 void cg_ydoc_free(cg_ydoc *doc) {
     if (!doc)
         return;
-    free_node(doc->root);
+    cg_ynode_free(doc->root);
     free(doc->file);
     free(doc);
 }
@@ -119,7 +119,7 @@ cg_status cg_ydoc_parse(const char *file, const char *text, size_t size, cg_ydoc
                 node->quoted = e.data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
             }
             if (!node || (e.type == YAML_SCALAR_EVENT && !node->value)) {
-                free_node(node);
+                cg_ynode_free(node);
                 st = cg__error(CG_ERR_OUT_OF_MEMORY, "no memory to read %s", file);
                 break;
             }
@@ -131,11 +131,11 @@ cg_status cg_ydoc_parse(const char *file, const char *text, size_t size, cg_ydoc
                 if (as_key && node->kind != CG_YSCALAR) {
                     st = cg__error(CG_ERR_PARSE, "%s:%d:%d: a mapping key must be a plain name",
                                    file, node->line, node->col);
-                    free_node(node);
+                    cg_ynode_free(node);
                     break;
                 }
                 if (!append(parent, node, as_key)) {
-                    free_node(node);
+                    cg_ynode_free(node);
                     st = cg__error(CG_ERR_OUT_OF_MEMORY, "no memory to read %s", file);
                     break;
                 }

@@ -35,6 +35,9 @@ cg_status cg_ydoc_parse(const char *file, const char *text, size_t size, cg_ydoc
 
 void cg_ydoc_free(cg_ydoc *doc);
 
+/* Frees one node and everything under it. */
+void cg_ynode_free(cg_ynode *node);
+
 /* Writes a node tree back out as block-style YAML (the resolved descriptor of a run). */
 void cg_ydoc_write(const cg_ynode *node, FILE *out);
 

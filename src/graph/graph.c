@@ -166,6 +166,26 @@ cg_status cg_graph_param(cg_graph *g, const char *name, const cg_shape *shape, i
     return CG_OK;
 }
 
+/* The op's shape rule on the shapes and types of the input values; errors name the node. */
+static cg_status infer(const cg_graph *g, const char *name, const cg_op_def *op,
+                       const cg_op_attrs *attrs, const int *inputs, int n_inputs,
+                       cg_op_shapes *sh) {
+    cg_shape shapes[CG_MAX_INPUTS];
+    cg_dtype types[CG_MAX_INPUTS];
+    if (n_inputs > CG_MAX_INPUTS)
+        return cg__error(CG_ERR_INVALID_ARGUMENT, "%s: %d inputs; at most %d", name, n_inputs,
+                         CG_MAX_INPUTS);
+    for (int i = 0; i < n_inputs; i++) {
+        if (inputs[i] < 0 || inputs[i] >= g->n_values)
+            return cg__error(CG_ERR_INVALID_ARGUMENT, "%s: input %d is no value", name, i);
+        shapes[i] = g->values[inputs[i]].shape;
+        types[i] = g->values[inputs[i]].dtype;
+    }
+    memset(sh, 0, sizeof *sh);
+    cg_status st = op->infer(attrs, shapes, types, n_inputs, sh);
+    return st == CG_OK ? st : cg__error_prefix(st, "%s", name);
+}
+
 cg_status cg_graph_node(cg_graph *g, const char *name, const cg_op_def *op,
                         const cg_op_attrs *attrs, const int *inputs, int n_inputs,
                         const int *params, int n_params, int *out) {
@@ -175,19 +195,10 @@ cg_status cg_graph_node(cg_graph *g, const char *name, const cg_op_def *op,
     if (n_inputs < op->min_inputs || n_inputs > op->max_inputs)
         return cg__error(CG_ERR_SHAPE, "%s: %s takes %d to %d inputs, not %d", name, op->name,
                          op->min_inputs, op->max_inputs, n_inputs);
-    cg_shape shapes[CG_MAX_INPUTS];
-    cg_dtype types[CG_MAX_INPUTS];
-    for (int i = 0; i < n_inputs; i++) {
-        if (inputs[i] < 0 || inputs[i] >= g->n_values)
-            return cg__error(CG_ERR_INVALID_ARGUMENT, "%s: input %d is no value", name, i);
-        shapes[i] = g->values[inputs[i]].shape;
-        types[i] = g->values[inputs[i]].dtype;
-    }
     cg_op_shapes sh;
-    memset(&sh, 0, sizeof sh);
-    st = op->infer(attrs, shapes, types, n_inputs, &sh);
+    st = infer(g, name, op, attrs, inputs, n_inputs, &sh);
     if (st != CG_OK)
-        return cg__error_prefix(st, "%s", name);
+        return st;
     if (sh.n_params != n_params)
         return cg__error(CG_ERR_SHAPE, "%s: %s needs %d parameters, %d given", name, op->name,
                          sh.n_params, n_params);
@@ -229,19 +240,10 @@ cg_status cg_graph_node(cg_graph *g, const char *name, const cg_op_def *op,
 cg_status cg_graph_layer(cg_graph *g, const char *name, const cg_op_def *op,
                          const cg_op_attrs *attrs, const int *inputs, int n_inputs, int group,
                          int *out, int *param_slots) {
-    cg_shape shapes[CG_MAX_INPUTS];
-    cg_dtype types[CG_MAX_INPUTS];
-    for (int i = 0; i < n_inputs && i < CG_MAX_INPUTS; i++) {
-        if (inputs[i] < 0 || inputs[i] >= g->n_values)
-            return cg__error(CG_ERR_INVALID_ARGUMENT, "%s: input %d is no value", name, i);
-        shapes[i] = g->values[inputs[i]].shape;
-        types[i] = g->values[inputs[i]].dtype;
-    }
     cg_op_shapes sh;
-    memset(&sh, 0, sizeof sh);
-    cg_status st = op->infer(attrs, shapes, types, n_inputs, &sh);
+    cg_status st = infer(g, name, op, attrs, inputs, n_inputs, &sh);
     if (st != CG_OK)
-        return cg__error_prefix(st, "%s", name);
+        return st;
     int slots[CG_MAX_PARAMS];
     for (int i = 0; i < sh.n_params; i++) {
         char pname[128];
