@@ -85,6 +85,8 @@ def main():
     rc, out, err = run("selftest", "--device", "no-such-device-xyz")
     check(rc == 1 and "no OpenCL device matches" in err, "selftest bad device: %r" % err)
 
+    run_command()
+
     with tempfile.TemporaryDirectory() as cache:
         env = {"XDG_CACHE_HOME": cache}
         rc, out, err = run("selftest", "--device", first, env=env)
@@ -157,6 +159,96 @@ def data_commands():
         rc, out, err = run("data", "export", sia, "--out", outdir)
         descr, shape, size = npy_header(os.path.join(outdir, "pairs_target.npy"))
         check(rc == 0 and descr == "<i8" and shape == (20,), "pair targets as int64")
+
+
+TINY = """name: tiny
+pipeline: dae
+seed: 3
+repeats: 2
+data: {train: 512, test: 200}
+model:
+  net:
+    - flatten
+    - {type: linear, out: 32, name: fc1}
+    - relu
+    - {type: linear, out: 10, name: fc2}
+graph:
+  logits: {module: net, input: x}
+losses:
+  - {type: cross_entropy, inputs: [logits, y]}
+optimizer: {type: adam, lr: 0.01}
+train: {epochs: 4, batch: 32, log_interval: 4}
+evaluate:
+  splits: [test]
+  metrics:
+    - {type: accuracy, inputs: [logits, y]}
+variants:
+  narrow: {model.net.1.out: 8}
+"""
+
+
+def run_command():
+    """clgraph validate and clgraph run on a tiny experiment, as a user would."""
+    with tempfile.TemporaryDirectory() as tmp:
+        exp = os.path.join(tmp, "tiny.yaml")
+        with open(exp, "w") as f:
+            f.write(TINY)
+        rc, out, err = run("validate", exp)
+        check(rc == 0 and "net.fc1" in out and "parameters: 25450 in 4 tensors" in out
+              and "variant narrow: valid" in out, "validate: rc %d %r %r" % (rc, out, err))
+        bad = os.path.join(tmp, "bad.yaml")
+        with open(bad, "w") as f:
+            f.write(TINY.replace("epochs: 4", "epoch: 4"))
+        rc, out, err = run("validate", bad)
+        check(rc == 2 and (bad + ":17:") in err and "did you mean 'epochs'" in err,
+              "validate error: rc %d %r" % (rc, err))
+        rc, out, err = run("run", bad)
+        check(rc == 2 and "did you mean 'epochs'" in err, "run refuses a bad file: %r" % err)
+        for cmd in ("run", "validate"):
+            rc, out, err = run(cmd, "--help")
+            check(rc == 0 and ("Usage: clgraph " + cmd) in out and "--set" in out,
+                  "%s --help" % cmd)
+        outdir = os.path.join(tmp, "out")
+        rc, out, err = run("run", exp, "--out", outdir)
+        if rc != 0 and "no OpenCL platform" in err:
+            return
+        check(rc == 0, "run: rc %d %r" % (rc, err))
+        check("narrow" in out and "test accuracy" in out and "±" in out,
+              "the table has each variant and a 95%% interval: %r" % out)
+        rows = open(os.path.join(outdir, "metrics.csv")).read().strip().split("\n")
+        check(rows[0] == "variant,repeat,epoch,split,metric,value", "csv header")
+        losses = [float(r.split(",")[5]) for r in rows[1:]
+                  if r.startswith("narrow,0,") and ",train,loss," in r]
+        check(len(losses) == 4 and losses[3] < 0.6 * losses[0], "loss falls: %s" % losses)
+        acc = [float(r.split(",")[5]) for r in rows if ",4,test,accuracy," in r]
+        check(len(acc) == 2 and min(acc) > 0.6, "accuracy after 4 epochs: %s" % acc)
+        summary = json.load(open(os.path.join(outdir, "summary.json")))
+        m = summary["variants"]["narrow"]["metrics"]["test/accuracy"]
+        check(len(m["values"]) == 2 and m["ci95"] is not None and summary["repeats"] == 2,
+              "summary.json: %s" % m)
+        weights = os.path.join(outdir, "weights", "narrow-r2.safetensors")
+        with open(weights, "rb") as f:
+            raw = f.read()
+        (hlen,) = struct.unpack("<Q", raw[:8])
+        header = json.loads(raw[8:8 + hlen])
+        check(header["net.fc1.weight"] == {"dtype": "F32", "shape": [8, 784],
+                                           "data_offsets": [0, 8 * 784 * 4]}
+              and header["__metadata__"]["variant"] == "narrow"
+              and len(raw) == 8 + hlen + 4 * (8 * 784 + 8 + 10 * 8 + 10),
+              "safetensors: %s" % sorted(header))
+        resolved = open(os.path.join(outdir, "descriptor-narrow.yaml")).read()
+        check("{type: linear, out: 8, name: fc1}" in resolved, "resolved descriptor")
+        check(os.path.exists(os.path.join(outdir, "device.txt")), "device.txt")
+        rc, out, err = run("run", exp, "--variant", "narrow", "--repeats", "1", "--epochs", "1",
+                           "--init", weights, "--out", os.path.join(tmp, "again"))
+        rows = open(os.path.join(tmp, "again", "metrics.csv")).read().strip().split("\n")
+        first = [float(r.split(",")[5]) for r in rows[1:] if ",train,loss," in r]
+        check(rc == 0 and first and first[0] < losses[0],
+              "--init starts from trained weights: %s vs %s" % (first, losses[0]))
+        rc, out, err = run("run", exp, "--variant", "wide")
+        check(rc == 1 and "has no variant 'wide'" in err, "unknown variant: %r" % err)
+        rc, out, err = run("run", exp, "--epochs", "0")
+        check(rc == 2 and "--epochs 0" in err, "bad --epochs: %r" % err)
 
 
 if __name__ == "__main__":
