@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Set-up and entry point for a fresh checkout.
 #
-#   ./run.sh          install what is missing, build, then run the main job
+#   ./run.sh          install what is missing, build, then run the main job: list the devices,
+#                     self-test the kernels and run the default experiment
+#                     (experiments/baseline.yaml, under two minutes on a 2-core CPU)
 #   ./run.sh test     the same set-up, then the whole test suite
 #
 # Installs missing system packages with apt-get (through sudo when not root) on Debian and
@@ -14,7 +16,7 @@ mode=${1:-main}
 case "$mode" in
 main | test) ;;
 -h | --help)
-    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
     ;;
 *)
@@ -84,6 +86,8 @@ if [ "$mode" = main ]; then
     ./build/clgraph devices
     echo
     ./build/clgraph selftest
+    echo
+    ./build/clgraph run experiments/baseline.yaml
     exit 0
 fi
 
