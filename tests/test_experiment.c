@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include "exp/experiment.h"
+#include "graph/params.h"
 #include "graph/safetensors.h"
+#include "pipelines/runner.h"
 #include "harness.h"
 
 static char dir[] = "/tmp/clgraph-exp-XXXXXX";
@@ -57,6 +59,99 @@ static const char *edit(const char *from, const char *to) {
     return out;
 }
 
+static const char staged[] = "name: staged\n"
+                             "pipeline: dae\n"
+                             "data: {train: 96, test: 32}\n"
+                             "model:\n"
+                             "  enc: [flatten, {type: linear, out: 12, name: fc}, relu]\n"
+                             "  head_a: [{type: linear, out: 10, name: fc}]\n"
+                             "  head_b: [{type: linear, out: 10, name: fc}]\n"
+                             "graph:\n"
+                             "  h: {module: enc, input: x}\n"
+                             "stages:\n"
+                             "  - name: first\n"
+                             "    graph: {a: {module: head_a, input: h}}\n"
+                             "    losses: [{type: cross_entropy, inputs: [a, y]}]\n"
+                             "  - name: second\n"
+                             "    split: test\n"
+                             "    graph: {b: {module: head_b, input: h}}\n"
+                             "    losses: [{type: cross_entropy, inputs: [b, y]}]\n"
+                             "    freeze: [enc]\n"
+                             "    optimizer: {type: sgd, lr: 0.5}\n"
+                             "    epochs: 2\n"
+                             "train: {batch: 16, epochs: 1}\n";
+
+/* Two stages: parameters carry from the first to the second by name; the second's frozen
+ * module does not move while its new head does; a whole run writes every module's weights. */
+static void test_stages(cg_context *ctx) {
+    cg_experiment e;
+    char path[512];
+    snprintf(path, sizeof path, "%s", write_exp("staged.yaml", staged));
+    CHECK_OK(cg_experiment_load(path, NULL, NULL, 0, &e));
+    CHECK(e.n_stages == 2 && e.stages[1].n_freeze == 1 && e.stages[1].epochs == 2 &&
+              e.stages[0].epochs == 1 && strcmp(e.stages[1].split, "test") == 0 &&
+              e.stages[1].optimizer.kind == CG_OPTIM_SGD,
+          "stages parsed");
+    cg_data_config c = e.data.data;
+    cg_dataset d;
+    CHECK_OK(cg_data_generate("dae", &c, &d));
+    cg_exp_graph g1, g2;
+    CHECK_OK(cg_experiment_build(&e, 0, ctx, cg_dataset_find(&d, "train"), 16, 1, &g1));
+    CHECK_OK(cg_experiment_build(&e, 1, ctx, cg_dataset_find(&d, "test"), 16, 2, &g2));
+    CHECK(cg_graph_param_count(g1.graph) == 4 && cg_graph_param_count(g2.graph) == 4,
+          "each stage has its own head");
+    CHECK(strcmp(cg_graph_param_at(g2.graph, 2).name, "head_b.fc.weight") == 0, "head_b named");
+    static cg_param_store store;
+    CHECK_OK(cg_param_store_take(&store, g1.graph));
+    CHECK_OK(cg_param_store_give(&store, g2.graph, false, "stage 1"));
+    size_t n = cg_graph_param_buffer_floats(g2.graph);
+    float *before = calloc(n, 4), *after = calloc(n, 4);
+    CHECK_OK(cg_graph_read_params(g2.graph, before, false));
+    cg_param_info enc_w = cg_graph_param_at(g2.graph, 0), head_w = cg_graph_param_at(g2.graph, 2);
+    const cg_param_tensor *t = cg_param_store_find(&store, "enc.fc.weight");
+    CHECK(t && memcmp(t->data, before + enc_w.offset, 12 * 784 * 4) == 0,
+          "stage 2 starts from stage 1's encoder");
+    cg_split *split = cg_dataset_find(&d, "test");
+    for (int a = 0; a < split->n_arrays; a++)
+        CHECK_OK(cg__buffer_write(ctx, cg_graph_value_mem(g2.graph, g2.inputs[a]),
+                                  split->arrays[a].data,
+                                  cg_shape_numel(&split->arrays[a].shape) / 2 * 4 / 1));
+    for (int i = 0; i < 3; i++) {
+        CHECK_OK(cg_graph_forward(g2.graph, true));
+        CHECK_OK(cg_graph_backward(g2.graph));
+        CHECK_OK(cg_graph_step(g2.graph, &e.stages[1].optimizer));
+    }
+    CHECK_OK(cg_graph_read_params(g2.graph, after, false));
+    CHECK(memcmp(before + enc_w.offset, after + enc_w.offset, 12 * 784 * 4) == 0,
+          "the frozen encoder did not move");
+    CHECK(memcmp(before + head_w.offset, after + head_w.offset, 10 * 12 * 4) != 0,
+          "the second head trained");
+    free(before);
+    free(after);
+    cg_param_store_free(&store);
+    cg_exp_graph_free(&g1);
+    cg_exp_graph_free(&g2);
+    cg_dataset_free(&d);
+
+    char out[600];
+    snprintf(out, sizeof out, "%s/run", dir);
+    cg_run_options o = {.file = path, .out_dir = out};
+    CHECK_OK(cg_run(&o));
+    char w[700];
+    snprintf(w, sizeof w, "%s/weights/base-r1.safetensors", out);
+    CHECK_OK(cg_param_store_load(&store, w));
+    CHECK(store.n == 6 && cg_param_store_find(&store, "head_a.fc.bias") &&
+              cg_param_store_find(&store, "head_b.fc.weight"),
+          "the saved weights hold every module (%d tensors)", store.n);
+    cg_param_store_free(&store);
+    snprintf(w, sizeof w, "%s/metrics.csv", out);
+    char *csv = NULL;
+    CHECK_OK(cg__read_file(w, &csv, NULL));
+    CHECK(csv && strstr(csv, "base,0,1,train,loss,") && strstr(csv, "base,0,3,test,loss,"),
+          "metrics.csv counts epochs across stages:\n%s", csv ? csv : "");
+    free(csv);
+}
+
 int main(void) {
     if (!mkdtemp(dir))
         return 1;
@@ -64,18 +159,21 @@ int main(void) {
     char path[512];
     snprintf(path, sizeof path, "%s", write_exp("ok.yaml", base));
     CHECK_OK(cg_experiment_load(path, NULL, NULL, 0, &e));
-    CHECK(e.n_modules == 1 && e.modules[0].n_layers == 4 && e.n_nodes == 2 && e.n_losses == 1,
-          "parsed: %d modules, %d nodes, %d losses", e.n_modules, e.n_nodes, e.n_losses);
+    CHECK(e.n_modules == 1 && e.modules[0].n_layers == 4 && e.n_nodes == 2 &&
+              e.n_stages == 1 && e.stages[0].n_losses == 1,
+          "parsed: %d modules, %d nodes, %d stages", e.n_modules, e.n_nodes, e.n_stages);
     CHECK(strcmp(e.modules[0].layers[0].name, "0") == 0 &&
               strcmp(e.modules[0].layers[1].name, "fc1") == 0,
           "layers are named by index unless named");
-    CHECK(e.epochs == 2 && e.batch == 16 && e.n_variants == 1, "train, variants");
-    CHECK(e.optimizer.kind == CG_OPTIM_ADAM && e.optimizer.lr == 1e-3f, "Adam by default");
+    CHECK(e.stages[0].epochs == 2 && e.batch == 16 && e.n_variants == 1, "train, variants");
+    CHECK(e.stages[0].optimizer.kind == CG_OPTIM_ADAM && e.stages[0].optimizer.lr == 1e-3f,
+          "Adam by default");
     CHECK_OK(cg_experiment_load(path, "small", NULL, 0, &e));
-    CHECK(e.modules[0].layers[1].attrs.features == 8 && e.epochs == 1, "the variant applies");
+    CHECK(e.modules[0].layers[1].attrs.features == 8 && e.stages[0].epochs == 1,
+          "the variant applies");
     const char *sets[] = {"train.batch=32", "optimizer.lr=0.01", "data.train=128"};
     CHECK_OK(cg_experiment_load(path, NULL, sets, 3, &e));
-    CHECK(e.batch == 32 && e.optimizer.lr == 0.01f && e.data.data.n_train == 128,
+    CHECK(e.batch == 32 && e.stages[0].optimizer.lr == 0.01f && e.data.data.n_train == 128,
           "--set applies");
 
     /* The graph builds on the data's shapes, with PyTorch's parameter names. */
@@ -83,7 +181,7 @@ int main(void) {
     cg_dataset d;
     CHECK_OK(cg_data_generate("dae", &c, &d));
     cg_exp_graph eg;
-    CHECK_OK(cg_experiment_check(&e, cg_dataset_find(&d, "train"), 32, &eg));
+    CHECK_OK(cg_experiment_check(&e, 0, cg_dataset_find(&d, "train"), 32, &eg));
     CHECK(cg_graph_param_count(eg.graph) == 4, "four parameter tensors");
     CHECK(strcmp(cg_graph_param_at(eg.graph, 0).name, "enc.fc1.weight") == 0 &&
               strcmp(cg_graph_param_at(eg.graph, 3).name, "enc.fc2.bias") == 0,
@@ -132,13 +230,13 @@ int main(void) {
     /* Build errors carry the node's place: an undefined value, a shape that does not fit. */
     CHECK_OK(cg_experiment_load(write_exp("undef.yaml", edit("input: x}", "input: img}")), NULL,
                                 NULL, 0, &e));
-    st = cg_experiment_check(&e, cg_dataset_find(&d, "train"), 16, &eg);
+    st = cg_experiment_check(&e, 0, cg_dataset_find(&d, "train"), 16, &eg);
     CHECK(st == CG_ERR_PARSE, "undefined value");
     CHECK_CONTAINS(cg_error_message(), "undef.yaml:11:11: 'logits' uses 'img', which is not "
                                        "defined before it; the values so far are: x, y");
     CHECK_OK(cg_experiment_load(write_exp("shape.yaml", edit("    - flatten\n", "")), NULL, NULL,
                                 0, &e));
-    st = cg_experiment_check(&e, cg_dataset_find(&d, "train"), 16, &eg);
+    st = cg_experiment_check(&e, 0, cg_dataset_find(&d, "train"), 16, &eg);
     CHECK(st == CG_ERR_SHAPE, "linear on images");
     CHECK_CONTAINS(cg_error_message(), "shape.yaml:10:11: enc.fc1: linear: input of shape "
                                        "(16, 1, 28, 28)");
@@ -147,8 +245,8 @@ int main(void) {
     cg_context *ctx = cgt_open(NULL);
     CHECK_OK(cg_experiment_load(path, NULL, NULL, 0, &e));
     cg_exp_graph a, b;
-    CHECK_OK(cg_experiment_build(&e, ctx, cg_dataset_find(&d, "train"), 16, 1, &a));
-    CHECK_OK(cg_experiment_build(&e, ctx, cg_dataset_find(&d, "train"), 16, 2, &b));
+    CHECK_OK(cg_experiment_build(&e, 0, ctx, cg_dataset_find(&d, "train"), 16, 1, &a));
+    CHECK_OK(cg_experiment_build(&e, 0, ctx, cg_dataset_find(&d, "train"), 16, 2, &b));
     char st_path[600];
     snprintf(st_path, sizeof st_path, "%s/w.safetensors", dir);
     const char *meta[] = {"format", "pt"};
@@ -175,7 +273,7 @@ int main(void) {
     cg_experiment small;
     CHECK_OK(cg_experiment_load(path, "small", NULL, 0, &small));
     cg_exp_graph s8;
-    CHECK_OK(cg_experiment_build(&small, ctx, cg_dataset_find(&d, "train"), 16, 1, &s8));
+    CHECK_OK(cg_experiment_build(&small, 0, ctx, cg_dataset_find(&d, "train"), 16, 1, &s8));
     st = cg_safetensors_load(s8.graph, st_path);
     CHECK(st == CG_ERR_SHAPE, "a mis-shaped tensor");
     CHECK_CONTAINS(cg_error_message(), "tensor 'enc.fc1.weight' has shape (16, 784) but the model "
@@ -193,7 +291,7 @@ int main(void) {
         memcpy(t, "tap: net.fc1", 12);
     CHECK_OK(cg_experiment_load(write_exp("renamed.yaml", buf), NULL, NULL, 0, &renamed));
     cg_exp_graph r;
-    CHECK_OK(cg_experiment_build(&renamed, ctx, cg_dataset_find(&d, "train"), 16, 1, &r));
+    CHECK_OK(cg_experiment_build(&renamed, 0, ctx, cg_dataset_find(&d, "train"), 16, 1, &r));
     snprintf(st_path, sizeof st_path, "%s/w.safetensors", dir);
     st = cg_safetensors_load(r.graph, st_path);
     CHECK(st == CG_ERR_NOT_FOUND, "a missing tensor");
@@ -204,6 +302,7 @@ int main(void) {
     free(pa);
     free(pb);
     cg_dataset_free(&d);
+    test_stages(ctx);
     cg_context_destroy(ctx);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

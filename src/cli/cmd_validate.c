@@ -24,8 +24,56 @@ static void print_table(const cg_exp_graph *eg) {
     printf("  parameters: %zu in %d tensors\n", total, cg_graph_param_count(eg->graph));
 }
 
-/* Loads (base or a variant), builds the data's shapes and the graph; prints the table when
+/* Checks one stage against the data's splits and builds its graph; prints its table when
  * `table`. Returns a CLI exit status. */
+static int check_stage(const char *file, const cg_experiment *e, int k, cg_dataset *d,
+                       bool table) {
+    const cg_exp_stage *sg = &e->stages[k];
+    cg_split *split = cg_dataset_find(d, sg->split);
+    const char *missing = split ? NULL : sg->split;
+    for (int i = 0; !missing && i < sg->n_eval_splits; i++)
+        if (!cg_dataset_find(d, sg->eval_splits[i]))
+            missing = sg->eval_splits[i];
+    if (missing) {
+        fprintf(stderr, "clgraph validate: %s: stage '%s' names split '%s', which the %s data "
+                        "does not have; its splits are:",
+                file, sg->name, missing, e->data.pipeline);
+        for (int s = 0; s < d->n_splits; s++)
+            fprintf(stderr, " %s", d->splits[s].name);
+        fprintf(stderr, "\n");
+        return CLI_USAGE;
+    }
+    cg_exp_graph eg;
+    if (cg_experiment_check(e, k, split, e->batch, &eg) != CG_OK) {
+        fprintf(stderr, "clgraph validate: %s\n", cg_error_message());
+        return CLI_USAGE;
+    }
+    if (table) {
+        printf("  stage '%s': %d epoch%s on split '%s':", sg->name, sg->epochs,
+               sg->epochs == 1 ? "" : "s", split->name);
+        for (int a = 0; a < split->n_arrays; a++) {
+            char s[64];
+            cg_shape_str(&split->arrays[a].shape, s, sizeof s);
+            printf(" %s %s", split->arrays[a].name, s);
+        }
+        printf("\n");
+        print_table(&eg);
+        for (int i = 0; i < sg->n_losses; i++)
+            printf("  loss %s: %s(%s%s%s) x %g, %s\n", sg->losses[i].node.name,
+                   sg->losses[i].node.op.op->name, sg->losses[i].node.inputs[0],
+                   sg->losses[i].node.n_in > 1 ? ", " : "",
+                   sg->losses[i].node.n_in > 1 ? sg->losses[i].node.inputs[1] : "",
+                   (double)sg->losses[i].weight,
+                   sg->losses[i].reduction == CG_REDUCE_SUM ? "sum" : "mean");
+        for (int i = 0; i < sg->n_freeze; i++)
+            printf("  frozen: %s\n", e->modules[sg->freeze[i]].name);
+    }
+    cg_exp_graph_free(&eg);
+    return CLI_OK;
+}
+
+/* Loads (base or a variant), builds a few samples of data for the shapes, checks every stage;
+ * prints the tables when `table`. Returns a CLI exit status. */
 static int check(const char *file, const char *variant, const char *const *sets, int n_sets,
                  bool table, cg_experiment *e) {
     cg_status st = cg_experiment_load(file, variant, sets, n_sets, e);
@@ -33,7 +81,6 @@ static int check(const char *file, const char *variant, const char *const *sets,
         fprintf(stderr, "clgraph validate: %s\n", cg_error_message());
         return CLI_USAGE;
     }
-    /* The shapes come from a few generated samples of the training split. */
     cg_data_config small = e->data.data;
     small.n_train = small.n_train > 0 && small.n_train < 64 ? small.n_train : 64;
     small.n_test = 16;
@@ -43,50 +90,13 @@ static int check(const char *file, const char *variant, const char *const *sets,
         fprintf(stderr, "clgraph validate: %s: the data: %s\n", file, cg_error_message());
         return CLI_USAGE;
     }
-    int rc = CLI_OK;
-    cg_split *train = cg_dataset_find(&d, e->train_split);
-    if (!train) {
-        fprintf(stderr, "clgraph validate: %s: train.split '%s' is not a split of the %s data\n",
-                file, e->train_split, e->data.pipeline);
-        rc = CLI_USAGE;
-    }
-    for (int i = 0; rc == CLI_OK && i < e->n_eval_splits; i++)
-        if (!cg_dataset_find(&d, e->eval_splits[i])) {
-            fprintf(stderr, "clgraph validate: %s: evaluate split '%s' is not a split of the %s "
-                            "data; the splits are:",
-                    file, e->eval_splits[i], e->data.pipeline);
-            for (int s = 0; s < d.n_splits; s++)
-                fprintf(stderr, " %s", d.splits[s].name);
-            fprintf(stderr, "\n");
-            rc = CLI_USAGE;
-        }
-    cg_exp_graph eg;
-    if (rc == CLI_OK && (st = cg_experiment_check(e, train, e->batch, &eg)) != CG_OK) {
-        fprintf(stderr, "clgraph validate: %s\n", cg_error_message());
-        rc = CLI_USAGE;
-    }
-    if (rc == CLI_OK && table) {
-        printf("%s: '%s', pipeline %s, seed %llu, %d repeat%s, %d epoch%s of batch %d\n", file,
+    if (table)
+        printf("%s: '%s', pipeline %s, seed %llu, %d repeat%s, batch %d\n  data: %s\n", file,
                e->data.name, e->data.pipeline, (unsigned long long)e->data.data.seed, e->repeats,
-               e->repeats == 1 ? "" : "s", e->epochs, e->epochs == 1 ? "" : "s", e->batch);
-        printf("  data: %s; training split '%s':", d.source, train->name);
-        for (int k = 0; k < train->n_arrays; k++) {
-            char s[64];
-            cg_shape_str(&train->arrays[k].shape, s, sizeof s);
-            printf(" %s %s", train->arrays[k].name, s);
-        }
-        printf("\n");
-        print_table(&eg);
-        for (int i = 0; i < e->n_losses; i++)
-            printf("  loss %s: %s(%s%s%s) x %g, %s\n", e->losses[i].node.name,
-                   e->losses[i].node.op.op->name, e->losses[i].node.inputs[0],
-                   e->losses[i].node.n_in > 1 ? ", " : "",
-                   e->losses[i].node.n_in > 1 ? e->losses[i].node.inputs[1] : "",
-                   (double)e->losses[i].weight,
-                   e->losses[i].reduction == CG_REDUCE_SUM ? "sum" : "mean");
-    }
-    if (rc == CLI_OK)
-        cg_exp_graph_free(&eg);
+               e->repeats == 1 ? "" : "s", e->batch, d.source);
+    int rc = CLI_OK;
+    for (int k = 0; rc == CLI_OK && k < e->n_stages; k++)
+        rc = check_stage(file, e, k, &d, table);
     cg_dataset_free(&d);
     return rc;
 }

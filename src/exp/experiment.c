@@ -222,15 +222,17 @@ static int module_index(const cg_experiment *e, const char *name) {
     return -1;
 }
 
-static cg_status parse_graph(const cg_ydoc *doc, const cg_ynode *g, cg_experiment *e) {
+/* Graph nodes into nodes[*count...]; modules are looked up in e. */
+static cg_status parse_graph(const cg_ydoc *doc, const cg_ynode *g, const cg_experiment *e,
+                             cg_exp_node *nodes, int *count) {
     if (g->kind != CG_YMAP)
         return cg_yerror(doc, g, "'graph' maps node names to {module: M, input: x}, "
                                  "{tap: M.layer} or {type: op, inputs: [...]}");
-    if (g->n > CG_EXP_MAX_NODES)
-        return cg_yerror(doc, g, "%d graph nodes; at most %d", g->n, CG_EXP_MAX_NODES);
+    if (*count + g->n > CG_EXP_MAX_NODES)
+        return cg_yerror(doc, g, "%d graph nodes; at most %d", *count + g->n, CG_EXP_MAX_NODES);
     static const char *const extra[] = {"inputs", "input", NULL};
     for (int i = 0; i < g->n; i++) {
-        cg_exp_node *n = &e->nodes[e->n_nodes];
+        cg_exp_node *n = &nodes[*count];
         memset(n, 0, sizeof *n);
         const cg_ynode *v = g->items[i];
         n->line = v->line;
@@ -272,17 +274,18 @@ static cg_status parse_graph(const cg_ydoc *doc, const cg_ynode *g, cg_experimen
         }
         if (st != CG_OK)
             return st;
-        e->n_nodes++;
+        (*count)++;
     }
     return CG_OK;
 }
 
-static cg_status parse_losses(const cg_ydoc *doc, const cg_ynode *l, cg_experiment *e) {
+static cg_status parse_losses(const cg_ydoc *doc, const cg_ynode *l, cg_exp_stage *e) {
     if (l->kind != CG_YSEQ)
         return cg_yerror(doc, l, "'losses' is a list such as [{type: cross_entropy, inputs: "
                                  "[logits, y]}]");
-    if (l->n > CG_EXP_MAX_LOSSES)
-        return cg_yerror(doc, l, "%d losses; at most %d", l->n, CG_EXP_MAX_LOSSES);
+    if (l->n > CG_EXP_MAX_LOSSES || l->n == 0)
+        return cg_yerror(doc, l, "%d losses; give 1 to %d", l->n, CG_EXP_MAX_LOSSES);
+    e->n_losses = 0;
     static const char *const extra[] = {"inputs", "weight", "reduction", NULL};
     for (int i = 0; i < l->n; i++) {
         cg_exp_loss *x = &e->losses[i];
@@ -350,7 +353,8 @@ static cg_status parse_optimizer(const cg_ydoc *doc, const cg_ynode *o, cg_optim
     return st;
 }
 
-static cg_status parse_train(const cg_ydoc *doc, const cg_ynode *t, cg_experiment *e) {
+static cg_status parse_train(const cg_ydoc *doc, const cg_ynode *t, cg_experiment *e,
+                             cg_exp_stage *stage) {
     static const char *const keys[] = {"epochs", "batch", "log_interval", "split"};
     cg_status st = cg_ycheck_keys(doc, t, "train", keys, CG__ARRAY_LEN(keys));
     long v;
@@ -358,7 +362,7 @@ static cg_status parse_train(const cg_ydoc *doc, const cg_ynode *t, cg_experimen
         const char *key;
         int *dst;
         long lo, hi;
-    } ints[] = {{"epochs", &e->epochs, 1, 100000},
+    } ints[] = {{"epochs", &stage->epochs, 1, 100000},
                 {"batch", &e->batch, 1, 1 << 20},
                 {"log_interval", &e->log_interval, 1, 1 << 30}};
     for (size_t i = 0; st == CG_OK && i < CG__ARRAY_LEN(ints); i++) {
@@ -368,11 +372,11 @@ static cg_status parse_train(const cg_ydoc *doc, const cg_ynode *t, cg_experimen
     }
     const cg_ynode *s = cg_ymap_get(t, "split");
     if (st == CG_OK && s)
-        st = cg_yget_str(doc, s, "split", e->train_split, sizeof e->train_split);
+        st = cg_yget_str(doc, s, "split", stage->split, sizeof stage->split);
     return st;
 }
 
-static cg_status parse_evaluate(const cg_ydoc *doc, const cg_ynode *v, cg_experiment *e) {
+static cg_status parse_evaluate(const cg_ydoc *doc, const cg_ynode *v, cg_exp_stage *e) {
     static const char *const keys[] = {"splits", "metrics"};
     cg_status st = cg_ycheck_keys(doc, v, "evaluate", keys, 2);
     const cg_ynode *s = cg_ymap_get(v, "splits"), *m = cg_ymap_get(v, "metrics");
@@ -384,6 +388,8 @@ static cg_status parse_evaluate(const cg_ydoc *doc, const cg_ynode *v, cg_experi
             st = cg_yget_str(doc, s->items[i], "splits", e->eval_splits[i], 24);
         e->n_eval_splits = s->n;
     }
+    if (st == CG_OK && m)
+        e->n_metrics = 0;
     if (st == CG_OK && m) {
         if (m->kind != CG_YSEQ || m->n > CG_EXP_MAX_METRICS)
             return cg_yerror(doc, m, "'metrics' is a list such as [{type: accuracy, inputs: "
@@ -407,17 +413,68 @@ static cg_status parse_evaluate(const cg_ydoc *doc, const cg_ynode *v, cg_experi
     return st;
 }
 
+/* One entry of `stages:`: a copy of the top-level stage, with what the entry changes. */
+static cg_status parse_stage(const cg_ydoc *doc, const cg_ynode *v, const cg_experiment *e,
+                             const cg_exp_stage *top, int index, cg_exp_stage *st_out) {
+    static const char *const keys[] = {"name",      "split",  "graph",  "losses",
+                                       "optimizer", "epochs", "freeze", "evaluate"};
+    if (v->kind != CG_YMAP)
+        return cg_yerror(doc, v, "a stage is a mapping with split:, losses:, epochs: ...");
+    cg_status st = cg_ycheck_keys(doc, v, "a stage", keys, CG__ARRAY_LEN(keys));
+    *st_out = *top;
+    st_out->n_nodes = 0;
+    snprintf(st_out->name, sizeof st_out->name, "stage%d", index + 1);
+    const cg_ynode *n;
+    long ep;
+    if (st == CG_OK && (n = cg_ymap_get(v, "name")))
+        st = cg_yget_str(doc, n, "name", st_out->name, sizeof st_out->name);
+    if (st == CG_OK && (n = cg_ymap_get(v, "split")))
+        st = cg_yget_str(doc, n, "split", st_out->split, sizeof st_out->split);
+    if (st == CG_OK && (n = cg_ymap_get(v, "graph")))
+        st = parse_graph(doc, n, e, st_out->nodes, &st_out->n_nodes);
+    if (st == CG_OK && (n = cg_ymap_get(v, "losses")))
+        st = parse_losses(doc, n, st_out);
+    if (st == CG_OK && (n = cg_ymap_get(v, "optimizer")))
+        st = parse_optimizer(doc, n, &st_out->optimizer);
+    if (st == CG_OK && (n = cg_ymap_get(v, "epochs")) &&
+        (st = cg_yget_int(doc, n, "epochs", 1, 100000, &ep)) == CG_OK)
+        st_out->epochs = (int)ep;
+    if (st == CG_OK && (n = cg_ymap_get(v, "evaluate")))
+        st = parse_evaluate(doc, n, st_out);
+    if (st == CG_OK && (n = cg_ymap_get(v, "freeze"))) {
+        char names[CG_EXP_MAX_MODULES][CG_EXP_NAME];
+        int count = 0;
+        st = read_name_list(doc, n, "freeze", names, CG_EXP_MAX_MODULES, &count);
+        for (int i = 0; st == CG_OK && i < count; i++) {
+            int m = module_index(e, names[i]);
+            if (m < 0)
+                st = cg_yerror(doc, n, "freeze names '%s', which is not a module under 'model:'",
+                               names[i]);
+            st_out->freeze[i] = m;
+        }
+        st_out->n_freeze = st == CG_OK ? count : 0;
+    }
+    if (st == CG_OK && st_out->n_losses == 0)
+        st = cg_yerror(doc, v, "stage '%s' has no losses (give 'losses:' here or at the top)",
+                       st_out->name);
+    return st;
+}
+
 static cg_status parse(const cg_ydoc *doc, cg_experiment *e) {
     cg_status st = cg_exp_data_parse(doc, &e->data);
     if (st != CG_OK)
         return st;
     const cg_ynode *root = doc->root;
     e->repeats = 1;
-    e->epochs = 1;
     e->batch = 64;
     e->log_interval = 50;
-    snprintf(e->train_split, sizeof e->train_split, "train");
-    e->optimizer = cg_optim_defaults(CG_OPTIM_ADAM);
+    /* The top-level stage: what a file without stages trains, and what stages start from. */
+    static cg_exp_stage top;
+    memset(&top, 0, sizeof top);
+    snprintf(top.name, sizeof top.name, "train");
+    snprintf(top.split, sizeof top.split, "train");
+    top.epochs = 1;
+    top.optimizer = cg_optim_defaults(CG_OPTIM_ADAM);
     long v;
     const cg_ynode *n;
     if ((n = cg_ymap_get(root, "repeats")) &&
@@ -439,26 +496,35 @@ static cg_status parse(const cg_ydoc *doc, cg_experiment *e) {
         st = parse_module(doc, model->keys[i]->value, model->items[i], &e->modules[e->n_modules]);
         e->n_modules += st == CG_OK;
     }
+    const cg_ynode *stages = cg_ymap_get(root, "stages");
     const cg_ynode *graph = cg_ymap_get(root, "graph");
-    if (st == CG_OK && !graph)
+    if (st == CG_OK && !graph && !stages)
         st = cg_yerror(doc, root, "the experiment has no 'graph:' (which module applies to which "
                                   "input)");
-    if (st == CG_OK)
-        st = parse_graph(doc, graph, e);
+    if (st == CG_OK && graph)
+        st = parse_graph(doc, graph, e, e->nodes, &e->n_nodes);
     const cg_ynode *losses = cg_ymap_get(root, "losses");
-    if (st == CG_OK && !losses)
+    if (st == CG_OK && !losses && !stages)
         st = cg_yerror(doc, root, "the experiment has no 'losses:'");
-    if (st == CG_OK)
-        st = parse_losses(doc, losses, e);
+    if (st == CG_OK && losses)
+        st = parse_losses(doc, losses, &top);
     if (st == CG_OK && (n = cg_ymap_get(root, "optimizer")))
-        st = parse_optimizer(doc, n, &e->optimizer);
+        st = parse_optimizer(doc, n, &top.optimizer);
     if (st == CG_OK && (n = cg_ymap_get(root, "train")))
-        st = parse_train(doc, n, e);
+        st = parse_train(doc, n, e, &top);
     if (st == CG_OK && (n = cg_ymap_get(root, "evaluate")))
-        st = parse_evaluate(doc, n, e);
-    if (st == CG_OK && (n = cg_ymap_get(root, "stages")))
-        st = cg_yerror(doc, n, "'stages' (several training stages) is not available in this "
-                               "version of clgraph; train one stage per experiment");
+        st = parse_evaluate(doc, n, &top);
+    if (st == CG_OK && stages) {
+        if (stages->kind != CG_YSEQ || stages->n < 1 || stages->n > CG_EXP_MAX_STAGES)
+            return cg_yerror(doc, stages, "'stages' is a list of 1 to %d stages",
+                             CG_EXP_MAX_STAGES);
+        for (int i = 0; st == CG_OK && i < stages->n; i++)
+            st = parse_stage(doc, stages->items[i], e, &top, i, &e->stages[i]);
+        e->n_stages = st == CG_OK ? stages->n : 0;
+    } else if (st == CG_OK) {
+        e->stages[0] = top;
+        e->n_stages = 1;
+    }
     if (st == CG_OK && (n = cg_ymap_get(root, "variants"))) {
         if (n->kind != CG_YMAP || n->n > CG_EXP_MAX_VARIANTS)
             return cg_yerror(doc, n, "'variants' maps up to %d variant names to overrides",
@@ -574,8 +640,18 @@ static cg_status located(const cg_experiment *e, const cg_exp_node *n, cg_status
     return cg__error_prefix(st, "%s:%d:%d", e->file, n->line, n->col);
 }
 
-static cg_status build(const cg_experiment *e, cg_context *ctx, const cg_split *split, int batch,
-                       uint64_t seed, bool compile, cg_exp_graph *out) {
+static cg_status build(const cg_experiment *e, int stage, cg_context *ctx, const cg_split *split,
+                       int batch, uint64_t seed, bool compile, cg_exp_graph *out) {
+    if (stage < 0 || stage >= e->n_stages)
+        return cg__error(CG_ERR_INVALID_ARGUMENT, "no stage %d", stage);
+    const cg_exp_stage *sg = &e->stages[stage];
+    /* The shared nodes, then the stage's own. */
+    const cg_exp_node *nodes[2 * CG_EXP_MAX_NODES];
+    int n_nodes = 0;
+    for (int i = 0; i < e->n_nodes; i++)
+        nodes[n_nodes++] = &e->nodes[i];
+    for (int i = 0; i < sg->n_nodes; i++)
+        nodes[n_nodes++] = &sg->nodes[i];
     memset(out, 0, sizeof *out);
     for (int i = 0; i < CG_MAX_ARRAYS; i++)
         out->inputs[i] = -1;
@@ -599,8 +675,8 @@ static cg_status build(const cg_experiment *e, cg_context *ctx, const cg_split *
     int n_slots[CG_EXP_MAX_MODULES][CG_EXP_MAX_LAYERS];
     int applied[CG_EXP_MAX_MODULES] = {0};
     int op_group = e->n_modules; /* parameters of op nodes outside modules */
-    for (int i = 0; i < e->n_nodes && st == CG_OK; i++) {
-        const cg_exp_node *n = &e->nodes[i];
+    for (int i = 0; i < n_nodes && st == CG_OK; i++) {
+        const cg_exp_node *n = nodes[i];
         int ids[CG_MAX_INPUTS], v = -1;
         if (n->kind == CG_EXP_TAP) {
             if ((v = lookup(s, n->tap)) < 0)
@@ -649,12 +725,11 @@ static cg_status build(const cg_experiment *e, cg_context *ctx, const cg_split *
             }
             st = located(e, n, st);
         }
-        out->node_values[i] = v;
         if (st == CG_OK)
             define(s, n->name, v);
     }
-    for (int i = 0; i < e->n_losses && st == CG_OK; i++) {
-        const cg_exp_loss *l = &e->losses[i];
+    for (int i = 0; i < sg->n_losses && st == CG_OK; i++) {
+        const cg_exp_loss *l = &sg->losses[i];
         int ids[CG_MAX_INPUTS], v;
         st = resolve_inputs(e, &l->node, s, ids);
         if (st == CG_OK)
@@ -664,8 +739,8 @@ static cg_status build(const cg_experiment *e, cg_context *ctx, const cg_split *
         if (st == CG_OK)
             st = cg_graph_loss(g, v, l->weight, l->reduction, &out->loss_slots[i]);
     }
-    for (int i = 0; i < e->n_metrics && st == CG_OK; i++) {
-        const cg_exp_node *m = &e->metrics[i];
+    for (int i = 0; i < sg->n_metrics && st == CG_OK; i++) {
+        const cg_exp_node *m = &sg->metrics[i];
         int ids[CG_MAX_INPUTS], v;
         st = resolve_inputs(e, m, s, ids);
         if (st == CG_OK)
@@ -675,6 +750,8 @@ static cg_status build(const cg_experiment *e, cg_context *ctx, const cg_split *
             st = cg_graph_metric(g, v, &out->metric_slots[i]);
     }
     free(s);
+    for (int i = 0; i < sg->n_freeze && st == CG_OK; i++)
+        st = cg_graph_set_lr_scale(g, sg->freeze[i], 0.0f);
     if (st == CG_OK && compile)
         st = cg_graph_compile(g, seed);
     if (st != CG_OK) {
@@ -686,14 +763,14 @@ static cg_status build(const cg_experiment *e, cg_context *ctx, const cg_split *
     return CG_OK;
 }
 
-cg_status cg_experiment_build(const cg_experiment *e, cg_context *ctx, const cg_split *split,
-                              int batch, uint64_t seed, cg_exp_graph *out) {
-    return build(e, ctx, split, batch, seed, true, out);
+cg_status cg_experiment_build(const cg_experiment *e, int stage, cg_context *ctx,
+                              const cg_split *split, int batch, uint64_t seed, cg_exp_graph *out) {
+    return build(e, stage, ctx, split, batch, seed, true, out);
 }
 
-cg_status cg_experiment_check(const cg_experiment *e, const cg_split *split, int batch,
+cg_status cg_experiment_check(const cg_experiment *e, int stage, const cg_split *split, int batch,
                               cg_exp_graph *out) {
-    return build(e, NULL, split, batch, 0, false, out);
+    return build(e, stage, NULL, split, batch, 0, false, out);
 }
 
 void cg_exp_graph_free(cg_exp_graph *g) {

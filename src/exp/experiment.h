@@ -50,6 +50,28 @@ typedef struct cg_exp_loss {
     cg_reduction reduction;
 } cg_exp_loss;
 
+#define CG_EXP_MAX_STAGES 4
+
+/* One training stage: its split, its own graph nodes (after the experiment's shared ones), its
+ * losses, evaluation, optimizer, epochs and frozen modules. An experiment without `stages:` has
+ * one stage made of its top-level keys. */
+typedef struct cg_exp_stage {
+    char name[CG_EXP_NAME];
+    char split[24];
+    int n_nodes;
+    cg_exp_node nodes[CG_EXP_MAX_NODES];
+    int n_losses;
+    cg_exp_loss losses[CG_EXP_MAX_LOSSES];
+    int n_metrics;
+    cg_exp_node metrics[CG_EXP_MAX_METRICS];
+    int n_eval_splits;
+    char eval_splits[CG_MAX_SPLITS][24];
+    cg_optim_config optimizer;
+    int epochs;
+    int n_freeze;
+    int freeze[CG_EXP_MAX_MODULES]; /* module indices */
+} cg_exp_stage;
+
 typedef struct cg_experiment {
     cg_exp_data data; /* name, pipeline, seed, data */
     char file[1024];
@@ -58,17 +80,11 @@ typedef struct cg_experiment {
     char init[1024]; /* a .safetensors file to start from */
     int n_modules;
     cg_exp_module modules[CG_EXP_MAX_MODULES];
-    int n_nodes;
+    int n_nodes; /* the graph shared by every stage */
     cg_exp_node nodes[CG_EXP_MAX_NODES];
-    int n_losses;
-    cg_exp_loss losses[CG_EXP_MAX_LOSSES];
-    int n_metrics;
-    cg_exp_node metrics[CG_EXP_MAX_METRICS];
-    cg_optim_config optimizer;
-    int epochs, batch, log_interval;
-    char train_split[24];
-    int n_eval_splits;
-    char eval_splits[CG_MAX_SPLITS][24];
+    int batch, log_interval;
+    int n_stages;
+    cg_exp_stage stages[CG_EXP_MAX_STAGES];
     int n_variants;
     char variants[CG_EXP_MAX_VARIANTS][CG_EXP_NAME];
     char variant[CG_EXP_NAME]; /* the variant this descriptor was read with, "" for the base */
@@ -83,23 +99,23 @@ cg_status cg_experiment_load(const char *path, const char *variant, const char *
 cg_status cg_experiment_write_resolved(const char *path, const char *variant,
                                        const char *const *sets, int n_sets, const char *out_path);
 
-/* Builds the experiment's graph for a batch size on the arrays of a split (each array of the
- * split is an input named after it), and compiles it with seed. Parameter names follow
- * PyTorch: "<module>.<layer>.weight". node_values receives, per graph node, its value id. */
+/* Builds a stage's graph for a batch size on the arrays of a split (each array of the split is
+ * an input named after it), and compiles it with seed. Parameter names follow PyTorch:
+ * "<module>.<layer>.weight"; module i's parameters form group i, so freezing a module is
+ * setting its group's learning-rate scale to 0 (done here for the stage's freeze list). */
 typedef struct cg_exp_graph {
     cg_graph *graph;
     int inputs[CG_MAX_ARRAYS]; /* value id per array of the split, -1 when unused */
-    int node_values[CG_EXP_MAX_NODES];
     int loss_slots[CG_EXP_MAX_LOSSES];
     int metric_slots[CG_EXP_MAX_METRICS];
-    int groups; /* one parameter group per module */
+    int groups; /* one parameter group per module, and one for op nodes' parameters */
 } cg_exp_graph;
 
-cg_status cg_experiment_build(const cg_experiment *e, cg_context *ctx, const cg_split *split,
-                              int batch, uint64_t seed, cg_exp_graph *out);
+cg_status cg_experiment_build(const cg_experiment *e, int stage, cg_context *ctx,
+                              const cg_split *split, int batch, uint64_t seed, cg_exp_graph *out);
 
 /* The same without a device and without compiling: shapes only (for clgraph validate). */
-cg_status cg_experiment_check(const cg_experiment *e, const cg_split *split, int batch,
+cg_status cg_experiment_check(const cg_experiment *e, int stage, const cg_split *split, int batch,
                               cg_exp_graph *out);
 
 void cg_exp_graph_free(cg_exp_graph *g);

@@ -12,7 +12,7 @@
 
 #include "data/data.h"
 #include "exp/experiment.h"
-#include "graph/safetensors.h"
+#include "graph/params.h"
 #include "pipelines/runner.h"
 
 double cg_t95(int df) {
@@ -117,7 +117,7 @@ static void record_value(recorder *r, const char *variant, int repeat, int epoch
 }
 
 /* Evaluates one split: every sample once, the last batch padded and masked. */
-static cg_status evaluate(cg_context *ctx, const cg_experiment *e, const cg_exp_graph *eg,
+static cg_status evaluate(cg_context *ctx, const cg_exp_stage *sg, const cg_exp_graph *eg,
                           const cg_split *train, const device_split *ds, int batch, double *out) {
     int n = cg_split_count(ds->split);
     int *idx = malloc((size_t)(n + batch) * sizeof *idx);
@@ -142,7 +142,7 @@ static cg_status evaluate(cg_context *ctx, const cg_experiment *e, const cg_exp_
     float acc[CG_GRAPH_ACC_SLOTS];
     if (st == CG_OK)
         st = cg_graph_read_accumulator(eg->graph, acc, CG_GRAPH_ACC_SLOTS);
-    for (int m = 0; st == CG_OK && m < e->n_metrics; m++)
+    for (int m = 0; st == CG_OK && m < sg->n_metrics; m++)
         out[m] = acc[eg->metric_slots[m]] / (double)n;
     clReleaseMemObject(index);
     return st;
@@ -162,7 +162,138 @@ static void progress(const cg_run_options *o, const char *run, int epoch, int ep
     fflush(stderr);
 }
 
-/* Trains and evaluates one (variant, repeat). */
+/* What one (variant, repeat) shares across its stages. */
+typedef struct repeat_state {
+    const cg_run_options *o;
+    cg_context *ctx;
+    const cg_experiment *e;
+    cg_dataset *data;
+    cg_param_store *store;
+    const char *vname;
+    int repeat;
+    uint64_t seed;
+    int epoch_base; /* epochs of the stages before: metrics.csv counts epochs across stages */
+    double train_s;
+    long trained;
+    recorder *rec;
+} repeat_state;
+
+static cg_status run_stage(repeat_state *rs, int k, bool strict_init, const char *init) {
+    const cg_experiment *e = rs->e;
+    const cg_exp_stage *sg = &e->stages[k];
+    cg_context *ctx = rs->ctx;
+    cg_split *train = cg_dataset_find(rs->data, sg->split);
+    device_split dtrain = {0}, deval[CG_MAX_SPLITS] = {{0}};
+    cg_exp_graph eg = {0};
+    cl_mem index = NULL;
+    int *idx = NULL;
+    cg_status st = CG_OK;
+    if (!train)
+        st = cg__error(CG_ERR_INVALID_ARGUMENT, "the %s data has no split '%s'", e->data.pipeline,
+                       sg->split);
+    int n = train ? cg_split_count(train) : 0, batch = e->batch;
+    int epochs = rs->o->epochs ? rs->o->epochs : sg->epochs;
+    if (st == CG_OK && n < batch)
+        st = cg__error(CG_ERR_INVALID_ARGUMENT,
+                       "split '%s' has %d samples, fewer than one batch of %d; lower train.batch "
+                       "or raise the data's size",
+                       sg->split, n, batch);
+    if (st == CG_OK)
+        st = upload_split(ctx, train, &dtrain);
+    for (int s = 0; st == CG_OK && s < sg->n_eval_splits; s++) {
+        cg_split *sp = cg_dataset_find(rs->data, sg->eval_splits[s]);
+        st = sp ? upload_split(ctx, sp, &deval[s])
+                : cg__error(CG_ERR_INVALID_ARGUMENT, "the %s data has no split '%s'",
+                            e->data.pipeline, sg->eval_splits[s]);
+    }
+    if (st == CG_OK)
+        st = cg_experiment_build(e, k, ctx, train, batch, rs->seed, &eg);
+    /* Parameters trained by earlier stages (or loaded with --init) carry over by name. */
+    if (st == CG_OK)
+        st = cg_param_store_give(rs->store, eg.graph, strict_init, init ? init : "the earlier stages");
+    if (st == CG_OK && !(idx = malloc((size_t)n * sizeof *idx)))
+        st = cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for %d indices", n);
+    if (st == CG_OK)
+        st = cg__buffer_create(ctx, (size_t)n * sizeof *idx, &index);
+    int steps = n / batch; /* the last partial batch of an epoch is dropped, as drop_last */
+    char run[128];
+    if (e->n_stages > 1)
+        snprintf(run, sizeof run, "%s #%d %s", rs->vname, rs->repeat + 1, sg->name);
+    else
+        snprintf(run, sizeof run, "%s #%d", rs->vname, rs->repeat + 1);
+    for (int epoch = 1; st == CG_OK && epoch <= epochs; epoch++) {
+        cg__rng r;
+        cg__rng_init(&r, rs->seed, 0x65700000u + (uint32_t)(rs->epoch_base + epoch));
+        for (int i = 0; i < n; i++)
+            idx[i] = i;
+        cg__rng_shuffle(&r, idx, n);
+        st = cg__buffer_write(ctx, index, idx, (size_t)n * sizeof *idx);
+        if (st == CG_OK)
+            st = cg_graph_reset_accumulator(eg.graph);
+        double t0 = cg__now_ms(), loss_sum = 0;
+        int logged = 0;
+        for (int s = 0; st == CG_OK && s < steps; s++) {
+            st = gather(ctx, &eg, train, &dtrain, index, (size_t)s * (size_t)batch, batch);
+            if (st == CG_OK)
+                st = cg_graph_forward(eg.graph, true);
+            if (st == CG_OK)
+                st = cg_graph_backward(eg.graph);
+            if (st == CG_OK)
+                st = cg_graph_step(eg.graph, &sg->optimizer);
+            if (st == CG_OK && ((s + 1) % e->log_interval == 0 || s + 1 == steps)) {
+                float acc[1];
+                st = cg_graph_read_accumulator(eg.graph, acc, 1);
+                loss_sum += acc[0];
+                double shown = acc[0] / (s + 1 - logged);
+                logged = s + 1;
+                if (st == CG_OK)
+                    st = cg_graph_reset_accumulator(eg.graph);
+                double el = (cg__now_ms() - t0) / 1000;
+                double rate = (double)(s + 1) * batch / (el > 0 ? el : 1e-9);
+                progress(rs->o, run, epoch, epochs, s + 1, steps, shown, rate,
+                         (double)(steps - s - 1) * batch / rate +
+                             (double)(epochs - epoch) * steps * batch / rate);
+            }
+        }
+        if (st != CG_OK)
+            break;
+        double secs = (cg__now_ms() - t0) / 1000;
+        rs->train_s += secs;
+        rs->trained += (long)steps * batch;
+        double epoch_loss = loss_sum / (steps ? steps : 1);
+        int global = rs->epoch_base + epoch;
+        record_value(rs->rec, rs->vname, rs->repeat, global, sg->split, "loss", epoch_loss);
+        char line[1024];
+        int used = snprintf(line, sizeof line, "  %s epoch %d/%d: loss %.4f, %.0f samples/s", run,
+                            epoch, epochs, epoch_loss, steps * batch / (secs > 0 ? secs : 1e-9));
+        for (int s = 0; st == CG_OK && s < sg->n_eval_splits; s++) {
+            double m[CG_EXP_MAX_METRICS];
+            st = evaluate(ctx, sg, &eg, train, &deval[s], batch, m);
+            for (int q = 0; st == CG_OK && q < sg->n_metrics; q++) {
+                record_value(rs->rec, rs->vname, rs->repeat, global, sg->eval_splits[s],
+                             sg->metrics[q].name, m[q]);
+                used += snprintf(line + used, sizeof line - (size_t)used, ", %s %s %.4f",
+                                 sg->eval_splits[s], sg->metrics[q].name, m[q]);
+            }
+        }
+        if (rs->o->progress_bar)
+            fprintf(stderr, "\r%*s\r", 110, "");
+        fprintf(stderr, "%s (%.1f s)\n", line, secs);
+    }
+    rs->epoch_base += epochs;
+    if (st == CG_OK)
+        st = cg_param_store_take(rs->store, eg.graph);
+    free(idx);
+    if (index)
+        clReleaseMemObject(index);
+    cg_exp_graph_free(&eg);
+    free_split(&dtrain);
+    for (int s = 0; s < CG_MAX_SPLITS; s++)
+        free_split(&deval[s]);
+    return st;
+}
+
+/* Trains and evaluates one (variant, repeat): every stage in turn, then saves the weights. */
 static cg_status run_one(const cg_run_options *o, cg_context *ctx, const cg_experiment *e,
                          int repeat, const char *out_dir, recorder *rec, double *samples_per_s) {
     const char *vname = e->variant[0] ? e->variant : "base";
@@ -172,103 +303,19 @@ static cg_status run_one(const cg_run_options *o, cg_context *ctx, const cg_expe
     cg_status st = cg_data_generate(e->data.pipeline, &cfg, &d);
     if (st != CG_OK)
         return st;
-    cg_split *train = cg_dataset_find(&d, e->train_split);
-    device_split dtrain = {0}, deval[CG_MAX_SPLITS] = {{0}};
-    cg_exp_graph eg = {0};
-    cl_mem index = NULL;
-    int *idx = NULL;
-    if (!train)
-        st = cg__error(CG_ERR_INVALID_ARGUMENT, "the %s data has no split '%s'", e->data.pipeline,
-                       e->train_split);
-    int n = train ? cg_split_count(train) : 0, batch = e->batch;
-    if (st == CG_OK && n < batch)
-        st = cg__error(CG_ERR_INVALID_ARGUMENT,
-                       "the training split has %d samples, fewer than one batch of %d; lower "
-                       "train.batch or raise data.train",
-                       n, batch);
-    if (st == CG_OK)
-        st = upload_split(ctx, train, &dtrain);
-    for (int s = 0; st == CG_OK && s < e->n_eval_splits; s++) {
-        cg_split *sp = cg_dataset_find(&d, e->eval_splits[s]);
-        st = sp ? upload_split(ctx, sp, &deval[s])
-                : cg__error(CG_ERR_INVALID_ARGUMENT, "the %s data has no split '%s'",
-                            e->data.pipeline, e->eval_splits[s]);
+    cg_param_store *store = calloc(1, sizeof *store);
+    if (!store) {
+        cg_dataset_free(&d);
+        return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for the parameters");
     }
-    if (st == CG_OK)
-        st = cg_experiment_build(e, ctx, train, batch, cfg.seed, &eg);
-    const char *init = o->init ? o->init : e->init;
-    if (st == CG_OK && init && *init)
-        st = cg_safetensors_load(eg.graph, init);
-    if (st == CG_OK && !(idx = malloc((size_t)n * sizeof *idx)))
-        st = cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for %d indices", n);
-    if (st == CG_OK)
-        st = cg__buffer_create(ctx, (size_t)n * sizeof *idx, &index);
-    int steps = n / batch; /* the last partial batch of an epoch is dropped, as drop_last */
-    double t_train = 0;
-    long trained = 0;
-    char run[96];
-    snprintf(run, sizeof run, "%s #%d", vname, repeat + 1);
-    for (int epoch = 1; st == CG_OK && epoch <= e->epochs; epoch++) {
-        cg__rng r;
-        cg__rng_init(&r, cfg.seed, 0x65700000u + (uint32_t)epoch);
-        for (int i = 0; i < n; i++)
-            idx[i] = i;
-        cg__rng_shuffle(&r, idx, n);
-        st = cg__buffer_write(ctx, index, idx, (size_t)n * sizeof *idx);
-        if (st == CG_OK)
-            st = cg_graph_reset_accumulator(eg.graph);
-        double t0 = cg__now_ms(), loss_sum = 0, shown = 0;
-        int logged = 0;
-        for (int s = 0; st == CG_OK && s < steps; s++) {
-            st = gather(ctx, &eg, train, &dtrain, index, (size_t)s * (size_t)batch, batch);
-            if (st == CG_OK)
-                st = cg_graph_forward(eg.graph, true);
-            if (st == CG_OK)
-                st = cg_graph_backward(eg.graph);
-            if (st == CG_OK)
-                st = cg_graph_step(eg.graph, &e->optimizer);
-            if (st == CG_OK && ((s + 1) % e->log_interval == 0 || s + 1 == steps)) {
-                float acc[1];
-                st = cg_graph_read_accumulator(eg.graph, acc, 1);
-                int since = s + 1 - logged;
-                loss_sum += acc[0];
-                shown = acc[0] / since;
-                logged = s + 1;
-                if (st == CG_OK)
-                    st = cg_graph_reset_accumulator(eg.graph);
-                double el = (cg__now_ms() - t0) / 1000;
-                double rate = (double)(s + 1) * batch / (el > 0 ? el : 1e-9);
-                progress(o, run, epoch, e->epochs, s + 1, steps, shown, rate,
-                         (double)(steps - s - 1) * batch / rate +
-                             (double)(e->epochs - epoch) * steps * batch / rate);
-            }
-        }
-        if (st != CG_OK)
-            break;
-        double secs = (cg__now_ms() - t0) / 1000;
-        t_train += secs;
-        trained += (long)steps * batch;
-        double epoch_loss = loss_sum / (steps ? steps : 1);
-        record_value(rec, vname, repeat, epoch, e->train_split, "loss", epoch_loss);
-        char line[1024];
-        int used = snprintf(line, sizeof line, "  %s epoch %d/%d: loss %.4f, %.0f samples/s", run,
-                            epoch, e->epochs, epoch_loss, steps * batch / (secs > 0 ? secs : 1e-9));
-        for (int s = 0; st == CG_OK && s < e->n_eval_splits; s++) {
-            double m[CG_EXP_MAX_METRICS];
-            st = evaluate(ctx, e, &eg, train, &deval[s], batch, m);
-            for (int k = 0; st == CG_OK && k < e->n_metrics; k++) {
-                record_value(rec, vname, repeat, epoch, e->eval_splits[s], e->metrics[k].name,
-                             m[k]);
-                used += snprintf(line + used, sizeof line - (size_t)used, ", %s %s %.4f",
-                                 e->eval_splits[s], e->metrics[k].name, m[k]);
-            }
-        }
-        if (o->progress_bar)
-            fprintf(stderr, "\r%*s\r", 110, "");
-        fprintf(stderr, "%s (%.1f s)\n", line, secs);
-    }
+    const char *init = o->init ? o->init : e->init[0] ? e->init : NULL;
+    if (init)
+        st = cg_param_store_load(store, init);
+    repeat_state rs = {o, ctx, e, &d, store, vname, repeat, cfg.seed, 0, 0, 0, rec};
+    for (int k = 0; st == CG_OK && k < e->n_stages; k++)
+        st = run_stage(&rs, k, k == 0 && init, init);
     if (st == CG_OK) {
-        char path[4200];
+        char path[4400];
         snprintf(path, sizeof path, "%s/weights", out_dir);
         st = cg__mkdir_p(path);
         snprintf(path, sizeof path, "%s/weights/%s-r%d.safetensors", out_dir, vname, repeat + 1);
@@ -277,16 +324,11 @@ static cg_status run_one(const cg_run_options *o, cg_context *ctx, const cg_expe
         const char *meta[] = {"format", "pt", "experiment", e->data.name, "variant", vname,
                               "seed", seed, "producer", "clgraph " CLGRAPH_VERSION};
         if (st == CG_OK)
-            st = cg_safetensors_save(eg.graph, path, meta, 10);
+            st = cg_param_store_save(store, path, meta, 10);
     }
-    *samples_per_s = t_train > 0 ? (double)trained / t_train : 0;
-    free(idx);
-    if (index)
-        clReleaseMemObject(index);
-    cg_exp_graph_free(&eg);
-    free_split(&dtrain);
-    for (int s = 0; s < CG_MAX_SPLITS; s++)
-        free_split(&deval[s]);
+    *samples_per_s = rs.train_s > 0 ? (double)rs.trained / rs.train_s : 0;
+    cg_param_store_free(store);
+    free(store);
     cg_dataset_free(&d);
     return st;
 }
@@ -315,7 +357,7 @@ static void mean_ci(const double *v, int n, double *mean, double *ci) {
 }
 
 static cg_status write_device(const cg_context *ctx, const char *dir) {
-    char path[4200];
+    char path[4400];
     snprintf(path, sizeof path, "%s/device.txt", dir);
     FILE *f = fopen(path, "w");
     if (!f)
@@ -367,22 +409,20 @@ cg_status cg_run(const cg_run_options *o) {
             dir);
     st = write_device(ctx, dir);
     recorder rec = {0};
-    char path[4200];
+    char path[4400];
     snprintf(path, sizeof path, "%s/metrics.csv", dir);
     if (st == CG_OK && !(rec.csv = fopen(path, "w")))
         st = cg__error(CG_ERR_IO, "cannot write %s: %s", path, strerror(errno));
     if (rec.csv)
         fprintf(rec.csv, "variant,repeat,epoch,split,metric,value\n");
-    char variants[CG_EXP_MAX_VARIANTS][CG_EXP_NAME];
+    char variants[CG_EXP_MAX_VARIANTS][CG_EXP_NAME + 1];
     double rates[CG_EXP_MAX_VARIANTS] = {0};
     int repeats = o->repeats ? o->repeats : base.repeats;
     for (int v = 0; st == CG_OK && v < n_runs; v++) {
         const char *variant = o->variant ? o->variant : base.n_variants ? base.variants[v] : NULL;
         st = cg_experiment_load(o->file, variant, o->sets, o->n_sets, &e);
-        if (st == CG_OK && o->epochs)
-            e.epochs = o->epochs;
         cg__copy_str(variants[v], CG_EXP_NAME, variant ? variant : "base");
-        snprintf(path, sizeof path, "%s/descriptor-%s.yaml", dir, variants[v]);
+        snprintf(path, sizeof path, "%s/descriptor-%.47s.yaml", dir, variants[v]);
         if (st == CG_OK)
             st = cg_experiment_write_resolved(o->file, variant, o->sets, o->n_sets, path);
         for (int r = 0; st == CG_OK && r < repeats; r++) {
@@ -399,17 +439,21 @@ cg_status cg_run(const cg_run_options *o) {
         FILE *js = fopen(path, "w");
         if (!js)
             st = cg__error(CG_ERR_IO, "cannot write %s", path);
-        int epochs = o->epochs ? o->epochs : e.epochs;
+        /* The table shows the last stage's evaluation at the last epoch of the run. */
+        const cg_exp_stage *last = &e.stages[e.n_stages - 1];
+        int epochs = 0;
+        for (int k = 0; k < e.n_stages; k++)
+            epochs += o->epochs ? o->epochs : e.stages[k].epochs;
         if (js) {
             fprintf(js, "{\n  \"experiment\": \"%s\",\n  \"file\": \"%s\",\n  \"device\": \"%s\",\n"
                         "  \"repeats\": %d,\n  \"epochs\": %d,\n  \"variants\": {",
                     base.data.name, o->file, dev->name, repeats, epochs);
         }
         printf("\n%-16s", "variant");
-        for (int s = 0; s < e.n_eval_splits; s++)
-            for (int k = 0; k < e.n_metrics; k++) {
+        for (int s = 0; s < last->n_eval_splits; s++)
+            for (int k = 0; k < last->n_metrics; k++) {
                 char h[64];
-                snprintf(h, sizeof h, "%s %s", e.eval_splits[s], e.metrics[k].name);
+                snprintf(h, sizeof h, "%s %s", last->eval_splits[s], last->metrics[k].name);
                 printf("  %-22s", h);
             }
         printf("  %s\n", "samples/s");
@@ -419,11 +463,11 @@ cg_status cg_run(const cg_run_options *o) {
                 fprintf(js, "%s\n    \"%s\": {\"samples_per_s\": %.1f, \"metrics\": {", v ? "," : "",
                         variants[v], rates[v]);
             bool first = true;
-            for (int s = 0; s < e.n_eval_splits; s++)
-                for (int k = 0; k < e.n_metrics; k++) {
+            for (int s = 0; s < last->n_eval_splits; s++)
+                for (int k = 0; k < last->n_metrics; k++) {
                     double vals[1000], mean, ci;
-                    int n = final_values(&rec, variants[v], e.eval_splits[s], e.metrics[k].name,
-                                         epochs, vals, 1000);
+                    int n = final_values(&rec, variants[v], last->eval_splits[s],
+                                         last->metrics[k].name, epochs, vals, 1000);
                     mean_ci(vals, n, &mean, &ci);
                     char cell[64];
                     if (isnan(ci))
@@ -437,7 +481,8 @@ cg_status cg_run(const cg_run_options *o) {
                             snprintf(cis, sizeof cis, "%.6g", ci);
                         fprintf(js, "%s\n      \"%s/%s\": {\"mean\": %.6g, \"ci95\": %s, "
                                     "\"values\": [",
-                                first ? "" : ",", e.eval_splits[s], e.metrics[k].name, mean, cis);
+                                first ? "" : ",", last->eval_splits[s], last->metrics[k].name,
+                                mean, cis);
                         for (int i = 0; i < n; i++)
                             fprintf(js, "%s%.6g", i ? ", " : "", vals[i]);
                         fprintf(js, "]}");
