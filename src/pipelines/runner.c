@@ -449,16 +449,19 @@ cg_status cg_run(const cg_run_options *o) {
                         "  \"repeats\": %d,\n  \"epochs\": %d,\n  \"variants\": {",
                     base.data.name, o->file, dev->name, repeats, epochs);
         }
-        printf("\n%-16s", "variant");
+        int width = 8;
+        for (int v = 0; v < n_runs; v++)
+            width = (int)strlen(variants[v]) > width ? (int)strlen(variants[v]) : width;
+        printf("\n%-*s", width, "variant");
         for (int s = 0; s < last->n_eval_splits; s++)
             for (int k = 0; k < last->n_metrics; k++) {
                 char h[64];
                 snprintf(h, sizeof h, "%s %s", last->eval_splits[s], last->metrics[k].name);
-                printf("  %-22s", h);
+                printf("  %-23s", h);
             }
         printf("  %s\n", "samples/s");
         for (int v = 0; v < n_runs; v++) {
-            printf("%-16s", variants[v]);
+            printf("%-*s", width, variants[v]);
             if (js)
                 fprintf(js, "%s\n    \"%s\": {\"samples_per_s\": %.1f, \"metrics\": {", v ? "," : "",
                         variants[v], rates[v]);
@@ -474,7 +477,7 @@ cg_status cg_run(const cg_run_options *o) {
                         snprintf(cell, sizeof cell, "%.4f", mean);
                     else
                         snprintf(cell, sizeof cell, "%.4f ± %.4f", mean, ci);
-                    printf("  %-22s", cell);
+                    printf("  %-23s", cell);
                     if (js) {
                         char cis[32] = "null";
                         if (!isnan(ci))
