@@ -249,6 +249,11 @@ def run_command():
         check(rc == 1 and "has no variant 'wide'" in err, "unknown variant: %r" % err)
         rc, out, err = run("run", exp, "--epochs", "0")
         check(rc == 2 and "--epochs 0" in err, "bad --epochs: %r" % err)
+        for cmd in ("run", "validate"):
+            rc, out, err = run(cmd, exp, "--set")
+            check(rc == 2 and "option '--set' needs a value" in err, "%s trailing --set: %r" % (cmd, err))
+            rc, out, err = run(cmd, "--help")
+            check("--set KEY=VALUE" in out and "repeatable" in out, "%s --help lists --set" % cmd)
 
 
 if __name__ == "__main__":

@@ -73,6 +73,12 @@ int cli_parse(const char *command, const char *usage, const char *summary, int a
             *opt->flag = true;
             continue;
         }
+        if (!opt->value || (!eq && i + 1 >= argc)) {
+            /* Options gathered before parsing (--set) arrive here only without their value. */
+            fprintf(stderr, "clgraph %s: error: option '%s' needs a value (%s %s)\n", command,
+                    opt->name, opt->name, opt->metavar);
+            return CLI_USAGE;
+        }
         if (eq) {
             *opt->value = eq + 1;
         } else if (i + 1 < argc) {

@@ -46,7 +46,7 @@ int cmd_run(int argc, char **argv) {
                        "(.safetensors, PyTorch names), the resolved\ndescriptors and the device "
                        "into the results folder, and ends with a table of each metric:\nmean and "
                        "95% confidence interval over the repeats.",
-                       n_rest, rest, options, CG__ARRAY_LEN(options) - 1, pos, 1, &n_pos, &help);
+                       n_rest, rest, options, CG__ARRAY_LEN(options), pos, 1, &n_pos, &help);
     if (rc != CLI_OK || help)
         return rc;
     if (n_pos != 1) {

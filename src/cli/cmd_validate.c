@@ -117,7 +117,7 @@ int cmd_validate(int argc, char **argv) {
                        "Checks an experiment file: every key and type, every shape (on the data's "
                        "real shapes),\nand every variant. Prints the layer table and the "
                        "parameter total. Exit status 2 when invalid.",
-                       n_rest, rest, options, 0, pos, 1, &n_pos, &help);
+                       n_rest, rest, options, CG__ARRAY_LEN(options), pos, 1, &n_pos, &help);
     if (rc != CLI_OK || help)
         return rc;
     if (n_pos != 1) {
