@@ -30,6 +30,18 @@ __kernel void im2col(__global float *col, const uint col_off, __global const flo
     col[col_off + i] = v;
 }
 
+/* The window origin that tap k of a window reads input position `pos` from: the output position
+ * o with o * S - P + k == pos, when there is one inside [0, O). Gather-style backward kernels
+ * (col2im, the direct data gradient) use it for rows and for columns. */
+static bool window_origin(const uint pos, const uint P, const uint k, const uint S,
+                          const uint O, uint *o) {
+    const int t = (int)(pos + P) - (int)k;
+    if (t < 0 || t % (int)S != 0 || t / (int)S >= (int)O)
+        return false;
+    *o = (uint)t / S;
+    return true;
+}
+
 /* x (N, C, H, W) = (acc ? x : 0) + the sum of the col entries that im2col took from it. */
 __kernel void col2im(__global float *x, __global const float *col, const uint col_off,
                      const uint N, const uint C, const uint H, const uint W, const uint KH,
@@ -42,15 +54,12 @@ __kernel void col2im(__global float *x, __global const float *col, const uint co
     const uint np = N * HO * WO;
     float sum = 0.0f;
     for (uint kh = 0; kh < KH; kh++) {
-        const int th = (int)(h + PH) - (int)kh;
-        if (th < 0 || th % (int)SH != 0 || th / (int)SH >= (int)HO)
+        uint ho, wo;
+        if (!window_origin(h, PH, kh, SH, HO, &ho))
             continue;
-        const uint ho = (uint)th / SH;
         for (uint kw = 0; kw < KW; kw++) {
-            const int tw = (int)(w + PW) - (int)kw;
-            if (tw < 0 || tw % (int)SW != 0 || tw / (int)SW >= (int)WO)
+            if (!window_origin(w, PW, kw, SW, WO, &wo))
                 continue;
-            const uint wo = (uint)tw / SW;
             sum += col[col_off + ((c * KH + kh) * KW + kw) * np + (n * HO + ho) * WO + wo];
         }
     }
@@ -123,15 +132,12 @@ __kernel void conv2d_direct_bwd_data(__global float *dx, __global const float *d
     const uint ww = i % W, h = (i / W) % H, c = (i / (W * H)) % C, n = i / (W * H * C);
     float sum = 0.0f;
     for (uint kh = 0; kh < KH; kh++) {
-        const int th = (int)(h + PH) - (int)kh;
-        if (th < 0 || th % (int)SH != 0 || th / (int)SH >= (int)HO)
+        uint ho, wo;
+        if (!window_origin(h, PH, kh, SH, HO, &ho))
             continue;
-        const uint ho = (uint)th / SH;
         for (uint kw = 0; kw < KW; kw++) {
-            const int tw = (int)(ww + PW) - (int)kw;
-            if (tw < 0 || tw % (int)SW != 0 || tw / (int)SW >= (int)WO)
+            if (!window_origin(ww, PW, kw, SW, WO, &wo))
                 continue;
-            const uint wo = (uint)tw / SW;
             for (uint o = 0; o < O; o++)
                 sum += dy[((n * O + o) * HO + ho) * WO + wo] * w[((o * C + c) * KH + kh) * KW + kw];
         }
