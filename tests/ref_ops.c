@@ -144,18 +144,20 @@ static int stride_of(int s) {
     return s ? s : 1;
 }
 
-/* conv2d: x (N, C, H, W), weight (O, C, KH, KW), output (N, O, HO, WO). */
-static void conv_each(ref_io *io, conv_fn fn) {
-    const cg_shape *xs = &io->in_shape[0], *ys = &io->out_shape;
-    int N = xs->d[0], C = xs->d[1], H = xs->d[2], W = xs->d[3], O = ys->d[1], HO = ys->d[2],
-        WO = ys->d[3];
+/* Visits every (sample, out channel o, in channel c, position (y, x) on the small side, tap
+ * (kh, kw)) whose large-side position (h, w) = (y, x) * stride - padding + (kh, kw) lies inside.
+ * For conv2d the small side is the output and the large side the input; for conv_transpose2d
+ * the other way round. */
+static void window_each(ref_io *io, const cg_shape *small, const cg_shape *large, int O, int C,
+                        conv_fn fn) {
+    int N = small->d[0], YS = small->d[2], XS = small->d[3], H = large->d[2], W = large->d[3];
     int KH = io->a->kernel[0], KW = io->a->kernel[1];
     int SH = stride_of(io->a->stride[0]), SW = stride_of(io->a->stride[1]);
     for (int n = 0; n < N; n++)
         for (int o = 0; o < O; o++)
             for (int c = 0; c < C; c++)
-                for (int y = 0; y < HO; y++)
-                    for (int x = 0; x < WO; x++)
+                for (int y = 0; y < YS; y++)
+                    for (int x = 0; x < XS; x++)
                         for (int kh = 0; kh < KH; kh++)
                             for (int kw = 0; kw < KW; kw++) {
                                 int h = y * SH - io->a->pad[0] + kh, w = x * SW - io->a->pad[1] + kw;
@@ -164,6 +166,12 @@ static void conv_each(ref_io *io, conv_fn fn) {
                                 conv_visit v = {n, o, c, y, x, h, w, kh, kw};
                                 fn(io, &v);
                             }
+}
+
+/* conv2d: x (N, C, H, W), weight (O, C, KH, KW), output (N, O, HO, WO). */
+static void conv_each(ref_io *io, conv_fn fn) {
+    window_each(io, &io->out_shape, &io->in_shape[0], io->out_shape.d[1], io->in_shape[0].d[1],
+                fn);
 }
 
 static size_t x_at(const ref_io *io, const conv_visit *v) {
@@ -227,24 +235,8 @@ static void conv_b(ref_io *io) {
  * (kh, kw) write output position (y*S - P + kh, x*S - P + kw). In the visit, c is the input
  * channel, o the output channel, (y, x) the input position and (h, w) the output position. */
 static void tconv_each(ref_io *io, conv_fn fn) {
-    const cg_shape *xs = &io->in_shape[0], *ys = &io->out_shape;
-    int N = xs->d[0], CI = xs->d[1], HI = xs->d[2], WI = xs->d[3], CO = ys->d[1], H = ys->d[2],
-        W = ys->d[3];
-    int KH = io->a->kernel[0], KW = io->a->kernel[1];
-    int SH = stride_of(io->a->stride[0]), SW = stride_of(io->a->stride[1]);
-    for (int n = 0; n < N; n++)
-        for (int c = 0; c < CI; c++)
-            for (int o = 0; o < CO; o++)
-                for (int y = 0; y < HI; y++)
-                    for (int x = 0; x < WI; x++)
-                        for (int kh = 0; kh < KH; kh++)
-                            for (int kw = 0; kw < KW; kw++) {
-                                int h = y * SH - io->a->pad[0] + kh, w = x * SW - io->a->pad[1] + kw;
-                                if (h < 0 || h >= H || w < 0 || w >= W)
-                                    continue;
-                                conv_visit v = {n, o, c, y, x, h, w, kh, kw};
-                                fn(io, &v);
-                            }
+    window_each(io, &io->in_shape[0], &io->out_shape, io->out_shape.d[1], io->in_shape[0].d[1],
+                fn);
 }
 
 static size_t tx_at(const ref_io *io, const conv_visit *v) {
