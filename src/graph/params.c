@@ -46,12 +46,18 @@ static cg_param_tensor *slot_for(cg_param_store *s, const char *name, const cg_s
     return t;
 }
 
-cg_status cg_param_store_take(cg_param_store *s, cg_graph *g) {
+/* A host copy of the graph's flat parameter buffer; the caller frees *out, also on failure. */
+static cg_status read_host(cg_graph *g, float **out) {
     size_t n = cg_graph_param_buffer_floats(g);
-    float *host = malloc((n ? n : 1) * sizeof *host);
-    if (!host)
+    *out = malloc((n ? n : 1) * sizeof **out);
+    if (!*out)
         return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for %zu parameters", n);
-    cg_status st = cg_graph_read_params(g, host, false);
+    return cg_graph_read_params(g, *out, false);
+}
+
+cg_status cg_param_store_take(cg_param_store *s, cg_graph *g) {
+    float *host;
+    cg_status st = read_host(g, &host);
     for (int i = 0; st == CG_OK && i < cg_graph_param_count(g); i++) {
         cg_param_info p = cg_graph_param_at(g, i);
         cg_param_tensor *t = slot_for(s, p.name, &p.shape);
@@ -66,11 +72,8 @@ cg_status cg_param_store_take(cg_param_store *s, cg_graph *g) {
 
 cg_status cg_param_store_give(const cg_param_store *s, cg_graph *g, bool require_all,
                               const char *source) {
-    size_t n = cg_graph_param_buffer_floats(g);
-    float *host = malloc((n ? n : 1) * sizeof *host);
-    if (!host)
-        return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for %zu parameters", n);
-    cg_status st = cg_graph_read_params(g, host, false);
+    float *host;
+    cg_status st = read_host(g, &host);
     for (int i = 0; st == CG_OK && i < cg_graph_param_count(g); i++) {
         cg_param_info p = cg_graph_param_at(g, i);
         const cg_param_tensor *t = cg_param_store_find((cg_param_store *)s, p.name);
