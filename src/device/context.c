@@ -219,15 +219,3 @@ cg_status cg__buffer_read(cg_context *ctx, cl_mem buf, void *dst, size_t bytes) 
                  "clEnqueueReadBuffer");
     return CG_OK;
 }
-
-cg_status cg__launch_1d(cg_context *ctx, cl_kernel kernel, size_t n, size_t local) {
-    if (local == 0 || local > ctx->info.max_work_group_size)
-        local = ctx->default_local;
-    size_t global = (n + local - 1) / local * local;
-    if (global == 0)
-        return CG_OK;
-    CG__CL_CHECK(clEnqueueNDRangeKernel(ctx->queue, kernel, 1, NULL, &global, &local, 0, NULL,
-                                        NULL),
-                 "clEnqueueNDRangeKernel");
-    return CG_OK;
-}

@@ -129,7 +129,8 @@ cg_status cg__buffer_create(cg_context *ctx, size_t bytes, cl_mem *out);
 cg_status cg__buffer_write(cg_context *ctx, cl_mem buf, const void *src, size_t bytes);
 cg_status cg__buffer_read(cg_context *ctx, cl_mem buf, void *dst, size_t bytes);
 
-/* Enqueues a 1-D kernel over n items, rounding the global size up to the work-group size. */
+/* Enqueues a 1-D kernel whose arguments are set over n items, with the work-group rule of
+ * cg__kernel_run1d (within the kernel's own limit), rounding the global size up. */
 cg_status cg__launch_1d(cg_context *ctx, cl_kernel kernel, size_t n, size_t local);
 
 /* Turns an OpenCL error into a status with a message naming the call and the code. */

@@ -81,14 +81,7 @@ cg_status cg__kernel_get(cg_context *ctx, const char *file, const char *defines,
     return CG_OK;
 }
 
-cg_status cg__kernel_run(cg_context *ctx, const char *file, const char *name, int dims,
-                         const size_t *global, const size_t *local, const cg__karg *args,
-                         size_t nargs) {
-    cl_kernel k;
-    size_t max_local;
-    cg_status st = cg__kernel_get(ctx, file, NULL, name, &k, &max_local);
-    if (st != CG_OK)
-        return st;
+static cg_status set_args(cl_kernel k, const char *name, const cg__karg *args, size_t nargs) {
     for (size_t i = 0; i < nargs; i++) {
         cl_int err = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].value);
         if (err != CL_SUCCESS) {
@@ -97,6 +90,51 @@ cg_status cg__kernel_run(cg_context *ctx, const char *file, const char *name, in
             return cg__cl_fail(err, what);
         }
     }
+    return CG_OK;
+}
+
+/* Enqueues a 1-D range of n items. The work-group size is `local` (0: the context's default),
+ * never above what the kernel allows, and halved for small launches so that a group is no larger
+ * than the work; the global size is rounded up to it. */
+static cg_status enqueue_1d(cg_context *ctx, cl_kernel k, const char *name, size_t n,
+                            size_t local, size_t max_local) {
+    if (local == 0)
+        local = ctx->default_local;
+    if (local > max_local)
+        local = max_local;
+    while (local > 32 && local / 2 >= n)
+        local /= 2;
+    size_t global = (n + local - 1) / local * local;
+    if (global == 0)
+        return CG_OK;
+    cl_int err = clEnqueueNDRangeKernel(ctx->queue, k, 1, NULL, &global, &local, 0, NULL, NULL);
+    if (err != CL_SUCCESS) {
+        char what[160];
+        snprintf(what, sizeof what, "launching kernel %s", name);
+        return cg__cl_fail(err, what);
+    }
+    return CG_OK;
+}
+
+cg_status cg__launch_1d(cg_context *ctx, cl_kernel kernel, size_t n, size_t local) {
+    size_t max_local = 0;
+    if (clGetKernelWorkGroupInfo(kernel, ctx->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof max_local,
+                                 &max_local, NULL) != CL_SUCCESS ||
+        max_local == 0)
+        max_local = ctx->info.max_work_group_size;
+    return enqueue_1d(ctx, kernel, "(uncached)", n, local, max_local);
+}
+
+cg_status cg__kernel_run(cg_context *ctx, const char *file, const char *name, int dims,
+                         const size_t *global, const size_t *local, const cg__karg *args,
+                         size_t nargs) {
+    cl_kernel k;
+    size_t max_local;
+    cg_status st = cg__kernel_get(ctx, file, NULL, name, &k, &max_local);
+    if (st == CG_OK)
+        st = set_args(k, name, args, nargs);
+    if (st != CG_OK)
+        return st;
     size_t g[3], l[3], total_local = 1;
     for (int d = 0; d < dims; d++) {
         l[d] = local[d];
@@ -126,14 +164,7 @@ cg_status cg__kernel_run1d(cg_context *ctx, const char *file, const char *name, 
     cl_kernel k;
     size_t max_local;
     cg_status st = cg__kernel_get(ctx, file, NULL, name, &k, &max_local);
-    if (st != CG_OK)
-        return st;
-    if (local == 0)
-        local = ctx->default_local;
-    if (local > max_local)
-        local = max_local;
-    /* Small launches: a group no larger than the work keeps every item busy. */
-    while (local > 32 && local / 2 >= n)
-        local /= 2;
-    return cg__kernel_run(ctx, file, name, 1, &n, &local, args, nargs);
+    if (st == CG_OK)
+        st = set_args(k, name, args, nargs);
+    return st == CG_OK ? enqueue_1d(ctx, k, name, n, local, max_local) : st;
 }
