@@ -25,10 +25,13 @@ double cg_t95(int df) {
     return df <= 30 ? t[df] : df <= 60 ? 2.000 : df <= 120 ? 1.980 : 1.960;
 }
 
-/* A split's arrays on the device. */
+/* A split's arrays on the device, which graph input each feeds (-1: none), and for an
+ * evaluation split its padded index buffer. */
 typedef struct device_split {
     const cg_split *split;
     cl_mem arrays[CG_MAX_ARRAYS];
+    int feeds[CG_MAX_ARRAYS];
+    cl_mem eval_index;
 } device_split;
 
 static cg_status upload_split(cg_context *ctx, const cg_split *s, device_split *out) {
@@ -49,27 +52,40 @@ static void free_split(device_split *d) {
     for (int i = 0; i < CG_MAX_ARRAYS; i++)
         if (d->arrays[i])
             clReleaseMemObject(d->arrays[i]);
+    if (d->eval_index)
+        clReleaseMemObject(d->eval_index);
 }
 
-/* Fills the graph's inputs with rows index[off .. off + batch) of a split. */
-static cg_status gather(cg_context *ctx, const cg_exp_graph *eg, const cg_split *train,
-                        const device_split *from, cl_mem index, size_t off, int batch) {
+/* Matches a split's arrays to the graph's inputs by name, once per stage: the graph was built
+ * on the training split's arrays, and an input the model reads must exist in every split fed. */
+static cg_status plan_feeds(const cg_exp_graph *eg, const cg_split *train, device_split *ds) {
+    for (int k = 0; k < CG_MAX_ARRAYS; k++)
+        ds->feeds[k] = -1;
     for (int i = 0; i < train->n_arrays; i++) {
-        int v = eg->inputs[i];
+        int v = eg->inputs[i], k = -1;
         if (v < 0 || !cg_graph_value_used(eg->graph, v))
             continue;
-        const char *name = train->arrays[i].name;
-        int k = -1;
-        for (int j = 0; j < from->split->n_arrays; j++)
-            if (strcmp(from->split->arrays[j].name, name) == 0)
+        for (int j = 0; j < ds->split->n_arrays; j++)
+            if (strcmp(ds->split->arrays[j].name, train->arrays[i].name) == 0)
                 k = j;
         if (k < 0)
             return cg__error(CG_ERR_INVALID_ARGUMENT,
                              "split '%s' has no array '%s', which the model reads",
-                             from->split->name, name);
+                             ds->split->name, train->arrays[i].name);
+        ds->feeds[k] = v;
+    }
+    return CG_OK;
+}
+
+/* Fills the graph's inputs with rows index[off .. off + batch) of a split. */
+static cg_status gather(cg_context *ctx, const cg_exp_graph *eg, const device_split *from,
+                        cl_mem index, size_t off, int batch) {
+    for (int k = 0; k < from->split->n_arrays; k++) {
+        if (from->feeds[k] < 0)
+            continue;
         size_t row = cg_shape_numel(&from->split->arrays[k].shape) /
                      (size_t)from->split->arrays[k].shape.d[0];
-        const cg__karg args[] = {CG_KMEM((cl_mem){cg_graph_value_mem(eg->graph, v)}),
+        const cg__karg args[] = {CG_KMEM((cl_mem){cg_graph_value_mem(eg->graph, from->feeds[k])}),
                                  CG_KMEM(from->arrays[k]), CG_KMEM(index), CG_KU32(off),
                                  CG_KU32(row), CG_KU32(batch)};
         cg_status st = cg__kernel_run1d(ctx, "core.cl", "gather_rows", row * (size_t)batch, 0, args,
@@ -116,25 +132,30 @@ static void record_value(recorder *r, const char *variant, int repeat, int epoch
     }
 }
 
-/* Evaluates one split: every sample once, the last batch padded and masked. */
-static cg_status evaluate(cg_context *ctx, const cg_exp_stage *sg, const cg_exp_graph *eg,
-                          const cg_split *train, const device_split *ds, int batch, double *out) {
+/* The index buffer of an evaluation split: every sample once, then padding up to a whole batch
+ * (repeating the last sample, masked out by the valid-row count). */
+static cg_status eval_index(cg_context *ctx, device_split *ds, int batch) {
     int n = cg_split_count(ds->split);
     int *idx = malloc((size_t)(n + batch) * sizeof *idx);
     if (!idx)
         return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for %d indices", n);
     for (int i = 0; i < n + batch; i++)
         idx[i] = i < n ? i : n - 1;
-    cl_mem index;
-    cg_status st = cg__buffer_create(ctx, (size_t)(n + batch) * sizeof *idx, &index);
+    cg_status st = cg__buffer_create(ctx, (size_t)(n + batch) * sizeof *idx, &ds->eval_index);
     if (st == CG_OK)
-        st = cg__buffer_write(ctx, index, idx, (size_t)(n + batch) * sizeof *idx);
+        st = cg__buffer_write(ctx, ds->eval_index, idx, (size_t)(n + batch) * sizeof *idx);
     free(idx);
-    if (st == CG_OK)
-        st = cg_graph_reset_accumulator(eg->graph);
+    return st;
+}
+
+/* Evaluates one split: every sample once, the last batch masked. */
+static cg_status evaluate(cg_context *ctx, const cg_exp_stage *sg, const cg_exp_graph *eg,
+                          const device_split *ds, int batch, double *out) {
+    int n = cg_split_count(ds->split);
+    cg_status st = cg_graph_reset_accumulator(eg->graph);
     for (int at = 0; st == CG_OK && at < n; at += batch) {
         cg_graph_set_valid_rows(eg->graph, n - at < batch ? n - at : 0);
-        st = gather(ctx, eg, train, ds, index, (size_t)at, batch);
+        st = gather(ctx, eg, ds, ds->eval_index, (size_t)at, batch);
         if (st == CG_OK)
             st = cg_graph_forward(eg->graph, false);
     }
@@ -144,7 +165,6 @@ static cg_status evaluate(cg_context *ctx, const cg_exp_stage *sg, const cg_exp_
         st = cg_graph_read_accumulator(eg->graph, acc, CG_GRAPH_ACC_SLOTS);
     for (int m = 0; st == CG_OK && m < sg->n_metrics; m++)
         out[m] = acc[eg->metric_slots[m]] / (double)n;
-    clReleaseMemObject(index);
     return st;
 }
 
@@ -208,6 +228,13 @@ static cg_status run_stage(repeat_state *rs, int k, bool strict_init, const char
     }
     if (st == CG_OK)
         st = cg_experiment_build(e, k, ctx, train, batch, rs->seed, &eg);
+    if (st == CG_OK)
+        st = plan_feeds(&eg, train, &dtrain);
+    for (int s = 0; st == CG_OK && s < sg->n_eval_splits; s++) {
+        st = plan_feeds(&eg, train, &deval[s]);
+        if (st == CG_OK)
+            st = eval_index(ctx, &deval[s], batch);
+    }
     /* Parameters trained by earlier stages (or loaded with --init) carry over by name. */
     if (st == CG_OK)
         st = cg_param_store_give(rs->store, eg.graph, strict_init, init ? init : "the earlier stages");
@@ -233,7 +260,7 @@ static cg_status run_stage(repeat_state *rs, int k, bool strict_init, const char
         double t0 = cg__now_ms(), loss_sum = 0;
         int logged = 0;
         for (int s = 0; st == CG_OK && s < steps; s++) {
-            st = gather(ctx, &eg, train, &dtrain, index, (size_t)s * (size_t)batch, batch);
+            st = gather(ctx, &eg, &dtrain, index, (size_t)s * (size_t)batch, batch);
             if (st == CG_OK)
                 st = cg_graph_forward(eg.graph, true);
             if (st == CG_OK)
@@ -268,7 +295,7 @@ static cg_status run_stage(repeat_state *rs, int k, bool strict_init, const char
                             epoch, epochs, epoch_loss, steps * batch / (secs > 0 ? secs : 1e-9));
         for (int s = 0; st == CG_OK && s < sg->n_eval_splits; s++) {
             double m[CG_EXP_MAX_METRICS];
-            st = evaluate(ctx, sg, &eg, train, &deval[s], batch, m);
+            st = evaluate(ctx, sg, &eg, &deval[s], batch, m);
             for (int q = 0; st == CG_OK && q < sg->n_metrics; q++) {
                 record_value(rs->rec, rs->vname, rs->repeat, global, sg->eval_splits[s],
                              sg->metrics[q].name, m[q]);
