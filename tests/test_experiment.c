@@ -234,6 +234,9 @@ int main(void) {
     CHECK(st == CG_ERR_PARSE, "undefined value");
     CHECK_CONTAINS(cg_error_message(), "undef.yaml:11:11: 'logits' uses 'img', which is not "
                                        "defined before it; the values so far are: x, y");
+    CHECK(strstr(cg_error_message(), "undef.yaml:11:11: /") == NULL &&
+              strstr(strstr(cg_error_message(), "undef.yaml") + 1, "undef.yaml") == NULL,
+          "the location is given once: %s", cg_error_message());
     CHECK_OK(cg_experiment_load(write_exp("shape.yaml", edit("    - flatten\n", "")), NULL, NULL,
                                 0, &e));
     st = cg_experiment_check(&e, 0, cg_dataset_find(&d, "train"), 16, &eg);

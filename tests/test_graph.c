@@ -41,9 +41,9 @@ static cg_graph *mlp(const char *act, int *xv, int *yv, int *logits, int *slot, 
     CHECK_OK(cg_graph_input(g, "y", &ys, CG_I32, yv));
     cg_op_attrs l1 = {.features = 8, .bias = true}, l2 = {.features = K, .bias = true}, none = {0};
     int h, a, in2[2];
-    CHECK_OK(cg_graph_layer(g, "net.fc1", op("linear"), &l1, xv, 1, 0, &h, NULL));
-    CHECK_OK(cg_graph_layer(g, "net.act", op(act), &none, &h, 1, 0, &a, NULL));
-    CHECK_OK(cg_graph_layer(g, "net.fc2", op("linear"), &l2, &a, 1, 1, logits, NULL));
+    CHECK_OK(cg_graph_layer(g, "net.fc1", op("linear"), &l1, xv, 1, 0, &h, NULL, NULL));
+    CHECK_OK(cg_graph_layer(g, "net.act", op(act), &none, &h, 1, 0, &a, NULL, NULL));
+    CHECK_OK(cg_graph_layer(g, "net.fc2", op("linear"), &l2, &a, 1, 1, logits, NULL, NULL));
     in2[0] = *logits;
     in2[1] = *yv;
     int loss, correct;
@@ -147,11 +147,11 @@ static void test_sharing(void) {
         int va, vb, ha, hb, slots[2], cat, target, loss, in2[2];
         CHECK_OK(cg_graph_input(g, "a", &xs, CG_F32, &va));
         CHECK_OK(cg_graph_input(g, "b", &xs, CG_F32, &vb));
-        CHECK_OK(cg_graph_layer(g, "m.fc", op("linear"), &lin, &va, 1, 0, &ha, slots));
+        CHECK_OK(cg_graph_layer(g, "m.fc", op("linear"), &lin, &va, 1, 0, &ha, slots, NULL));
         if (shared)
             CHECK_OK(cg_graph_node(g, "m.fc#2", op("linear"), &lin, &vb, 1, slots, 2, &hb));
         else
-            CHECK_OK(cg_graph_layer(g, "copy.fc", op("linear"), &lin, &vb, 1, 0, &hb, NULL));
+            CHECK_OK(cg_graph_layer(g, "copy.fc", op("linear"), &lin, &vb, 1, 0, &hb, NULL, NULL));
         in2[0] = ha;
         in2[1] = hb;
         CHECK_OK(cg_graph_node(g, "cat", op("concat"), &none, in2, 2, NULL, 0, &cat));
@@ -221,7 +221,7 @@ static void test_multi_loss(void) {
         CHECK_OK(cg_graph_input(g, "x", &xs, CG_F32, &xv));
         CHECK_OK(cg_graph_input(g, "y", &ys, CG_I32, &yv));
         CHECK_OK(cg_graph_input(g, "t", &ts, CG_F32, &tv));
-        CHECK_OK(cg_graph_layer(g, "fc", op("linear"), &lin, &xv, 1, 0, &logits, NULL));
+        CHECK_OK(cg_graph_layer(g, "fc", op("linear"), &lin, &xv, 1, 0, &logits, NULL, NULL));
         in2[0] = logits;
         in2[1] = tv;
         CHECK_OK(cg_graph_node(g, "mse", op("mse"), &none, in2, 2, NULL, 0, &l1));
@@ -316,7 +316,7 @@ static void test_errors(void) {
     int x, h;
     cg_op_attrs lin = {.features = 4};
     CHECK_OK(cg_graph_input(g, "x", &img, CG_F32, &x));
-    cg_status st = cg_graph_layer(g, "net.fc", cg_op_find("linear"), &lin, &x, 1, 0, &h, NULL);
+    cg_status st = cg_graph_layer(g, "net.fc", cg_op_find("linear"), &lin, &x, 1, 0, &h, NULL, NULL);
     CHECK(st == CG_ERR_SHAPE, "linear on images is a shape error");
     CHECK_CONTAINS(cg_error_message(), "net.fc: linear: input of shape (32, 3, 8, 8)");
     CHECK_CONTAINS(cg_error_message(), "put a flatten layer before it");

@@ -685,7 +685,7 @@ static cg_status build(const cg_experiment *e, int stage, cg_context *ctx, const
             st = resolve_inputs(e, n, s, ids);
             if (st == CG_OK)
                 st = located(e, n, cg_graph_layer(g, n->name, n->op.op, &n->op.attrs, ids,
-                                                  n->n_in, op_group, &v, NULL));
+                                                  n->n_in, op_group, &v, NULL, NULL));
         } else {
             const cg_exp_module *m = &e->modules[n->module];
             st = resolve_inputs(e, n, s, ids);
@@ -702,19 +702,11 @@ static cg_status build(const cg_experiment *e, int stage, cg_context *ctx, const
                 int prev = v;
                 if (fresh)
                     st = cg_graph_layer(g, pname, layer->op, &layer->attrs, &prev, 1, n->module,
-                                        &v, slots[n->module][l]);
+                                        &v, slots[n->module][l], &n_slots[n->module][l]);
                 else
                     st = cg_graph_node(g, vname, layer->op, &layer->attrs, &prev, 1,
                                        slots[n->module][l], n_slots[n->module][l], &v);
-                if (st == CG_OK && fresh) {
-                    /* Count the slots the layer made: its shape rule knows. */
-                    cg_shape in = cg_graph_value_shape(g, prev);
-                    cg_dtype t = CG_F32;
-                    cg_op_shapes sh;
-                    memset(&sh, 0, sizeof sh);
-                    layer->op->infer(&layer->attrs, &in, &t, 1, &sh);
-                    n_slots[n->module][l] = sh.n_params;
-                }
+                st = located(e, n, st);
                 if (st == CG_OK) {
                     define(s, vname, v);
                     if (first) {
@@ -723,7 +715,6 @@ static cg_status build(const cg_experiment *e, int stage, cg_context *ctx, const
                     }
                 }
             }
-            st = located(e, n, st);
         }
         if (st == CG_OK)
             define(s, n->name, v);

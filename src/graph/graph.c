@@ -239,7 +239,7 @@ cg_status cg_graph_node(cg_graph *g, const char *name, const cg_op_def *op,
 
 cg_status cg_graph_layer(cg_graph *g, const char *name, const cg_op_def *op,
                          const cg_op_attrs *attrs, const int *inputs, int n_inputs, int group,
-                         int *out, int *param_slots) {
+                         int *out, int *param_slots, int *n_slots) {
     cg_op_shapes sh;
     cg_status st = infer(g, name, op, attrs, inputs, n_inputs, &sh);
     if (st != CG_OK)
@@ -264,6 +264,8 @@ cg_status cg_graph_layer(cg_graph *g, const char *name, const cg_op_def *op,
         if (param_slots)
             param_slots[i] = slots[i];
     }
+    if (n_slots)
+        *n_slots = sh.n_params;
     return cg_graph_node(g, name, op, attrs, inputs, n_inputs, slots, sh.n_params, out);
 }
 

@@ -39,10 +39,11 @@ cg_status cg_graph_node(cg_graph *g, const char *name, const cg_op_def *op,
                         const int *params, int n_params, int *out);
 
 /* Adds an op node and creates its parameter slots (named "<name>.weight" and "<name>.bias",
- * or "<name>.weight" alone for prelu), initialised as PyTorch does. */
+ * or "<name>.weight" alone for prelu), initialised as PyTorch does. param_slots (may be NULL)
+ * receives the slots, *n_slots (may be NULL) how many there are. */
 cg_status cg_graph_layer(cg_graph *g, const char *name, const cg_op_def *op,
                          const cg_op_attrs *attrs, const int *inputs, int n_inputs, int group,
-                         int *out, int *param_slots);
+                         int *out, int *param_slots, int *n_slots);
 
 /* Marks a loss node's output: its per-sample values are reduced (mean as PyTorch reduces that
  * loss, or sum) and weighted into the total that backward differentiates. Each forward adds the
