@@ -234,10 +234,13 @@ static void test_siamese(void) {
     if (x)
         range01(x, "compare x");
     int32_t *tg = ints(&d, "test", "target"), *cl = ints(&d, "test", "classes");
+    int32_t *first = ints(&d, "test", "y1"), *second = ints(&d, "test", "y2");
+    CHECK(first && second, "compare has y1 and y2");
     bad = 0;
     int ones = 0;
-    for (int i = 0; tg && cl && i < 1000; i++) {
+    for (int i = 0; tg && cl && first && second && i < 1000; i++) {
         bad += tg[i] != (cl[2 * i] <= cl[2 * i + 1]);
+        bad += first[i] != cl[2 * i] || second[i] != cl[2 * i + 1];
         ones += tg[i];
     }
     CHECK(bad == 0 && ones > 450 && ones < 650, "target = first <= second (%d bad, %d ones)", bad,

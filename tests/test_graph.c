@@ -201,6 +201,19 @@ static void test_sharing(void) {
     free(grads[1]);
 }
 
+/* One forward and backward of a compiled, fed graph: its gradients (a new buffer) and its
+ * accumulator; then the graph is destroyed. */
+static void step_and_read(cg_graph *g, float **grads, float *totals, size_t *n_buf) {
+    *n_buf = cg_graph_param_buffer_floats(g);
+    *grads = calloc(*n_buf, sizeof(float));
+    CHECK_OK(cg_graph_reset_accumulator(g));
+    CHECK_OK(cg_graph_forward(g, true));
+    CHECK_OK(cg_graph_backward(g));
+    CHECK_OK(cg_graph_read_params(g, *grads, true));
+    CHECK_OK(cg_graph_read_accumulator(g, totals, CG_GRAPH_ACC_SLOTS));
+    cg_graph_destroy(g);
+}
+
 /* total = 0.25 * mse + 2 * ce, gradient = 0.25 * its mse gradient + 2 * its ce gradient. */
 static void test_multi_loss(void) {
     float x[B * F], t[B * K];
@@ -230,16 +243,9 @@ static void test_multi_loss(void) {
         CHECK_OK(cg_graph_loss(g, l1, w_mse[run], CG_REDUCE_MEAN, &mse_slot));
         CHECK_OK(cg_graph_loss(g, l2, w_ce[run], CG_REDUCE_MEAN, &ce_slot));
         CHECK_OK(cg_graph_compile(g, 8));
-        n_buf = cg_graph_param_buffer_floats(g);
-        grads[run] = calloc(n_buf, sizeof(float));
         feed(g, xv, yv, x, y);
         CHECK_OK(cg__buffer_write(ctx, cg_graph_value_mem(g, tv), t, sizeof t));
-        CHECK_OK(cg_graph_reset_accumulator(g));
-        CHECK_OK(cg_graph_forward(g, true));
-        CHECK_OK(cg_graph_backward(g));
-        CHECK_OK(cg_graph_read_params(g, grads[run], true));
-        CHECK_OK(cg_graph_read_accumulator(g, totals[run], CG_GRAPH_ACC_SLOTS));
-        cg_graph_destroy(g);
+        step_and_read(g, &grads[run], totals[run], &n_buf);
     }
     float *tot = totals[0];
     CHECK(fabsf(tot[0] - (0.25f * tot[mse_slot] + 2 * tot[ce_slot])) < 1e-5f * (1 + tot[0]),
@@ -250,6 +256,49 @@ static void test_multi_loss(void) {
         bad += fabsf(grads[0][i] - want) > 1e-5f * (1 + fabsf(want));
     }
     CHECK(bad == 0, "the weighted losses' gradients add (%d differ)", bad);
+    for (int run = 0; run < 3; run++)
+        free(grads[run]);
+}
+
+/* The reductions of one mse loss: mean over every element, plain sum, sum over the batch size.
+ * Totals and gradients scale by B * K and B. */
+static void test_reductions(void) {
+    float x[B * F], t[B * K];
+    int y[B];
+    make_data(x, y, 9);
+    for (int i = 0; i < B * K; i++)
+        t[i] = (float)((i * 5) % 4) * 0.25f;
+    const cg_reduction red[3] = {CG_REDUCE_MEAN, CG_REDUCE_SUM, CG_REDUCE_BATCH_MEAN};
+    float *grads[3], totals[3][CG_GRAPH_ACC_SLOTS];
+    size_t n_buf = 0;
+    for (int run = 0; run < 3; run++) {
+        cg_graph *g;
+        CHECK_OK(cg_graph_create(ctx, B, &g));
+        cg_shape xs = {1, {F}}, ts = {1, {K}};
+        int xv, tv, out, loss, in2[2];
+        cg_op_attrs lin = {.features = K, .bias = true}, none = {0};
+        CHECK_OK(cg_graph_input(g, "x", &xs, CG_F32, &xv));
+        CHECK_OK(cg_graph_input(g, "t", &ts, CG_F32, &tv));
+        CHECK_OK(cg_graph_layer(g, "fc", op("linear"), &lin, &xv, 1, 0, &out, NULL, NULL));
+        in2[0] = out;
+        in2[1] = tv;
+        CHECK_OK(cg_graph_node(g, "mse", op("mse"), &none, in2, 2, NULL, 0, &loss));
+        CHECK_OK(cg_graph_loss(g, loss, 1.0f, red[run], NULL));
+        CHECK_OK(cg_graph_compile(g, 8));
+        CHECK_OK(cg__buffer_write(ctx, cg_graph_value_mem(g, xv), x, sizeof x));
+        CHECK_OK(cg__buffer_write(ctx, cg_graph_value_mem(g, tv), t, sizeof t));
+        step_and_read(g, &grads[run], totals[run], &n_buf);
+    }
+    const float mean = totals[0][0], sum = totals[1][0], bmean = totals[2][0];
+    CHECK(sum > 0 && fabsf(sum - mean * B * K) < 1e-4f * sum &&
+              fabsf(bmean - sum / B) < 1e-4f * bmean,
+          "mean %g, sum %g, batch_mean %g (B %d, K %d)", mean, sum, bmean, B, K);
+    int bad = 0;
+    for (size_t i = 0; i < n_buf; i++) {
+        bad += fabsf(grads[1][i] - grads[0][i] * B * K) > 1e-4f * (1 + fabsf(grads[1][i]));
+        bad += fabsf(grads[2][i] - grads[1][i] / B) > 1e-4f * (1 + fabsf(grads[2][i]));
+    }
+    CHECK(bad == 0, "the gradients scale with the reduction (%d differ)", bad);
     for (int run = 0; run < 3; run++)
         free(grads[run]);
 }
@@ -331,6 +380,7 @@ int main(void) {
     test_gradients();
     test_sharing();
     test_multi_loss();
+    test_reductions();
     test_freezing_and_eval();
     test_errors();
     cg_context_destroy(ctx);

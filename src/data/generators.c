@@ -377,7 +377,10 @@ static cg_status compare_split(cg_dataset *out, const char *name, const cg_image
     cg_array *x = s ? cg_split_add(s, "x", CG_F32, cg_shape_make(4, n, 2, 14, 14)) : NULL;
     cg_array *t = x ? cg_split_add(s, "target", CG_I32, cg_shape_make(1, n, 0, 0, 0)) : NULL;
     cg_array *c = t ? cg_split_add(s, "classes", CG_I32, cg_shape_make(2, n, 2, 0, 0)) : NULL;
-    if (!c)
+    /* Each digit's class alone, for the auxiliary per-digit losses. */
+    cg_array *y1 = c ? cg_split_add(s, "y1", CG_I32, cg_shape_make(1, n, 0, 0, 0)) : NULL;
+    cg_array *y2 = y1 ? cg_split_add(s, "y2", CG_I32, cg_shape_make(1, n, 0, 0, 0)) : NULL;
+    if (!y2)
         return CG_ERR_OUT_OF_MEMORY;
     cg__rng r;
     cg__rng_init(&r, seed, stream);
@@ -387,6 +390,8 @@ static cg_status compare_split(cg_dataset *out, const char *name, const cg_image
         pool14((float *)x->data + (size_t)i * 2 * 196 + 196, im->pixels + (size_t)b * D28);
         ((int32_t *)c->data)[2 * i] = im->labels[a];
         ((int32_t *)c->data)[2 * i + 1] = im->labels[b];
+        ((int32_t *)y1->data)[i] = im->labels[a];
+        ((int32_t *)y2->data)[i] = im->labels[b];
         ((int32_t *)t->data)[i] = im->labels[a] <= im->labels[b];
     }
     return CG_OK;

@@ -187,7 +187,8 @@ enum { ROLE_OP, ROLE_LOSS, ROLE_METRIC };
 static cg_status parse_op_node(const cg_ydoc *doc, const char *name, const cg_ynode *v,
                                const char *const *extra, int role, cg_exp_node *n) {
     n->kind = CG_EXP_OP;
-    char given[CG_EXP_NAME];
+    char given[CG_EXP_NAME], fallback[CG_EXP_NAME];
+    cg__copy_str(fallback, sizeof fallback, name); /* name may be n->name itself */
     cg_status st = cg_exp_read_layer(doc, v, extra, &n->op.op, &n->op.attrs, given, sizeof given);
     if (st != CG_OK)
         return st;
@@ -201,7 +202,7 @@ static cg_status parse_op_node(const cg_ydoc *doc, const char *name, const cg_yn
         return cg_yerror(doc, type, "%s is not a metric; the metrics are accuracy and "
                                     "cool_confidence",
                          n->op.op->name);
-    cg__copy_str(n->name, sizeof n->name, given[0] ? given : name);
+    cg__copy_str(n->name, sizeof n->name, given[0] ? given : fallback);
     cg__copy_str(n->op.name, sizeof n->op.name, n->name);
     const cg_ynode *in = cg_ymap_get(v, "inputs");
     if (!in)
@@ -304,10 +305,12 @@ static cg_status parse_losses(const cg_ydoc *doc, const cg_ynode *l, cg_exp_stag
         if (st == CG_OK && w && (st = cg_yget_float(doc, w, "weight", &wd)) == CG_OK)
             x->weight = (float)wd;
         if (st == CG_OK && r) {
-            static const char *const reds[] = {"mean", "sum"};
-            char red[8];
-            st = cg_yget_choice(doc, r, "reduction", reds, 2, red, sizeof red);
-            x->reduction = red[0] == 's' ? CG_REDUCE_SUM : CG_REDUCE_MEAN;
+            static const char *const reds[] = {"mean", "sum", "batch_mean"};
+            char red[16];
+            st = cg_yget_choice(doc, r, "reduction", reds, 3, red, sizeof red);
+            x->reduction = red[0] == 's'   ? CG_REDUCE_SUM
+                           : red[0] == 'b' ? CG_REDUCE_BATCH_MEAN
+                                           : CG_REDUCE_MEAN;
         }
         if (st != CG_OK)
             return st;

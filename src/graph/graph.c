@@ -314,9 +314,10 @@ cg_status cg_graph_metric(cg_graph *g, int value, int *slot) {
 
 /* The per-sample gradient that seeds a loss: d(total)/d(loss value of one sample). */
 static float loss_seed(const cg_graph *g, const node *n) {
-    float count = n->reduction == CG_REDUCE_MEAN
-                      ? (float)g->values[n->out].shape.d[0] * (float)n->loss_elements
-                      : 1.0f;
+    float rows = (float)g->values[n->out].shape.d[0];
+    float count = n->reduction == CG_REDUCE_MEAN         ? rows * (float)n->loss_elements
+                  : n->reduction == CG_REDUCE_BATCH_MEAN ? rows
+                                                         : 1.0f;
     return n->loss_weight / count;
 }
 

@@ -47,8 +47,10 @@ static inline cg_shape cg_shape_make(int ndim, int d0, int d1, int d2, int d3) {
     return s;
 }
 
-/* Loss reductions. */
-typedef enum cg_reduction { CG_REDUCE_MEAN, CG_REDUCE_SUM } cg_reduction;
+/* Loss reductions: the mean as PyTorch takes it for that loss (over samples, or over every
+ * element for mse and binary_cross_entropy), the plain sum, or the sum divided by the batch size
+ * (per-sample sums averaged over samples, as a VAE's ELBO is usually written). */
+typedef enum cg_reduction { CG_REDUCE_MEAN, CG_REDUCE_SUM, CG_REDUCE_BATCH_MEAN } cg_reduction;
 
 /* Every op's attributes in one record; each op reads the fields it documents. */
 typedef struct cg_op_attrs {
