@@ -12,22 +12,29 @@
  * Defines: none required.
  */
 
+/* One work-item per run of `chunk` consecutive columns wo of one row (c, kh, kw) and one (n, ho):
+ * chunk 1 is one element per work-item (coalesced, for GPUs); a whole row (chunk = WO) divides
+ * once per row instead of once per element (for CPUs). */
 __kernel void im2col(__global float *col, const uint col_off, __global const float *x,
                      const uint N, const uint C, const uint H, const uint W, const uint KH,
                      const uint KW, const uint SH, const uint SW, const uint PH, const uint PW,
-                     const uint HO, const uint WO) {
-    const uint np = N * HO * WO;
+                     const uint HO, const uint WO, const uint chunk) {
+    const uint chunks = (WO + chunk - 1) / chunk, rows = N * HO;
     const uint i = get_global_id(0);
-    if (i >= C * KH * KW * np)
+    if (i >= C * KH * KW * rows * chunks)
         return;
-    const uint r = i / np, j = i - r * np;
+    const uint q = i % chunks, t = i / chunks, row = t % rows, r = t / rows;
     const uint kw = r % KW, kh = (r / KW) % KH, c = r / (KW * KH);
-    const uint wo = j % WO, ho = (j / WO) % HO, n = j / (WO * HO);
-    const int h = (int)(ho * SH + kh) - (int)PH, w = (int)(wo * SW + kw) - (int)PW;
-    float v = 0.0f;
-    if (h >= 0 && h < (int)H && w >= 0 && w < (int)W)
-        v = x[((n * C + c) * H + (uint)h) * W + (uint)w];
-    col[col_off + i] = v;
+    const uint ho = row % HO, n = row / HO;
+    const int h = (int)(ho * SH + kh) - (int)PH;
+    const bool inside = h >= 0 && h < (int)H;
+    __global const float *xr = x + ((n * C + c) * H + (uint)(inside ? h : 0)) * W;
+    __global float *out = col + col_off + (size_t)r * rows * WO + (size_t)row * WO;
+    const uint end = min(WO, (q + 1) * chunk);
+    for (uint wo = q * chunk; wo < end; wo++) {
+        const int w = (int)(wo * SW + kw) - (int)PW;
+        out[wo] = inside && w >= 0 && w < (int)W ? xr[w] : 0.0f;
+    }
 }
 
 /* The window origin that tap k of a window reads input position `pos` from: the output position

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """The clgraph command as a user meets it: help and version, usage errors with hints, the
-device list (text and JSON), device choice errors, the selftest, and the missing-driver message.
+device list (text and JSON), device choice errors, the selftest, the missing-driver message, the
+data and run commands, and bench and tune (kernel table, JSON, comparison, peer ratios, tuning
+file).
 
 Usage: test_cli.py PATH/TO/clgraph
 Exits 77 (skipped) when no OpenCL device exists, unless CLGRAPH_REQUIRE_DEVICE=1.
@@ -86,6 +88,7 @@ def main():
     check(rc == 1 and "no OpenCL device matches" in err, "selftest bad device: %r" % err)
 
     run_command()
+    bench_commands()
 
     with tempfile.TemporaryDirectory() as cache:
         env = {"XDG_CACHE_HOME": cache}
@@ -254,6 +257,75 @@ def run_command():
             check(rc == 2 and "option '--set' needs a value" in err, "%s trailing --set: %r" % (cmd, err))
             rc, out, err = run(cmd, "--help")
             check("--set KEY=VALUE" in out and "repeatable" in out, "%s --help lists --set" % cmd)
+
+
+
+def bench_commands():
+    for cmd in ("bench", "tune"):
+        rc, out, err = run(cmd, "--help")
+        check(rc == 0 and ("Usage: clgraph " + cmd) in out and "--model" in out,
+              "%s --help: %r" % (cmd, out))
+    rc, out, err = run("bench", "--model", "lenett")
+    check(rc == 2 and "no" in err and "lenet" in err and "compare" in err,
+          "bench unknown model lists the models: %r" % err)
+    rc, out, err = run("bench", "--batch", "0")
+    check(rc == 2 and "--batch 0" in err, "bench --batch 0: %r" % err)
+    rc, out, err = run("bench", "--peer", "x.txt")
+    check(rc == 2 and "--models" in err, "bench --peer without --models: %r" % err)
+    rc, out, err = run("bench", "--all-devices", "--device", "cpu")
+    check(rc == 2 and "not both" in err, "bench --all-devices --device: %r" % err)
+    with tempfile.TemporaryDirectory() as tmp:
+        saved = os.path.join(tmp, "before.json")
+        rc, out, err = run("bench", "--model", "lenet", "--batch", "8", "--repeats", "2",
+                           "--json", saved)
+        check(rc == 0 and "peak:" in out and "GFLOP/s" in out and "lenet, batch 8:" in out
+              and "clblast_sgemm" in out and "slowest:" in out and "tuning:" in out,
+              "bench kernel table: rc %d %s %s" % (rc, out[-2000:], err))
+        doc = json.load(open(saved)) if os.path.exists(saved) else {"devices": []}
+        dev = doc["devices"][0] if doc["devices"] else {}
+        kernels = dev.get("kernels", [])
+        check(dev.get("peak", {}).get("gflops", 0) > 0 and dev["peak"]["gbps"] > 0,
+              "JSON peak: %r" % dev.get("peak"))
+        check(len(kernels) > 20 and all(k["model"] == "lenet" and k["batch"] == 8 and k["us"] >= 0
+                                        for k in kernels), "JSON kernel rows")
+        check(any(k["kernel"] == "adam_step" and k["label"] == "optimizer" for k in kernels),
+              "JSON has the optimizer launch")
+        models = dev.get("models", [])
+        check(len(models) == 1 and models[0]["params"] == 62006
+              and models[0]["launches"] == len(kernels), "JSON model entry: %r" % models)
+        peer = os.path.join(tmp, "torch.txt")
+        with open(peer, "w") as f:
+            f.write("lenet    compile=eager torch=9.9 dev=cpu threads=2 params=62006 batch=8 "
+                    "step_ms=1000.000 samples/s=8\n")
+        rc, out, err = run("bench", "--model", "lenet", "--batch", "8", "--repeats", "2",
+                           "--models", "--steps", "3", "--compare", saved, "--peer", peer,
+                           "--kernels", "adam*")
+        check(rc == 0 and "before_us" in out and "adam_step" in out and "relu_fwd" not in out,
+              "bench --compare --kernels: %s %s" % (out[-2000:], err))
+        rows = [l for l in out.splitlines() if l.startswith("lenet ") and "step_ms=" in l]
+        check(len(rows) == 1 and "params=62006" in rows[0] and "batch=8" in rows[0]
+              and "samples/s=" in rows[0] and "compile=opencl" in rows[0],
+              "a model row in the peer's format: %r" % rows)
+        ratio = [l for l in out.splitlines() if l.startswith("lenet ") and "torch 9.9" in l]
+        check(len(ratio) == 1 and ratio[0].rstrip().endswith("x"), "peer ratio row: %r" % ratio)
+        bad = os.path.join(tmp, "bad.json")
+        with open(bad, "w") as f:
+            f.write("{\"devices\": [\n")
+        rc, out, err = run("bench", "--model", "lenet", "--batch", "8", "--compare", bad)
+        check(rc == 1 and "bad.json" in err, "bench --compare of a broken file: %r" % err)
+        env = {"XDG_CACHE_HOME": tmp}
+        rc, out, err = run("tune", "--model", "lenet", "--batch", "8", "--repeats", "1", env=env)
+        files = [f for f in os.listdir(os.path.join(tmp, "clgraph")) if f.startswith("tuning-")] \
+            if os.path.isdir(os.path.join(tmp, "clgraph")) else []
+        check(rc == 0 and "conv2d N=8 C=3 32x32 O=6" in out and len(files) == 1,
+              "tune writes the tuning file: %s %s %r" % (out, err, files))
+        if files:
+            text = open(os.path.join(tmp, "clgraph", files[0])).read()
+            check(text.startswith("clgraph tuning 1\n") and "conv2d 8 3 32 32 6 5 5" in text,
+                  "tuning file: %r" % text)
+        rc, out, err = run("bench", "--model", "lenet", "--batch", "8", "--repeats", "1",
+                           "--kernels", "none", env=env)
+        check(rc == 0 and "2 convolution shapes" in out, "bench reads the tuning: %r" % out)
 
 
 if __name__ == "__main__":

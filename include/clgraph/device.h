@@ -91,6 +91,11 @@ const cg_device_info *cg_context_device(const cg_context *ctx);
 /* The folder where compiled programs are cached, or NULL when caching is off. */
 const char *cg_context_cache_dir(const cg_context *ctx);
 
+/* Where the context's kernel settings come from: the device's tuning file (written by
+ * `clgraph tune`), or why the defaults apply (none yet, cache off, or a corrupt or foreign file
+ * that was ignored). */
+const char *cg_context_tuning(const cg_context *ctx);
+
 /* Waits until every command queued so far has finished. */
 cg_status cg_context_finish(cg_context *ctx);
 

@@ -1,6 +1,7 @@
 /* Option parsing shared by every subcommand: --name VALUE, --name=VALUE, flags, --help, and a
  * "did you mean" hint for a mistyped option. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -108,4 +109,16 @@ void cli_take_sets(int argc, char **argv, const char **sets, int cap, int *n_set
 void cli_report_error(const char *what, int status) {
     fprintf(stderr, "clgraph: error: %s: %s: %s\n", what, cg_status_str((cg_status)status),
             cg_error_message());
+}
+
+int cli_positive(const char *command, const char *opt, const char *v, int *out) {
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (!*v || *end || n < 1 || n > 100000) {
+        fprintf(stderr, "clgraph %s: error: %s %s: give a whole number from 1 to 100000\n",
+                command, opt, v);
+        return CLI_USAGE;
+    }
+    *out = (int)n;
+    return CLI_OK;
 }

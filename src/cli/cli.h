@@ -29,6 +29,10 @@ int cli_parse(const char *command, const char *usage, const char *summary, int a
 void cli_take_sets(int argc, char **argv, const char **sets, int cap, int *n_sets, char **rest,
                    int *n_rest);
 
+/* Reads a whole number from 1 to 100000 given to option opt of command; else prints an error
+ * and returns CLI_USAGE. */
+int cli_positive(const char *command, const char *opt, const char *v, int *out);
+
 /* Prints "clgraph: error: <status text>: <message>" to stderr. */
 void cli_report_error(const char *what, int status);
 
@@ -37,5 +41,7 @@ int cmd_selftest(int argc, char **argv);
 int cmd_data(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
 
 #endif

@@ -10,17 +10,6 @@
 #include "core/common.h"
 #include "pipelines/runner.h"
 
-static int positive(const char *opt, const char *v, int *out) {
-    char *end;
-    long n = strtol(v, &end, 10);
-    if (*end || n < 1 || n > 100000) {
-        fprintf(stderr, "clgraph run: error: %s %s: give a whole number from 1\n", opt, v);
-        return CLI_USAGE;
-    }
-    *out = (int)n;
-    return CLI_OK;
-}
-
 int cmd_run(int argc, char **argv) {
     const char *pos[1], *sets[32], *device = NULL, *repeats = NULL, *epochs = NULL, *out = NULL;
     const char *init = NULL, *variant = NULL;
@@ -57,9 +46,9 @@ int cmd_run(int argc, char **argv) {
     cg_run_options o = {.file = pos[0], .device = device, .out_dir = out, .init = init,
                         .variant = variant, .sets = sets, .n_sets = n_sets,
                         .progress_bar = isatty(STDERR_FILENO)};
-    if (repeats && (rc = positive("--repeats", repeats, &o.repeats)) != CLI_OK)
+    if (repeats && (rc = cli_positive("run", "--repeats", repeats, &o.repeats)) != CLI_OK)
         return rc;
-    if (epochs && (rc = positive("--epochs", epochs, &o.epochs)) != CLI_OK)
+    if (epochs && (rc = cli_positive("run", "--epochs", epochs, &o.epochs)) != CLI_OK)
         return rc;
     cg_status st = cg_run(&o);
     if (st != CG_OK) {

@@ -16,6 +16,8 @@ static const struct {
     {"run", cmd_run, "train and evaluate an experiment, with reports"},
     {"validate", cmd_validate, "check an experiment file and print its layer table"},
     {"data", cmd_data, "preview or export the data an experiment trains on"},
+    {"bench", cmd_bench, "time every kernel and model on a device, against its peak"},
+    {"tune", cmd_tune, "measure the fastest kernel settings for a device and save them"},
 };
 
 static void usage(FILE *out) {

@@ -129,6 +129,7 @@ cg_status cg_context_create(const cg_context_options *options, cg_context **out)
                     NULL);
     ctx->align = align_bits >= 32 ? align_bits / 8 : 4;
     ctx->cache_dir = cache_dir_from(options);
+    cg__tuning_load(ctx);
     *out = ctx;
     return CG_OK;
 fail:

@@ -44,6 +44,50 @@ typedef struct cg__kernel_entry {
     size_t max_local; /* CL_KERNEL_WORK_GROUP_SIZE for this device */
 } cg__kernel_entry;
 
+/* One recorded launch (see profile.c). */
+typedef struct cg__launch_record {
+    char label[80];  /* the graph node and pass that launched it, "lenet.0 backward" */
+    char kernel[48]; /* "im2col", "clblast_sgemm" */
+    size_t items;    /* work-items (m * n for a GEMM) */
+    double bytes;    /* the sizes of the buffers it was given */
+    double flops;    /* floating-point operations, 0 where the launcher does not say */
+    bool has_note;
+    uint32_t note[11]; /* a convolution's shape key (cg__profile_note) */
+    cl_event event;
+} cg__launch_record;
+
+typedef struct cg__profiler {
+    cg__launch_record *rec;
+    size_t n, cap;
+    char label[80];
+    double next_flops;
+    bool has_note;
+    uint32_t note[11];
+} cg__profiler;
+
+/* Convolution algorithms (conv2d's `algo`). */
+enum { CG_CONV_AUTO = 0, CG_CONV_IM2COL = 1, CG_CONV_DIRECT = 2 };
+
+/* One convolution shape's measured best algorithm: key = N C H W O KH KW SH SW PH PW. */
+#define CG__MAX_TUNED_CONV 64
+typedef struct cg__conv_tune {
+    uint32_t key[11];
+    int algo;
+} cg__conv_tune;
+
+/* What the tuning file says (tuning.c), and what `clgraph tune` forces while it measures. */
+typedef struct cg__tuning {
+    bool loaded;
+    size_t local_1d; /* 0: the built-in default */
+    bool has_chunk;
+    int im2col_chunk; /* 0: a whole row */
+    int n_conv;
+    cg__conv_tune conv[CG__MAX_TUNED_CONV];
+    int force_conv;  /* CG_CONV_*: every conv2d uses it (while tuning) */
+    int force_chunk; /* > 0: im2col chunk; -1: a whole row; 0: as tuned */
+    char note[4400]; /* where the tuning came from, or why there is none */
+} cg__tuning;
+
 struct cg_context {
     cg_device_info info;
     cl_platform_id platform;
@@ -59,6 +103,8 @@ struct cg_context {
     size_t kernel_count, kernel_cap;
     size_t default_local; /* work-group size for 1-D element-wise launches */
     size_t align;         /* sub-buffer origin alignment in bytes (CL_DEVICE_MEM_BASE_ADDR_ALIGN) */
+    cg__profiler *prof;   /* launches are recorded while set (the queue must profile) */
+    cg__tuning tuning;
 };
 
 /* The text of a kernel file: from CLGRAPH_KERNEL_DIR when set, else the embedded copy.
@@ -132,6 +178,34 @@ cg_status cg__buffer_read(cg_context *ctx, cl_mem buf, void *dst, size_t bytes);
 /* Enqueues a 1-D kernel whose arguments are set over n items, with the work-group rule of
  * cg__kernel_run1d (within the kernel's own limit), rounding the global size up. */
 cg_status cg__launch_1d(cg_context *ctx, cl_kernel kernel, size_t n, size_t local);
+
+/* Launch recording for the benchmark (profile.c). Attach a profiler (NULL detaches) to a context
+ * whose queue profiles; label and flops describe the launches that follow. A launcher asks
+ * cg__profile_record for the event to pass to its enqueue (NULL when not recording): bytes are
+ * the sizes of the cl_mem arguments when args is given, else `bytes`. */
+void cg__profile_attach(cg_context *ctx, cg__profiler *p);
+bool cg__profiling(const cg_context *ctx);
+void cg__profile_label(cg_context *ctx, const char *fmt, ...);
+void cg__profile_flops(cg_context *ctx, double flops);
+/* Tags the launches up to the next label with a convolution's shape key. */
+void cg__profile_note(cg_context *ctx, const uint32_t key[11]);
+cl_event *cg__profile_record(cg_context *ctx, const char *kernel, size_t items, double bytes,
+                             const cg__karg *args, size_t nargs);
+/* A recorded event's run time in microseconds (start to end), or -1 when unknown. */
+double cg__profile_event_us(cl_event e);
+void cg__profile_clear(cg__profiler *p); /* releases the events, keeps the storage */
+void cg__profile_free(cg__profiler *p);
+
+/* The tuning file (tuning.c). Loaded when a context opens; a missing or corrupt file leaves the
+ * defaults. cg__tuning_save writes t as this device's file and reloads it. */
+bool cg__tuning_path(const cg_context *ctx, char *path, size_t cap);
+void cg__tuning_load(cg_context *ctx);
+cg_status cg__tuning_save(cg_context *ctx, const cg__tuning *t);
+const char *cg__conv_algo_name(int algo);
+/* Columns per im2col work-item for rows of wo columns. */
+uint32_t cg__tuned_im2col_chunk(const cg_context *ctx, uint32_t wo);
+/* The tuned algorithm of a convolution shape, CG_CONV_AUTO when the file has none. */
+int cg__tuned_conv_algo(const cg_context *ctx, const uint32_t key[11]);
 
 /* Turns an OpenCL error into a status with a message naming the call and the code. */
 cg_status cg__cl_fail(int code, const char *what);

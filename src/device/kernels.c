@@ -97,7 +97,7 @@ static cg_status set_args(cl_kernel k, const char *name, const cg__karg *args, s
  * never above what the kernel allows, and halved for small launches so that a group is no larger
  * than the work; the global size is rounded up to it. */
 static cg_status enqueue_1d(cg_context *ctx, cl_kernel k, const char *name, size_t n,
-                            size_t local, size_t max_local) {
+                            size_t local, size_t max_local, const cg__karg *args, size_t nargs) {
     if (local == 0)
         local = ctx->default_local;
     if (local > max_local)
@@ -107,7 +107,8 @@ static cg_status enqueue_1d(cg_context *ctx, cl_kernel k, const char *name, size
     size_t global = (n + local - 1) / local * local;
     if (global == 0)
         return CG_OK;
-    cl_int err = clEnqueueNDRangeKernel(ctx->queue, k, 1, NULL, &global, &local, 0, NULL, NULL);
+    cl_event *ev = ctx->prof ? cg__profile_record(ctx, name, n, 0, args, nargs) : NULL;
+    cl_int err = clEnqueueNDRangeKernel(ctx->queue, k, 1, NULL, &global, &local, 0, NULL, ev);
     if (err != CL_SUCCESS) {
         char what[160];
         snprintf(what, sizeof what, "launching kernel %s", name);
@@ -122,7 +123,7 @@ cg_status cg__launch_1d(cg_context *ctx, cl_kernel kernel, size_t n, size_t loca
                                  &max_local, NULL) != CL_SUCCESS ||
         max_local == 0)
         max_local = ctx->info.max_work_group_size;
-    return enqueue_1d(ctx, kernel, "(uncached)", n, local, max_local);
+    return enqueue_1d(ctx, kernel, "(uncached)", n, local, max_local, NULL, 0);
 }
 
 cg_status cg__kernel_run(cg_context *ctx, const char *file, const char *name, int dims,
@@ -150,7 +151,11 @@ cg_status cg__kernel_run(cg_context *ctx, const char *file, const char *name, in
             return CG_OK; /* nothing to do */
         g[d] = (global[d] + l[d] - 1) / l[d] * l[d];
     }
-    cl_int err = clEnqueueNDRangeKernel(ctx->queue, k, (cl_uint)dims, NULL, g, l, 0, NULL, NULL);
+    size_t items = 1;
+    for (int d = 0; d < dims; d++)
+        items *= global[d];
+    cl_event *ev = ctx->prof ? cg__profile_record(ctx, name, items, 0, args, nargs) : NULL;
+    cl_int err = clEnqueueNDRangeKernel(ctx->queue, k, (cl_uint)dims, NULL, g, l, 0, NULL, ev);
     if (err != CL_SUCCESS) {
         char what[160];
         snprintf(what, sizeof what, "launching kernel %s", name);
@@ -166,5 +171,5 @@ cg_status cg__kernel_run1d(cg_context *ctx, const char *file, const char *name, 
     cg_status st = cg__kernel_get(ctx, file, NULL, name, &k, &max_local);
     if (st == CG_OK)
         st = set_args(k, name, args, nargs);
-    return st == CG_OK ? enqueue_1d(ctx, k, name, n, local, max_local) : st;
+    return st == CG_OK ? enqueue_1d(ctx, k, name, n, local, max_local, args, nargs) : st;
 }

@@ -544,6 +544,8 @@ cg_status cg_graph_forward(cg_graph *g, bool training) {
         cg_tensor in[CG_MAX_INPUTS], params[CG_MAX_PARAMS], out;
         cg_op_call c;
         call_of(g, n, training, &c, in, params, &out);
+        if (cg__profiling(g->ctx))
+            cg__profile_label(g->ctx, "%s forward", n->name);
         cg_status st = n->op->forward(&c);
         const value *o = &g->values[n->out];
         size_t rows = (size_t)o->shape.d[0];
@@ -568,12 +570,16 @@ cg_status cg_graph_forward(cg_graph *g, bool training) {
 cg_status cg_graph_backward(cg_graph *g) {
     if (!g->compiled)
         return cg__error(CG_ERR_INVALID_ARGUMENT, "run cg_graph_compile before backward");
+    if (cg__profiling(g->ctx))
+        cg__profile_label(g->ctx, "zero gradients");
     cg_status st = cg__fill(g->ctx, g->grad_buf, 0.0f, g->param_floats);
     for (int i = g->n_nodes - 1; i >= 0 && st == CG_OK; i--) {
         node *n = &g->nodes[i];
         if (!n->run_backward)
             continue;
         value *o = &g->values[n->out];
+        if (cg__profiling(g->ctx))
+            cg__profile_label(g->ctx, "%s backward", n->name);
         if (n->is_loss)
             st = cg__fill(g->ctx, o->grad, loss_seed(g, n), cg_shape_numel(&o->shape));
         cg_tensor in[CG_MAX_INPUTS], params[CG_MAX_PARAMS], out, din[CG_MAX_INPUTS];
@@ -639,6 +645,8 @@ cg_status cg_graph_step(cg_graph *g, const cg_optim_config *opt) {
             ranges[n++] = (cg_param_range){g->params[i].offset, end - g->params[i].offset, scale};
     }
     g->step++;
+    if (cg__profiling(g->ctx))
+        cg__profile_label(g->ctx, "optimizer");
     return cg_optim_step(g->ctx, opt, g->param_buf, g->grad_buf, g->opt_state, g->param_floats,
                          ranges, (size_t)n, g->step);
 }

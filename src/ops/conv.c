@@ -75,9 +75,10 @@ static cg_status conv_infer(const cg_op_attrs *a, const cg_shape *in, const cg_d
 
 static cg_status im2col(cg_context *ctx, cl_mem col, uint32_t off, cl_mem x, const geom *g,
                         uint32_t C, uint32_t H, uint32_t W, uint32_t HO, uint32_t WO) {
+    uint32_t chunk = cg__tuned_im2col_chunk(ctx, WO);
     const cg__karg args[] = {CG_KMEM(col), CG_KU32(off), CG_KMEM(x),
-                             WINDOW_ARGS(*g, C, H, W, HO, WO)};
-    size_t n = (size_t)C * g->KH * g->KW * g->N * HO * WO;
+                             WINDOW_ARGS(*g, C, H, W, HO, WO), CG_KU32(chunk)};
+    size_t n = (size_t)C * g->KH * g->KW * g->N * HO * ((WO + chunk - 1) / chunk);
     return cg__kernel_run1d(ctx, PROGRAM, "im2col", n, 0, args, CG__ARRAY_LEN(args));
 }
 
@@ -104,13 +105,27 @@ static cg_status from_cnhw(cg_context *ctx, cl_mem dst, cl_mem src, uint32_t off
     return cg__kernel_run1d(ctx, PROGRAM, "cnhw_to_nchw", (size_t)N * C * HW, 0, args, 9);
 }
 
-/* Until the tuner measures per device and shape (clgraph bench), `auto` picks the direct
- * kernel on CPUs, where its loops run without the im2col copy (measured on PoCL: LeNet trains
- * 26% faster), and im2col + GEMM on GPUs, where CLBlast's tiled GEMM is the stronger kernel. */
-static bool use_direct(const cg_op_call *c) {
-    if (c->attrs->conv_algo == CG_CONV_AUTO)
-        return c->ctx->info.type == CG_DEVICE_CPU;
-    return c->attrs->conv_algo == CG_CONV_DIRECT;
+/* The algorithm: as the layer asks, else as `clgraph tune` measured for this shape on this
+ * device, else im2col + GEMM (on PoCL, im2col with a row per work-item beat the direct kernels on
+ * every seed model's shape, by 2x to 25x; on GPUs CLBlast's tiled GEMM is the stronger kernel). */
+static bool use_direct(const cg_op_call *c, const geom *g) {
+    const uint32_t key[11] = {g->N,  g->C,  g->H,  g->W,  g->O, g->KH,
+                              g->KW, g->SH, g->SW, g->PH, g->PW};
+    if (cg__profiling(c->ctx))
+        cg__profile_note(c->ctx, key); /* the tuner groups this node's launches by shape */
+    if (c->ctx->tuning.force_conv)
+        return c->ctx->tuning.force_conv == CG_CONV_DIRECT;
+    if (c->attrs->conv_algo != CG_CONV_AUTO)
+        return c->attrs->conv_algo == CG_CONV_DIRECT;
+    int tuned = cg__tuned_conv_algo(c->ctx, key);
+    if (tuned != CG_CONV_AUTO)
+        return tuned == CG_CONV_DIRECT;
+    return false;
+}
+
+/* Multiply-adds of a direct pass, as floating-point operations (for the benchmark). */
+static double conv_flops(const geom *g) {
+    return 2.0 * g->N * g->O * g->HO * g->WO * g->C * g->KH * g->KW;
 }
 
 /* The 15 arguments of the direct kernels after their tensors. */
@@ -122,10 +137,11 @@ static bool use_direct(const cg_op_call *c) {
 static cg_status conv_fwd(const cg_op_call *c) {
     geom g = conv_geom(c->attrs, &c->in[0].shape);
     cl_mem bias = c->attrs->bias ? c->params[1].mem : NULL;
-    if (use_direct(c)) {
+    if (use_direct(c, &g)) {
         const cg__karg args[] = {CG_KMEM(c->out->mem), CG_KMEM(c->in[0].mem),
                                  CG_KMEM(c->params[0].mem), CG_KMEM(bias), CG_KU32(bias != NULL),
                                  DIRECT_ARGS(g)};
+        cg__profile_flops(c->ctx, conv_flops(&g));
         return cg__kernel_run1d(c->ctx, PROGRAM, "conv2d_direct_fwd",
                                 cg_shape_numel(&c->out->shape), 0, args, CG__ARRAY_LEN(args));
     }
@@ -148,9 +164,10 @@ static cg_status conv_bwd(const cg_op_call *c) {
         st = cg__bias_bwd(c->ctx, c->dparams[1].mem, c->dout->mem, g.O, g.HO * g.WO, g.N);
     if (st != CG_OK)
         return st;
-    if (use_direct(c)) {
+    if (use_direct(c, &g)) {
         const cg__karg wargs[] = {CG_KMEM(c->dparams[0].mem), CG_KMEM(c->dout->mem),
                                   CG_KMEM(c->in[0].mem), DIRECT_ARGS(g)};
+        cg__profile_flops(c->ctx, conv_flops(&g));
         st = cg__kernel_run1d(c->ctx, PROGRAM, "conv2d_direct_bwd_weight",
                               cg_shape_numel(&c->params[0].shape), 0, wargs,
                               CG__ARRAY_LEN(wargs));
@@ -159,6 +176,7 @@ static cg_status conv_bwd(const cg_op_call *c) {
         const cg__karg dargs[] = {CG_KMEM(c->din[0].mem), CG_KMEM(c->dout->mem),
                                   CG_KMEM(c->params[0].mem), DIRECT_ARGS(g),
                                   CG_KU32(cg_op_din_acc(c, 0))};
+        cg__profile_flops(c->ctx, conv_flops(&g));
         return cg__kernel_run1d(c->ctx, PROGRAM, "conv2d_direct_bwd_data",
                                 cg_shape_numel(&c->in[0].shape), 0, dargs, CG__ARRAY_LEN(dargs));
     }

@@ -70,7 +70,6 @@ typedef struct cg_op_attrs {
     int conv_algo;   /* conv2d: CG_CONV_AUTO, CG_CONV_IM2COL or CG_CONV_DIRECT */
 } cg_op_attrs;
 
-enum { CG_CONV_AUTO = 0, CG_CONV_IM2COL = 1, CG_CONV_DIRECT = 2 };
 
 /* One forward or backward launch. Arrays have n_in / n_params entries. */
 typedef struct cg_op_call {

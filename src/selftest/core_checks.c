@@ -1,5 +1,6 @@
-/* Known-answer checks for cl/core.cl and for CLBlast's SGEMM. Sizes are odd on purpose, so the
- * rounding of the global range up to the work-group size is exercised. */
+/* Known-answer checks for cl/core.cl, the roofline kernels of cl/bench.cl and CLBlast's SGEMM.
+ * Sizes are odd on purpose, so the rounding of the global range up to the work-group size is
+ * exercised. */
 #include <stdlib.h>
 
 #include "selftest/selftest_internal.h"
@@ -115,11 +116,49 @@ static cg_status check_sgemm(cg_context *ctx, bool *passed, char *detail, size_t
     return st;
 }
 
+static cg_status check_peak_fma(cg_context *ctx, bool *passed, char *detail, size_t cap) {
+    enum { N = 301, ITERS = 37 };
+    const float a = 0.9990234375f, b = 0.0009765625f; /* exact in binary; x tends to 1 */
+    float out[N];
+    double want[N];
+    samples(out, N, 0);
+    for (size_t i = 0; i < N; i++) {
+        float s = (float)(i & 7) * 0.125f;
+        double sum = 0;
+        for (int c = 0; c < 32; c++) { /* 4 chains of 8 lanes */
+            double x = (double)((s + 0.1f * (float)(c / 8)) + 0.01f * (float)(c % 8));
+            for (int k = 0; k < ITERS; k++)
+                x = x * a + b;
+            sum += x;
+        }
+        want[i] = sum;
+    }
+    const cg__check_arg args[] = {CG__F32_BUF(out, N), CG__F32(a), CG__F32(b), CG__U32(ITERS),
+                                  CG__U32(N)};
+    return cg__selftest_kernel(ctx, "bench.cl", "peak_fma", args, 5, N, 0, want, 1e-5, passed,
+                               detail, cap);
+}
+
+static cg_status check_peak_copy4(cg_context *ctx, bool *passed, char *detail, size_t cap) {
+    enum { N = 4 * 129 };
+    float in[N], out[N];
+    double want[N];
+    samples(in, N, 3);
+    samples(out, N, 0);
+    for (size_t i = 0; i < N; i++)
+        want[i] = in[i];
+    const cg__check_arg args[] = {CG__F32_BUF(out, N), CG__F32_BUF(in, N), CG__U32(N / 4)};
+    return cg__selftest_kernel(ctx, "bench.cl", "peak_copy4", args, 3, N / 4, 0, want, 1e-6,
+                               passed, detail, cap);
+}
+
 const cg__selftest_case cg__core_checks[] = {
     {"core.cl", "fill_f32", check_fill},
     {"core.cl", "copy_f32", check_copy},
     {"core.cl", "axpy_f32", check_axpy},
     {"core.cl", "gather_rows", check_gather_rows},
     {"clblast", "sgemm", check_sgemm},
+    {"bench.cl", "peak_fma", check_peak_fma},
+    {"bench.cl", "peak_copy4", check_peak_copy4},
 };
 const size_t cg__core_check_count = CG__ARRAY_LEN(cg__core_checks);

@@ -1,0 +1,142 @@
+/* `clgraph tune`: measures, on the seed models' own shapes, which convolution algorithm is faster
+ * for each conv2d shape, how many columns an im2col work-item should copy, and the work-group
+ * size of the 1-D element-wise launches; then writes the device's tuning file (tuning.c). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/bench.h"
+#include "device/device_internal.h"
+
+/* The measured configurations of the convolutions. */
+enum { DIRECT, IM2COL_ROW, IM2COL_ONE, CONFIGS };
+
+typedef struct shape_time {
+    uint32_t key[11];
+    double us[CONFIGS];
+} shape_time;
+
+typedef struct tally {
+    shape_time shapes[CG__MAX_TUNED_CONV];
+    int n_shapes;
+    double im2col_us[CONFIGS]; /* the im2col launches alone */
+    double other_us;           /* launches that are neither GEMM nor convolution */
+} tally;
+
+static shape_time *shape_of(tally *t, const uint32_t key[11]) {
+    for (int i = 0; i < t->n_shapes; i++)
+        if (memcmp(t->shapes[i].key, key, sizeof t->shapes[i].key) == 0) return &t->shapes[i];
+    if (t->n_shapes == CG__MAX_TUNED_CONV) return NULL;
+    shape_time *s = &t->shapes[t->n_shapes++];
+    memset(s, 0, sizeof *s);
+    memcpy(s->key, key, sizeof s->key);
+    return s;
+}
+
+/* Profiles one model at one batch under the context's current forcing; adds its launches to t
+ * under configuration cfg (-1: only the element-wise total). */
+static cg_status measure(cg_context *ctx, const char *file, int batch, int cfg, int repeats,
+                         tally *t) {
+    cg_bench_model *m = NULL;
+    double ms;
+    cg_status st = cg_bench_model_open(ctx, file, batch, &m);
+    if (st == CG_OK) st = cg_bench_model_time(m, 1, 1, &ms);
+    /* Notes (shape keys) ride on the profiler's records, not on cg_bench_launch: profile here. */
+    cg__profiler p = {0};
+    for (int r = 0; st == CG_OK && r < repeats; r++) {
+        cg__profile_attach(ctx, &p);
+        st = cg_bench_model_step(m);
+        cg__profile_attach(ctx, NULL);
+        if (st == CG_OK) st = cg_context_finish(ctx);
+        for (size_t k = 0; st == CG_OK && k < p.n; k++) {
+            const cg__launch_record *rec = &p.rec[k];
+            double us = cg__profile_event_us(rec->event) / repeats;
+            if (rec->has_note) {
+                shape_time *s = cfg >= 0 ? shape_of(t, rec->note) : NULL;
+                if (s) s->us[cfg] += us;
+                if (cfg >= 0 && strcmp(rec->kernel, "im2col") == 0) t->im2col_us[cfg] += us;
+            } else if (strcmp(rec->kernel, "clblast_sgemm") != 0) {
+                t->other_us += us;
+            }
+        }
+        cg__profile_clear(&p);
+    }
+    cg__profile_free(&p);
+    cg_bench_model_close(m);
+    return st;
+}
+
+cg_status cg_bench_tune(cg_context *ctx, char (*files)[1024], int n_files, const int *batches,
+                        int n_batches, int repeats, FILE *progress) {
+    static tally t;
+    memset(&t, 0, sizeof t);
+    cg__tuning *tu = &ctx->tuning;
+    memset(tu, 0, sizeof *tu); /* measure from the defaults, not from an earlier tuning */
+    snprintf(tu->note, sizeof tu->note, "being tuned");
+    const size_t default_local = ctx->default_local;
+    static const char *const names[CONFIGS] = {"direct", "im2col, a row per work-item",
+                                               "im2col, a column per work-item"};
+    cg_status st = CG_OK;
+    for (int cfg = 0; st == CG_OK && cfg < CONFIGS; cfg++) {
+        tu->force_conv = cfg == DIRECT ? CG_CONV_DIRECT : CG_CONV_IM2COL;
+        tu->force_chunk = cfg == IM2COL_ONE ? 1 : -1;
+        for (int f = 0; st == CG_OK && f < n_files; f++)
+            for (int b = 0; st == CG_OK && b < n_batches; b++) {
+                if (progress)
+                    fprintf(progress, "  convolutions %s: %s, batch %d\n", names[cfg], files[f],
+                            batches[b]);
+                st = measure(ctx, files[f], batches[b], cfg, repeats, &t);
+            }
+    }
+    /* The work-group size of the 1-D launches, on every launch that is neither GEMM nor conv. */
+    static const size_t locals[] = {64, 128, 256, 512, 1024};
+    size_t best_local = default_local;
+    double best_other = -1;
+    tu->force_conv = 0;
+    tu->force_chunk = 0;
+    for (size_t i = 0; st == CG_OK && i < CG__ARRAY_LEN(locals); i++) {
+        if (locals[i] > ctx->info.max_work_group_size) break;
+        ctx->default_local = locals[i];
+        t.other_us = 0;
+        for (int f = 0; st == CG_OK && f < n_files; f++) {
+            if (progress)
+                fprintf(progress, "  work-group %zu: %s, batch %d\n", locals[i], files[f],
+                        batches[0]);
+            st = measure(ctx, files[f], batches[0], -1, repeats, &t);
+        }
+        if (st == CG_OK && (best_other < 0 || t.other_us < best_other)) {
+            best_other = t.other_us;
+            best_local = locals[i];
+        }
+    }
+    ctx->default_local = default_local;
+    if (st != CG_OK) {
+        cg__tuning_load(ctx);
+        return st;
+    }
+    cg__tuning out = {0};
+    out.local_1d = best_local;
+    out.has_chunk = true;
+    bool row = t.im2col_us[IM2COL_ROW] <= t.im2col_us[IM2COL_ONE];
+    out.im2col_chunk = row ? 0 : 1;
+    int im2col_cfg = row ? IM2COL_ROW : IM2COL_ONE;
+    if (progress)
+        fprintf(progress,
+                "\nim2col: %.0f us with a row per work-item, %.0f us with a column: %s\n"
+                "1-D work-group: %zu (%.0f us of element-wise kernels per round)\n",
+                t.im2col_us[IM2COL_ROW], t.im2col_us[IM2COL_ONE], row ? "rows" : "columns",
+                best_local, best_other);
+    for (int i = 0; i < t.n_shapes; i++) {
+        const shape_time *s = &t.shapes[i];
+        cg__conv_tune *c = &out.conv[out.n_conv++];
+        memcpy(c->key, s->key, sizeof c->key);
+        c->algo = s->us[DIRECT] <= s->us[im2col_cfg] ? CG_CONV_DIRECT : CG_CONV_IM2COL;
+        if (progress)
+            fprintf(progress,
+                    "conv2d N=%u C=%u %ux%u O=%u k=%ux%u: direct %.0f us, im2col %.0f "
+                    "us: %s\n",
+                    s->key[0], s->key[1], s->key[2], s->key[3], s->key[4], s->key[5], s->key[6],
+                    s->us[DIRECT], s->us[im2col_cfg], cg__conv_algo_name(c->algo));
+    }
+    return cg__tuning_save(ctx, &out);
+}

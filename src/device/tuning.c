@@ -1,0 +1,165 @@
+/* The tuning file: what `clgraph tune` measured best on one device and driver, next to the kernel
+ * cache as tuning-<key>.txt, where key is a digest of the platform, device, device version and
+ * driver. It is plain text:
+ *
+ *     clgraph tuning 1
+ *     device <name>
+ *     driver <driver version>
+ *     local_1d 256                       work-group size of the 1-D element-wise launches
+ *     im2col_chunk 0                     columns per im2col work-item, 0 for a whole row
+ *     conv2d N C H W O KH KW SH SW PH PW direct|im2col
+ *
+ * Any line that does not parse, or a device or driver that is not this one, makes the whole
+ * file ignored: the context keeps its safe defaults and says why in its tuning note. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "device/device_internal.h"
+
+#define HEADER "clgraph tuning 1"
+
+static void tuning_key(const cg_context *ctx, char out[17]) {
+    cg__sha256 h;
+    uint8_t d[32];
+    const cg_device_info *i = &ctx->info;
+    const char *parts[] = {i->platform_name, i->name, i->device_version, i->driver_version};
+    cg__sha256_init(&h);
+    for (size_t k = 0; k < CG__ARRAY_LEN(parts); k++)
+        cg__sha256_update(&h, parts[k], strlen(parts[k]) + 1);
+    cg__sha256_final(&h, d);
+    for (int k = 0; k < 8; k++)
+        snprintf(out + 2 * k, 3, "%02x", d[k]);
+}
+
+bool cg__tuning_path(const cg_context *ctx, char *path, size_t cap) {
+    if (!ctx->cache_dir) return false;
+    char key[17];
+    tuning_key(ctx, key);
+    snprintf(path, cap, "%s/tuning-%s.txt", ctx->cache_dir, key);
+    return true;
+}
+
+const char *cg__conv_algo_name(int algo) {
+    return algo == CG_CONV_DIRECT ? "direct" : algo == CG_CONV_IM2COL ? "im2col" : "auto";
+}
+
+/* Parses one line into t; false when it is not a tuning line. */
+static bool parse_line(const cg_context *ctx, char *line, cg__tuning *t, char *why, size_t cap) {
+    line[strcspn(line, "\r\n")] = '\0';
+    unsigned long v;
+    char word[16], extra;
+    if (strncmp(line, "device ", 7) == 0) {
+        if (strcmp(line + 7, ctx->info.name) != 0) {
+            snprintf(why, cap, "made for another device (%.100s)", line + 7);
+            return false;
+        }
+        return true;
+    }
+    if (strncmp(line, "driver ", 7) == 0) {
+        if (strcmp(line + 7, ctx->info.driver_version) != 0) {
+            snprintf(why, cap, "made for another driver (%.100s)", line + 7);
+            return false;
+        }
+        return true;
+    }
+    if (sscanf(line, "local_1d %lu %c", &v, &extra) == 1 && v >= 1 &&
+        v <= ctx->info.max_work_group_size) {
+        t->local_1d = (size_t)v;
+        return true;
+    }
+    if (sscanf(line, "im2col_chunk %lu %c", &v, &extra) == 1 && v <= 4096) {
+        t->im2col_chunk = (int)v;
+        t->has_chunk = true;
+        return true;
+    }
+    cg__conv_tune c;
+    if (t->n_conv < CG__MAX_TUNED_CONV &&
+        sscanf(line, "conv2d %u %u %u %u %u %u %u %u %u %u %u %15s %c", &c.key[0], &c.key[1],
+               &c.key[2], &c.key[3], &c.key[4], &c.key[5], &c.key[6], &c.key[7], &c.key[8],
+               &c.key[9], &c.key[10], word, &extra) == 12 &&
+        (strcmp(word, "direct") == 0 || strcmp(word, "im2col") == 0)) {
+        c.algo = word[0] == 'd' ? CG_CONV_DIRECT : CG_CONV_IM2COL;
+        t->conv[t->n_conv++] = c;
+        return true;
+    }
+    snprintf(why, cap, "line '%.60s' is not a tuning line", line);
+    return false;
+}
+
+void cg__tuning_load(cg_context *ctx) {
+    cg__tuning *t = &ctx->tuning;
+    memset(t, 0, sizeof *t);
+    char path[4200];
+    if (!cg__tuning_path(ctx, path, sizeof path)) {
+        snprintf(t->note, sizeof t->note, "none (the kernel cache is off): defaults");
+        return;
+    }
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(t->note, sizeof t->note, "none yet (%s; run 'clgraph tune'): defaults", path);
+        return;
+    }
+    char line[512], why[160] = "";
+    bool ok = fgets(line, sizeof line, f) && strncmp(line, HEADER, strlen(HEADER)) == 0;
+    if (!ok) snprintf(why, sizeof why, "no '%s' header", HEADER);
+    while (ok && fgets(line, sizeof line, f))
+        ok = line[0] == '\n' || parse_line(ctx, line, t, why, sizeof why);
+    fclose(f);
+    if (!ok) {
+        memset(t, 0, sizeof *t);
+        snprintf(t->note, sizeof t->note, "%s ignored, %s: defaults", path, why);
+        return;
+    }
+    t->loaded = true;
+    snprintf(t->note, sizeof t->note, "%s (%d convolution shapes)", path, t->n_conv);
+    if (t->local_1d) ctx->default_local = t->local_1d;
+}
+
+cg_status cg__tuning_save(cg_context *ctx, const cg__tuning *t) {
+    char path[4200], tmp[4300];
+    if (!cg__tuning_path(ctx, path, sizeof path))
+        return cg__error(CG_ERR_INVALID_ARGUMENT, "the kernel cache is off, so there is no place "
+                                                  "for a tuning file; unset CLGRAPH_NO_CACHE");
+    cg_status st = cg__mkdir_p(ctx->cache_dir);
+    if (st != CG_OK) return st;
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return cg__error(CG_ERR_IO, "cannot write %s", tmp);
+    fprintf(f, "%s\ndevice %s\ndriver %s\n", HEADER, ctx->info.name, ctx->info.driver_version);
+    if (t->local_1d) fprintf(f, "local_1d %zu\n", t->local_1d);
+    if (t->has_chunk) fprintf(f, "im2col_chunk %d\n", t->im2col_chunk);
+    for (int i = 0; i < t->n_conv; i++) {
+        fprintf(f, "conv2d");
+        for (int k = 0; k < 11; k++)
+            fprintf(f, " %u", t->conv[i].key[k]);
+        fprintf(f, " %s\n", cg__conv_algo_name(t->conv[i].algo));
+    }
+    bool ok = fclose(f) == 0;
+    if (!ok || rename(tmp, path) != 0) {
+        remove(tmp);
+        return cg__error(CG_ERR_IO, "cannot write %s", path);
+    }
+    cg__tuning_load(ctx);
+    return CG_OK;
+}
+
+uint32_t cg__tuned_im2col_chunk(const cg_context *ctx, uint32_t wo) {
+    int chunk = ctx->tuning.has_chunk             ? ctx->tuning.im2col_chunk
+                : ctx->info.type == CG_DEVICE_CPU ? 0
+                                                  : 1;
+    if (ctx->tuning.force_chunk) chunk = ctx->tuning.force_chunk > 0 ? ctx->tuning.force_chunk : 0;
+    return chunk == 0 || (uint32_t)chunk > wo ? wo : (uint32_t)chunk;
+}
+
+int cg__tuned_conv_algo(const cg_context *ctx, const uint32_t key[11]) {
+    if (ctx->tuning.force_conv) return ctx->tuning.force_conv;
+    for (int i = 0; i < ctx->tuning.n_conv; i++)
+        if (memcmp(ctx->tuning.conv[i].key, key, sizeof ctx->tuning.conv[i].key) == 0)
+            return ctx->tuning.conv[i].algo;
+    return CG_CONV_AUTO;
+}
+
+const char *cg_context_tuning(const cg_context *ctx) {
+    return ctx->tuning.note;
+}

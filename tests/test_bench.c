@@ -1,0 +1,186 @@
+/* The benchmark and tuning: the seed models in experiments/bench build with exactly the PyTorch
+ * peer's parameter counts and train; a profiled step records every launch with its node, kernel,
+ * time, bytes and (for GEMM and direct convolution) FLOPs, the same launches every step; the
+ * roofline measures something; the tuning file round-trips, steers the convolution algorithm
+ * per shape, and a corrupt, foreign or missing file leaves the defaults. */
+#include <math.h>
+#include <unistd.h>
+
+#include "bench/bench.h"
+#include "device/device_internal.h"
+#include "harness.h"
+
+static char dir[] = "/tmp/clgraph-bench-XXXXXX";
+
+static const char *model_path(const char *name) {
+    static char path[1024];
+    snprintf(path, sizeof path, "%s/%s.yaml", CLGRAPH_SOURCE_BENCH_DIR, name);
+    return path;
+}
+
+/* Parameter counts printed by the peer script (torch_models.py) for the same architectures. */
+static void test_models_match_peer(cg_context *ctx) {
+    static const struct {
+        const char *name;
+        size_t params;
+    } peer[] = {{"lenet", 62006},
+                {"siamese", 436134},
+                {"compare", 54476},
+                {"dae", 928763},
+                {"vae", 1177884}};
+    for (size_t i = 0; i < CG__ARRAY_LEN(peer); i++) {
+        cg_bench_model *m = NULL;
+        CHECK_OK(cg_bench_model_open(ctx, model_path(peer[i].name), 8, &m));
+        if (!m) continue;
+        CHECK(strcmp(cg_bench_model_name(m), peer[i].name) == 0, "name %s", cg_bench_model_name(m));
+        CHECK(cg_bench_model_params(m) == peer[i].params, "%s: %zu parameters, the peer has %zu",
+              peer[i].name, cg_bench_model_params(m), peer[i].params);
+        double ms = -1;
+        CHECK_OK(cg_bench_model_time(m, 1, 2, &ms));
+        CHECK(ms > 0, "%s: a step takes %g ms", peer[i].name, ms);
+        cg_bench_model_close(m);
+    }
+    cg_bench_model *m = NULL;
+    CHECK(cg_bench_model_open(ctx, model_path("nosuch"), 8, &m) != CG_OK && !m,
+          "a missing model file is an error");
+    CHECK_CONTAINS(cg_error_message(), "nosuch");
+}
+
+static const cg_bench_launch *find(const cg_bench_launch *l, int n, const char *label,
+                                   const char *kernel) {
+    for (int k = 0; k < n; k++)
+        if (strcmp(l[k].label, label) == 0 && strcmp(l[k].kernel, kernel) == 0) return &l[k];
+    return NULL;
+}
+
+static void test_profile(cg_context *ctx) {
+    cg_bench_model *m = NULL;
+    CHECK_OK(cg_bench_model_open(ctx, model_path("lenet"), 16, &m));
+    if (!m) return;
+    cg_bench_launch *l = NULL;
+    int n = 0;
+    CHECK_OK(cg_bench_model_profile(m, 3, &l, &n));
+    CHECK(n > 20, "a LeNet step makes %d launches", n);
+    int bad = 0;
+    for (int k = 0; k < n; k++)
+        bad += !(l[k].us >= 0 && l[k].bytes > 0 && l[k].items > 0 && l[k].label[0]);
+    CHECK(bad == 0, "every launch has a time, bytes, items and a label (%d do not)", bad);
+    /* fc1 is linear 400 -> 120 at batch 16: its forward GEMM is 2 * 16 * 120 * 400 FLOPs. */
+    const cg_bench_launch *g = find(l, n, "lenet.7 forward", "clblast_sgemm");
+    CHECK(g && g->flops == 2.0 * 16 * 120 * 400 && g->items == 16 * 120,
+          "the fc1 GEMM's FLOPs and items");
+    CHECK(find(l, n, "optimizer", "adam_step") && find(l, n, "zero gradients", "fill_f32") &&
+              find(l, n, "loss0 backward", "cross_entropy_bwd"),
+          "optimizer, gradient zeroing and loss launches are labelled");
+    cg_bench_peak peak = {100, 10};
+    cg_bench_launch fake = {.us = 10, .flops = 500e3, .bytes = 20e3};
+    /* 50 GFLOP/s of 100, 2 GB/s of 10: the larger fraction, 0.5. */
+    CHECK(fabs(cg_bench_fraction(&fake, &peak) - 0.5) < 1e-12, "fraction %g",
+          cg_bench_fraction(&fake, &peak));
+    free(l);
+    cg_bench_model_close(m);
+    /* No profiler attached: nothing recorded, and the context's launches go on. */
+    CHECK(!cg__profiling(ctx), "profiling is off after the profile");
+}
+
+static void test_peak(cg_context *ctx) {
+    cg_bench_peak p = {0};
+    CHECK_OK(cg_bench_peak_measure(ctx, &p));
+    CHECK(p.gflops > 0.1 && p.gbps > 0.1, "peak %g GFLOP/s, %g GB/s", p.gflops, p.gbps);
+}
+
+static void write_file(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+}
+
+/* The kernel that runs lenet.0's forward at batch 4 on a context. */
+static const char *conv1_kernel(cg_context *ctx, char *out, size_t cap) {
+    cg_bench_model *m = NULL;
+    cg_bench_launch *l = NULL;
+    int n = 0;
+    snprintf(out, cap, "(none)");
+    CHECK_OK(cg_bench_model_open(ctx, model_path("lenet"), 4, &m));
+    if (m) CHECK_OK(cg_bench_model_profile(m, 1, &l, &n));
+    for (int k = 0; k < n; k++)
+        if (strcmp(l[k].label, "lenet.0 forward") == 0 &&
+            strcmp(l[k].kernel, "cnhw_to_nchw") != 0) {
+            snprintf(out, cap, "%s", l[k].kernel);
+            break;
+        }
+    free(l);
+    cg_bench_model_close(m);
+    return out;
+}
+
+static void test_tuning(void) {
+    char cache[256], path[4200], kernel[64];
+    snprintf(cache, sizeof cache, "%s/cache", dir);
+    cg_context_options o = {.profiling = true, .cache_dir = cache};
+    cg_context *ctx = cgt_open(&o);
+    CHECK_CONTAINS(cg_context_tuning(ctx), "none yet");
+    CHECK(cg__tuning_path(ctx, path, sizeof path), "a tuning path");
+    /* Untuned, conv1 runs im2col + GEMM. */
+    CHECK(strcmp(conv1_kernel(ctx, kernel, sizeof kernel), "im2col") == 0, "untuned: %s", kernel);
+    /* A tuning file that sends conv1's shape at batch 4 to the direct kernel. */
+    cg__tuning t = {.local_1d = 64, .has_chunk = true, .im2col_chunk = 1, .n_conv = 1};
+    const uint32_t key[11] = {4, 3, 32, 32, 6, 5, 5, 1, 1, 0, 0};
+    memcpy(t.conv[0].key, key, sizeof key);
+    t.conv[0].algo = CG_CONV_DIRECT;
+    CHECK_OK(cg__tuning_save(ctx, &t));
+    cg_context_destroy(ctx);
+    ctx = cgt_open(&o);
+    CHECK_CONTAINS(cg_context_tuning(ctx), "1 convolution shape");
+    CHECK(ctx->default_local == 64 || 64 > ctx->info.max_work_group_size,
+          "the tuned work-group size is used (%zu)", ctx->default_local);
+    CHECK(cg__tuned_im2col_chunk(ctx, 28) == 1, "the tuned im2col chunk");
+    CHECK(cg__tuned_conv_algo(ctx, key) == CG_CONV_DIRECT, "the tuned algorithm is read");
+    CHECK(strcmp(conv1_kernel(ctx, kernel, sizeof kernel), "conv2d_direct_fwd") == 0,
+          "tuned: conv1 runs %s", kernel);
+    cg_context_destroy(ctx);
+    /* Corrupt: a line that is not a tuning line. Foreign: another device. Both: defaults. */
+    FILE *f = fopen(path, "a");
+    fputs("conv2d 1 2 three\n", f);
+    fclose(f);
+    ctx = cgt_open(&o);
+    CHECK_CONTAINS(cg_context_tuning(ctx), "ignored");
+    CHECK_CONTAINS(cg_context_tuning(ctx), "conv2d 1 2 three");
+    CHECK(ctx->tuning.n_conv == 0 && !ctx->tuning.has_chunk, "a corrupt file sets nothing");
+    CHECK(strcmp(conv1_kernel(ctx, kernel, sizeof kernel), "im2col") == 0,
+          "corrupt file: defaults (%s)", kernel);
+    cg_context_destroy(ctx);
+    write_file(path, "clgraph tuning 1\ndevice Some Other GPU\nlocal_1d 64\n");
+    ctx = cgt_open(&o);
+    CHECK_CONTAINS(cg_context_tuning(ctx), "another device");
+    cg_context_destroy(ctx);
+    write_file(path, "\x01\x02garbage");
+    ctx = cgt_open(&o);
+    CHECK_CONTAINS(cg_context_tuning(ctx), "header");
+    cg_context_destroy(ctx);
+    /* Cache off: no file, defaults, and saving says why. */
+    cg_context_options off = {.no_cache = true};
+    ctx = cgt_open(&off);
+    CHECK_CONTAINS(cg_context_tuning(ctx), "cache is off");
+    CHECK(cg__tuning_save(ctx, &t) != CG_OK, "no tuning file without a cache");
+    cg_context_destroy(ctx);
+    remove(path);
+}
+
+int main(void) {
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    cg_context_options o = {.profiling = true};
+    cg_context *ctx = cgt_open(&o);
+    test_models_match_peer(ctx);
+    test_profile(ctx);
+    test_peak(ctx);
+    cg_context_destroy(ctx);
+    test_tuning();
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    return cgt_finish("test_bench");
+}
