@@ -97,33 +97,64 @@ __kernel void cnhw_to_nchw(__global float *dst, __global const float *src, const
     dst[i] = (acc ? dst[i] : 0.0f) + v;
 }
 
-/* y (N, O, HO, WO): one work-item per output element, looping over C, KH, KW. */
+/* y (N, O, HO, WO): one work-item per output position (n, ho, wo) and group of OT output
+ * channels. Neighbouring work-items read neighbouring inputs, and every input value read feeds
+ * OT multiply-adds, with the weights the same for the whole work-group. */
+#define OT 4
 __kernel void conv2d_direct_fwd(__global float *y, __global const float *x,
                                 __global const float *w, __global const float *b,
                                 const uint has_bias, const uint N, const uint C, const uint H,
                                 const uint W, const uint O, const uint KH, const uint KW,
                                 const uint SH, const uint SW, const uint PH, const uint PW,
                                 const uint HO, const uint WO) {
+    const uint P = HO * WO, tiles = (O + OT - 1) / OT;
     const uint i = get_global_id(0);
-    if (i >= N * O * HO * WO)
+    if (i >= N * tiles * P)
         return;
-    const uint wo = i % WO, ho = (i / WO) % HO, o = (i / (WO * HO)) % O, n = i / (WO * HO * O);
-    float sum = has_bias ? b[o] : 0.0f;
+    const uint p = i % P, t = i / P, o0 = (t % tiles) * OT, n = t / tiles;
+    const uint wo = p % WO, ho = p / WO;
+    float acc[OT];
+    uint wrow[OT]; /* each channel's weights, clamped to a real channel past O */
+    for (uint q = 0; q < OT; q++) {
+        const uint o = min(o0 + q, O - 1);
+        acc[q] = has_bias ? b[o] : 0.0f;
+        wrow[q] = o * C * KH * KW;
+    }
+    const int h0 = (int)(ho * SH) - (int)PH, w0 = (int)(wo * SW) - (int)PW;
+    if (PH == 0 && PW == 0) { /* every tap is inside: no bounds checks */
+        __global const float *xp = x + n * C * H * W + (uint)h0 * W + (uint)w0;
+        for (uint c = 0; c < C; c++, xp += H * W) {
+            const uint wc = c * KH * KW;
+            for (uint kh = 0; kh < KH; kh++)
+                for (uint kw = 0; kw < KW; kw++) {
+                    const float xv = xp[kh * W + kw];
+                    const uint k = wc + kh * KW + kw;
+                    for (uint q = 0; q < OT; q++)
+                        acc[q] = mad(xv, w[wrow[q] + k], acc[q]);
+                }
+        }
+    } else
     for (uint c = 0; c < C; c++) {
         __global const float *xc = x + (n * C + c) * H * W;
-        __global const float *wc = w + (o * C + c) * KH * KW;
+        const uint wc = c * KH * KW;
         for (uint kh = 0; kh < KH; kh++) {
-            const int h = (int)(ho * SH + kh) - (int)PH;
+            const int h = h0 + (int)kh;
             if (h < 0 || h >= (int)H)
                 continue;
             for (uint kw = 0; kw < KW; kw++) {
-                const int ww = (int)(wo * SW + kw) - (int)PW;
-                if (ww >= 0 && ww < (int)W)
-                    sum += xc[(uint)h * W + (uint)ww] * wc[kh * KW + kw];
+                const int ww = w0 + (int)kw;
+                if (ww < 0 || ww >= (int)W)
+                    continue;
+                const float xv = xc[(uint)h * W + (uint)ww];
+                const uint k = wc + kh * KW + kw;
+                for (uint q = 0; q < OT; q++)
+                    acc[q] = mad(xv, w[wrow[q] + k], acc[q]);
             }
         }
     }
-    y[i] = sum;
+    for (uint q = 0; q < OT; q++)
+        if (o0 + q < O)
+            y[((n * O + o0 + q) * HO + ho) * WO + wo] = acc[q];
 }
 
 /* dx (N, C, H, W): one work-item per input element, gathering over O and the kernel window. */

@@ -127,7 +127,8 @@ static void test_tuning(void) {
     cg__tuning t = {.local_1d = 64, .has_chunk = true, .im2col_chunk = 1, .n_conv = 1};
     const uint32_t key[11] = {4, 3, 32, 32, 6, 5, 5, 1, 1, 0, 0};
     memcpy(t.conv[0].key, key, sizeof key);
-    t.conv[0].algo = CG_CONV_DIRECT;
+    t.conv[0].algo[0] = CG_CONV_DIRECT;
+    t.conv[0].algo[1] = CG_CONV_IM2COL;
     CHECK_OK(cg__tuning_save(ctx, &t));
     cg_context_destroy(ctx);
     ctx = cgt_open(&o);
@@ -135,7 +136,9 @@ static void test_tuning(void) {
     CHECK(ctx->default_local == 64 || 64 > ctx->info.max_work_group_size,
           "the tuned work-group size is used (%zu)", ctx->default_local);
     CHECK(cg__tuned_im2col_chunk(ctx, 28) == 1, "the tuned im2col chunk");
-    CHECK(cg__tuned_conv_algo(ctx, key) == CG_CONV_DIRECT, "the tuned algorithm is read");
+    CHECK(cg__tuned_conv_algo(ctx, key, 0) == CG_CONV_DIRECT &&
+              cg__tuned_conv_algo(ctx, key, 1) == CG_CONV_IM2COL,
+          "the tuned algorithms are read");
     CHECK(strcmp(conv1_kernel(ctx, kernel, sizeof kernel), "conv2d_direct_fwd") == 0,
           "tuned: conv1 runs %s", kernel);
     cg_context_destroy(ctx);

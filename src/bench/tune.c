@@ -13,7 +13,7 @@ enum { DIRECT, IM2COL_ROW, IM2COL_ONE, CONFIGS };
 
 typedef struct shape_time {
     uint32_t key[11];
-    double us[CONFIGS];
+    double us[CONFIGS][2]; /* forward, backward */
 } shape_time;
 
 typedef struct tally {
@@ -53,7 +53,7 @@ static cg_status measure(cg_context *ctx, const char *file, int batch, int cfg, 
             double us = cg__profile_event_us(rec->event) / repeats;
             if (rec->has_note) {
                 shape_time *s = cfg >= 0 ? shape_of(t, rec->note) : NULL;
-                if (s) s->us[cfg] += us;
+                if (s) s->us[cfg][strstr(rec->label, " backward") ? 1 : 0] += us;
                 if (cfg >= 0 && strcmp(rec->kernel, "im2col") == 0) t->im2col_us[cfg] += us;
             } else if (strcmp(rec->kernel, "clblast_sgemm") != 0) {
                 t->other_us += us;
@@ -130,13 +130,16 @@ cg_status cg_bench_tune(cg_context *ctx, char (*files)[1024], int n_files, const
         const shape_time *s = &t.shapes[i];
         cg__conv_tune *c = &out.conv[out.n_conv++];
         memcpy(c->key, s->key, sizeof c->key);
-        c->algo = s->us[DIRECT] <= s->us[im2col_cfg] ? CG_CONV_DIRECT : CG_CONV_IM2COL;
+        for (int pass = 0; pass < 2; pass++)
+            c->algo[pass] = s->us[DIRECT][pass] <= s->us[im2col_cfg][pass] ? CG_CONV_DIRECT
+                                                                           : CG_CONV_IM2COL;
         if (progress)
             fprintf(progress,
-                    "conv2d N=%u C=%u %ux%u O=%u k=%ux%u: direct %.0f us, im2col %.0f "
-                    "us: %s\n",
+                    "conv2d N=%u C=%u %ux%u O=%u k=%ux%u: forward direct %.0f us, im2col %.0f us: "
+                    "%s; backward direct %.0f us, im2col %.0f us: %s\n",
                     s->key[0], s->key[1], s->key[2], s->key[3], s->key[4], s->key[5], s->key[6],
-                    s->us[DIRECT], s->us[im2col_cfg], cg__conv_algo_name(c->algo));
+                    s->us[DIRECT][0], s->us[im2col_cfg][0], cg__conv_algo_name(c->algo[0]),
+                    s->us[DIRECT][1], s->us[im2col_cfg][1], cg__conv_algo_name(c->algo[1]));
     }
     return cg__tuning_save(ctx, &out);
 }

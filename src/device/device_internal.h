@@ -68,11 +68,12 @@ typedef struct cg__profiler {
 /* Convolution algorithms (conv2d's `algo`). */
 enum { CG_CONV_AUTO = 0, CG_CONV_IM2COL = 1, CG_CONV_DIRECT = 2 };
 
-/* One convolution shape's measured best algorithm: key = N C H W O KH KW SH SW PH PW. */
+/* One convolution shape's measured best algorithms, forward and backward:
+ * key = N C H W O KH KW SH SW PH PW. */
 #define CG__MAX_TUNED_CONV 64
 typedef struct cg__conv_tune {
     uint32_t key[11];
-    int algo;
+    int algo[2]; /* [0] forward, [1] backward */
 } cg__conv_tune;
 
 /* What the tuning file says (tuning.c), and what `clgraph tune` forces while it measures. */
@@ -204,8 +205,9 @@ cg_status cg__tuning_save(cg_context *ctx, const cg__tuning *t);
 const char *cg__conv_algo_name(int algo);
 /* Columns per im2col work-item for rows of wo columns. */
 uint32_t cg__tuned_im2col_chunk(const cg_context *ctx, uint32_t wo);
-/* The tuned algorithm of a convolution shape, CG_CONV_AUTO when the file has none. */
-int cg__tuned_conv_algo(const cg_context *ctx, const uint32_t key[11]);
+/* The tuned algorithm of a convolution shape's forward (pass 0) or backward (pass 1),
+ * CG_CONV_AUTO when the file has none. */
+int cg__tuned_conv_algo(const cg_context *ctx, const uint32_t key[11], int pass);
 
 /* Turns an OpenCL error into a status with a message naming the call and the code. */
 cg_status cg__cl_fail(int code, const char *what);

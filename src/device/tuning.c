@@ -7,7 +7,10 @@
  *     driver <driver version>
  *     local_1d 256                       work-group size of the 1-D element-wise launches
  *     im2col_chunk 0                     columns per im2col work-item, 0 for a whole row
- *     conv2d N C H W O KH KW SH SW PH PW direct|im2col
+ *     conv2d N C H W O KH KW SH SW PH PW FORWARD BACKWARD
+ *
+ * where FORWARD and BACKWARD are each direct or im2col: the algorithm of that pass of a conv2d
+ * layer of that shape (they are independent: each pass makes what it needs).
  *
  * Any line that does not parse, or a device or driver that is not this one, makes the whole
  * file ignored: the context keeps its safe defaults and says why in its tuning note. */
@@ -44,6 +47,12 @@ const char *cg__conv_algo_name(int algo) {
     return algo == CG_CONV_DIRECT ? "direct" : algo == CG_CONV_IM2COL ? "im2col" : "auto";
 }
 
+static int algo_of(const char *word) {
+    return strcmp(word, "direct") == 0   ? CG_CONV_DIRECT
+           : strcmp(word, "im2col") == 0 ? CG_CONV_IM2COL
+                                         : CG_CONV_AUTO;
+}
+
 /* Parses one line into t; false when it is not a tuning line. */
 static bool parse_line(const cg_context *ctx, char *line, cg__tuning *t, char *why, size_t cap) {
     line[strcspn(line, "\r\n")] = '\0';
@@ -74,12 +83,13 @@ static bool parse_line(const cg_context *ctx, char *line, cg__tuning *t, char *w
         return true;
     }
     cg__conv_tune c;
+    char word2[16];
     if (t->n_conv < CG__MAX_TUNED_CONV &&
-        sscanf(line, "conv2d %u %u %u %u %u %u %u %u %u %u %u %15s %c", &c.key[0], &c.key[1],
-               &c.key[2], &c.key[3], &c.key[4], &c.key[5], &c.key[6], &c.key[7], &c.key[8],
-               &c.key[9], &c.key[10], word, &extra) == 12 &&
-        (strcmp(word, "direct") == 0 || strcmp(word, "im2col") == 0)) {
-        c.algo = word[0] == 'd' ? CG_CONV_DIRECT : CG_CONV_IM2COL;
+        sscanf(line, "conv2d %u %u %u %u %u %u %u %u %u %u %u %15s %15s %c", &c.key[0],
+               &c.key[1], &c.key[2], &c.key[3], &c.key[4], &c.key[5], &c.key[6], &c.key[7],
+               &c.key[8], &c.key[9], &c.key[10], word, word2, &extra) == 13 &&
+        (c.algo[0] = algo_of(word)) != CG_CONV_AUTO &&
+        (c.algo[1] = algo_of(word2)) != CG_CONV_AUTO) {
         t->conv[t->n_conv++] = c;
         return true;
     }
@@ -133,7 +143,8 @@ cg_status cg__tuning_save(cg_context *ctx, const cg__tuning *t) {
         fprintf(f, "conv2d");
         for (int k = 0; k < 11; k++)
             fprintf(f, " %u", t->conv[i].key[k]);
-        fprintf(f, " %s\n", cg__conv_algo_name(t->conv[i].algo));
+        fprintf(f, " %s %s\n", cg__conv_algo_name(t->conv[i].algo[0]),
+                cg__conv_algo_name(t->conv[i].algo[1]));
     }
     bool ok = fclose(f) == 0;
     if (!ok || rename(tmp, path) != 0) {
@@ -152,11 +163,12 @@ uint32_t cg__tuned_im2col_chunk(const cg_context *ctx, uint32_t wo) {
     return chunk == 0 || (uint32_t)chunk > wo ? wo : (uint32_t)chunk;
 }
 
-int cg__tuned_conv_algo(const cg_context *ctx, const uint32_t key[11]) {
-    if (ctx->tuning.force_conv) return ctx->tuning.force_conv;
+int cg__tuned_conv_algo(const cg_context *ctx, const uint32_t key[11], int pass) {
+    if (ctx->tuning.force_conv)
+        return ctx->tuning.force_conv;
     for (int i = 0; i < ctx->tuning.n_conv; i++)
         if (memcmp(ctx->tuning.conv[i].key, key, sizeof ctx->tuning.conv[i].key) == 0)
-            return ctx->tuning.conv[i].algo;
+            return ctx->tuning.conv[i].algo[pass];
     return CG_CONV_AUTO;
 }
 

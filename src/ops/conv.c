@@ -105,10 +105,10 @@ static cg_status from_cnhw(cg_context *ctx, cl_mem dst, cl_mem src, uint32_t off
     return cg__kernel_run1d(ctx, PROGRAM, "cnhw_to_nchw", (size_t)N * C * HW, 0, args, 9);
 }
 
-/* The algorithm: as the layer asks, else as `clgraph tune` measured for this shape on this
- * device, else im2col + GEMM (on PoCL, im2col with a row per work-item beat the direct kernels on
+/* The algorithm of a pass (0 forward, 1 backward): as the layer asks, else as `clgraph tune`
+ * measured for this shape and pass on this device, else im2col + GEMM (on PoCL, im2col with a row per work-item beat the direct kernels on
  * every seed model's shape, by 2x to 25x; on GPUs CLBlast's tiled GEMM is the stronger kernel). */
-static bool use_direct(const cg_op_call *c, const geom *g) {
+static bool use_direct(const cg_op_call *c, const geom *g, int pass) {
     const uint32_t key[11] = {g->N,  g->C,  g->H,  g->W,  g->O, g->KH,
                               g->KW, g->SH, g->SW, g->PH, g->PW};
     if (cg__profiling(c->ctx))
@@ -117,7 +117,7 @@ static bool use_direct(const cg_op_call *c, const geom *g) {
         return c->ctx->tuning.force_conv == CG_CONV_DIRECT;
     if (c->attrs->conv_algo != CG_CONV_AUTO)
         return c->attrs->conv_algo == CG_CONV_DIRECT;
-    int tuned = cg__tuned_conv_algo(c->ctx, key);
+    int tuned = cg__tuned_conv_algo(c->ctx, key, pass);
     if (tuned != CG_CONV_AUTO)
         return tuned == CG_CONV_DIRECT;
     return false;
@@ -137,13 +137,14 @@ static double conv_flops(const geom *g) {
 static cg_status conv_fwd(const cg_op_call *c) {
     geom g = conv_geom(c->attrs, &c->in[0].shape);
     cl_mem bias = c->attrs->bias ? c->params[1].mem : NULL;
-    if (use_direct(c, &g)) {
+    if (use_direct(c, &g, 0)) {
         const cg__karg args[] = {CG_KMEM(c->out->mem), CG_KMEM(c->in[0].mem),
                                  CG_KMEM(c->params[0].mem), CG_KMEM(bias), CG_KU32(bias != NULL),
                                  DIRECT_ARGS(g)};
         cg__profile_flops(c->ctx, conv_flops(&g));
-        return cg__kernel_run1d(c->ctx, PROGRAM, "conv2d_direct_fwd",
-                                cg_shape_numel(&c->out->shape), 0, args, CG__ARRAY_LEN(args));
+        size_t items = (size_t)g.N * ((g.O + 3) / 4) * g.HO * g.WO; /* OT = 4 in conv.cl */
+        return cg__kernel_run1d(c->ctx, PROGRAM, "conv2d_direct_fwd", items, 0, args,
+                                CG__ARRAY_LEN(args));
     }
     size_t ckk = (size_t)g.C * g.KH * g.KW, np = (size_t)g.N * g.HO * g.WO;
     uint32_t prod = (uint32_t)(ckk * np); /* where the (O, N*HO*WO) product starts */
@@ -164,7 +165,7 @@ static cg_status conv_bwd(const cg_op_call *c) {
         st = cg__bias_bwd(c->ctx, c->dparams[1].mem, c->dout->mem, g.O, g.HO * g.WO, g.N);
     if (st != CG_OK)
         return st;
-    if (use_direct(c, &g)) {
+    if (use_direct(c, &g, 1)) {
         const cg__karg wargs[] = {CG_KMEM(c->dparams[0].mem), CG_KMEM(c->dout->mem),
                                   CG_KMEM(c->in[0].mem), DIRECT_ARGS(g)};
         cg__profile_flops(c->ctx, conv_flops(&g));
