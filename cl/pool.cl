@@ -2,9 +2,10 @@
  * PyTorch's defaults) and nearest upsampling by an integer factor.
  *
  * Work-items: one per element of the tensor written (1-D, index checked against the total).
- * Backward kernels gather over the windows that cover an input element, so nothing is
- * scattered and no atomics are needed. maxpool's backward recomputes each window's argmax
- * (the first maximum in scan order, as PyTorch) instead of storing indices.
+ * Backward kernels gather over the windows that cover an input element (or, for maxpool with
+ * windows that tile the input, write each tile once), so no atomics are needed. maxpool's
+ * backward recomputes each window's argmax (the first maximum in scan order, as PyTorch)
+ * instead of storing indices.
  * Defines: none required.
  */
 
@@ -41,9 +42,33 @@ static uint window_argmax(__global const float *xc, const uint W, const uint KH,
     return best;
 }
 
+/* dx from dy. When the windows tile the input (stride = kernel, tiled = 1), one work-item per
+ * tile of the input (KH x KW, the last ones cut by the edge) finds its window's argmax once and
+ * writes the whole tile: dy at the argmax, 0 elsewhere and outside every window. Otherwise one
+ * work-item per input element gathers over the windows that cover it. */
 __kernel void maxpool2d_bwd(__global float *dx, __global const float *dy,
-                            __global const float *x, POOL_ARGS, const uint acc) {
+                            __global const float *x, POOL_ARGS, const uint acc,
+                            const uint tiled) {
     const uint i = get_global_id(0);
+    if (tiled) {
+        const uint TH = (H + KH - 1) / KH, TW = (W + KW - 1) / KW;
+        if (i >= N * C * TH * TW)
+            return;
+        const uint tw = i % TW, th = (i / TW) % TH, nc = i / (TW * TH);
+        __global const float *xc = x + (size_t)nc * H * W;
+        __global float *dc = dx + (size_t)nc * H * W;
+        const bool window = th < HO && tw < WO;
+        const uint start = th * KH * W + tw * KW;
+        const uint best = window ? window_argmax(xc, W, KH, KW, start) : 0;
+        const float g = window ? dy[((size_t)nc * HO + th) * WO + tw] : 0.0f;
+        for (uint kh = 0; kh < KH && th * KH + kh < H; kh++)
+            for (uint kw = 0; kw < KW && tw * KW + kw < W; kw++) {
+                const uint at = start + kh * W + kw;
+                const float v = window && at == best ? g : 0.0f;
+                dc[at] = (acc ? dc[at] : 0.0f) + v;
+            }
+        return;
+    }
     if (i >= N * C * H * W)
         return;
     const uint w = i % W, h = (i / W) % H, nc = i / (W * H);

@@ -1,13 +1,15 @@
 /* Counter-based randomness (Philox4x32-10, Salmon et al. 2011) and the ops built on it:
  * dropout, gaussian_noise and reparameterize.
  *
- * Element i of a launch draws from philox(counter = {i, launch, 0, 0}, key = {seed0, seed1}),
- * so every value depends only on (seed, launch counter, index): results are the same on every
+ * Every value depends only on (seed, launch counter, index): results are the same on every
  * device and work-group size, and a backward pass regenerates the forward's mask or noise
- * instead of storing it.
- * Uniforms use the top 24 bits: u = (r >> 8) * 2^-24 in [0, 1). Normals use Box-Muller on two
- * words: sqrt(-2 ln u1) cos(2 pi u2), u1 in (0, 1].
- * Work-items: one per element (1-D, index checked against n).
+ * instead of storing it. Uniforms (rand_uniform, dropout) take the four words of one block for
+ * four elements: element i uses word i % 4 of philox(counter = {i / 4, launch, 0, 0},
+ * key = {seed0, seed1}), from its top 24 bits: u = (r >> 8) * 2^-24 in [0, 1). Normal element i
+ * uses Box-Muller on the first two words of philox({i, launch, 0, 0}, key):
+ * sqrt(-2 ln u1) cos(2 pi u2), u1 in (0, 1].
+ * Work-items: one per element, or one per four elements for the uniform kernels (1-D, index
+ * checked against n).
  * Defines: none required.
  */
 
@@ -22,8 +24,10 @@ static uint4 philox4x32_10(uint4 c, uint2 k) {
             k.x += PHILOX_W0;
             k.y += PHILOX_W1;
         }
-        const uint lo0 = PHILOX_M0 * c.x, hi0 = mul_hi(PHILOX_M0, c.x);
-        const uint lo1 = PHILOX_M1 * c.z, hi1 = mul_hi(PHILOX_M1, c.z);
+        /* One 32 x 32 -> 64-bit product gives both halves (cheaper than mul_hi on CPUs). */
+        const ulong p0 = (ulong)PHILOX_M0 * c.x, p1 = (ulong)PHILOX_M1 * c.z;
+        const uint lo0 = (uint)p0, hi0 = (uint)(p0 >> 32);
+        const uint lo1 = (uint)p1, hi1 = (uint)(p1 >> 32);
         c = (uint4)(hi1 ^ c.y ^ k.x, lo1, hi0 ^ c.w ^ k.y, lo0);
     }
     return c;
@@ -53,11 +57,22 @@ __kernel void philox_raw(__global uint *out, const uint c0, const uint c1, const
     vstore4(r, i, out);
 }
 
+/* The four uniforms of block g: elements 4g .. 4g + 3. */
+static float4 uniforms4(const uint g, const uint launch, const uint seed0, const uint seed1) {
+    const uint4 r = draw(g, launch, seed0, seed1);
+    return (float4)(to_unit(r.x), to_unit(r.y), to_unit(r.z), to_unit(r.w));
+}
+
+/* One work-item per four elements. */
 __kernel void rand_uniform(__global float *out, const uint seed0, const uint seed1,
                            const uint launch, const uint n) {
-    const uint i = get_global_id(0);
-    if (i < n)
-        out[i] = to_unit(draw(i, launch, seed0, seed1).x);
+    const uint g = get_global_id(0), i = 4 * g;
+    if (i >= n)
+        return;
+    const float4 u = uniforms4(g, launch, seed0, seed1);
+    const float v[4] = {u.x, u.y, u.z, u.w};
+    for (uint k = 0; k < 4 && i + k < n; k++)
+        out[i + k] = v[k];
 }
 
 __kernel void rand_normal(__global float *out, const uint seed0, const uint seed1,
@@ -67,23 +82,32 @@ __kernel void rand_normal(__global float *out, const uint seed0, const uint seed
         out[i] = to_normal(draw(i, launch, seed0, seed1));
 }
 
-/* Keeps x[i] * scale where u >= p, else 0 (scale = 1 / (1 - p)). */
+/* Keeps x[i] * scale where u >= p, else 0 (scale = 1 / (1 - p)). One work-item per four
+ * elements. */
 __kernel void dropout_fwd(__global float *y, __global const float *x, const float p,
                           const float scale, const uint seed0, const uint seed1,
                           const uint launch, const uint n) {
-    const uint i = get_global_id(0);
-    if (i < n)
-        y[i] = to_unit(draw(i, launch, seed0, seed1).x) >= p ? x[i] * scale : 0.0f;
+    const uint g = get_global_id(0), i = 4 * g;
+    if (i >= n)
+        return;
+    const float4 u = uniforms4(g, launch, seed0, seed1);
+    const float v[4] = {u.x, u.y, u.z, u.w};
+    for (uint k = 0; k < 4 && i + k < n; k++)
+        y[i + k] = v[k] >= p ? x[i + k] * scale : 0.0f;
 }
 
 __kernel void dropout_bwd(__global float *dx, __global const float *dy, const float p,
                           const float scale, const uint seed0, const uint seed1,
                           const uint launch, const uint acc, const uint n) {
-    const uint i = get_global_id(0);
+    const uint g = get_global_id(0), i = 4 * g;
     if (i >= n)
         return;
-    const float g = to_unit(draw(i, launch, seed0, seed1).x) >= p ? dy[i] * scale : 0.0f;
-    dx[i] = (acc ? dx[i] : 0.0f) + g;
+    const float4 u = uniforms4(g, launch, seed0, seed1);
+    const float v[4] = {u.x, u.y, u.z, u.w};
+    for (uint k = 0; k < 4 && i + k < n; k++) {
+        const float d = v[k] >= p ? dy[i + k] * scale : 0.0f;
+        dx[i + k] = (acc ? dx[i + k] : 0.0f) + d;
+    }
 }
 
 /* y = x + std * N(0, 1), clamped to [0, 1] when clamp01. */

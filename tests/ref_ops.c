@@ -462,8 +462,8 @@ static void draw(uint32_t i, uint32_t launch, const uint32_t seed[2], uint32_t r
 
 double ref_uniform(uint32_t i, uint32_t launch, const uint32_t seed[2]) {
     uint32_t r[4];
-    draw(i, launch, seed, r);
-    return (double)(r[0] >> 8) * 0x1.0p-24;
+    draw(i / 4, launch, seed, r); /* four uniforms per block */
+    return (double)(r[i % 4] >> 8) * 0x1.0p-24;
 }
 
 double ref_normal(uint32_t i, uint32_t launch, const uint32_t seed[2]) {

@@ -41,8 +41,9 @@ void cg__hex(char *out, const uint8_t *bytes, size_t size);
 /* Philox4x32-10 (Salmon et al. 2011): out = philox(ctr, key). */
 void cg__philox(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
 
-/* Draw i of a launch, as the device kernels make it (counter {i, launch, 0, 0}, key seed):
- * uniform in [0, 1) from the top 24 bits, or standard normal by Box-Muller. */
+/* Draw i of a launch, as the device kernels make it (key seed): uniform in [0, 1) from the top
+ * 24 bits of word i % 4 of counter {i / 4, launch, 0, 0}, or standard normal by Box-Muller on
+ * counter {i, launch, 0, 0}. */
 double cg__philox_uniform(uint32_t i, uint32_t launch, const uint32_t seed[2]);
 double cg__philox_normal(uint32_t i, uint32_t launch, const uint32_t seed[2]);
 

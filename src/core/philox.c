@@ -32,8 +32,8 @@ static void draw(uint32_t i, uint32_t launch, const uint32_t seed[2], uint32_t r
 
 double cg__philox_uniform(uint32_t i, uint32_t launch, const uint32_t seed[2]) {
     uint32_t r[4];
-    draw(i, launch, seed, r);
-    return (double)(r[0] >> 8) * 0x1.0p-24;
+    draw(i / 4, launch, seed, r);
+    return (double)(r[i % 4] >> 8) * 0x1.0p-24;
 }
 
 double cg__philox_normal(uint32_t i, uint32_t launch, const uint32_t seed[2]) {

@@ -76,10 +76,14 @@ static cg_status max_bwd(const cg_op_call *c) {
     if (!c->din[0].mem)
         return CG_OK;
     pool_geom g = geom_of(c->attrs, &c->in[0].shape);
+    /* Windows that tile the input: a work-item per tile instead of per element. */
+    bool tiled = g.SH == g.KH && g.SW == g.KW;
+    size_t items = tiled ? (size_t)g.N * g.C * ((g.H + g.KH - 1) / g.KH) * ((g.W + g.KW - 1) / g.KW)
+                         : cg_shape_numel(&c->in[0].shape);
     const cg__karg args[] = {CG_KMEM(c->din[0].mem), CG_KMEM(c->dout->mem), CG_KMEM(c->in[0].mem),
-                             GEOM_ARGS(g), CG_KU32(cg_op_din_acc(c, 0))};
-    return cg__kernel_run1d(c->ctx, PROGRAM, "maxpool2d_bwd", cg_shape_numel(&c->in[0].shape), 0,
-                            args, CG__ARRAY_LEN(args));
+                             GEOM_ARGS(g), CG_KU32(cg_op_din_acc(c, 0)), CG_KU32(tiled)};
+    return cg__kernel_run1d(c->ctx, PROGRAM, "maxpool2d_bwd", items, 0, args,
+                            CG__ARRAY_LEN(args));
 }
 
 static cg_status avg_bwd(const cg_op_call *c) {
