@@ -1,6 +1,7 @@
-/* `clgraph tune`: measures, on the seed models' own shapes, which convolution algorithm is faster
- * for each conv2d shape, how many columns an im2col work-item should copy, and the work-group
- * size of the 1-D element-wise launches; then writes the device's tuning file (tuning.c). */
+/* `clgraph tune`: measures, on the seed models' own shapes, which parameters of CLBlast's direct
+ * GEMM kernel run each GEMM shape fastest, which convolution algorithm is faster for each conv2d
+ * shape and pass, how many columns an im2col work-item should copy, and the work-group size of
+ * the 1-D element-wise launches; then writes the device's tuning file (tuning.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +17,29 @@ typedef struct shape_time {
     double us[CONFIGS][2]; /* forward, backward */
 } shape_time;
 
+/* Candidate parameters of CLBlast's direct GEMM (cg__gemm_param_names order: KWID MDIMAD MDIMCD
+ * NDIMBD NDIMCD PADA PADB VWMD VWND WGD): CLBlast's generic default first, then 16 x 16
+ * work-groups with 2- and 4-wide vectors (for GPUs), and 4 x 4 and 8 x 8 work-groups with 4- and
+ * 8-wide vectors (on PoCL these won most shapes: GEMMs 1.9x faster in total). */
+static const size_t gemm_candidates[][CG__GEMM_PARAMS] = {
+    {2, 8, 8, 8, 8, 1, 1, 1, 1, 32},     {2, 8, 8, 8, 8, 1, 1, 2, 2, 32},
+    {2, 16, 16, 16, 16, 1, 1, 2, 2, 32}, {2, 16, 16, 16, 16, 1, 1, 4, 4, 64},
+    {2, 4, 4, 4, 4, 0, 0, 4, 4, 16},     {2, 4, 4, 4, 4, 0, 0, 8, 8, 32},
+    {2, 8, 8, 8, 8, 0, 0, 8, 8, 64},     {8, 8, 8, 8, 8, 1, 1, 4, 4, 32},
+    {4, 8, 8, 8, 8, 0, 0, 2, 2, 16},
+};
+#define GEMM_CANDIDATES ((int)CG__ARRAY_LEN(gemm_candidates))
+
+typedef struct gemm_time {
+    uint32_t key[5];
+    double us[GEMM_CANDIDATES + 1]; /* [0] CLBlast's own choice, [1 + c] candidate c */
+} gemm_time;
+
 typedef struct tally {
     shape_time shapes[CG__MAX_TUNED_CONV];
     int n_shapes;
+    gemm_time gemms[CG__MAX_TUNED_GEMM];
+    int n_gemms;
     double im2col_us[CONFIGS]; /* the im2col launches alone */
     double other_us;           /* launches that are neither GEMM nor convolution */
 } tally;
@@ -33,10 +54,21 @@ static shape_time *shape_of(tally *t, const uint32_t key[11]) {
     return s;
 }
 
-/* Profiles one model at one batch under the context's current forcing; adds its launches to t
- * under configuration cfg (-1: only the element-wise total). */
-static cg_status measure(cg_context *ctx, const char *file, int batch, int cfg, int repeats,
-                         tally *t) {
+static gemm_time *gemm_of(tally *t, const uint32_t key[5]) {
+    for (int i = 0; i < t->n_gemms; i++)
+        if (memcmp(t->gemms[i].key, key, sizeof t->gemms[i].key) == 0) return &t->gemms[i];
+    if (t->n_gemms == CG__MAX_TUNED_GEMM) return NULL;
+    gemm_time *g = &t->gemms[t->n_gemms++];
+    memset(g, 0, sizeof *g);
+    memcpy(g->key, key, sizeof g->key);
+    return g;
+}
+
+/* Profiles one model at one batch under the context's current forcing; adds its launches to t:
+ * convolutions under configuration cfg (-1: not), GEMMs under slot gslot (-1: not), and the
+ * rest to the element-wise total. */
+static cg_status measure(cg_context *ctx, const char *file, int batch, int cfg, int gslot,
+                         int repeats, tally *t) {
     cg_bench_model *m = NULL;
     double ms;
     cg_status st = cg_bench_model_open(ctx, file, batch, &m);
@@ -51,6 +83,8 @@ static cg_status measure(cg_context *ctx, const char *file, int batch, int cfg, 
         for (size_t k = 0; st == CG_OK && k < p.n; k++) {
             const cg__launch_record *rec = &p.rec[k];
             double us = cg__profile_event_us(rec->event) / repeats;
+            gemm_time *g = rec->is_gemm && gslot >= 0 ? gemm_of(t, rec->gemm) : NULL;
+            if (g) g->us[gslot] += us;
             if (rec->has_note) {
                 shape_time *s = cfg >= 0 ? shape_of(t, rec->note) : NULL;
                 if (s) s->us[cfg][strstr(rec->label, " backward") ? 1 : 0] += us;
@@ -66,6 +100,69 @@ static cg_status measure(cg_context *ctx, const char *file, int batch, int cfg, 
     return st;
 }
 
+/* GEMM: CLBlast's own parameters first (before anything overrides them), then each candidate;
+ * every shape keeps its fastest, when that beats CLBlast's own in total. The choice is left in
+ * ctx->tuning (and so applied) for what is measured next. */
+static cg_status tune_gemm(cg_context *ctx, char (*files)[1024], int n_files, const int *batches,
+                           int n_batches, int repeats, FILE *progress, tally *t) {
+    cg__tuning *tu = &ctx->tuning;
+    tu->force_conv = CG_CONV_IM2COL; /* so that the convolutions' GEMMs are measured too */
+    tu->force_chunk = -1;
+    cg_status st = CG_OK;
+    for (int c = -1; st == CG_OK && c < GEMM_CANDIDATES; c++) {
+        if (c >= 0 && !cg__gemm_params_valid(gemm_candidates[c])) continue;
+        tu->force_gemm = c >= 0 ? gemm_candidates[c] : NULL;
+        if (progress) {
+            fprintf(progress, "  GEMM %s", c < 0 ? "as CLBlast chooses" : "with");
+            for (int k = 0; c >= 0 && k < CG__GEMM_PARAMS; k++)
+                fprintf(progress, " %s=%zu", cg__gemm_param_names[k], gemm_candidates[c][k]);
+            fprintf(progress, "\n");
+            fflush(progress);
+        }
+        for (int f = 0; st == CG_OK && f < n_files; f++)
+            for (int b = 0; st == CG_OK && b < n_batches; b++)
+                st = measure(ctx, files[f], batches[b], -1, c + 1, repeats, t);
+    }
+    tu->force_gemm = NULL;
+    tu->force_conv = 0;
+    tu->force_chunk = 0;
+    if (st != CG_OK) return st;
+    double own = 0, tuned = 0, per_candidate[GEMM_CANDIDATES] = {0};
+    int best_overall = 0;
+    tu->n_gemm = 0;
+    for (int i = 0; i < t->n_gemms; i++) {
+        const gemm_time *g = &t->gemms[i];
+        int best = 0;
+        for (int c = 0; c < GEMM_CANDIDATES; c++) {
+            per_candidate[c] += g->us[1 + c];
+            if (g->us[1 + c] > 0 && (g->us[1 + best] <= 0 || g->us[1 + c] < g->us[1 + best]))
+                best = c;
+        }
+        own += g->us[0];
+        tuned += g->us[1 + best];
+        cg__gemm_tune *e = &tu->gemm[tu->n_gemm++];
+        memcpy(e->key, g->key, sizeof e->key);
+        memcpy(e->params, gemm_candidates[best], sizeof e->params);
+    }
+    for (int c = 0; c < GEMM_CANDIDATES; c++)
+        if (per_candidate[c] > 0 && per_candidate[c] < per_candidate[best_overall]) best_overall = c;
+    memcpy(tu->gemm_default, gemm_candidates[best_overall], sizeof tu->gemm_default);
+    tu->has_gemm_default = true;
+    bool keep = tuned < own;
+    if (!keep) { /* CLBlast's own were better: the file keeps none */
+        tu->n_gemm = 0;
+        tu->has_gemm_default = false;
+        /* CLBlast cannot be given its own back in this process: measure the rest with the
+         * closest candidate. */
+        tu->force_gemm = gemm_candidates[best_overall];
+    }
+    if (progress)
+        fprintf(progress, "\nGEMM: %d shapes, %.0f us with CLBlast's parameters, %.0f us with the "
+                          "fastest per shape: %s\n",
+                t->n_gemms, own, tuned, keep ? "tuned per shape" : "CLBlast's kept");
+    return CG_OK;
+}
+
 cg_status cg_bench_tune(cg_context *ctx, char (*files)[1024], int n_files, const int *batches,
                         int n_batches, int repeats, FILE *progress) {
     static tally t;
@@ -73,10 +170,16 @@ cg_status cg_bench_tune(cg_context *ctx, char (*files)[1024], int n_files, const
     cg__tuning *tu = &ctx->tuning;
     memset(tu, 0, sizeof *tu); /* measure from the defaults, not from an earlier tuning */
     snprintf(tu->note, sizeof tu->note, "being tuned");
-    const size_t default_local = ctx->default_local;
+    const size_t default_local = cg__builtin_local(&ctx->info);
+    ctx->default_local = default_local; /* not an earlier tuning's */
     static const char *const names[CONFIGS] = {"direct", "im2col, a row per work-item",
                                                "im2col, a column per work-item"};
-    cg_status st = CG_OK;
+    cg_status st = tune_gemm(ctx, files, n_files, batches, n_batches, repeats, progress, &t);
+    cg__tuning out = {0};
+    out.n_gemm = tu->n_gemm; /* the GEMM choices stay applied while the rest is measured */
+    memcpy(out.gemm, tu->gemm, sizeof out.gemm);
+    out.has_gemm_default = tu->has_gemm_default;
+    memcpy(out.gemm_default, tu->gemm_default, sizeof out.gemm_default);
     for (int cfg = 0; st == CG_OK && cfg < CONFIGS; cfg++) {
         tu->force_conv = cfg == DIRECT ? CG_CONV_DIRECT : CG_CONV_IM2COL;
         tu->force_chunk = cfg == IM2COL_ONE ? 1 : -1;
@@ -85,13 +188,14 @@ cg_status cg_bench_tune(cg_context *ctx, char (*files)[1024], int n_files, const
                 if (progress)
                     fprintf(progress, "  convolutions %s: %s, batch %d\n", names[cfg], files[f],
                             batches[b]);
-                st = measure(ctx, files[f], batches[b], cfg, repeats, &t);
+                st = measure(ctx, files[f], batches[b], cfg, -1, repeats, &t);
             }
     }
-    /* The work-group size of the 1-D launches, on every launch that is neither GEMM nor conv. */
+    /* The work-group size of the 1-D launches, on every launch that is neither GEMM nor conv;
+     * another size must beat the built-in one by 5% (timings vary by a few per cent). */
     static const size_t locals[] = {64, 128, 256, 512, 1024};
     size_t best_local = default_local;
-    double best_other = -1;
+    double best_other = -1, builtin_other = -1;
     tu->force_conv = 0;
     tu->force_chunk = 0;
     for (size_t i = 0; st == CG_OK && i < CG__ARRAY_LEN(locals); i++) {
@@ -102,19 +206,24 @@ cg_status cg_bench_tune(cg_context *ctx, char (*files)[1024], int n_files, const
             if (progress)
                 fprintf(progress, "  work-group %zu: %s, batch %d\n", locals[i], files[f],
                         batches[0]);
-            st = measure(ctx, files[f], batches[0], -1, repeats, &t);
+            st = measure(ctx, files[f], batches[0], -1, -1, repeats, &t);
         }
+        if (st == CG_OK && locals[i] == default_local) builtin_other = t.other_us;
         if (st == CG_OK && (best_other < 0 || t.other_us < best_other)) {
             best_other = t.other_us;
             best_local = locals[i];
         }
     }
+    if (builtin_other > 0 && best_other > 0.95 * builtin_other) {
+        best_local = default_local;
+        best_other = builtin_other;
+    }
     ctx->default_local = default_local;
+    tu->force_gemm = NULL;
     if (st != CG_OK) {
         cg__tuning_load(ctx);
         return st;
     }
-    cg__tuning out = {0};
     out.local_1d = best_local;
     out.has_chunk = true;
     bool row = t.im2col_us[IM2COL_ROW] <= t.im2col_us[IM2COL_ONE];

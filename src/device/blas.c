@@ -1,6 +1,7 @@
 /* GEMM through CLBlast on the context's queue. CLBlast compiles and tunes its own kernels per
  * device; its status codes are OpenCL's where they overlap, and named here otherwise. */
 #include <stdio.h>
+#include <string.h>
 
 #include <clblast_c.h>
 
@@ -37,14 +38,50 @@ static const char *blas_status_name(CLBlastStatusCode s) {
     }
 }
 
+const char *const cg__gemm_param_names[CG__GEMM_PARAMS] = {
+    "KWID", "MDIMAD", "MDIMCD", "NDIMBD", "NDIMCD", "PADA", "PADB", "VWMD", "VWND", "WGD"};
+
+/* Gives CLBlast the tuned direct-GEMM parameters of this shape (or the forced ones while
+ * tuning), when they are not the ones it has already. CLBlast keeps a compiled kernel per
+ * parameter set, so switching between shapes costs a table lookup, not a compile. */
+static cg_status apply_tuning(cg_context *ctx, const uint32_t key[5]) {
+    const size_t *want = ctx->tuning.force_gemm;
+    for (int i = 0; !want && i < ctx->tuning.n_gemm; i++)
+        if (memcmp(ctx->tuning.gemm[i].key, key, sizeof ctx->tuning.gemm[i].key) == 0)
+            want = ctx->tuning.gemm[i].params;
+    if (!want && ctx->tuning.has_gemm_default)
+        want = ctx->tuning.gemm_default;
+    if (!want || want == ctx->tuning.gemm_applied)
+        return CG_OK;
+    CLBlastStatusCode s =
+        CLBlastOverrideParameters(ctx->device, "XgemmDirect", CLBlastPrecisionSingle,
+                                  CG__GEMM_PARAMS, (const char **)cg__gemm_param_names, want);
+    if (s != CLBlastSuccess)
+        return cg__error(CG_ERR_BLAS, "CLBlastOverrideParameters(XgemmDirect) failed with %s (%d)",
+                         blas_status_name(s), (int)s);
+    ctx->tuning.gemm_applied = want;
+    return CG_OK;
+}
+
 cg_status cg__sgemm(cg_context *ctx, bool trans_a, bool trans_b, size_t m, size_t n, size_t k,
                     float alpha, cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off,
                     size_t ldb, float beta, cl_mem c, size_t c_off, size_t ldc) {
+    const uint32_t key[5] = {trans_a, trans_b, (uint32_t)m, (uint32_t)n, (uint32_t)k};
+    if (ctx->tuning.n_gemm || ctx->tuning.has_gemm_default || ctx->tuning.force_gemm) {
+        cg_status st = apply_tuning(ctx, key);
+        if (st != CG_OK)
+            return st;
+    }
     cl_event *ev = NULL;
     if (ctx->prof) {
         double bytes = 4.0 * ((double)m * k + (double)k * n + (beta != 0 ? 2.0 : 1.0) * m * n);
         cg__profile_flops(ctx, 2.0 * (double)m * (double)n * (double)k);
         ev = cg__profile_record(ctx, "clblast_sgemm", m * n, bytes, NULL, 0);
+        if (ev) {
+            cg__launch_record *r = &ctx->prof->rec[ctx->prof->n - 1];
+            r->is_gemm = true;
+            memcpy(r->gemm, key, sizeof r->gemm);
+        }
     }
     CLBlastStatusCode s = CLBlastSgemm(
         CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,

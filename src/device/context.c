@@ -80,6 +80,11 @@ static char *cache_dir_from(const cg_context_options *o) {
     return strdup(path);
 }
 
+size_t cg__builtin_local(const cg_device_info *info) {
+    size_t local = info->type == CG_DEVICE_CPU ? 512 : 256;
+    return local > info->max_work_group_size ? info->max_work_group_size : local;
+}
+
 cg_status cg_context_create(const cg_context_options *options, cg_context **out) {
     *out = NULL;
     cg_device_info *list = NULL;
@@ -119,11 +124,7 @@ cg_status cg_context_create(const cg_context_options *options, cg_context **out)
         goto fail;
     }
     base_options(&ctx->info, ctx->base_options, sizeof ctx->base_options);
-    /* 256 work-items suit GPUs of every vendor; CPUs run a work-group per core, where fewer,
-     * larger groups cost less scheduling. Never more than the device allows. */
-    ctx->default_local = ctx->info.type == CG_DEVICE_CPU ? 512 : 256;
-    if (ctx->default_local > ctx->info.max_work_group_size)
-        ctx->default_local = ctx->info.max_work_group_size;
+    ctx->default_local = cg__builtin_local(&ctx->info);
     cl_uint align_bits = 0;
     clGetDeviceInfo(ctx->device, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof align_bits, &align_bits,
                     NULL);

@@ -53,6 +53,8 @@ typedef struct cg__launch_record {
     double flops;    /* floating-point operations, 0 where the launcher does not say */
     bool has_note;
     uint32_t note[11]; /* a convolution's shape key (cg__profile_note) */
+    bool is_gemm;
+    uint32_t gemm[5]; /* a GEMM's shape key: trans_a trans_b m n k */
     cl_event event;
 } cg__launch_record;
 
@@ -76,6 +78,17 @@ typedef struct cg__conv_tune {
     int algo[2]; /* [0] forward, [1] backward */
 } cg__conv_tune;
 
+/* CLBlast's direct GEMM kernel parameters, in the order of cg__gemm_param_names. */
+#define CG__GEMM_PARAMS 10
+extern const char *const cg__gemm_param_names[CG__GEMM_PARAMS];
+
+/* One GEMM shape's measured best parameters: key = trans_a trans_b m n k. */
+#define CG__MAX_TUNED_GEMM 256
+typedef struct cg__gemm_tune {
+    uint32_t key[5];
+    size_t params[CG__GEMM_PARAMS];
+} cg__gemm_tune;
+
 /* What the tuning file says (tuning.c), and what `clgraph tune` forces while it measures. */
 typedef struct cg__tuning {
     bool loaded;
@@ -84,6 +97,12 @@ typedef struct cg__tuning {
     int im2col_chunk; /* 0: a whole row */
     int n_conv;
     cg__conv_tune conv[CG__MAX_TUNED_CONV];
+    int n_gemm;
+    cg__gemm_tune gemm[CG__MAX_TUNED_GEMM];
+    bool has_gemm_default;
+    size_t gemm_default[CG__GEMM_PARAMS]; /* for GEMM shapes without an entry of their own */
+    const size_t *gemm_applied; /* the parameters CLBlast was last given, NULL for none */
+    const size_t *force_gemm;   /* every GEMM uses these (while tuning), NULL: as tuned */
     int force_conv;  /* CG_CONV_*: every conv2d uses it (while tuning) */
     int force_chunk; /* > 0: im2col chunk; -1: a whole row; 0: as tuned */
     char note[4400]; /* where the tuning came from, or why there is none */
@@ -197,12 +216,20 @@ double cg__profile_event_us(cl_event e);
 void cg__profile_clear(cg__profiler *p); /* releases the events, keeps the storage */
 void cg__profile_free(cg__profiler *p);
 
+/* The work-group size of 1-D launches when no tuning says otherwise: 256 work-items suit GPUs
+ * of every vendor; CPUs run a work-group per core, where fewer, larger groups cost less
+ * scheduling (512). Never more than the device allows. */
+size_t cg__builtin_local(const cg_device_info *info);
+
 /* The tuning file (tuning.c). Loaded when a context opens; a missing or corrupt file leaves the
  * defaults. cg__tuning_save writes t as this device's file and reloads it. */
 bool cg__tuning_path(const cg_context *ctx, char *path, size_t cap);
 void cg__tuning_load(cg_context *ctx);
 cg_status cg__tuning_save(cg_context *ctx, const cg__tuning *t);
 const char *cg__conv_algo_name(int algo);
+/* Whether ten direct-GEMM parameters (cg__gemm_param_names order) satisfy CLBlast's
+ * constraints. */
+bool cg__gemm_params_valid(const size_t *params);
 /* Columns per im2col work-item for rows of wo columns. */
 uint32_t cg__tuned_im2col_chunk(const cg_context *ctx, uint32_t wo);
 /* The tuned algorithm of a convolution shape's forward (pass 0) or backward (pass 1),

@@ -9,8 +9,12 @@
  *     im2col_chunk 0                     columns per im2col work-item, 0 for a whole row
  *     conv2d N C H W O KH KW SH SW PH PW FORWARD BACKWARD
  *
+ *     gemm TA TB M N K KWID MDIMAD MDIMCD NDIMBD NDIMCD PADA PADB VWMD VWND WGD
+ *     gemm_default KWID MDIMAD MDIMCD NDIMBD NDIMCD PADA PADB VWMD VWND WGD
+ *
  * where FORWARD and BACKWARD are each direct or im2col: the algorithm of that pass of a conv2d
- * layer of that shape (they are independent: each pass makes what it needs).
+ * layer of that shape (they are independent: each pass makes what it needs); a gemm line gives
+ * CLBlast's direct GEMM kernel the parameters that ran a GEMM of that shape fastest.
  *
  * Any line that does not parse, or a device or driver that is not this one, makes the whole
  * file ignored: the context keeps its safe defaults and says why in its tuning note. */
@@ -45,6 +49,19 @@ bool cg__tuning_path(const cg_context *ctx, char *path, size_t cap) {
 
 const char *cg__conv_algo_name(int algo) {
     return algo == CG_CONV_DIRECT ? "direct" : algo == CG_CONV_IM2COL ? "im2col" : "auto";
+}
+
+/* The constraints CLBlast's direct GEMM kernel puts on its parameters. */
+bool cg__gemm_params_valid(const size_t *q) {
+    size_t kwid = q[0], mdimad = q[1], mdimcd = q[2], ndimbd = q[3], ndimcd = q[4], pada = q[5],
+           padb = q[6], vwmd = q[7], vwnd = q[8], wgd = q[9];
+    if (!kwid || !mdimad || !mdimcd || !ndimbd || !ndimcd || !vwmd || !vwnd || !wgd ||
+        pada > 1 || padb > 1 || wgd > 256)
+        return false;
+    return wgd % kwid == 0 && wgd % (mdimcd * vwmd) == 0 && wgd % (ndimcd * vwnd) == 0 &&
+           wgd % (mdimad * vwmd) == 0 && wgd % (ndimbd * vwnd) == 0 &&
+           (mdimcd * ndimcd) % mdimad == 0 && (mdimcd * ndimcd) % ndimbd == 0 &&
+           wgd % ((mdimcd * ndimcd) / mdimad) == 0 && wgd % ((mdimcd * ndimcd) / ndimbd) == 0;
 }
 
 static int algo_of(const char *word) {
@@ -93,6 +110,23 @@ static bool parse_line(const cg_context *ctx, char *line, cg__tuning *t, char *w
         t->conv[t->n_conv++] = c;
         return true;
     }
+    cg__gemm_tune g;
+    size_t *q = g.params;
+    if (sscanf(line, "gemm_default %zu %zu %zu %zu %zu %zu %zu %zu %zu %zu %c", &q[0], &q[1],
+               &q[2], &q[3], &q[4], &q[5], &q[6], &q[7], &q[8], &q[9], &extra) == 10 &&
+        cg__gemm_params_valid(q)) {
+        memcpy(t->gemm_default, q, sizeof t->gemm_default);
+        t->has_gemm_default = true;
+        return true;
+    }
+    if (t->n_gemm < CG__MAX_TUNED_GEMM &&
+        sscanf(line, "gemm %u %u %u %u %u %zu %zu %zu %zu %zu %zu %zu %zu %zu %zu %c", &g.key[0],
+               &g.key[1], &g.key[2], &g.key[3], &g.key[4], &q[0], &q[1], &q[2], &q[3], &q[4],
+               &q[5], &q[6], &q[7], &q[8], &q[9], &extra) == 15 &&
+        cg__gemm_params_valid(q)) {
+        t->gemm[t->n_gemm++] = g;
+        return true;
+    }
     snprintf(why, cap, "line '%.60s' is not a tuning line", line);
     return false;
 }
@@ -122,7 +156,8 @@ void cg__tuning_load(cg_context *ctx) {
         return;
     }
     t->loaded = true;
-    snprintf(t->note, sizeof t->note, "%s (%d convolution shapes)", path, t->n_conv);
+    snprintf(t->note, sizeof t->note, "%s (%d convolution shapes, %d GEMM shapes)", path,
+             t->n_conv, t->n_gemm);
     if (t->local_1d) ctx->default_local = t->local_1d;
 }
 
@@ -145,6 +180,20 @@ cg_status cg__tuning_save(cg_context *ctx, const cg__tuning *t) {
             fprintf(f, " %u", t->conv[i].key[k]);
         fprintf(f, " %s %s\n", cg__conv_algo_name(t->conv[i].algo[0]),
                 cg__conv_algo_name(t->conv[i].algo[1]));
+    }
+    if (t->has_gemm_default) {
+        fprintf(f, "gemm_default");
+        for (int k = 0; k < CG__GEMM_PARAMS; k++)
+            fprintf(f, " %zu", t->gemm_default[k]);
+        fprintf(f, "\n");
+    }
+    for (int i = 0; i < t->n_gemm; i++) {
+        fprintf(f, "gemm");
+        for (int k = 0; k < 5; k++)
+            fprintf(f, " %u", t->gemm[i].key[k]);
+        for (int k = 0; k < CG__GEMM_PARAMS; k++)
+            fprintf(f, " %zu", t->gemm[i].params[k]);
+        fprintf(f, "\n");
     }
     bool ok = fclose(f) == 0;
     if (!ok || rename(tmp, path) != 0) {
