@@ -1,8 +1,9 @@
 /* The benchmark and tuning: the seed models in experiments/bench build with exactly the PyTorch
  * peer's parameter counts and train; a profiled step records every launch with its node, kernel,
  * time, bytes and (for GEMM and direct convolution) FLOPs, the same launches every step; the
- * roofline measures something; the tuning file round-trips, steers the convolution algorithm
- * per shape, and a corrupt, foreign or missing file leaves the defaults. */
+ * roofline measures something; GEMM with tuned CLBlast parameters stays right; the tuning file
+ * round-trips, steers the convolution algorithm per shape and pass, and a corrupt, foreign,
+ * invalid or missing file leaves the defaults. */
 #include <math.h>
 #include <unistd.h>
 
@@ -114,6 +115,42 @@ static const char *conv1_kernel(cg_context *ctx, char *out, size_t cap) {
     return out;
 }
 
+/* GEMM through CLBlast with given direct-kernel parameters, against the host. */
+static void test_tuned_gemm(cg_context *ctx) {
+    enum { M = 7, N = 13, K = 5 };
+    static const size_t params[CG__GEMM_PARAMS] = {2, 4, 4, 4, 4, 0, 0, 8, 8, 32};
+    static const size_t bad[CG__GEMM_PARAMS] = {2, 4, 4, 4, 4, 0, 0, 8, 8, 30};
+    CHECK(cg__gemm_params_valid(params) && !cg__gemm_params_valid(bad), "parameter checks");
+    float a[M * K], b[K * N], c[M * N];
+    for (int i = 0; i < M * K; i++)
+        a[i] = (float)((i * 7) % 11) - 5;
+    for (int i = 0; i < K * N; i++)
+        b[i] = (float)((i * 5) % 9) - 4;
+    cl_mem ma, mb, mc;
+    CHECK_OK(cg__buffer_create(ctx, sizeof a, &ma));
+    CHECK_OK(cg__buffer_create(ctx, sizeof b, &mb));
+    CHECK_OK(cg__buffer_create(ctx, sizeof c, &mc));
+    CHECK_OK(cg__buffer_write(ctx, ma, a, sizeof a));
+    CHECK_OK(cg__buffer_write(ctx, mb, b, sizeof b));
+    ctx->tuning.force_gemm = params;
+    CHECK_OK(cg__sgemm(ctx, false, false, M, N, K, 1.0f, ma, 0, K, mb, 0, N, 0.0f, mc, 0, N));
+    ctx->tuning.force_gemm = NULL;
+    CHECK_OK(cg__buffer_read(ctx, mc, c, sizeof c));
+    int bad_values = 0;
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            float want = 0;
+            for (int k = 0; k < K; k++)
+                want += a[i * K + k] * b[k * N + j];
+            bad_values += c[i * N + j] != want;
+        }
+    CHECK(bad_values == 0 && ctx->tuning.gemm_applied == params,
+          "a GEMM with tuned parameters is right (%d wrong)", bad_values);
+    clReleaseMemObject(ma);
+    clReleaseMemObject(mb);
+    clReleaseMemObject(mc);
+}
+
 static void test_tuning(void) {
     char cache[256], path[4200], kernel[64];
     snprintf(cache, sizeof cache, "%s/cache", dir);
@@ -129,10 +166,19 @@ static void test_tuning(void) {
     memcpy(t.conv[0].key, key, sizeof key);
     t.conv[0].algo[0] = CG_CONV_DIRECT;
     t.conv[0].algo[1] = CG_CONV_IM2COL;
+    static const size_t gp[CG__GEMM_PARAMS] = {2, 8, 8, 8, 8, 0, 0, 8, 8, 64};
+    t.n_gemm = 1;
+    t.gemm[0] = (cg__gemm_tune){{0, 1, 64, 120, 400}, {0}};
+    memcpy(t.gemm[0].params, gp, sizeof gp);
+    t.has_gemm_default = true;
+    memcpy(t.gemm_default, gp, sizeof gp);
     CHECK_OK(cg__tuning_save(ctx, &t));
     cg_context_destroy(ctx);
     ctx = cgt_open(&o);
-    CHECK_CONTAINS(cg_context_tuning(ctx), "1 convolution shape");
+    CHECK_CONTAINS(cg_context_tuning(ctx), "1 convolution shapes, 1 GEMM shapes");
+    CHECK(ctx->tuning.n_gemm == 1 && ctx->tuning.gemm[0].key[4] == 400 &&
+              ctx->tuning.gemm[0].params[9] == 64 && ctx->tuning.has_gemm_default,
+          "the GEMM entries are read");
     CHECK(ctx->default_local == 64 || 64 > ctx->info.max_work_group_size,
           "the tuned work-group size is used (%zu)", ctx->default_local);
     CHECK(cg__tuned_im2col_chunk(ctx, 28) == 1, "the tuned im2col chunk");
@@ -152,6 +198,12 @@ static void test_tuning(void) {
     CHECK(ctx->tuning.n_conv == 0 && !ctx->tuning.has_chunk, "a corrupt file sets nothing");
     CHECK(strcmp(conv1_kernel(ctx, kernel, sizeof kernel), "im2col") == 0,
           "corrupt file: defaults (%s)", kernel);
+    cg_context_destroy(ctx);
+    /* CLBlast's constraints: a work-group tile of 30 does not divide by the vector width. */
+    write_file(path, "clgraph tuning 1\ngemm 0 0 8 8 8 2 4 4 4 4 0 0 8 8 30\n");
+    ctx = cgt_open(&o);
+    CHECK_CONTAINS(cg_context_tuning(ctx), "ignored");
+    CHECK(ctx->tuning.n_gemm == 0, "invalid GEMM parameters are not used");
     cg_context_destroy(ctx);
     write_file(path, "clgraph tuning 1\ndevice Some Other GPU\nlocal_1d 64\n");
     ctx = cgt_open(&o);
@@ -180,6 +232,7 @@ int main(void) {
     test_models_match_peer(ctx);
     test_profile(ctx);
     test_peak(ctx);
+    test_tuned_gemm(ctx);
     cg_context_destroy(ctx);
     test_tuning();
     char cmd[300];
