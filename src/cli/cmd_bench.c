@@ -519,11 +519,13 @@ int cmd_tune(int argc, char **argv) {
         {"--models-dir", "DIR", "the model descriptors (default: experiments/bench)", &dir, NULL},
     };
     int rc = cli_parse("tune", "[--device D] [--model NAMES] [--batch SIZES]",
-                       "Measures on the seed models' shapes which convolution algorithm (direct "
-                       "or im2col + GEMM)\nis faster for each conv2d shape, how im2col splits its "
-                       "work, and the work-group size of\nelement-wise kernels, and writes the "
-                       "device's tuning file next to the kernel cache.\nEvery later run on this "
-                       "device and driver reads it; without one, safe defaults apply.",
+                       "Measures on the seed models' shapes which parameters of CLBlast's GEMM "
+                       "run each GEMM\nshape fastest, which convolution algorithm (direct or "
+                       "im2col + GEMM) is faster for\neach conv2d shape and pass, how im2col "
+                       "splits its work, and the work-group size of\nelement-wise kernels, and "
+                       "writes the device's tuning file next to the kernel cache.\nEvery later "
+                       "run on this device and driver reads it; without one, safe defaults "
+                       "apply.\nTakes minutes: progress is printed as it goes.",
                        argc, argv, options, CG__ARRAY_LEN(options), NULL, 0, NULL, &help);
     if (rc != CLI_OK || help) return rc;
     static bench_opts o;
