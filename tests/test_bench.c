@@ -115,27 +115,36 @@ static const char *conv1_kernel(cg_context *ctx, char *out, size_t cap) {
     return out;
 }
 
-/* GEMM through CLBlast with given direct-kernel parameters, against the host. */
+/* GEMM through CLBlast with given direct-kernel parameters, against the host: a small one, and
+ * one large enough (m * n * k above 384^3) that CLBlast would take its indirect path untuned. */
+static void check_gemm(cg_context *ctx, int M, int N, int K);
+
 static void test_tuned_gemm(cg_context *ctx) {
-    enum { M = 7, N = 13, K = 5 };
+    check_gemm(ctx, 7, 13, 5);
+    check_gemm(ctx, 301, 300, 700);
+}
+
+static void check_gemm(cg_context *ctx, int M, int N, int K) {
     static const size_t params[CG__GEMM_PARAMS] = {2, 4, 4, 4, 4, 0, 0, 8, 8, 32};
     static const size_t bad[CG__GEMM_PARAMS] = {2, 4, 4, 4, 4, 0, 0, 8, 8, 30};
     CHECK(cg__gemm_params_valid(params) && !cg__gemm_params_valid(bad), "parameter checks");
-    float a[M * K], b[K * N], c[M * N];
+    float *a = malloc(sizeof(float) * M * K), *b = malloc(sizeof(float) * K * N);
+    float *c = malloc(sizeof(float) * M * N);
+    size_t sa = sizeof(float) * M * K, sb = sizeof(float) * K * N, sc = sizeof(float) * M * N;
     for (int i = 0; i < M * K; i++)
         a[i] = (float)((i * 7) % 11) - 5;
     for (int i = 0; i < K * N; i++)
         b[i] = (float)((i * 5) % 9) - 4;
     cl_mem ma, mb, mc;
-    CHECK_OK(cg__buffer_create(ctx, sizeof a, &ma));
-    CHECK_OK(cg__buffer_create(ctx, sizeof b, &mb));
-    CHECK_OK(cg__buffer_create(ctx, sizeof c, &mc));
-    CHECK_OK(cg__buffer_write(ctx, ma, a, sizeof a));
-    CHECK_OK(cg__buffer_write(ctx, mb, b, sizeof b));
+    CHECK_OK(cg__buffer_create(ctx, sa, &ma));
+    CHECK_OK(cg__buffer_create(ctx, sb, &mb));
+    CHECK_OK(cg__buffer_create(ctx, sc, &mc));
+    CHECK_OK(cg__buffer_write(ctx, ma, a, sa));
+    CHECK_OK(cg__buffer_write(ctx, mb, b, sb));
     ctx->tuning.force_gemm = params;
     CHECK_OK(cg__sgemm(ctx, false, false, M, N, K, 1.0f, ma, 0, K, mb, 0, N, 0.0f, mc, 0, N));
     ctx->tuning.force_gemm = NULL;
-    CHECK_OK(cg__buffer_read(ctx, mc, c, sizeof c));
+    CHECK_OK(cg__buffer_read(ctx, mc, c, sc));
     int bad_values = 0;
     for (int i = 0; i < M; i++)
         for (int j = 0; j < N; j++) {
@@ -145,7 +154,10 @@ static void test_tuned_gemm(cg_context *ctx) {
             bad_values += c[i * N + j] != want;
         }
     CHECK(bad_values == 0 && ctx->tuning.gemm_applied == params,
-          "a GEMM with tuned parameters is right (%d wrong)", bad_values);
+          "a %dx%dx%d GEMM with tuned parameters is right (%d wrong)", M, N, K, bad_values);
+    free(a);
+    free(b);
+    free(c);
     clReleaseMemObject(ma);
     clReleaseMemObject(mb);
     clReleaseMemObject(mc);
