@@ -60,6 +60,21 @@ __kernel void col2im(__global float *x, __global const float *col, const uint co
     const uint w = i % W, h = (i / W) % H, c = (i / (W * H)) % C, n = i / (W * H * C);
     const uint np = N * HO * WO;
     float sum = 0.0f;
+    if (SH == 1 && SW == 1) { /* stride 1: tap k reads from output position pos + P - k */
+        __global const float *cc = col + col_off + c * KH * KW * np + n * HO * WO;
+        for (uint kh = 0; kh < KH; kh++) {
+            const int ho = (int)(h + PH) - (int)kh;
+            if (ho < 0 || ho >= (int)HO)
+                continue;
+            for (uint kw = 0; kw < KW; kw++) {
+                const int wo = (int)(w + PW) - (int)kw;
+                if (wo >= 0 && wo < (int)WO)
+                    sum += cc[(kh * KW + kw) * np + (uint)ho * WO + (uint)wo];
+            }
+        }
+        x[i] = (acc ? x[i] : 0.0f) + sum;
+        return;
+    }
     for (uint kh = 0; kh < KH; kh++) {
         uint ho, wo;
         if (!window_origin(h, PH, kh, SH, HO, &ho))
