@@ -91,6 +91,11 @@ __kernel void dropout_fwd(__global float *y, __global const float *x, const floa
     if (i >= n)
         return;
     const float4 u = uniforms4(g, launch, seed0, seed1);
+    if (i + 4 <= n) { /* a whole block: vector loads and stores */
+        const float4 keep = convert_float4(u >= (float4)p) * -scale; /* true is -1 in vectors */
+        vstore4(vload4(g, x) * keep, g, y);
+        return;
+    }
     const float v[4] = {u.x, u.y, u.z, u.w};
     for (uint k = 0; k < 4 && i + k < n; k++)
         y[i + k] = v[k] >= p ? x[i + k] * scale : 0.0f;
@@ -103,6 +108,12 @@ __kernel void dropout_bwd(__global float *dx, __global const float *dy, const fl
     if (i >= n)
         return;
     const float4 u = uniforms4(g, launch, seed0, seed1);
+    if (i + 4 <= n) {
+        const float4 keep = convert_float4(u >= (float4)p) * -scale;
+        const float4 d = vload4(g, dy) * keep;
+        vstore4(acc ? vload4(g, dx) + d : d, g, dx);
+        return;
+    }
     const float v[4] = {u.x, u.y, u.z, u.w};
     for (uint k = 0; k < 4 && i + k < n; k++) {
         const float d = v[k] >= p ? dy[i + k] * scale : 0.0f;
