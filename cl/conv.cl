@@ -43,6 +43,12 @@ __kernel void im2col(__global float *col, const uint col_off, __global const flo
 static bool window_origin(const uint pos, const uint P, const uint k, const uint S,
                           const uint O, uint *o) {
     const int t = (int)(pos + P) - (int)k;
+    if (S == 1) { /* no division: on CPUs it costs more than the rest of a tap */
+        if (t < 0 || t >= (int)O)
+            return false;
+        *o = (uint)t;
+        return true;
+    }
     if (t < 0 || t % (int)S != 0 || t / (int)S >= (int)O)
         return false;
     *o = (uint)t / S;
@@ -59,22 +65,8 @@ __kernel void col2im(__global float *x, __global const float *col, const uint co
         return;
     const uint w = i % W, h = (i / W) % H, c = (i / (W * H)) % C, n = i / (W * H * C);
     const uint np = N * HO * WO;
+    __global const float *cc = col + col_off + c * KH * KW * np + n * HO * WO;
     float sum = 0.0f;
-    if (SH == 1 && SW == 1) { /* stride 1: tap k reads from output position pos + P - k */
-        __global const float *cc = col + col_off + c * KH * KW * np + n * HO * WO;
-        for (uint kh = 0; kh < KH; kh++) {
-            const int ho = (int)(h + PH) - (int)kh;
-            if (ho < 0 || ho >= (int)HO)
-                continue;
-            for (uint kw = 0; kw < KW; kw++) {
-                const int wo = (int)(w + PW) - (int)kw;
-                if (wo >= 0 && wo < (int)WO)
-                    sum += cc[(kh * KW + kw) * np + (uint)ho * WO + (uint)wo];
-            }
-        }
-        x[i] = (acc ? x[i] : 0.0f) + sum;
-        return;
-    }
     for (uint kh = 0; kh < KH; kh++) {
         uint ho, wo;
         if (!window_origin(h, PH, kh, SH, HO, &ho))
@@ -82,7 +74,7 @@ __kernel void col2im(__global float *x, __global const float *col, const uint co
         for (uint kw = 0; kw < KW; kw++) {
             if (!window_origin(w, PW, kw, SW, WO, &wo))
                 continue;
-            sum += col[col_off + ((c * KH + kh) * KW + kw) * np + (n * HO + ho) * WO + wo];
+            sum += cc[(kh * KW + kw) * np + ho * WO + wo];
         }
     }
     x[i] = (acc ? x[i] : 0.0f) + sum;
@@ -136,19 +128,6 @@ __kernel void conv2d_direct_fwd(__global float *y, __global const float *x,
         wrow[q] = o * C * KH * KW;
     }
     const int h0 = (int)(ho * SH) - (int)PH, w0 = (int)(wo * SW) - (int)PW;
-    if (PH == 0 && PW == 0) { /* every tap is inside: no bounds checks */
-        __global const float *xp = x + n * C * H * W + (uint)h0 * W + (uint)w0;
-        for (uint c = 0; c < C; c++, xp += H * W) {
-            const uint wc = c * KH * KW;
-            for (uint kh = 0; kh < KH; kh++)
-                for (uint kw = 0; kw < KW; kw++) {
-                    const float xv = xp[kh * W + kw];
-                    const uint k = wc + kh * KW + kw;
-                    for (uint q = 0; q < OT; q++)
-                        acc[q] = mad(xv, w[wrow[q] + k], acc[q]);
-                }
-        }
-    } else
     for (uint c = 0; c < C; c++) {
         __global const float *xc = x + (n * C + c) * H * W;
         const uint wc = c * KH * KW;
