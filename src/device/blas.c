@@ -41,6 +41,16 @@ static const char *blas_status_name(CLBlastStatusCode s) {
 const char *const cg__gemm_param_names[CG__GEMM_PARAMS] = {
     "KWID", "MDIMAD", "MDIMCD", "NDIMBD", "NDIMCD", "PADA", "PADB", "VWMD", "VWND", "WGD"};
 
+static cg_status override(cg_context *ctx, const char *kernel, size_t n,
+                          const char *const *names, const size_t *values) {
+    CLBlastStatusCode s = CLBlastOverrideParameters(ctx->device, kernel, CLBlastPrecisionSingle, n,
+                                                    (const char **)names, values);
+    if (s != CLBlastSuccess)
+        return cg__error(CG_ERR_BLAS, "CLBlastOverrideParameters(%s) failed with %s (%d)", kernel,
+                         blas_status_name(s), (int)s);
+    return CG_OK;
+}
+
 /* Gives CLBlast the tuned direct-GEMM parameters of this shape (or the forced ones while
  * tuning), when they are not the ones it has already. CLBlast keeps a compiled kernel per
  * parameter set, so switching between shapes costs a table lookup, not a compile. Overrides
@@ -54,23 +64,19 @@ static cg_status apply_tuning(cg_context *ctx, const uint32_t key[5]) {
         want = ctx->tuning.gemm_default;
     if (!want || want == ctx->tuning.gemm_applied)
         return CG_OK;
-    CLBlastStatusCode s =
-        CLBlastOverrideParameters(ctx->device, "XgemmDirect", CLBlastPrecisionSingle,
-                                  CG__GEMM_PARAMS, (const char **)cg__gemm_param_names, want);
-    if (s != CLBlastSuccess)
-        return cg__error(CG_ERR_BLAS, "CLBlastOverrideParameters(XgemmDirect) failed with %s (%d)",
-                         blas_status_name(s), (int)s);
     /* Tuned parameters are for the direct kernel: every GEMM runs it, whatever its size (on
      * PoCL the tuned direct kernel ran the seed models' largest GEMMs 2-3.6x faster than
-     * CLBlast's indirect path). */
+     * CLBlast's indirect path). Said once, with the context's first parameters. */
     static const char *const routine[] = {"XGEMM_MIN_INDIRECT_SIZE"};
     const size_t never[] = {(size_t)1 << 20}; /* CLBlast compares m * n * k with its cube */
-    s = CLBlastOverrideParameters(ctx->device, "GemmRoutine", CLBlastPrecisionSingle, 1,
-                                  (const char **)routine, never);
-    if (s != CLBlastSuccess)
-        return cg__error(CG_ERR_BLAS, "CLBlastOverrideParameters(GemmRoutine) failed with %s (%d)",
-                         blas_status_name(s), (int)s);
-    ctx->tuning.gemm_applied = want;
+    cg_status st = ctx->tuning.gemm_applied
+                       ? CG_OK
+                       : override(ctx, "GemmRoutine", 1, routine, never);
+    if (st == CG_OK)
+        st = override(ctx, "XgemmDirect", CG__GEMM_PARAMS, cg__gemm_param_names, want);
+    if (st == CG_OK)
+        ctx->tuning.gemm_applied = want;
+    return st;
     return CG_OK;
 }
 
@@ -87,11 +93,11 @@ cg_status cg__sgemm(cg_context *ctx, bool trans_a, bool trans_b, size_t m, size_
     if (ctx->prof) {
         double bytes = 4.0 * ((double)m * k + (double)k * n + (beta != 0 ? 2.0 : 1.0) * m * n);
         cg__profile_flops(ctx, 2.0 * (double)m * (double)n * (double)k);
-        ev = cg__profile_record(ctx, "clblast_sgemm", m * n, bytes, NULL, 0);
-        if (ev) {
-            cg__launch_record *r = &ctx->prof->rec[ctx->prof->n - 1];
+        cg__launch_record *r = cg__profile_record(ctx, "clblast_sgemm", m * n, bytes, NULL, 0);
+        if (r) {
             r->is_gemm = true;
             memcpy(r->gemm, key, sizeof r->gemm);
+            ev = &r->event;
         }
     }
     CLBlastStatusCode s = CLBlastSgemm(

@@ -201,16 +201,19 @@ cg_status cg__launch_1d(cg_context *ctx, cl_kernel kernel, size_t n, size_t loca
 
 /* Launch recording for the benchmark (profile.c). Attach a profiler (NULL detaches) to a context
  * whose queue profiles; label and flops describe the launches that follow. A launcher asks
- * cg__profile_record for the event to pass to its enqueue (NULL when not recording): bytes are
- * the sizes of the cl_mem arguments when args is given, else `bytes`. */
+ * cg__profile_record for a new record (NULL when not recording), whose event it passes to its
+ * enqueue: bytes are the sizes of the cl_mem arguments when args is given, else `bytes`.
+ * cg__profile_event is the same for a kernel launch, giving the event pointer alone. */
 void cg__profile_attach(cg_context *ctx, cg__profiler *p);
 bool cg__profiling(const cg_context *ctx);
 void cg__profile_label(cg_context *ctx, const char *fmt, ...);
 void cg__profile_flops(cg_context *ctx, double flops);
 /* Tags the launches up to the next label with a convolution's shape key. */
 void cg__profile_note(cg_context *ctx, const uint32_t key[11]);
-cl_event *cg__profile_record(cg_context *ctx, const char *kernel, size_t items, double bytes,
-                             const cg__karg *args, size_t nargs);
+cg__launch_record *cg__profile_record(cg_context *ctx, const char *kernel, size_t items,
+                                      double bytes, const cg__karg *args, size_t nargs);
+cl_event *cg__profile_event(cg_context *ctx, const char *kernel, size_t items,
+                            const cg__karg *args, size_t nargs);
 /* A recorded event's run time in microseconds (start to end), or -1 when unknown. */
 double cg__profile_event_us(cl_event e);
 void cg__profile_clear(cg__profiler *p); /* releases the events, keeps the storage */

@@ -107,8 +107,8 @@ static cg_status enqueue_1d(cg_context *ctx, cl_kernel k, const char *name, size
     size_t global = (n + local - 1) / local * local;
     if (global == 0)
         return CG_OK;
-    cl_event *ev = ctx->prof ? cg__profile_record(ctx, name, n, 0, args, nargs) : NULL;
-    cl_int err = clEnqueueNDRangeKernel(ctx->queue, k, 1, NULL, &global, &local, 0, NULL, ev);
+    cl_int err = clEnqueueNDRangeKernel(ctx->queue, k, 1, NULL, &global, &local, 0, NULL,
+                                        cg__profile_event(ctx, name, n, args, nargs));
     if (err != CL_SUCCESS) {
         char what[160];
         snprintf(what, sizeof what, "launching kernel %s", name);
@@ -154,8 +154,8 @@ cg_status cg__kernel_run(cg_context *ctx, const char *file, const char *name, in
     size_t items = 1;
     for (int d = 0; d < dims; d++)
         items *= global[d];
-    cl_event *ev = ctx->prof ? cg__profile_record(ctx, name, items, 0, args, nargs) : NULL;
-    cl_int err = clEnqueueNDRangeKernel(ctx->queue, k, (cl_uint)dims, NULL, g, l, 0, NULL, ev);
+    cl_int err = clEnqueueNDRangeKernel(ctx->queue, k, (cl_uint)dims, NULL, g, l, 0, NULL,
+                                        cg__profile_event(ctx, name, items, args, nargs));
     if (err != CL_SUCCESS) {
         char what[160];
         snprintf(what, sizeof what, "launching kernel %s", name);

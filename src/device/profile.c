@@ -51,8 +51,8 @@ static double buffer_bytes(const cg__karg *args, size_t nargs) {
     return bytes;
 }
 
-cl_event *cg__profile_record(cg_context *ctx, const char *kernel, size_t items, double bytes,
-                             const cg__karg *args, size_t nargs) {
+cg__launch_record *cg__profile_record(cg_context *ctx, const char *kernel, size_t items,
+                                      double bytes, const cg__karg *args, size_t nargs) {
     cg__profiler *p = ctx->prof;
     if (!p) return NULL;
     if (p->n == p->cap) {
@@ -72,7 +72,13 @@ cl_event *cg__profile_record(cg_context *ctx, const char *kernel, size_t items, 
     r->has_note = p->has_note;
     memcpy(r->note, p->note, sizeof r->note);
     p->next_flops = 0;
-    return &r->event;
+    return r;
+}
+
+cl_event *cg__profile_event(cg_context *ctx, const char *kernel, size_t items,
+                            const cg__karg *args, size_t nargs) {
+    cg__launch_record *r = ctx->prof ? cg__profile_record(ctx, kernel, items, 0, args, nargs) : NULL;
+    return r ? &r->event : NULL;
 }
 
 double cg__profile_event_us(cl_event e) {
