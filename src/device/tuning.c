@@ -70,62 +70,91 @@ static int algo_of(const char *word) {
                                          : CG_CONV_AUTO;
 }
 
+/* Reads n whole numbers separated by spaces; the text after them, or NULL when there are fewer
+ * or one is not a number. */
+static const char *read_numbers(const char *s, unsigned long *out, int n) {
+    for (int i = 0; i < n; i++) {
+        while (*s == ' ')
+            s++;
+        if (*s < '0' || *s > '9') return NULL;
+        char *end;
+        out[i] = strtoul(s, &end, 10);
+        s = end;
+    }
+    return s;
+}
+
+/* Whether only spaces are left. */
+static bool at_end(const char *s) {
+    return s && s[strspn(s, " ")] == '\0';
+}
+
+/* A device or driver line: true when it names this context's. */
+static bool same_as(const char *value, const char *mine, const char *what, char *why,
+                    size_t cap) {
+    if (strcmp(value, mine) == 0) return true;
+    snprintf(why, cap, "made for another %s (%.100s)", what, value);
+    return false;
+}
+
+static bool copy_u32(const unsigned long *v, uint32_t *out, int n) {
+    for (int i = 0; i < n; i++) {
+        if (v[i] > UINT32_MAX) return false;
+        out[i] = (uint32_t)v[i];
+    }
+    return true;
+}
+
 /* Parses one line into t; false when it is not a tuning line. */
 static bool parse_line(const cg_context *ctx, char *line, cg__tuning *t, char *why, size_t cap) {
     line[strcspn(line, "\r\n")] = '\0';
-    unsigned long v;
-    char word[16], extra;
-    if (strncmp(line, "device ", 7) == 0) {
-        if (strcmp(line + 7, ctx->info.name) != 0) {
-            snprintf(why, cap, "made for another device (%.100s)", line + 7);
-            return false;
-        }
+    unsigned long v[15];
+    const char *rest;
+    char word[16], word2[16], extra;
+    if (strncmp(line, "device ", 7) == 0)
+        return same_as(line + 7, ctx->info.name, "device", why, cap);
+    if (strncmp(line, "driver ", 7) == 0)
+        return same_as(line + 7, ctx->info.driver_version, "driver", why, cap);
+    if (strncmp(line, "local_1d ", 9) == 0 && at_end(read_numbers(line + 9, v, 1)) && v[0] >= 1 &&
+        v[0] <= ctx->info.max_work_group_size) {
+        t->local_1d = (size_t)v[0];
         return true;
     }
-    if (strncmp(line, "driver ", 7) == 0) {
-        if (strcmp(line + 7, ctx->info.driver_version) != 0) {
-            snprintf(why, cap, "made for another driver (%.100s)", line + 7);
-            return false;
-        }
-        return true;
-    }
-    if (sscanf(line, "local_1d %lu %c", &v, &extra) == 1 && v >= 1 &&
-        v <= ctx->info.max_work_group_size) {
-        t->local_1d = (size_t)v;
-        return true;
-    }
-    if (sscanf(line, "im2col_chunk %lu %c", &v, &extra) == 1 && v <= 4096) {
-        t->im2col_chunk = (int)v;
+    if (strncmp(line, "im2col_chunk ", 13) == 0 && at_end(read_numbers(line + 13, v, 1)) &&
+        v[0] <= 4096) {
+        t->im2col_chunk = (int)v[0];
         t->has_chunk = true;
         return true;
     }
     cg__conv_tune c;
-    char word2[16];
-    if (t->n_conv < CG__MAX_TUNED_CONV &&
-        sscanf(line, "conv2d %u %u %u %u %u %u %u %u %u %u %u %15s %15s %c", &c.key[0],
-               &c.key[1], &c.key[2], &c.key[3], &c.key[4], &c.key[5], &c.key[6], &c.key[7],
-               &c.key[8], &c.key[9], &c.key[10], word, word2, &extra) == 13 &&
+    if (strncmp(line, "conv2d ", 7) == 0 && t->n_conv < CG__MAX_TUNED_CONV &&
+        (rest = read_numbers(line + 7, v, 11)) && copy_u32(v, c.key, 11) &&
+        sscanf(rest, "%15s %15s %c", word, word2, &extra) == 2 &&
         (c.algo[0] = algo_of(word)) != CG_CONV_AUTO &&
         (c.algo[1] = algo_of(word2)) != CG_CONV_AUTO) {
         t->conv[t->n_conv++] = c;
         return true;
     }
-    cg__gemm_tune g;
-    size_t *q = g.params;
-    if (sscanf(line, "gemm_default %zu %zu %zu %zu %zu %zu %zu %zu %zu %zu %c", &q[0], &q[1],
-               &q[2], &q[3], &q[4], &q[5], &q[6], &q[7], &q[8], &q[9], &extra) == 10 &&
-        cg__gemm_params_valid(q)) {
-        memcpy(t->gemm_default, q, sizeof t->gemm_default);
-        t->has_gemm_default = true;
-        return true;
+    size_t q[CG__GEMM_PARAMS];
+    if (strncmp(line, "gemm_default ", 13) == 0 &&
+        at_end(read_numbers(line + 13, v, CG__GEMM_PARAMS))) {
+        for (int k = 0; k < CG__GEMM_PARAMS; k++)
+            q[k] = (size_t)v[k];
+        if (cg__gemm_params_valid(q)) {
+            memcpy(t->gemm_default, q, sizeof t->gemm_default);
+            t->has_gemm_default = true;
+            return true;
+        }
     }
-    if (t->n_gemm < CG__MAX_TUNED_GEMM &&
-        sscanf(line, "gemm %u %u %u %u %u %zu %zu %zu %zu %zu %zu %zu %zu %zu %zu %c", &g.key[0],
-               &g.key[1], &g.key[2], &g.key[3], &g.key[4], &q[0], &q[1], &q[2], &q[3], &q[4],
-               &q[5], &q[6], &q[7], &q[8], &q[9], &extra) == 15 &&
-        cg__gemm_params_valid(q)) {
-        t->gemm[t->n_gemm++] = g;
-        return true;
+    cg__gemm_tune g;
+    if (strncmp(line, "gemm ", 5) == 0 && t->n_gemm < CG__MAX_TUNED_GEMM &&
+        at_end(read_numbers(line + 5, v, 5 + CG__GEMM_PARAMS)) && copy_u32(v, g.key, 5)) {
+        for (int k = 0; k < CG__GEMM_PARAMS; k++)
+            g.params[k] = (size_t)v[5 + k];
+        if (cg__gemm_params_valid(g.params)) {
+            t->gemm[t->n_gemm++] = g;
+            return true;
+        }
     }
     snprintf(why, cap, "line '%.60s' is not a tuning line", line);
     return false;
@@ -161,6 +190,16 @@ void cg__tuning_load(cg_context *ctx) {
     if (t->local_1d) ctx->default_local = t->local_1d;
 }
 
+static void write_u32s(FILE *f, const uint32_t *v, int n) {
+    for (int k = 0; k < n; k++)
+        fprintf(f, " %u", v[k]);
+}
+
+static void write_sizes(FILE *f, const size_t *v, int n) {
+    for (int k = 0; k < n; k++)
+        fprintf(f, " %zu", v[k]);
+}
+
 cg_status cg__tuning_save(cg_context *ctx, const cg__tuning *t) {
     char path[4200], tmp[4300];
     if (!cg__tuning_path(ctx, path, sizeof path))
@@ -176,23 +215,19 @@ cg_status cg__tuning_save(cg_context *ctx, const cg__tuning *t) {
     if (t->has_chunk) fprintf(f, "im2col_chunk %d\n", t->im2col_chunk);
     for (int i = 0; i < t->n_conv; i++) {
         fprintf(f, "conv2d");
-        for (int k = 0; k < 11; k++)
-            fprintf(f, " %u", t->conv[i].key[k]);
+        write_u32s(f, t->conv[i].key, 11);
         fprintf(f, " %s %s\n", cg__conv_algo_name(t->conv[i].algo[0]),
                 cg__conv_algo_name(t->conv[i].algo[1]));
     }
     if (t->has_gemm_default) {
         fprintf(f, "gemm_default");
-        for (int k = 0; k < CG__GEMM_PARAMS; k++)
-            fprintf(f, " %zu", t->gemm_default[k]);
+        write_sizes(f, t->gemm_default, CG__GEMM_PARAMS);
         fprintf(f, "\n");
     }
     for (int i = 0; i < t->n_gemm; i++) {
         fprintf(f, "gemm");
-        for (int k = 0; k < 5; k++)
-            fprintf(f, " %u", t->gemm[i].key[k]);
-        for (int k = 0; k < CG__GEMM_PARAMS; k++)
-            fprintf(f, " %zu", t->gemm[i].params[k]);
+        write_u32s(f, t->gemm[i].key, 5);
+        write_sizes(f, t->gemm[i].params, CG__GEMM_PARAMS);
         fprintf(f, "\n");
     }
     bool ok = fclose(f) == 0;
