@@ -169,6 +169,13 @@ cg_status cg_bench_model_step(cg_bench_model *m) {
     return st;
 }
 
+cg_status cg_bench_model_step_recorded(cg_bench_model *m, struct cg__profiler *p) {
+    cg__profile_attach(m->ctx, p);
+    cg_status st = cg_bench_model_step(m);
+    cg__profile_attach(m->ctx, NULL);
+    return st == CG_OK ? cg_context_finish(m->ctx) : st;
+}
+
 cg_status cg_bench_model_time(cg_bench_model *m, int warmup, int steps, double *step_ms) {
     cg_status st = CG_OK;
     float loss;
@@ -196,10 +203,7 @@ cg_status cg_bench_model_profile(cg_bench_model *m, int repeats, cg_bench_launch
     /* One step first, unrecorded: the first step also makes the optimizer's state. */
     cg_status st = cg_bench_model_step(m);
     for (int r = 0; st == CG_OK && r < repeats; r++) {
-        cg__profile_attach(m->ctx, &p);
-        st = cg_bench_model_step(m);
-        cg__profile_attach(m->ctx, NULL);
-        if (st == CG_OK) st = cg_context_finish(m->ctx);
+        st = cg_bench_model_step_recorded(m, &p);
         if (st == CG_OK && r == 0) {
             count = (int)p.n;
             times = calloc((size_t)count * (size_t)repeats + 1, sizeof *times);

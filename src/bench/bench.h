@@ -30,6 +30,11 @@ size_t cg_bench_model_params(const cg_bench_model *m);
 /* One training step: forward, backward, optimizer (nothing waits for the device). */
 cg_status cg_bench_model_step(cg_bench_model *m);
 
+/* One training step with the profiler p attached (device_internal.h), waited for: p holds the
+ * step's launches. */
+struct cg__profiler;
+cg_status cg_bench_model_step_recorded(cg_bench_model *m, struct cg__profiler *p);
+
 /* Wall time of one step in ms: `warmup` steps, then `steps` steps ended by reading the loss
  * (as the PyTorch peer ends with loss.item()). */
 cg_status cg_bench_model_time(cg_bench_model *m, int warmup, int steps, double *step_ms);
@@ -53,9 +58,10 @@ cg_status cg_bench_model_profile(cg_bench_model *m, int repeats, cg_bench_launch
  * bytes/s over the bandwidth. */
 double cg_bench_fraction(const cg_bench_launch *l, const cg_bench_peak *peak);
 
-/* Measures the convolution algorithm per conv2d shape, the im2col work per work-item and the 1-D
- * work-group size on the given model files and batch sizes (the context's queue must profile),
- * and writes the device's tuning file next to the kernel cache. Progress and the choices go to
+/* Measures CLBlast's direct GEMM parameters per GEMM shape, the convolution algorithm per conv2d
+ * shape and pass, the im2col work per work-item and the 1-D work-group size on the given model
+ * files and batch sizes (the context's queue must profile), and writes the device's tuning file
+ * next to the kernel cache. Progress and the choices go to
  * progress (may be NULL). */
 cg_status cg_bench_tune(cg_context *ctx, char (*files)[1024], int n_files, const int *batches,
                         int n_batches, int repeats, FILE *progress);

@@ -44,24 +44,18 @@ typedef struct tally {
     double other_us;           /* launches that are neither GEMM nor convolution */
 } tally;
 
-static shape_time *shape_of(tally *t, const uint32_t key[11]) {
-    for (int i = 0; i < t->n_shapes; i++)
-        if (memcmp(t->shapes[i].key, key, sizeof t->shapes[i].key) == 0) return &t->shapes[i];
-    if (t->n_shapes == CG__MAX_TUNED_CONV) return NULL;
-    shape_time *s = &t->shapes[t->n_shapes++];
-    memset(s, 0, sizeof *s);
-    memcpy(s->key, key, sizeof s->key);
-    return s;
-}
-
-static gemm_time *gemm_of(tally *t, const uint32_t key[5]) {
-    for (int i = 0; i < t->n_gemms; i++)
-        if (memcmp(t->gemms[i].key, key, sizeof t->gemms[i].key) == 0) return &t->gemms[i];
-    if (t->n_gemms == CG__MAX_TUNED_GEMM) return NULL;
-    gemm_time *g = &t->gemms[t->n_gemms++];
-    memset(g, 0, sizeof *g);
-    memcpy(g->key, key, sizeof g->key);
-    return g;
+/* The entry whose key (at the start of each entry) is key, among n entries of `size` bytes; a
+ * new, zeroed one when there is none and room for it; else NULL. */
+static void *entry_of(void *entries, int *n, int cap, size_t size, const void *key,
+                      size_t key_size) {
+    char *e = entries;
+    for (int i = 0; i < *n; i++)
+        if (memcmp(e + (size_t)i * size, key, key_size) == 0) return e + (size_t)i * size;
+    if (*n == cap) return NULL;
+    char *fresh = e + (size_t)(*n)++ * size;
+    memset(fresh, 0, size);
+    memcpy(fresh, key, key_size);
+    return fresh;
 }
 
 /* Profiles one model at one batch under the context's current forcing; adds its launches to t:
@@ -76,17 +70,19 @@ static cg_status measure(cg_context *ctx, const char *file, int batch, int cfg, 
     /* Notes (shape keys) ride on the profiler's records, not on cg_bench_launch: profile here. */
     cg__profiler p = {0};
     for (int r = 0; st == CG_OK && r < repeats; r++) {
-        cg__profile_attach(ctx, &p);
-        st = cg_bench_model_step(m);
-        cg__profile_attach(ctx, NULL);
-        if (st == CG_OK) st = cg_context_finish(ctx);
+        st = cg_bench_model_step_recorded(m, &p);
         for (size_t k = 0; st == CG_OK && k < p.n; k++) {
             const cg__launch_record *rec = &p.rec[k];
             double us = cg__profile_event_us(rec->event) / repeats;
-            gemm_time *g = rec->is_gemm && gslot >= 0 ? gemm_of(t, rec->gemm) : NULL;
+            gemm_time *g = rec->is_gemm && gslot >= 0
+                               ? entry_of(t->gemms, &t->n_gemms, CG__MAX_TUNED_GEMM,
+                                          sizeof *g, rec->gemm, sizeof rec->gemm)
+                               : NULL;
             if (g) g->us[gslot] += us;
             if (rec->has_note) {
-                shape_time *s = cfg >= 0 ? shape_of(t, rec->note) : NULL;
+                shape_time *s = cfg >= 0 ? entry_of(t->shapes, &t->n_shapes, CG__MAX_TUNED_CONV,
+                                                    sizeof *s, rec->note, sizeof rec->note)
+                                           : NULL;
                 if (s) s->us[cfg][strstr(rec->label, " backward") ? 1 : 0] += us;
                 if (cfg >= 0 && strcmp(rec->kernel, "im2col") == 0) t->im2col_us[cfg] += us;
             } else if (strcmp(rec->kernel, "clblast_sgemm") != 0) {
