@@ -122,3 +122,12 @@ int cli_positive(const char *command, const char *opt, const char *v, int *out) 
     *out = (int)n;
     return CLI_OK;
 }
+
+int cli_one_experiment(const char *command, size_t n_positional) {
+    if (n_positional == 1)
+        return CLI_OK;
+    fprintf(stderr, "clgraph %s: error: name an experiment file, e.g. 'clgraph %s "
+                    "experiments/baseline.yaml'\n",
+            command, command);
+    return CLI_USAGE;
+}

@@ -29,6 +29,10 @@ int cli_parse(const char *command, const char *usage, const char *summary, int a
 void cli_take_sets(int argc, char **argv, const char **sets, int cap, int *n_sets, char **rest,
                    int *n_rest);
 
+/* Checks that exactly one experiment file was named (n_positional of them); else prints what to
+ * write and returns CLI_USAGE. */
+int cli_one_experiment(const char *command, size_t n_positional);
+
 /* Reads a whole number from 1 to 100000 given to option opt of command; else prints an error
  * and returns CLI_USAGE. */
 int cli_positive(const char *command, const char *opt, const char *v, int *out);

@@ -57,11 +57,8 @@ static int preview(int argc, char **argv) {
                        argc, argv, options, CG__ARRAY_LEN(options), pos, 1, &n_pos, &help);
     if (rc != CLI_OK || help)
         return rc;
-    if (n_pos != 1) {
-        fprintf(stderr, "clgraph data preview: error: name an experiment file, e.g. "
-                        "'clgraph data preview experiments/baseline.yaml'\n");
-        return CLI_USAGE;
-    }
+    if ((rc = cli_one_experiment("data preview", n_pos)) != CLI_OK)
+        return rc;
     int samples = 8;
     if (samples_s && ((samples = atoi(samples_s)) < 1 || samples > 64)) {
         fprintf(stderr, "clgraph data preview: error: --samples %s: give 1 to 64\n", samples_s);

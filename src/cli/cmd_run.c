@@ -38,11 +38,8 @@ int cmd_run(int argc, char **argv) {
                        n_rest, rest, options, CG__ARRAY_LEN(options), pos, 1, &n_pos, &help);
     if (rc != CLI_OK || help)
         return rc;
-    if (n_pos != 1) {
-        fprintf(stderr, "clgraph run: error: name an experiment file, e.g. "
-                        "'clgraph run experiments/baseline.yaml'\n");
-        return CLI_USAGE;
-    }
+    if ((rc = cli_one_experiment("run", n_pos)) != CLI_OK)
+        return rc;
     cg_run_options o = {.file = pos[0], .device = device, .out_dir = out, .init = init,
                         .variant = variant, .sets = sets, .n_sets = n_sets,
                         .progress_bar = isatty(STDERR_FILENO)};

@@ -120,11 +120,8 @@ int cmd_validate(int argc, char **argv) {
                        n_rest, rest, options, CG__ARRAY_LEN(options), pos, 1, &n_pos, &help);
     if (rc != CLI_OK || help)
         return rc;
-    if (n_pos != 1) {
-        fprintf(stderr, "clgraph validate: error: name an experiment file, e.g. "
-                        "'clgraph validate experiments/baseline.yaml'\n");
-        return CLI_USAGE;
-    }
+    if ((rc = cli_one_experiment("validate", n_pos)) != CLI_OK)
+        return rc;
     static cg_experiment e, v;
     rc = check(pos[0], NULL, sets, n_sets, true, &e);
     for (int i = 0; rc == CLI_OK && i < e.n_variants; i++) {
