@@ -58,15 +58,13 @@ static void *entry_of(void *entries, int *n, int cap, size_t size, const void *k
     return fresh;
 }
 
-/* Profiles one model at one batch under the context's current forcing; adds its launches to t:
- * convolutions under configuration cfg (-1: not), GEMMs under slot gslot (-1: not), and the
- * rest to the element-wise total. */
-static cg_status measure(cg_context *ctx, const char *file, int batch, int cfg, int gslot,
-                         int repeats, tally *t) {
-    cg_bench_model *m = NULL;
+/* Profiles one model (built once for the whole tuning: the algorithms, GEMM parameters and
+ * work-group sizes are chosen at each launch) under the context's current forcing, after a
+ * warm-up step in it; adds its launches to t: convolutions under configuration cfg (-1: not),
+ * GEMMs under slot gslot (-1: not), and the rest to the element-wise total. */
+static cg_status measure(cg_bench_model *m, int cfg, int gslot, int repeats, tally *t) {
     double ms;
-    cg_status st = cg_bench_model_open(ctx, file, batch, &m);
-    if (st == CG_OK) st = cg_bench_model_time(m, 1, 1, &ms);
+    cg_status st = cg_bench_model_time(m, 1, 1, &ms);
     /* Notes (shape keys) ride on the profiler's records, not on cg_bench_launch: profile here. */
     cg__profiler p = {0};
     for (int r = 0; st == CG_OK && r < repeats; r++) {
@@ -92,15 +90,14 @@ static cg_status measure(cg_context *ctx, const char *file, int batch, int cfg, 
         cg__profile_clear(&p);
     }
     cg__profile_free(&p);
-    cg_bench_model_close(m);
     return st;
 }
 
 /* GEMM: CLBlast's own parameters first (before anything overrides them), then each candidate;
  * every shape keeps its fastest, when that beats CLBlast's own in total. The choice is left in
  * ctx->tuning (and so applied) for what is measured next. */
-static cg_status tune_gemm(cg_context *ctx, char (*files)[1024], int n_files, const int *batches,
-                           int n_batches, int repeats, FILE *progress, tally *t) {
+static cg_status tune_gemm(cg_context *ctx, cg_bench_model **models, int n_models, int repeats,
+                           FILE *progress, tally *t) {
     cg__tuning *tu = &ctx->tuning;
     tu->force_conv = CG_CONV_IM2COL; /* so that the convolutions' GEMMs are measured too */
     tu->force_chunk = -1;
@@ -115,9 +112,8 @@ static cg_status tune_gemm(cg_context *ctx, char (*files)[1024], int n_files, co
             fprintf(progress, "\n");
             fflush(progress);
         }
-        for (int f = 0; st == CG_OK && f < n_files; f++)
-            for (int b = 0; st == CG_OK && b < n_batches; b++)
-                st = measure(ctx, files[f], batches[b], -1, c + 1, repeats, t);
+        for (int i = 0; st == CG_OK && i < n_models; i++)
+            st = measure(models[i], -1, c + 1, repeats, t);
     }
     tu->force_gemm = NULL;
     tu->force_conv = 0;
@@ -170,7 +166,13 @@ cg_status cg_bench_tune(cg_context *ctx, char (*files)[1024], int n_files, const
     ctx->default_local = default_local; /* not an earlier tuning's */
     static const char *const names[CONFIGS] = {"direct", "im2col, a row per work-item",
                                                "im2col, a column per work-item"};
-    cg_status st = tune_gemm(ctx, files, n_files, batches, n_batches, repeats, progress, &t);
+    /* Every model at every batch, built once: model f at batch b is models[f * n_batches + b]. */
+    const int n_models = n_files * n_batches;
+    cg_bench_model **models = calloc((size_t)n_models, sizeof *models);
+    cg_status st = models ? CG_OK : cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for the models");
+    for (int i = 0; st == CG_OK && i < n_models; i++)
+        st = cg_bench_model_open(ctx, files[i / n_batches], batches[i % n_batches], &models[i]);
+    if (st == CG_OK) st = tune_gemm(ctx, models, n_models, repeats, progress, &t);
     cg__tuning out = {0};
     out.n_gemm = tu->n_gemm; /* the GEMM choices stay applied while the rest is measured */
     memcpy(out.gemm, tu->gemm, sizeof out.gemm);
@@ -179,13 +181,12 @@ cg_status cg_bench_tune(cg_context *ctx, char (*files)[1024], int n_files, const
     for (int cfg = 0; st == CG_OK && cfg < CONFIGS; cfg++) {
         tu->force_conv = cfg == DIRECT ? CG_CONV_DIRECT : CG_CONV_IM2COL;
         tu->force_chunk = cfg == IM2COL_ONE ? 1 : -1;
-        for (int f = 0; st == CG_OK && f < n_files; f++)
-            for (int b = 0; st == CG_OK && b < n_batches; b++) {
-                if (progress)
-                    fprintf(progress, "  convolutions %s: %s, batch %d\n", names[cfg], files[f],
-                            batches[b]);
-                st = measure(ctx, files[f], batches[b], cfg, -1, repeats, &t);
-            }
+        for (int i = 0; st == CG_OK && i < n_models; i++) {
+            if (progress)
+                fprintf(progress, "  convolutions %s: %s, batch %d\n", names[cfg],
+                        files[i / n_batches], batches[i % n_batches]);
+            st = measure(models[i], cfg, -1, repeats, &t);
+        }
     }
     /* The work-group size of the 1-D launches, on every launch that is neither GEMM nor conv;
      * another size must beat the built-in one by 5% (timings vary by a few per cent). */
@@ -202,7 +203,7 @@ cg_status cg_bench_tune(cg_context *ctx, char (*files)[1024], int n_files, const
             if (progress)
                 fprintf(progress, "  work-group %zu: %s, batch %d\n", locals[i], files[f],
                         batches[0]);
-            st = measure(ctx, files[f], batches[0], -1, -1, repeats, &t);
+            st = measure(models[f * n_batches], -1, -1, repeats, &t);
         }
         if (st == CG_OK && locals[i] == default_local) builtin_other = t.other_us;
         if (st == CG_OK && (best_other < 0 || t.other_us < best_other)) {
@@ -216,6 +217,9 @@ cg_status cg_bench_tune(cg_context *ctx, char (*files)[1024], int n_files, const
     }
     ctx->default_local = default_local;
     tu->force_gemm = NULL;
+    for (int i = 0; models && i < n_models; i++)
+        cg_bench_model_close(models[i]);
+    free(models);
     if (st != CG_OK) {
         cg__tuning_load(ctx);
         return st;
