@@ -79,6 +79,16 @@ int main(void) {
     expect_error("pipeline: baseline\ndata:\n  train: 5\n  train: 6\n",
                  "exp/test.yaml:4:3: key 'train' appears twice in data (first at line 3)");
     expect_error("pipeline: baseline\ndata: 5\n", "'data' must be a mapping");
+    /* A key that another pipeline takes is named as that pipeline's, with this one's keys. */
+    expect_error("pipeline: baseline\ndata:\n  train: 50\n  grid: 32\n",
+                 "exp/test.yaml:4:3: 'grid' is a data key of the dae pipeline, not of baseline; "
+                 "the baseline pipeline's data keys are: dataset, path, train, test, "
+                 "backgrounds, cifar10, pools_per_class, ood_pool");
+    expect_error("pipeline: vae\ndata:\n  pools_per_class: 3\n",
+                 "'pools_per_class' is a data key of the baseline, similarity pipelines, not of "
+                 "vae");
+    expect_error("pipeline: similarity\ndata:\n  classes: [1, 2]\n",
+                 "exp/test.yaml:3:3: 'classes' is a data key of the siamese, dae, vae pipelines");
     expect_error("pipeline: baseline\nseed: -1\n", "'seed' is -1");
     cg_ydoc *doc;
     cg_status st = cg_ydoc_load("/no/such/experiment.yaml", &doc);

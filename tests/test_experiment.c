@@ -10,6 +10,7 @@
 #include "graph/safetensors.h"
 #include "pipelines/runner.h"
 #include "harness.h"
+#include "pipelines/pipeline.h"
 
 static char dir[] = "/tmp/clgraph-exp-XXXXXX";
 

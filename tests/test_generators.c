@@ -8,6 +8,7 @@
 
 #include "data/data.h"
 #include "harness.h"
+#include "pipelines/pipeline.h"
 
 static cg_dataset gen(const char *pipeline, const cg_data_config *c) {
     cg_dataset d;

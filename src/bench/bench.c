@@ -6,6 +6,7 @@
 #include "bench/bench.h"
 #include "device/device_internal.h"
 #include "exp/experiment.h"
+#include "pipelines/pipeline.h"
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;

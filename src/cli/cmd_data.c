@@ -9,6 +9,7 @@
 #include "core/common.h"
 #include "data/data.h"
 #include "exp/data_section.h"
+#include "pipelines/pipeline.h"
 
 static int build(const char *file, cg_exp_data *exp, cg_dataset *d) {
     cg_status st = cg_exp_data_load(file, exp);

@@ -8,6 +8,7 @@
 #include "clgraph/clgraph.h"
 #include "core/common.h"
 #include "exp/experiment.h"
+#include "pipelines/pipeline.h"
 
 static void print_table(const cg_exp_graph *eg) {
     printf("  %-28s %-18s %-22s %10s\n", "node", "layer", "output", "parameters");

@@ -113,7 +113,7 @@ void cg_composite_digit(float *out, const float *bg, const uint8_t *digit);
 
 /* ---- what to generate ---- */
 
-/* Every knob of the generators; cg_data_defaults gives the seed studies' values. */
+/* Every knob of the generators; each pipeline's defaults give the seed studies' values. */
 typedef struct cg_data_config {
     char dataset[24];      /* mnist | fashion-mnist */
     char path[1024];       /* the dataset's folder; "" for the default lookup */
@@ -137,22 +137,30 @@ typedef struct cg_data_config {
     int grid;              /* dae rings: grid points per side of the confidence map */
 } cg_data_config;
 
-/* The defaults of a pipeline (baseline, similarity, siamese, dae, vae); NULL for an unknown
- * name. */
-bool cg_data_defaults(const char *pipeline, cg_data_config *out);
-
-/* Builds every split of a pipeline's data. Deterministic: the same config and seed give the
- * same bytes. Splits and arrays per pipeline:
- *  baseline, similarity: train, test_id, test_ood with x (N,3,32,32), y, bg (background id)
- *  siamese embedding: pairs (x1, x2, target 1 similar / 0 not, y1, y2), triplets (anchor,
- *    positive, negative) when asked, train and test (x, y), test_shift_<s> (x, y) per shift
- *  siamese compare: train, test with x (N,2,14,14), target (1 when class 1 <= class 2),
- *    classes (N,2)
- *  dae classify: train, test (x, y); open_set and one_class add known (1 / 0) to test and train
- *    on known classes only; rings: train (x (N,2), y ring 0..2) and grid (x (G*G,2))
+/* The generators, one per kind of data; src/pipelines/ says which pipeline uses which, and
+ * cg_data_generate (pipelines/pipeline.h) runs them. Deterministic: the same config and seed give
+ * the same bytes. Splits and arrays:
+ *  digits on backgrounds: train, test_id, test_ood with x (N,3,32,32), y, bg (background id)
+ *  pairs: pairs (x1, x2, target 1 similar / 0 not, y1, y2), triplets (anchor, positive,
+ *    negative) when asked, train and test (x, y), test_shift_<s> (x, y) per shift
+ *  compare: train, test with x (N,2,14,14), target (1 when class 1 <= class 2), classes (N,2),
+ *    y1, y2
+ *  classes: train, test (x, y); open_set and one_class add known (1 / 0) to test and train on
+ *    known classes only
+ *  rings: train (x (N,2), y ring 0..2) and grid (x (G*G,2)); needs no images
  *  vae: unlabeled (x), labeled (x, y), test_a and test_b (x, y, anomaly); images 32x32,
  *    y the index of the known class, -1 for anomalies. */
-cg_status cg_data_generate(const char *pipeline, const cg_data_config *cfg, cg_dataset *out);
+cg_status cg_gen_digits_on_backgrounds(const cg_data_config *c, const cg_images *train,
+                                        const cg_images *test, cg_dataset *out);
+cg_status cg_gen_pairs(const cg_data_config *c, const cg_images *train, const cg_images *test,
+                       cg_dataset *out);
+cg_status cg_gen_compare(const cg_data_config *c, const cg_images *train, const cg_images *test,
+                         cg_dataset *out);
+cg_status cg_gen_classes(const cg_data_config *c, const cg_images *train, const cg_images *test,
+                         cg_dataset *out);
+cg_status cg_gen_rings(const cg_data_config *c, cg_dataset *out);
+cg_status cg_gen_vae(const cg_data_config *c, const cg_images *train, const cg_images *test,
+                     cg_dataset *out);
 
 /* ---- looking at the data ---- */
 

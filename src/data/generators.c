@@ -13,45 +13,6 @@ enum { D28 = 28 * 28 };
 /* Streams of one seed, one per purpose, so changing one knob does not reshuffle the rest. */
 enum { STREAM_ORDER = 1, STREAM_BG, STREAM_PAIRS, STREAM_TRIPLETS, STREAM_RINGS, STREAM_LABELED };
 
-bool cg_data_defaults(const char *pipeline, cg_data_config *c) {
-    memset(c, 0, sizeof *c);
-    cg__copy_str(c->dataset, sizeof c->dataset, "mnist");
-    cg__copy_str(c->backgrounds, sizeof c->backgrounds, "procedural");
-    c->seed = 0;
-    c->pools_per_class = 5;
-    c->ood_pool = 50;
-    c->k_neighbours = 5;
-    cg__copy_str(c->mining, sizeof c->mining, "knn");
-    cg__copy_str(c->negatives, sizeof c->negatives, "other_class");
-    c->shifts[0] = -6, c->shifts[1] = -3, c->shifts[2] = 3, c->shifts[3] = 6;
-    c->n_shifts = 4;
-    c->grid = 64;
-    if (strcmp(pipeline, "baseline") == 0 || strcmp(pipeline, "similarity") == 0)
-        return true;
-    if (strcmp(pipeline, "siamese") == 0) {
-        cg__copy_str(c->task, sizeof c->task, "embedding");
-        c->classes[0] = 4, c->classes[1] = 9;
-        c->n_classes = 2;
-        c->n_train = 1000, c->n_test = 1000;
-        return true;
-    }
-    if (strcmp(pipeline, "dae") == 0) {
-        cg__copy_str(c->task, sizeof c->task, "classify");
-        for (int k = 0; k < 6; k++)
-            c->classes[k] = k;
-        c->n_classes = 6;
-        return true;
-    }
-    if (strcmp(pipeline, "vae") == 0) {
-        for (int k = 0; k < 5; k++)
-            c->classes[k] = k;
-        c->n_classes = 5;
-        c->n_labeled = 20;
-        return true;
-    }
-    return false;
-}
-
 static int at_most(int want, int have) {
     return want > 0 && want < have ? want : have;
 }
@@ -112,8 +73,8 @@ static cg_status digits_split(cg_dataset *out, const char *name, const cg_images
     return CG_OK;
 }
 
-static cg_status gen_digits_bg(const cg_data_config *c, const cg_images *train,
-                               const cg_images *test, cg_dataset *out) {
+cg_status cg_gen_digits_on_backgrounds(const cg_data_config *c, const cg_images *train,
+                                        const cg_images *test, cg_dataset *out) {
     int P = c->pools_per_class, total = 10 * P + c->ood_pool;
     if (P < 1 || c->ood_pool < 1)
         return cg__error(CG_ERR_INVALID_ARGUMENT,
@@ -269,8 +230,8 @@ static int pick_partner(cg__rng *r, const cg_images *im, const int *idx, int n, 
     return -1;
 }
 
-static cg_status gen_siamese(const cg_data_config *c, const cg_images *train,
-                             const cg_images *test, cg_dataset *out) {
+cg_status cg_gen_pairs(const cg_data_config *c, const cg_images *train, const cg_images *test,
+                       cg_dataset *out) {
     if (c->n_classes != 2)
         return cg__error(CG_ERR_INVALID_ARGUMENT,
                          "the siamese embedding pairs two classes (4 and 9 in the study), not %d",
@@ -397,6 +358,13 @@ static cg_status compare_split(cg_dataset *out, const char *name, const cg_image
     return CG_OK;
 }
 
+cg_status cg_gen_compare(const cg_data_config *c, const cg_images *train, const cg_images *test,
+                         cg_dataset *out) {
+    int n = c->n_train > 0 ? c->n_train : 1000, m = c->n_test > 0 ? c->n_test : 1000;
+    cg_status st = compare_split(out, "train", train, n, c->seed, 20);
+    return st == CG_OK ? compare_split(out, "test", test, m, c->seed, 21) : st;
+}
+
 /* ---- dae: classification, open-set, one-class, three rings ---- */
 
 static cg_status classify_split(cg_dataset *out, const char *name, const cg_images *im,
@@ -426,7 +394,7 @@ static cg_status classify_split(cg_dataset *out, const char *name, const cg_imag
 }
 
 /* Three rings of thickness 0.1, inner radius 0.6, centred at (-1, 1), (1, 1), (1, -1). */
-static cg_status gen_rings(const cg_data_config *c, cg_dataset *out) {
+cg_status cg_gen_rings(const cg_data_config *c, cg_dataset *out) {
     static const float centre[3][2] = {{-1, 1}, {1, 1}, {1, -1}};
     int n = c->n_train > 0 ? c->n_train : 1500, g = c->grid > 1 ? c->grid : 64;
     cg_split *s = cg_dataset_add_split(out, "train");
@@ -455,7 +423,7 @@ static cg_status gen_rings(const cg_data_config *c, cg_dataset *out) {
     return CG_OK;
 }
 
-static cg_status gen_dae(const cg_data_config *c, const cg_images *train, const cg_images *test,
+cg_status cg_gen_classes(const cg_data_config *c, const cg_images *train, const cg_images *test,
                          cg_dataset *out) {
     static const int all[10] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
     if (strcmp(c->task, "classify") == 0) {
@@ -474,8 +442,6 @@ static cg_status gen_dae(const cg_data_config *c, const cg_images *train, const 
                                             c->n_test)
                            : st;
     }
-    if (strcmp(c->task, "rings") == 0)
-        return gen_rings(c, out);
     return cg__error(CG_ERR_INVALID_ARGUMENT,
                      "unknown dae task '%s'; use classify, open_set, one_class or rings", c->task);
 }
@@ -508,8 +474,8 @@ static cg_status vae_split(cg_dataset *out, const char *name, const cg_images *i
     return CG_OK;
 }
 
-static cg_status gen_vae(const cg_data_config *c, const cg_images *train, const cg_images *test,
-                         cg_dataset *out) {
+cg_status cg_gen_vae(const cg_data_config *c, const cg_images *train, const cg_images *test,
+                     cg_dataset *out) {
     if (c->n_classes < 1 || c->n_classes > 9)
         return cg__error(CG_ERR_INVALID_ARGUMENT, "the vae needs 1 to 9 known classes, not %d",
                          c->n_classes);
@@ -551,50 +517,5 @@ static cg_status gen_vae(const cg_data_config *c, const cg_images *train, const 
     free(lab);
     free(unl);
     free(all);
-    return st;
-}
-
-cg_status cg_data_generate(const char *pipeline, const cg_data_config *c, cg_dataset *out) {
-    memset(out, 0, sizeof *out);
-    cg_data_config probe;
-    if (!cg_data_defaults(pipeline, &probe))
-        return cg__error(CG_ERR_INVALID_ARGUMENT,
-                         "unknown pipeline '%s'; the pipelines are baseline, similarity, siamese, "
-                         "dae and vae",
-                         pipeline);
-    if (strcmp(pipeline, "dae") == 0 && strcmp(c->task, "rings") == 0) {
-        snprintf(out->source, sizeof out->source, "three rings (generated)");
-        cg_status st = gen_rings(c, out);
-        if (st != CG_OK)
-            cg_dataset_free(out);
-        return st;
-    }
-    cg_images train, test;
-    cg_status st = cg_dataset_load(c->dataset, c->path[0] ? c->path : NULL, &train, &test, NULL,
-                                   out->source, sizeof out->source);
-    if (st != CG_OK)
-        return st;
-    if (strcmp(pipeline, "baseline") == 0 || strcmp(pipeline, "similarity") == 0)
-        st = gen_digits_bg(c, &train, &test, out);
-    else if (strcmp(pipeline, "siamese") == 0 && strcmp(c->task, "compare") == 0) {
-        int n = c->n_train > 0 ? c->n_train : 1000, m = c->n_test > 0 ? c->n_test : 1000;
-        st = compare_split(out, "train", &train, n, c->seed, 20);
-        if (st == CG_OK)
-            st = compare_split(out, "test", &test, m, c->seed, 21);
-    } else if (strcmp(pipeline, "siamese") == 0 && strcmp(c->task, "embedding") == 0)
-        st = gen_siamese(c, &train, &test, out);
-    else if (strcmp(pipeline, "siamese") == 0)
-        st = cg__error(CG_ERR_INVALID_ARGUMENT,
-                       "unknown siamese task '%s'; use embedding or compare", c->task);
-    else if (strcmp(pipeline, "dae") == 0)
-        st = gen_dae(c, &train, &test, out);
-    else
-        st = gen_vae(c, &train, &test, out);
-    cg_images_free(&train);
-    cg_images_free(&test);
-    if (st == CG_ERR_OUT_OF_MEMORY && !cg_error_message()[0])
-        cg__error(st, "no memory for the %s data", pipeline);
-    if (st != CG_OK)
-        cg_dataset_free(out);
     return st;
 }

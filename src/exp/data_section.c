@@ -4,19 +4,12 @@
 #include <string.h>
 
 #include "exp/data_section.h"
+#include "pipelines/pipeline.h"
 
 const char *const cg_exp_top_keys[] = {"name",   "pipeline",  "seed",  "repeats", "device",
                                        "data",   "model",     "graph", "losses",  "optimizer",
                                        "train",  "stages",    "variants", "evaluate", "init"};
 const size_t cg_exp_top_key_count = CG__ARRAY_LEN(cg_exp_top_keys);
-
-static const char *const data_keys[] = {
-    "dataset",  "path",       "backgrounds", "cifar10",  "train",
-    "test",     "pools_per_class", "ood_pool", "classes", "task",
-    "mining",   "neighbours", "negatives",   "triplets", "shifts",
-    "labeled_per_class", "grid"};
-
-static const char *const pipelines[] = {"baseline", "similarity", "siamese", "dae", "vae"};
 
 /* A list of whole numbers in [lo, hi], at most cap of them. */
 static cg_status int_list(const cg_ydoc *doc, const cg_ynode *node, const char *key, long lo,
@@ -48,8 +41,48 @@ static cg_status resolve(const cg_ydoc *doc, const cg_ynode *node, const char *p
     return CG_OK;
 }
 
-static cg_status parse_data(const cg_ydoc *doc, const cg_ynode *map, cg_data_config *c) {
-    cg_status st = cg_ycheck_keys(doc, map, "data", data_keys, CG__ARRAY_LEN(data_keys));
+/* Every key of the data mapping must be one the pipeline takes: a key only another pipeline
+ * takes is named as such, with the keys this one takes; any other key gets a did-you-mean hint
+ * over every data key there is. */
+static cg_status check_data_keys(const cg_ydoc *doc, const cg_ynode *map, const cg_pipeline *p) {
+    const char *all[64], *mine[64];
+    size_t n_all = 0, n_mine = 0;
+    for (const char *const *k = cg_pipeline_common_keys; *k; k++)
+        all[n_all++] = mine[n_mine++] = *k;
+    for (size_t i = 0; i < cg_pipeline_count(); i++)
+        for (const char *const *k = cg_pipeline_at(i)->data_keys; k && *k && n_all < 64; k++) {
+            bool seen = false;
+            for (size_t j = 0; j < n_all && !seen; j++)
+                seen = strcmp(all[j], *k) == 0;
+            if (!seen)
+                all[n_all++] = *k;
+        }
+    for (const char *const *k = p->data_keys; k && *k && n_mine < 64; k++)
+        mine[n_mine++] = *k;
+    cg_status st = cg_ycheck_keys(doc, map, "data", all, n_all);
+    for (int i = 0; st == CG_OK && i < map->n; i++) {
+        const char *k = map->keys[i]->value;
+        if (cg_pipeline_takes(p, k))
+            continue;
+        char owners[128] = "", list[512] = "";
+        for (size_t j = 0, used = 0; j < cg_pipeline_count(); j++)
+            if (cg_pipeline_takes(cg_pipeline_at(j), k))
+                used += (size_t)snprintf(owners + used, sizeof owners - used, "%s%s",
+                                         used ? ", " : "", cg_pipeline_at(j)->name);
+        for (size_t j = 0, used = 0; j < n_mine; j++)
+            used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", j ? ", " : "",
+                                     mine[j]);
+        st = cg_yerror(doc, map->keys[i],
+                       "'%s' is a data key of the %s pipeline%s, not of %s; the %s pipeline's "
+                       "data keys are: %s",
+                       k, owners, strchr(owners, ',') ? "s" : "", p->name, p->name, list);
+    }
+    return st;
+}
+
+static cg_status parse_data(const cg_ydoc *doc, const cg_ynode *map, const cg_pipeline *p,
+                            cg_data_config *c) {
+    cg_status st = check_data_keys(doc, map, p);
     static const char *const datasets[] = {"mnist", "fashion-mnist"};
     static const char *const bgs[] = {"procedural", "cifar10"};
     static const char *const tasks[] = {"embedding", "compare", "classify", "open_set",
@@ -101,6 +134,16 @@ static cg_status parse_data(const cg_ydoc *doc, const cg_ynode *map, cg_data_con
     return st;
 }
 
+/* "baseline, similarity, ..." */
+static const char *pipeline_list(void) {
+    static char list[256];
+    list[0] = '\0';
+    for (size_t i = 0, used = 0; i < cg_pipeline_count(); i++)
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
+                                 cg_pipeline_at(i)->name);
+    return list;
+}
+
 cg_status cg_exp_data_parse(const cg_ydoc *doc, cg_exp_data *out) {
     memset(out, 0, sizeof *out);
     const cg_ynode *root = doc->root;
@@ -114,10 +157,13 @@ cg_status cg_exp_data_parse(const cg_ydoc *doc, cg_exp_data *out) {
         return st;
     const cg_ynode *p = cg_ymap_get(root, "pipeline");
     if (!p)
-        return cg_yerror(doc, root, "the experiment has no 'pipeline:'; choose one of baseline, "
-                                    "similarity, siamese, dae, vae");
-    st = cg_yget_choice(doc, p, "pipeline", pipelines, CG__ARRAY_LEN(pipelines), out->pipeline,
-                        sizeof out->pipeline);
+        return cg_yerror(doc, root, "the experiment has no 'pipeline:'; choose one of %s",
+                         pipeline_list());
+    const char *names[16];
+    size_t n_names = 0;
+    for (; n_names < cg_pipeline_count() && n_names < 16; n_names++)
+        names[n_names] = cg_pipeline_at(n_names)->name;
+    st = cg_yget_choice(doc, p, "pipeline", names, n_names, out->pipeline, sizeof out->pipeline);
     if (st != CG_OK)
         return st;
     cg_data_defaults(out->pipeline, &out->data);
@@ -132,7 +178,7 @@ cg_status cg_exp_data_parse(const cg_ydoc *doc, cg_exp_data *out) {
         out->data.seed = (uint64_t)s;
     const cg_ynode *data = cg_ymap_get(root, "data");
     if (st == CG_OK && data)
-        st = parse_data(doc, data, &out->data);
+        st = parse_data(doc, data, cg_pipeline_find(out->pipeline), &out->data);
     return st;
 }
 

@@ -12,6 +12,7 @@
 
 #include "data/data.h"
 #include "exp/experiment.h"
+#include "pipelines/pipeline.h"
 #include "graph/params.h"
 #include "pipelines/runner.h"
 
