@@ -30,6 +30,7 @@ needs=(
     "cc:gcc" "meson:meson" "ninja:ninja-build" "pkg-config:pkg-config" "python3:python3"
     "pkg-config:OpenCL:ocl-icd-opencl-dev" "pkg-config:clblast:libclblast-dev"
     "pkg-config:yaml-0.1:libyaml-dev" "pkg-config:zlib:zlib1g-dev" "pkg-config:libpng:libpng-dev"
+    "pkg-config:libcjson:libcjson-dev"
     "clinfo:clinfo"
 )
 missing=()
@@ -64,9 +65,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     else
         cat >&2 <<MSG
 run.sh: missing: ${missing[*]} (Debian names). On other systems install:
-  Fedora:  sudo dnf install gcc meson ninja-build pkgconf ocl-icd-devel opencl-headers clblast-devel libyaml-devel zlib-devel libpng-devel pocl clinfo
-  Arch:    sudo pacman -S gcc meson ninja pkgconf ocl-icd opencl-headers clblast libyaml zlib libpng pocl clinfo
-  macOS:   brew install meson ninja pkg-config clblast libyaml libpng (OpenCL comes with the system)
+  Fedora:  sudo dnf install gcc meson ninja-build pkgconf ocl-icd-devel opencl-headers clblast-devel libyaml-devel zlib-devel libpng-devel cjson-devel pocl clinfo
+  Arch:    sudo pacman -S gcc meson ninja pkgconf ocl-icd opencl-headers clblast libyaml zlib libpng cjson pocl clinfo
+  macOS:   brew install meson ninja pkg-config clblast libyaml libpng cjson (OpenCL comes with the system)
 For a GPU, install your vendor's OpenCL driver as well (NVIDIA driver, AMD ROCm, Intel compute-runtime).
 MSG
         exit 1

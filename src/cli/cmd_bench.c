@@ -13,6 +13,7 @@
 
 #include "bench/bench.h"
 #include "cli/cli.h"
+#include "report/json.h"
 #include "clgraph/clgraph.h"
 #include "core/common.h"
 #include "exp/ydoc.h"
@@ -304,55 +305,50 @@ static cg_status bench_device(const bench_opts *o, const char *spec, bool no_cac
 
 /* ---- outputs ---- */
 
-static void json_str(FILE *f, const char *s) {
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\') fputc('\\', f);
-        if ((unsigned char)*s >= 0x20) fputc(*s, f);
+static cJSON *device_json(const cg_device_info *d, const cg_bench_peak *p, const run_result *runs,
+                          int n) {
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    cJSON_AddStringToObject(o, "name", d->name);
+    cJSON_AddStringToObject(o, "platform", d->platform_name);
+    cJSON_AddStringToObject(o, "driver", d->driver_version);
+    cJSON_AddStringToObject(o, "type", cg_device_type_str(d->type));
+    cJSON *peak = cJSON_AddObjectToObject(o, "peak");
+    cg_json_add_number(peak, "gflops", p->gflops);
+    cg_json_add_number(peak, "gbps", p->gbps);
+    cJSON *models = cJSON_AddArrayToObject(o, "models");
+    for (int i = 0; models && i < n; i++) {
+        cJSON *m = cJSON_CreateObject();
+        cJSON_AddItemToArray(models, m);
+        cJSON_AddStringToObject(m, "model", runs[i].model);
+        cJSON_AddNumberToObject(m, "batch", runs[i].batch);
+        cJSON_AddNumberToObject(m, "params", (double)runs[i].params);
+        cJSON_AddNumberToObject(m, "launches", runs[i].launches);
+        cg_json_add_number(m, "kernel_ms", runs[i].kernel_us / 1000);
+        if (runs[i].step_ms > 0) {
+            cg_json_add_number(m, "step_ms", runs[i].step_ms);
+            cg_json_add_number(m, "samples_per_s", runs[i].batch * 1000.0 / runs[i].step_ms);
+        }
     }
-    fputc('"', f);
-}
-
-static void write_device_json(FILE *f, const cg_device_info *d, const cg_bench_peak *p,
-                              const run_result *runs, int n) {
-    fprintf(f, "  {\"name\": ");
-    json_str(f, d->name);
-    fprintf(f, ", \"platform\": ");
-    json_str(f, d->platform_name);
-    fprintf(f, ", \"driver\": ");
-    json_str(f, d->driver_version);
-    fprintf(f, ", \"type\": \"%s\",\n   \"peak\": {\"gflops\": %.3f, \"gbps\": %.3f},\n",
-            cg_device_type_str(d->type), p->gflops, p->gbps);
-    fprintf(f, "   \"models\": [");
-    for (int i = 0; i < n; i++) {
-        fprintf(f, "%s\n    {\"model\": ", i ? "," : "");
-        json_str(f, runs[i].model);
-        fprintf(f, ", \"batch\": %d, \"params\": %zu, \"launches\": %d, \"kernel_ms\": %.4f",
-                runs[i].batch, runs[i].params, runs[i].launches, runs[i].kernel_us / 1000);
-        if (runs[i].step_ms > 0)
-            fprintf(f, ", \"step_ms\": %.4f, \"samples_per_s\": %.1f", runs[i].step_ms,
-                    runs[i].batch * 1000.0 / runs[i].step_ms);
-        fprintf(f, "}");
-    }
-    fprintf(f, "],\n   \"kernels\": [");
-    bool first = true;
-    for (int i = 0; i < n; i++)
+    cJSON *kernels = cJSON_AddArrayToObject(o, "kernels");
+    for (int i = 0; kernels && i < n; i++)
         for (int k = 0; k < runs[i].n_launches; k++) {
             const cg_bench_launch *l = &runs[i].launches_at[k];
             double s = l->us > 0 ? l->us * 1e3 : 1e300;
-            fprintf(f, "%s\n    {\"model\": ", first ? "" : ",");
-            first = false;
-            json_str(f, runs[i].model);
-            fprintf(f, ", \"batch\": %d, \"index\": %d, \"label\": ", runs[i].batch, k);
-            json_str(f, l->label);
-            fprintf(f, ", \"kernel\": ");
-            json_str(f, l->kernel);
-            fprintf(f,
-                    ", \"items\": %zu, \"us\": %.3f, \"gflops\": %.3f, \"gbps\": %.3f, "
-                    "\"fraction\": %.4f}",
-                    l->items, l->us, l->flops / s, l->bytes / s, cg_bench_fraction(l, p));
+            cJSON *x = cJSON_CreateObject();
+            cJSON_AddItemToArray(kernels, x);
+            cJSON_AddStringToObject(x, "model", runs[i].model);
+            cJSON_AddNumberToObject(x, "batch", runs[i].batch);
+            cJSON_AddNumberToObject(x, "index", k);
+            cJSON_AddStringToObject(x, "label", l->label);
+            cJSON_AddStringToObject(x, "kernel", l->kernel);
+            cJSON_AddNumberToObject(x, "items", (double)l->items);
+            cg_json_add_number(x, "us", l->us);
+            cg_json_add_number(x, "gflops", l->flops / s);
+            cg_json_add_number(x, "gbps", l->bytes / s);
+            cg_json_add_number(x, "fraction", cg_bench_fraction(l, p));
         }
-    fprintf(f, "]}");
+    return o;
 }
 
 /* Reads the peer script's rows ("lenet compile=eager torch=... batch=64 step_ms=1.6 ...") and
@@ -469,13 +465,19 @@ int cmd_bench(int argc, char **argv) {
     } else {
         snprintf(specs[n_specs++], sizeof specs[0], "%s", device ? device : "");
     }
-    FILE *out = NULL;
-    if (json && !(out = fopen(json, "w"))) {
+    FILE *probe = json ? fopen(json, "w") : NULL; /* say now, not after minutes, if it fails */
+    if (json && !probe) {
         fprintf(stderr, "clgraph bench: error: --json %s: cannot write it\n", json);
         cg_ydoc_free(o.before);
         return CLI_FAILED;
     }
-    if (out) fprintf(out, "{\"clgraph\": \"%s\", \"devices\": [\n", CLGRAPH_VERSION);
+    if (probe) fclose(probe);
+    cJSON *doc = json ? cJSON_CreateObject() : NULL;
+    cJSON *devices = NULL;
+    if (doc) {
+        cJSON_AddStringToObject(doc, "clgraph", CLGRAPH_VERSION);
+        devices = cJSON_AddArrayToObject(doc, "devices");
+    }
     static run_result runs[MAX_RUNS];
     int failed = 0;
     for (int d = 0; d < n_specs; d++) {
@@ -489,19 +491,20 @@ int cmd_bench(int argc, char **argv) {
             cli_report_error("benchmarking", st);
             failed++;
         } else {
-            if (out) {
-                write_device_json(out, &info, &peak, runs, n_runs);
-                fprintf(out, "%s\n", d + 1 < n_specs ? "," : "");
-            }
+            if (devices) cJSON_AddItemToArray(devices, device_json(&info, &peak, runs, n_runs));
             if (peer) print_peer(peer, runs, n_runs);
         }
         for (int i = 0; i < n_runs; i++)
             free(runs[i].launches_at);
     }
-    if (out) {
-        fprintf(out, "]}\n");
-        fclose(out);
-        printf("\nwrote %s\n", json);
+    if (doc) {
+        if (cg_json_write_file(doc, json) == CG_OK) {
+            printf("\nwrote %s\n", json);
+        } else {
+            cli_report_error("writing --json", CG_ERR_IO);
+            failed++;
+        }
+        cJSON_Delete(doc);
     }
     cg_ydoc_free(o.before);
     return failed ? CLI_FAILED : CLI_OK;

@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "clgraph/clgraph.h"
 #include "core/common.h"
+#include "report/json.h"
 
 static void print_size(char *out, size_t cap, uint64_t bytes) {
     static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -19,24 +20,19 @@ static void print_size(char *out, size_t cap, uint64_t bytes) {
     snprintf(out, cap, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
 }
 
-static void json_string(const char *s) {
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c < 0x20)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-    }
-    putchar('"');
-}
-
 static void print_json(const cg_device_info *list, size_t n, size_t chosen) {
-    printf("[\n");
-    for (size_t i = 0; i < n; i++) {
+    cJSON *all = cJSON_CreateArray();
+    for (size_t i = 0; all && i < n; i++) {
         const cg_device_info *d = &list[i];
+        cJSON *o = cJSON_CreateObject();
+        if (!o)
+            break;
+        cJSON_AddItemToArray(all, o);
+        char index[32];
+        snprintf(index, sizeof index, "%d:%d", d->platform_index, d->device_index);
+        cJSON_AddStringToObject(o, "index", index);
+        cJSON_AddNumberToObject(o, "platform", d->platform_index);
+        cJSON_AddNumberToObject(o, "device", d->device_index);
         const struct {
             const char *key, *value;
         } strings[] = {{"platform_name", d->platform_name},
@@ -48,23 +44,27 @@ static void print_json(const cg_device_info *list, size_t n, size_t chosen) {
                        {"device_version", d->device_version},
                        {"driver_version", d->driver_version},
                        {"opencl_c_version", d->opencl_c_version}};
-        printf("  {\"index\": \"%d:%d\", \"platform\": %d, \"device\": %d, ", d->platform_index,
-               d->device_index, d->platform_index, d->device_index);
-        for (size_t s = 0; s < CG__ARRAY_LEN(strings); s++) {
-            printf("\"%s\": ", strings[s].key);
-            json_string(strings[s].value);
-            printf(", ");
-        }
-        printf("\"compute_units\": %" PRIu32 ", \"clock_mhz\": %" PRIu32
-               ", \"global_mem_bytes\": %" PRIu64 ", \"local_mem_bytes\": %" PRIu64
-               ", \"max_alloc_bytes\": %" PRIu64 ", \"max_work_group_size\": %" PRIu64
-               ", \"fp16\": %s, \"fp64\": %s, \"subgroups\": %s, \"chosen\": %s}%s\n",
-               d->compute_units, d->clock_mhz, d->global_mem, d->local_mem, d->max_alloc,
-               d->max_work_group_size, d->fp16 ? "true" : "false", d->fp64 ? "true" : "false",
-               d->subgroups ? "true" : "false", i == chosen ? "true" : "false",
-               i + 1 < n ? "," : "");
+        for (size_t s = 0; s < CG__ARRAY_LEN(strings); s++)
+            cJSON_AddStringToObject(o, strings[s].key, strings[s].value);
+        const struct {
+            const char *key;
+            double value;
+        } numbers[] = {{"compute_units", d->compute_units},
+                       {"clock_mhz", d->clock_mhz},
+                       {"global_mem_bytes", (double)d->global_mem},
+                       {"local_mem_bytes", (double)d->local_mem},
+                       {"max_alloc_bytes", (double)d->max_alloc},
+                       {"max_work_group_size", (double)d->max_work_group_size}};
+        for (size_t k = 0; k < CG__ARRAY_LEN(numbers); k++)
+            cJSON_AddNumberToObject(o, numbers[k].key, numbers[k].value);
+        cJSON_AddBoolToObject(o, "fp16", d->fp16);
+        cJSON_AddBoolToObject(o, "fp64", d->fp64);
+        cJSON_AddBoolToObject(o, "subgroups", d->subgroups);
+        cJSON_AddBoolToObject(o, "chosen", i == chosen);
     }
-    printf("]\n");
+    if (all)
+        cg_json_write(all, stdout);
+    cJSON_Delete(all);
 }
 
 static void print_text(const cg_device_info *list, size_t n, size_t chosen, bool explicit) {

@@ -3,11 +3,13 @@
  * (and "__metadata__" to strings), padded with spaces to a multiple of 8, then the raw data, so
  * safetensors.torch.load_file reads the files and load_state_dict takes them. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "graph/params.h"
+#include "report/json.h"
 
 void cg_param_store_free(cg_param_store *s) {
     for (int i = 0; i < s->n; i++)
@@ -101,123 +103,89 @@ cg_status cg_param_store_give(const cg_param_store *s, cg_graph *g, bool require
     return st;
 }
 
-static void json_str(FILE *f, const char *s) {
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fputc('\\', f);
-        if ((unsigned char)*s >= 0x20)
-            fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 cg_status cg_param_store_save(const cg_param_store *s, const char *path, const char *const *meta,
                               int n_meta) {
-    /* The header goes to memory first: its length comes before it in the file. */
-    char *header = NULL;
-    size_t header_len = 0;
-    FILE *h = open_memstream(&header, &header_len);
-    if (!h)
-        return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for the safetensors header");
-    fputc('{', h);
-    if (n_meta > 0) {
-        fputs("\"__metadata__\":{", h);
-        for (int i = 0; i + 1 < n_meta; i += 2) {
-            json_str(h, meta[i]);
-            fputc(':', h);
-            json_str(h, meta[i + 1]);
-            if (i + 3 < n_meta)
-                fputc(',', h);
-        }
-        fputs("},", h);
-    }
+    /* The header: metadata strings, then each tensor's dtype, shape and byte range. */
+    cJSON *h = cJSON_CreateObject();
+    cJSON *m = h && n_meta > 0 ? cJSON_AddObjectToObject(h, "__metadata__") : NULL;
+    for (int i = 0; m && i + 1 < n_meta; i += 2)
+        cJSON_AddStringToObject(m, meta[i], meta[i + 1]);
     size_t at = 0;
-    for (int i = 0; i < s->n; i++) {
+    for (int i = 0; h && i < s->n; i++) {
         const cg_param_tensor *t = &s->tensors[i];
         size_t bytes = cg_shape_numel(&t->shape) * 4;
-        json_str(h, t->name);
-        fputs(":{\"dtype\":\"F32\",\"shape\":[", h);
+        cJSON *e = cJSON_AddObjectToObject(h, t->name);
+        cJSON *dtype = e ? cJSON_AddStringToObject(e, "dtype", "F32") : NULL;
+        cJSON *shape = dtype ? cJSON_AddArrayToObject(e, "shape") : NULL;
+        cJSON *off = shape ? cJSON_AddArrayToObject(e, "data_offsets") : NULL;
+        if (!off)
+            break;
         for (int d = 0; d < t->shape.ndim; d++)
-            fprintf(h, "%s%d", d ? "," : "", t->shape.d[d]);
-        fprintf(h, "],\"data_offsets\":[%zu,%zu]}%s", at, at + bytes, i + 1 < s->n ? "," : "");
+            cJSON_AddItemToArray(shape, cJSON_CreateNumber(t->shape.d[d]));
+        cJSON_AddItemToArray(off, cJSON_CreateNumber((double)at));
+        cJSON_AddItemToArray(off, cJSON_CreateNumber((double)(at + bytes)));
         at += bytes;
     }
-    fputc('}', h);
-    while ((ftell(h) % 8) != 0)
-        fputc(' ', h);
-    fclose(h);
+    char *text = h ? cJSON_PrintUnformatted(h) : NULL;
+    cJSON_Delete(h);
+    if (!text)
+        return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for the safetensors header");
+    /* Padded with spaces so the data starts on a multiple of 8. */
+    size_t header_len = strlen(text), padded = (header_len + 7) / 8 * 8;
     FILE *f = fopen(path, "wb");
     if (!f) {
-        free(header);
+        free(text);
         return cg__error(CG_ERR_IO, "cannot write %s: %s", path, strerror(errno));
     }
     unsigned char len[8];
     for (int i = 0; i < 8; i++)
-        len[i] = (unsigned char)((uint64_t)header_len >> (8 * i));
-    bool ok = fwrite(len, 1, 8, f) == 8 && fwrite(header, 1, header_len, f) == header_len;
+        len[i] = (unsigned char)((uint64_t)padded >> (8 * i));
+    bool ok = fwrite(len, 1, 8, f) == 8 && fwrite(text, 1, header_len, f) == header_len;
+    for (size_t i = header_len; ok && i < padded; i++)
+        ok = fputc(' ', f) != EOF;
     for (int i = 0; ok && i < s->n; i++) {
         size_t count = cg_shape_numel(&s->tensors[i].shape);
         ok = fwrite(s->tensors[i].data, sizeof(float), count, f) == count; /* little-endian */
     }
     ok = fclose(f) == 0 && ok;
-    free(header);
+    free(text);
     if (!ok)
         return cg__error(CG_ERR_IO, "writing %s failed (is the disk full?)", path);
     return CG_OK;
 }
 
-/* ---- reading: a small scanner for the header's JSON ---- */
-
-static const char *skip_ws(const char *p) {
-    while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
-        p++;
-    return p;
-}
-
-/* Reads a JSON string at p into out; returns the character after it, or NULL. */
-static const char *read_str(const char *p, char *out, size_t cap) {
-    if (*p != '"')
-        return NULL;
-    size_t n = 0;
-    for (p++; *p && *p != '"'; p++) {
-        if (*p == '\\' && p[1])
-            p++;
-        if (n + 1 < cap)
-            out[n++] = *p;
+/* One tensor entry of the header: its shape and byte range, checked against the body. */
+static cg_status read_entry(const char *path, const cJSON *e, size_t body_len, cg_shape *shape,
+                            size_t *b0, size_t *b1) {
+    const char *name = e->string;
+    const char *dtype = cg_json_string(e, "dtype", NULL);
+    if (!cJSON_IsObject(e))
+        return cg__error(CG_ERR_PARSE, "%s: entry '%s' is not a tensor", path, name);
+    if (!dtype || strcmp(dtype, "F32") != 0)
+        return cg__error(CG_ERR_PARSE, "%s: tensor '%s' is %s, not float32 (F32); convert it "
+                                       "first",
+                         path, name, dtype ? dtype : "of no dtype");
+    const cJSON *sh = cJSON_GetObjectItemCaseSensitive(e, "shape");
+    const cJSON *off = cJSON_GetObjectItemCaseSensitive(e, "data_offsets");
+    bool ok = cJSON_IsArray(sh) && cJSON_GetArraySize(sh) <= CG_MAX_DIMS && cJSON_IsArray(off) &&
+              cJSON_GetArraySize(off) == 2;
+    shape->ndim = ok ? cJSON_GetArraySize(sh) : 0;
+    for (int d = 0; ok && d < shape->ndim; d++) {
+        const cJSON *v = cJSON_GetArrayItem(sh, d);
+        ok = cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= 1 << 30 &&
+             v->valuedouble == (int)v->valuedouble;
+        shape->d[d] = ok ? (int)v->valuedouble : 0;
     }
-    out[n] = '\0';
-    return *p == '"' ? p + 1 : NULL;
-}
-
-/* Skips a JSON value (object, array, string, number, literal). */
-static const char *skip_value(const char *p) {
-    p = skip_ws(p);
-    if (*p == '"') {
-        char tmp[8];
-        return read_str(p, tmp, sizeof tmp);
+    for (int k = 0; ok && k < 2; k++) {
+        const cJSON *v = cJSON_GetArrayItem(off, k);
+        ok = cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= (double)body_len;
+        *(k ? b1 : b0) = ok ? (size_t)v->valuedouble : 0;
     }
-    if (*p == '{' || *p == '[') {
-        int depth = 0;
-        for (; *p; p++) {
-            if (*p == '"') {
-                char tmp[8];
-                p = read_str(p, tmp, sizeof tmp);
-                if (!p)
-                    return NULL;
-                p--;
-            } else if (*p == '{' || *p == '[') {
-                depth++;
-            } else if (*p == '}' || *p == ']') {
-                if (--depth == 0)
-                    return p + 1;
-            }
-        }
-        return NULL;
-    }
-    while (*p && *p != ',' && *p != '}' && *p != ']')
-        p++;
-    return p;
+    if (!ok || *b1 < *b0 || *b1 - *b0 != cg_shape_numel(shape) * 4)
+        return cg__error(CG_ERR_PARSE, "%s: tensor '%s' has a bad shape or data offsets (file "
+                                       "truncated?)",
+                         path, name);
+    return CG_OK;
 }
 
 cg_status cg_param_store_load(cg_param_store *s, const char *path) {
@@ -229,97 +197,29 @@ cg_status cg_param_store_load(cg_param_store *s, const char *path) {
     uint64_t hlen = 0;
     for (int i = 0; size >= 8 && i < 8; i++)
         hlen |= (uint64_t)(unsigned char)data[i] << (8 * i);
-    if (size < 8 || hlen > size - 8 || hlen > (1u << 26) || data[8] != '{') {
+    if (size < 9 || hlen > size - 8 || hlen > (1u << 26) || data[8] != '{') {
         free(data);
         return cg__error(CG_ERR_PARSE, "%s: not a safetensors file (the header is wrong)", path);
     }
-    char *header = strndup(data + 8, (size_t)hlen);
+    cJSON *h = NULL;
+    st = cg_json_parse(path, data + 8, (size_t)hlen, &h);
+    if (st == CG_OK && !cJSON_IsObject(h))
+        st = cg__error(CG_ERR_PARSE, "%s: the header is not a JSON object", path);
     const char *body = data + 8 + hlen;
     size_t body_len = size - 8 - hlen;
-    const char *p = header ? skip_ws(header + 1) : NULL;
-    if (!p)
-        st = cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for %s", path);
-    while (st == CG_OK && *p && *p != '}') {
-        char name[128], key[32], dtype[16] = "";
-        p = read_str(p, name, sizeof name);
-        p = p ? skip_ws(p) : NULL;
-        if (!p || *p != ':') {
-            st = cg__error(CG_ERR_PARSE, "%s: the header is not valid JSON", path);
-            break;
-        }
-        p = skip_ws(p + 1);
-        if (strcmp(name, "__metadata__") == 0) {
-            p = skip_value(p);
-        } else if (*p == '{') {
-            cg_shape shape = {0, {0, 0, 0, 0}};
-            unsigned long long b0 = 0, b1 = 0;
-            bool have_off = false;
-            p = skip_ws(p + 1);
-            while (p && *p && *p != '}') {
-                p = read_str(p, key, sizeof key);
-                p = p ? skip_ws(p) : NULL;
-                if (!p || *p != ':')
-                    break;
-                p = skip_ws(p + 1);
-                if (strcmp(key, "dtype") == 0) {
-                    p = read_str(p, dtype, sizeof dtype);
-                } else if (strcmp(key, "shape") == 0 && *p == '[') {
-                    p = skip_ws(p + 1);
-                    while (*p && *p != ']') {
-                        long v = strtol(p, (char **)&p, 10);
-                        if (shape.ndim < CG_MAX_DIMS)
-                            shape.d[shape.ndim] = (int)v;
-                        shape.ndim++;
-                        p = skip_ws(p);
-                        if (*p == ',')
-                            p = skip_ws(p + 1);
-                    }
-                    p = *p ? p + 1 : NULL;
-                } else if (strcmp(key, "data_offsets") == 0) {
-                    have_off = sscanf(p, "[%llu , %llu]", &b0, &b1) == 2;
-                    p = skip_value(p);
-                } else {
-                    p = skip_value(p);
-                }
-                p = p ? skip_ws(p) : NULL;
-                if (p && *p == ',')
-                    p = skip_ws(p + 1);
-            }
-            if (!p || *p != '}') {
-                st = cg__error(CG_ERR_PARSE, "%s: the entry of '%s' is not valid JSON", path, name);
-                break;
-            }
-            p++;
-            if (strcmp(dtype, "F32") != 0) {
-                st = cg__error(CG_ERR_PARSE, "%s: tensor '%s' is %s, not float32 (F32); convert "
-                                             "it first",
-                               path, name, dtype[0] ? dtype : "of no dtype");
-                break;
-            }
-            if (shape.ndim > CG_MAX_DIMS || !have_off || b1 < b0 || b1 > body_len ||
-                b1 - b0 != cg_shape_numel(&shape) * 4) {
-                st = cg__error(CG_ERR_PARSE, "%s: tensor '%s' has a bad shape or data offsets "
-                                             "(file truncated?)",
-                               path, name);
-                break;
-            }
-            cg_param_tensor *t = slot_for(s, name, &shape);
-            if (!t) {
-                st = CG_ERR_OUT_OF_MEMORY;
-                break;
-            }
-            memcpy(t->data, body + b0, (size_t)(b1 - b0));
-        } else {
-            st = cg__error(CG_ERR_PARSE, "%s: entry '%s' is not a tensor", path, name);
-            break;
-        }
-        p = p ? skip_ws(p) : NULL;
-        if (p && *p == ',')
-            p = skip_ws(p + 1);
-        if (!p)
-            st = cg__error(CG_ERR_PARSE, "%s: the header is not valid JSON", path);
+    for (const cJSON *e = h ? h->child : NULL; st == CG_OK && e; e = e->next) {
+        if (strcmp(e->string, "__metadata__") == 0)
+            continue;
+        cg_shape shape = {0, {0, 0, 0, 0}};
+        size_t b0 = 0, b1 = 0;
+        st = read_entry(path, e, body_len, &shape, &b0, &b1);
+        cg_param_tensor *t = st == CG_OK ? slot_for(s, e->string, &shape) : NULL;
+        if (st == CG_OK && !t)
+            st = CG_ERR_OUT_OF_MEMORY;
+        if (st == CG_OK)
+            memcpy(t->data, body + b0, b1 - b0);
     }
-    free(header);
+    cJSON_Delete(h);
     free(data);
     return st;
 }
