@@ -20,7 +20,9 @@ __kernel void cross_entropy_fwd(__global float *loss, __global const float *x,
         return;
     __global const float *r = x + (size_t)n * K;
     float m;
-    loss[n] = row_log_sum_exp(r, K, &m) - r[label[n]];
+    /* A label outside [0, K) is never read through: its loss is NaN, so it shows. */
+    const int y = label[n];
+    loss[n] = y >= 0 && y < (int)K ? row_log_sum_exp(r, K, &m) - r[y] : NAN;
 }
 
 /* dx = dloss * (softmax(x) - onehot(label)) */
@@ -32,9 +34,10 @@ __kernel void cross_entropy_bwd(__global float *dx, __global const float *dloss,
         return;
     const size_t o = (size_t)n * K;
     float m;
-    const float lse = row_log_sum_exp(x + o, K, &m), g = dloss[n];
+    const int y = label[n];
+    const float lse = row_log_sum_exp(x + o, K, &m), g = y >= 0 && y < (int)K ? dloss[n] : 0.0f;
     for (uint k = 0; k < K; k++) {
-        const float v = g * (exp(x[o + k] - lse) - (label[n] == (int)k ? 1.0f : 0.0f));
+        const float v = g * (exp(x[o + k] - lse) - (y == (int)k ? 1.0f : 0.0f));
         dx[o + k] = (acc ? dx[o + k] : 0.0f) + v;
     }
 }
@@ -50,8 +53,13 @@ __kernel void cool_fwd(__global float *loss, __global const float *x, __global c
     float m;
     const float lse = row_log_sum_exp(r, K, &m);
     float sum = 0.0f;
+    const int y = label[n];
+    if (y < 0 || (uint)y >= K / omega) {
+        loss[n] = NAN;
+        return;
+    }
     for (uint j = 0; j < omega; j++)
-        sum += r[(uint)label[n] * omega + j] - lse;
+        sum += r[(uint)y * omega + j] - lse;
     loss[n] = -sum / (float)omega;
 }
 
@@ -63,8 +71,10 @@ __kernel void cool_bwd(__global float *dx, __global const float *dloss, __global
         return;
     const size_t o = (size_t)n * K;
     float m;
-    const float lse = row_log_sum_exp(x + o, K, &m), g = dloss[n];
-    const uint first = (uint)label[n] * omega;
+    const int y = label[n];
+    const bool valid = y >= 0 && (uint)y < K / omega;
+    const float lse = row_log_sum_exp(x + o, K, &m), g = valid ? dloss[n] : 0.0f;
+    const uint first = valid ? (uint)y * omega : K;
     for (uint k = 0; k < K; k++) {
         const float t = k >= first && k < first + omega ? 1.0f / (float)omega : 0.0f;
         dx[o + k] = (acc ? dx[o + k] : 0.0f) + g * (exp(x[o + k] - lse) - t);
@@ -259,12 +269,16 @@ __kernel void class_stats(__global float *stats, __global const float *z,
 /* Step 2 (forward): loss[n] = |z[n] - mu[label[n]]|^2 */
 __kernel void similarity_fwd(__global float *loss, __global const float *z,
                              __global const int *label, __global const float *stats,
-                             const uint D, const uint N) {
+                             const uint K, const uint D, const uint N) {
     const uint n = get_global_id(0);
     if (n >= N)
         return;
     __global const float *mu = STATS_MU(stats);
     float s = 0.0f;
+    if (label[n] < 0 || label[n] >= (int)K) {
+        loss[n] = NAN; /* a label outside the classes is never read through */
+        return;
+    }
     for (uint d = 0; d < D; d++) {
         const float v = z[(size_t)n * D + d] - mu[(size_t)label[n] * D + d];
         s += v * v;
@@ -282,6 +296,10 @@ __kernel void similarity_bwd(__global float *dz, __global const float *dloss,
     if (i >= total)
         return;
     const uint j = i / D, d = i - j * D;
+    if (label[j] < 0 || label[j] >= (int)K) {
+        dz[i] = acc ? dz[i] : 0.0f;
+        return;
+    }
     const uint q = (uint)label[j];
     __global const float *mu = STATS_MU(stats), *count = STATS_COUNT(stats, K, D);
     __global const float *s = STATS_S(stats, K, D);

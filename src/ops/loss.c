@@ -310,9 +310,9 @@ static cg_status similarity_fwd(const cg_op_call *c) {
     if (st != CG_OK)
         return st;
     const cg__karg args[] = {CG_KMEM(c->out->mem), CG_KMEM(c->in[0].mem), CG_KMEM(c->in[1].mem),
-                             CG_KMEM(c->scratch),  CG_KU32(c->in[0].shape.d[1]),
-                             CG_KU32(rows(&c->in[0]))};
-    return cg__kernel_run1d(c->ctx, PROGRAM, "similarity_fwd", rows(&c->in[0]), 0, args, 6);
+                             CG_KMEM(c->scratch),  CG_KU32(c->attrs->count),
+                             CG_KU32(c->in[0].shape.d[1]), CG_KU32(rows(&c->in[0]))};
+    return cg__kernel_run1d(c->ctx, PROGRAM, "similarity_fwd", rows(&c->in[0]), 0, args, 7);
 }
 
 static cg_status similarity_bwd(const cg_op_call *c) {
