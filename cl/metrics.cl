@@ -51,3 +51,38 @@ __kernel void sum_into(__global float *acc, const uint slot, __global const floa
     if (lid == 0)
         acc[slot] += scale * s;
 }
+
+/* acc[slot] += sum of x over the rows whose mask is not zero (NaN in a masked-out row does not
+ * count), acc[count_slot] += the number of such rows: one work-group, as sum_into. The mask
+ * holds int32 (mask_int = 1) or float words. */
+__kernel void sum_masked_into(__global float *acc, const uint slot, const uint count_slot,
+                              __global const float *x, __global const uint *mask,
+                              const uint mask_int, const uint rows, const uint row_len,
+                              __local float *part) {
+    const uint lid = get_local_id(0), lsize = get_local_size(0);
+    float s = 0.0f, count = 0.0f;
+    for (uint i = lid; i < rows * row_len; i += lsize) {
+        const uint r = i / row_len, m = mask[r];
+        const bool on = mask_int ? m != 0u : as_float(m) != 0.0f;
+        if (on) {
+            s += x[i];
+            count += i - r * row_len == 0 ? 1.0f : 0.0f;
+        }
+    }
+    s = group_sum(s, part);
+    barrier(CLK_LOCAL_MEM_FENCE);
+    count = group_sum(count, part);
+    if (lid == 0) {
+        acc[slot] += s;
+        acc[count_slot] += count;
+    }
+}
+
+/* hit[i] = step for each sample whose condition holds (cond[i] >= threshold) for the first
+ * time: a training loop reads hit every few steps to stop when every sample is done. */
+__kernel void mark_first(__global int *hit, __global const float *cond, const float threshold,
+                         const int step, const uint N) {
+    const uint i = get_global_id(0);
+    if (i < N && hit[i] < 0 && cond[i] >= threshold)
+        hit[i] = step;
+}

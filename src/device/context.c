@@ -221,3 +221,17 @@ cg_status cg__buffer_read(cg_context *ctx, cl_mem buf, void *dst, size_t bytes) 
                  "clEnqueueReadBuffer");
     return CG_OK;
 }
+
+cg_status cg__buffer_copy(cg_context *ctx, cl_mem dst, size_t dst_off, cl_mem src, size_t src_off,
+                          size_t bytes) {
+    if (bytes == 0)
+        return CG_OK;
+    CG__CL_CHECK(clEnqueueCopyBuffer(ctx->queue, src, dst, src_off, dst_off, bytes, 0, NULL, NULL),
+                 "clEnqueueCopyBuffer");
+    return CG_OK;
+}
+
+void cg__buffer_release(cl_mem buf) {
+    if (buf)
+        clReleaseMemObject(buf);
+}

@@ -194,6 +194,11 @@ cg_status cg__fill(cg_context *ctx, cl_mem buf, float value, size_t n);
 cg_status cg__buffer_create(cg_context *ctx, size_t bytes, cl_mem *out);
 cg_status cg__buffer_write(cg_context *ctx, cl_mem buf, const void *src, size_t bytes);
 cg_status cg__buffer_read(cg_context *ctx, cl_mem buf, void *dst, size_t bytes);
+/* Copies bytes from src at src_off to dst at dst_off on the queue (no waiting). */
+cg_status cg__buffer_copy(cg_context *ctx, cl_mem dst, size_t dst_off, cl_mem src, size_t src_off,
+                          size_t bytes);
+/* Releases a buffer; NULL is fine. */
+void cg__buffer_release(cl_mem buf);
 
 /* Enqueues a 1-D kernel whose arguments are set over n items, with the work-group rule of
  * cg__kernel_run1d (within the kernel's own limit), rounding the global size up. */

@@ -11,6 +11,7 @@ typedef struct value {
     cg_shape shape;
     cg_dtype dtype;
     int producer; /* node index, -1 for inputs */
+    bool requires_grad; /* asked for by the caller (an input, or any value) */
     bool needs_grad;
     cl_mem mem, grad;
     size_t act_off, grad_off; /* bytes into the arenas */
@@ -28,8 +29,14 @@ typedef struct node {
     float loss_weight;
     cg_reduction reduction;
     int loss_slot, metric_slot;
+    int mask, count_slot; /* a masked metric: its mask value and the slot counting the mask */
     bool din_acc[CG_MAX_INPUTS]; /* backward adds into this input's gradient */
     bool run_backward;
+    /* What backward must reuse of the node's latest forward: its random-number counter and its
+     * mode, so a forward in between (an evaluation) cannot change the draws or the mode that
+     * backward differentiates. */
+    bool ran_forward, fwd_training;
+    uint32_t fwd_counter;
 } node;
 
 typedef struct param {
@@ -55,7 +62,7 @@ struct cg_graph {
     int n_slots;
     float group_scale[MAX_GROUPS];
     size_t param_floats; /* padded length of the flat buffers */
-    cl_mem param_buf, grad_buf, opt_state, act_arena, grad_arena, scratch, acc;
+    cl_mem param_buf, grad_buf, opt_state, act_arena, grad_arena, scratch, acc, hits;
     size_t opt_state_floats;
     cg_optim_kind opt_kind;
     bool compiled;
@@ -100,8 +107,8 @@ void cg_graph_destroy(cg_graph *g) {
         if (g->params[i].grad_view)
             clReleaseMemObject(g->params[i].grad_view);
     }
-    cl_mem bufs[] = {g->param_buf, g->grad_buf, g->opt_state, g->act_arena,
-                     g->grad_arena, g->scratch, g->acc};
+    cl_mem bufs[] = {g->param_buf,  g->grad_buf, g->opt_state, g->act_arena,
+                     g->grad_arena, g->scratch,  g->acc,       g->hits};
     for (size_t i = 0; i < CG__ARRAY_LEN(bufs); i++)
         if (bufs[i])
             clReleaseMemObject(bufs[i]);
@@ -232,7 +239,7 @@ cg_status cg_graph_node(cg_graph *g, const char *name, const cg_op_def *op,
     n->out = v;
     n->scratch_bytes = sh.scratch_bytes;
     n->loss_elements = sh.loss_elements > 0 ? sh.loss_elements : 1;
-    n->loss_slot = n->metric_slot = -1;
+    n->loss_slot = n->metric_slot = n->mask = n->count_slot = -1;
     *out = v;
     return CG_OK;
 }
@@ -303,12 +310,35 @@ cg_status cg_graph_loss(cg_graph *g, int value, float weight, cg_reduction reduc
 }
 
 cg_status cg_graph_metric(cg_graph *g, int value, int *slot) {
-    node *n = producer_of(g, value, "a metric");
+    return cg_graph_metric_masked(g, value, -1, slot, NULL);
+}
+
+cg_status cg_graph_metric_masked(cg_graph *g, int val, int mask, int *slot, int *count_slot) {
+    node *n = producer_of(g, val, "a metric");
     if (!n)
         return CG_ERR_INVALID_ARGUMENT;
+    if (n->metric_slot >= 0)
+        return cg__error(CG_ERR_INVALID_ARGUMENT, "%s is already a metric", n->name);
+    if (mask >= 0) {
+        if (mask >= g->n_values)
+            return cg__error(CG_ERR_INVALID_ARGUMENT, "a metric's mask %d is no value", mask);
+        const value *m = &g->values[mask], *o = &g->values[n->out];
+        if (m->shape.ndim != 1 || m->shape.d[0] != o->shape.d[0]) {
+            char ms[64];
+            cg_shape_str(&m->shape, ms, sizeof ms);
+            return cg__error(CG_ERR_SHAPE, "%s: the mask %s has shape %s; a mask holds one "
+                                           "val per sample (%d)",
+                             n->name, m->name, ms, o->shape.d[0]);
+        }
+    }
     cg_status st = take_slot(g, &n->metric_slot);
+    if (st == CG_OK && mask >= 0)
+        st = take_slot(g, &n->count_slot);
+    n->mask = st == CG_OK ? mask : -1;
     if (slot)
         *slot = n->metric_slot;
+    if (count_slot)
+        *count_slot = n->count_slot;
     return st;
 }
 
@@ -321,18 +351,24 @@ static float loss_seed(const cg_graph *g, const node *n) {
     return n->loss_weight / count;
 }
 
-/* Which values need gradients: those on a path from a trainable parameter (or a value that
- * needs one) to a loss. Recomputed when freezing changes. */
-static void plan_gradients(cg_graph *g) {
-    bool feeds_loss[CG_GRAPH_MAX_VALUES] = {false};
+/* Which values need gradients: those on a path from a trainable parameter or a value that
+ * requires a gradient, to a loss (root < 0) or to the value root. Recomputed when freezing
+ * changes and for every backward from a value. trainable (may be NULL) receives the values on a
+ * trainable path whatever they feed. */
+static void plan_gradients(cg_graph *g, int root, bool *trainable) {
+    bool feeds[CG_GRAPH_MAX_VALUES] = {false};
+    if (root >= 0)
+        feeds[root] = true;
     for (int i = g->n_nodes - 1; i >= 0; i--) {
         node *n = &g->nodes[i];
-        if (!(n->is_loss || feeds_loss[n->out]))
+        if (!((root < 0 && n->is_loss) || feeds[n->out]))
             continue;
         for (int k = 0; k < n->n_in; k++)
-            feeds_loss[n->in[k]] = true;
+            feeds[n->in[k]] = true;
     }
     bool trainable_path[CG_GRAPH_MAX_VALUES] = {false};
+    for (int v = 0; v < g->n_values; v++)
+        trainable_path[v] = g->values[v].requires_grad;
     for (int i = 0; i < g->n_nodes; i++) {
         node *n = &g->nodes[i];
         bool t = false;
@@ -340,13 +376,18 @@ static void plan_gradients(cg_graph *g) {
             t = t || g->group_scale[g->params[n->params[k]].group] != 0.0f;
         for (int k = 0; k < n->n_in; k++)
             t = t || trainable_path[n->in[k]];
-        trainable_path[n->out] = t && n->op->backward != NULL;
+        trainable_path[n->out] = (t && n->op->backward != NULL) || g->values[n->out].requires_grad;
     }
-    for (int v = 0; v < g->n_values; v++)
-        g->values[v].needs_grad = trainable_path[v] && feeds_loss[v];
+    for (int v = 0; v < g->n_values; v++) {
+        g->values[v].needs_grad = trainable_path[v] && feeds[v];
+        if (trainable)
+            trainable[v] = trainable_path[v];
+    }
     for (int i = 0; i < g->n_nodes; i++) {
         node *n = &g->nodes[i];
-        n->run_backward = g->values[n->out].needs_grad || (n->is_loss && trainable_path[n->out]);
+        n->run_backward = n->op->backward != NULL &&
+                          (g->values[n->out].needs_grad ||
+                           (root < 0 && n->is_loss && trainable_path[n->out]));
     }
     /* The first writer of a gradient in backward order overwrites it; later ones add. */
     bool written[CG_GRAPH_MAX_VALUES] = {false};
@@ -461,27 +502,31 @@ cg_status cg_graph_compile(cg_graph *g, uint64_t seed) {
         st = cg__buffer_view(ctx, g->act_arena, g->values[i].act_off,
                              cg_shape_numel(&g->values[i].shape) * 4, &g->values[i].mem);
     /* Gradients: planned with every group trainable, which needs the most, so freezing and
-     * unfreezing later never needs new buffers. A gradient lives from its first writer in
-     * backward order (position n_nodes - 1 - node) to its producer's backward. */
+     * unfreezing later never needs new buffers; every value on a trainable path gets one, so
+     * a backward may start from any value. A gradient lives from its first writer in backward
+     * order (position n_nodes - 1 - node) to its producer's backward (a value nothing reads:
+     * at its producer's backward, where a seed is written). */
     float scales[MAX_GROUPS];
     memcpy(scales, g->group_scale, sizeof scales);
     for (int i = 0; i < MAX_GROUPS; i++)
         g->group_scale[i] = 1.0f;
-    plan_gradients(g);
     bool use[CG_GRAPH_MAX_VALUES] = {false};
+    plan_gradients(g, -1, use);
     for (int v = 0; v < g->n_values; v++) {
         value *x = &g->values[v];
         bool loss_output = x->producer >= 0 && g->nodes[x->producer].is_loss;
-        use[v] = x->needs_grad || loss_output; /* a loss's seed lives in its output's gradient */
+        use[v] = use[v] || loss_output; /* a loss's seed lives in its output's gradient */
         x->grad_death = x->producer >= 0 ? g->n_nodes - 1 - x->producer : g->n_nodes;
         x->grad_birth = loss_output ? 0 : g->n_nodes;
         for (int i = 0; i < g->n_nodes; i++)
             for (int k = 0; k < g->nodes[i].n_in; k++)
                 if (g->nodes[i].in[k] == v && g->n_nodes - 1 - i < x->grad_birth)
                     x->grad_birth = g->n_nodes - 1 - i;
+        if (x->grad_birth > x->grad_death)
+            x->grad_birth = x->grad_death;
     }
     memcpy(g->group_scale, scales, sizeof scales);
-    plan_gradients(g);
+    plan_gradients(g, -1, NULL);
     size_t grads = place_intervals(g->values, g->n_values, align, use);
     if (st == CG_OK)
         st = cg__buffer_create(ctx, grads, &g->grad_arena);
@@ -544,6 +589,9 @@ cg_status cg_graph_forward(cg_graph *g, bool training) {
         cg_tensor in[CG_MAX_INPUTS], params[CG_MAX_PARAMS], out;
         cg_op_call c;
         call_of(g, n, training, &c, in, params, &out);
+        n->ran_forward = true;
+        n->fwd_training = training;
+        n->fwd_counter = c.counter;
         if (cg__profiling(g->ctx))
             cg__profile_label(g->ctx, "%s forward", n->name);
         cg_status st = n->op->forward(&c);
@@ -558,18 +606,27 @@ cg_status cg_graph_forward(cg_graph *g, bool training) {
                 st = cg__sum_into(g->ctx, g->acc, (uint32_t)n->loss_slot, o->mem, rows,
                                   n->loss_weight != 0.0f ? seed / n->loss_weight : 0.0f);
         }
-        if (st == CG_OK && n->metric_slot >= 0)
+        if (st == CG_OK && n->metric_slot >= 0 && n->mask < 0)
             st = cg__sum_into(g->ctx, g->acc, (uint32_t)n->metric_slot, o->mem,
                               cg_shape_numel(&o->shape) / (size_t)o->shape.d[0] * rows, 1.0f);
+        if (st == CG_OK && n->metric_slot >= 0 && n->mask >= 0) {
+            const value *m = &g->values[n->mask];
+            st = cg__sum_masked_into(g->ctx, g->acc, (uint32_t)n->metric_slot,
+                                     (uint32_t)n->count_slot, o->mem, m->mem, m->dtype == CG_I32,
+                                     rows, cg_shape_numel(&o->shape) / (size_t)o->shape.d[0]);
+        }
         if (st != CG_OK)
             return cg__error_prefix(st, "forward of %s (%s)", n->name, n->op->name);
     }
     return CG_OK;
 }
 
-cg_status cg_graph_backward(cg_graph *g) {
+/* The backward pass toward the loss total (root < 0) or from value root, whose gradient is
+ * seeded from the device buffer seed (root's shape) just before its producer's backward. */
+static cg_status backward(cg_graph *g, int root, cl_mem seed) {
     if (!g->compiled)
         return cg__error(CG_ERR_INVALID_ARGUMENT, "run cg_graph_compile before backward");
+    plan_gradients(g, root, NULL);
     if (cg__profiling(g->ctx))
         cg__profile_label(g->ctx, "zero gradients");
     cg_status st = cg__fill(g->ctx, g->grad_buf, 0.0f, g->param_floats);
@@ -577,15 +634,20 @@ cg_status cg_graph_backward(cg_graph *g) {
         node *n = &g->nodes[i];
         if (!n->run_backward)
             continue;
+        if (!n->ran_forward)
+            return cg__error(CG_ERR_INVALID_ARGUMENT, "backward of %s before any forward",
+                             n->name);
         value *o = &g->values[n->out];
         if (cg__profiling(g->ctx))
             cg__profile_label(g->ctx, "%s backward", n->name);
-        if (n->is_loss)
+        if (n->out == root)
+            st = cg__buffer_copy(g->ctx, o->grad, 0, seed, 0, cg_shape_numel(&o->shape) * 4);
+        else if (n->is_loss && root < 0)
             st = cg__fill(g->ctx, o->grad, loss_seed(g, n), cg_shape_numel(&o->shape));
         cg_tensor in[CG_MAX_INPUTS], params[CG_MAX_PARAMS], out, din[CG_MAX_INPUTS];
         cg_tensor dparams[CG_MAX_PARAMS];
         cg_op_call c;
-        call_of(g, n, true, &c, in, params, &out);
+        call_of(g, n, n->fwd_training, &c, in, params, &out);
         cg_tensor dout = tensor_of(o, true);
         for (int k = 0; k < n->n_in; k++) {
             const value *x = &g->values[n->in[k]];
@@ -599,12 +661,149 @@ cg_status cg_graph_backward(cg_graph *g) {
         c.din = din;
         c.din_accumulate = n->din_acc;
         c.dparams = dparams;
-        c.counter = g->launch + (uint32_t)i;
+        c.counter = n->fwd_counter;
         if (st == CG_OK)
             st = n->op->backward(&c);
         if (st != CG_OK)
             return cg__error_prefix(st, "backward of %s (%s)", n->name, n->op->name);
     }
+    return st;
+}
+
+cg_status cg_graph_backward(cg_graph *g) {
+    return backward(g, -1, NULL);
+}
+
+cg_status cg_graph_backward_from(cg_graph *g, int val, const float *seed) {
+    if (!g->compiled)
+        return cg__error(CG_ERR_INVALID_ARGUMENT, "run cg_graph_compile before backward");
+    if (val < 0 || val >= g->n_values || g->values[val].producer < 0)
+        return cg__error(CG_ERR_INVALID_ARGUMENT,
+                         "backward from val %d: it must be the output of a node", val);
+    value *v = &g->values[val];
+    if (!v->grad)
+        return cg__error(CG_ERR_INVALID_ARGUMENT,
+                         "backward from %s: nothing before it is trainable or requires a "
+                         "gradient, so there is nothing to differentiate",
+                         v->name);
+    if (v->dtype != CG_F32)
+        return cg__error(CG_ERR_INVALID_ARGUMENT, "backward from %s: it holds integers", v->name);
+    size_t n = cg_shape_numel(&v->shape);
+    /* The seed goes to a buffer of its own: the val's gradient may share its bytes with
+     * gradients written before the seed is used. */
+    cl_mem buf = NULL;
+    cg_status st = cg__buffer_create(g->ctx, n * 4, &buf);
+    float *ones = NULL;
+    if (st == CG_OK && !seed) {
+        if (!(ones = malloc(n * sizeof *ones)))
+            st = cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for a seed of %zu values", n);
+        for (size_t i = 0; ones && i < n; i++)
+            ones[i] = 1.0f;
+    }
+    if (st == CG_OK)
+        st = cg__buffer_write(g->ctx, buf, seed ? seed : ones, n * 4);
+    free(ones);
+    if (st == CG_OK)
+        st = backward(g, val, buf);
+    plan_gradients(g, -1, NULL);
+    cg__buffer_release(buf);
+    return st;
+}
+
+cg_status cg_graph_require_grad(cg_graph *g, int value) {
+    cg_status st = not_compiled(g, "asking for a gradient");
+    if (st != CG_OK)
+        return st;
+    if (value < 0 || value >= g->n_values)
+        return cg__error(CG_ERR_INVALID_ARGUMENT, "no value %d", value);
+    if (g->values[value].dtype != CG_F32)
+        return cg__error(CG_ERR_INVALID_ARGUMENT, "%s holds integers: it has no gradient",
+                         g->values[value].name);
+    g->values[value].requires_grad = true;
+    return CG_OK;
+}
+
+cl_mem cg_graph_grad_mem(const cg_graph *g, int value) {
+    return value >= 0 && value < g->n_values ? g->values[value].grad : NULL;
+}
+
+static cg_status read_value(cg_graph *g, int val, float *host, bool grad) {
+    if (val < 0 || val >= g->n_values)
+        return cg__error(CG_ERR_INVALID_ARGUMENT, "no value %d", val);
+    const value *v = &g->values[val];
+    if (grad && !v->grad)
+        return cg__error(CG_ERR_INVALID_ARGUMENT, "%s has no gradient (nothing trainable or "
+                                                  "requiring a gradient leads to it)",
+                         v->name);
+    return cg__buffer_read(g->ctx, grad ? v->grad : v->mem, host, cg_shape_numel(&v->shape) * 4);
+}
+
+cg_status cg_graph_read_value(cg_graph *g, int value, float *host) {
+    return read_value(g, value, host, false);
+}
+
+cg_status cg_graph_read_grad(cg_graph *g, int value, float *host) {
+    return read_value(g, value, host, true);
+}
+
+int cg_graph_find_input(const cg_graph *g, const char *name) {
+    for (int v = 0; v < g->n_values; v++)
+        if (g->values[v].producer < 0 && strcmp(g->values[v].name, name) == 0)
+            return v;
+    return -1;
+}
+
+int cg_graph_batch(const cg_graph *g) {
+    return g->batch;
+}
+
+cg_context *cg_graph_context(const cg_graph *g) {
+    return g->ctx;
+}
+
+cg_status cg_graph_train_until(cg_graph *g, const cg_until *u, int *first_step, int *steps_run) {
+    *steps_run = 0;
+    if (u->condition < 0 || u->condition >= g->n_values)
+        return cg__error(CG_ERR_INVALID_ARGUMENT, "the stopping condition is no value");
+    const value *cond = &g->values[u->condition];
+    size_t n = (size_t)g->batch;
+    if (cond->dtype != CG_F32 || cg_shape_numel(&cond->shape) != n)
+        return cg__error(CG_ERR_SHAPE, "the stopping condition %s must hold one float per sample "
+                                       "(%zu values), not %zu",
+                         cond->name, n, cg_shape_numel(&cond->shape));
+    if (u->check_every < 1 || u->max_steps < 0)
+        return cg__error(CG_ERR_INVALID_ARGUMENT, "check every %d steps, at most %d steps: both "
+                                                  "must be positive",
+                         u->check_every, u->max_steps);
+    cg_status st = CG_OK;
+    if (!g->hits)
+        st = cg__buffer_create(g->ctx, n * sizeof(int32_t), &g->hits);
+    if (st == CG_OK)
+        st = cg__fill_i32(g->ctx, g->hits, -1, n);
+    int step = 0;
+    bool done = false;
+    while (st == CG_OK && !done) {
+        /* Step `step`: the forward sees the parameters after `step` updates. */
+        st = cg_graph_forward(g, u->training);
+        if (st == CG_OK)
+            st = cg__mark_first(g->ctx, g->hits, cond->mem, u->threshold, (int32_t)step, n);
+        bool check = (step + 1) % u->check_every == 0 || step == u->max_steps;
+        if (st == CG_OK && check) {
+            st = cg__buffer_read(g->ctx, g->hits, first_step, n * sizeof(int32_t));
+            done = true;
+            for (size_t i = 0; i < n; i++)
+                done = done && first_step[i] >= 0;
+        }
+        if (st != CG_OK || done || step == u->max_steps)
+            break;
+        st = cg_graph_backward(g);
+        if (st == CG_OK)
+            st = cg_graph_step(g, u->optimizer);
+        step++;
+    }
+    if (st == CG_OK && !done)
+        st = cg__buffer_read(g->ctx, g->hits, first_step, n * sizeof(int32_t));
+    *steps_run = step;
     return st;
 }
 
@@ -614,7 +813,7 @@ cg_status cg_graph_set_lr_scale(cg_graph *g, int group, float scale) {
                          MAX_GROUPS - 1);
     g->group_scale[group] = scale;
     if (g->compiled)
-        plan_gradients(g);
+        plan_gradients(g, -1, NULL);
     return CG_OK;
 }
 

@@ -53,6 +53,11 @@ cg_status cg_graph_loss(cg_graph *g, int value, float weight, cg_reduction reduc
 /* Marks a value whose per-sample values are summed into accumulator *slot every forward. */
 cg_status cg_graph_metric(cg_graph *g, int value, int *slot);
 
+/* The same over the samples whose mask value (one per sample, int32 or float) is not zero: the
+ * sum goes to *slot and the number of such samples to *count_slot, so the metric's mean is
+ * their ratio (a NaN in a masked-out sample does not count). */
+cg_status cg_graph_metric_masked(cg_graph *g, int value, int mask, int *slot, int *count_slot);
+
 /* Allocates parameters (initialised from seed), gradients, activations and the accumulator.
  * After this, no more nodes. */
 cg_status cg_graph_compile(cg_graph *g, uint64_t seed);
@@ -71,8 +76,48 @@ void cg_graph_set_valid_rows(cg_graph *g, int rows);
 /* One forward pass; training enables dropout and noise. */
 cg_status cg_graph_forward(cg_graph *g, bool training);
 
-/* Zeroes the gradients, seeds every loss with its weight and runs the backward pass. */
+/* Zeroes the gradients, seeds every loss with its weight and runs the backward pass. Backward
+ * differentiates each node's latest forward: its mode (training or not) and its random draws
+ * are kept per node, so an evaluation forward in between changes neither. */
 cg_status cg_graph_backward(cg_graph *g);
+
+/* Asks for the gradient of a value (an input, such as the images, or any other value) with
+ * respect to whatever backward starts from; before cg_graph_compile. Read it with
+ * cg_graph_read_grad. */
+cg_status cg_graph_require_grad(cg_graph *g, int value);
+
+/* Backward from any float value instead of the losses: its gradient is seeded with seed (the
+ * value's shape, host memory; NULL seeds every element with 1) and the backward pass runs
+ * through every node between it and the trainable parameters or the values that require a
+ * gradient. Parameter gradients are zeroed first and filled, so cg_graph_step can follow
+ * (the dAE study's fooling generator: a group trained in front of a frozen network). */
+cg_status cg_graph_backward_from(cg_graph *g, int value, const float *seed);
+
+/* A value's gradient buffer (NULL when it has none), and host copies of a value and its
+ * gradient (the whole batch; waits). */
+cl_mem cg_graph_grad_mem(const cg_graph *g, int value);
+cg_status cg_graph_read_value(cg_graph *g, int value, float *host);
+cg_status cg_graph_read_grad(cg_graph *g, int value, float *host);
+
+/* The input of this name, or -1. */
+int cg_graph_find_input(const cg_graph *g, const char *name);
+int cg_graph_batch(const cg_graph *g);
+cg_context *cg_graph_context(const cg_graph *g);
+
+/* A training loop that stops on a device-side condition: each step runs forward (in training
+ * mode or not), notes every sample whose condition value (one float per sample) reached
+ * threshold for the first time, then backward and an optimizer step. The notes are read every
+ * check_every steps (not every step); the loop ends when every sample's condition has held or
+ * after max_steps updates. first_step (batch entries) receives, per sample, how many updates had
+ * been made when its condition first held (-1: never); *steps_run the updates made. */
+typedef struct cg_until {
+    int condition;
+    float threshold;
+    int check_every, max_steps;
+    bool training;
+    const cg_optim_config *optimizer;
+} cg_until;
+cg_status cg_graph_train_until(cg_graph *g, const cg_until *u, int *first_step, int *steps_run);
 
 /* Sets a group's learning-rate scale (0 freezes it: no gradient work, no optimizer launch). */
 cg_status cg_graph_set_lr_scale(cg_graph *g, int group, float scale);

@@ -1,6 +1,8 @@
 /* Metric ops (no backward): `accuracy` gives 1 or 0 per sample for an argmax against labels;
  * `cool_confidence` gives the COOL confidence of every class. cg__sum_into adds a vector's sum
  * into an accumulator slot on the device. Kernels in cl/metrics.cl. */
+#include <stdlib.h>
+
 #include "ops/ops_internal.h"
 
 #define PROGRAM "metrics.cl"
@@ -59,6 +61,33 @@ cg_status cg__sum_into(cg_context *ctx, cl_mem acc, uint32_t slot, cl_mem x, siz
     const cg__karg args[] = {CG_KMEM(acc), CG_KU32(slot), CG_KMEM(x), CG_KU32(n), CG_KF32(scale),
                              CG_KLOCAL(local * sizeof(float))};
     return cg__kernel_run(ctx, PROGRAM, "sum_into", 1, &local, &local, args, 6);
+}
+
+cg_status cg__sum_masked_into(cg_context *ctx, cl_mem acc, uint32_t slot, uint32_t count_slot,
+                              cl_mem x, cl_mem mask, bool mask_int, size_t rows, size_t row_len) {
+    size_t local = cg__reduce_local(ctx);
+    const cg__karg args[] = {CG_KMEM(acc),        CG_KU32(slot),    CG_KU32(count_slot),
+                             CG_KMEM(x),          CG_KMEM(mask),    CG_KU32(mask_int),
+                             CG_KU32(rows),       CG_KU32(row_len), CG_KLOCAL(local * sizeof(float))};
+    return cg__kernel_run(ctx, PROGRAM, "sum_masked_into", 1, &local, &local, args, 9);
+}
+
+cg_status cg__mark_first(cg_context *ctx, cl_mem hit, cl_mem cond, float threshold, int32_t step,
+                         size_t n) {
+    const cg__karg args[] = {CG_KMEM(hit), CG_KMEM(cond), CG_KF32(threshold), CG_KI32(step),
+                             CG_KU32(n)};
+    return cg__kernel_run1d(ctx, PROGRAM, "mark_first", n, 0, args, 5);
+}
+
+cg_status cg__fill_i32(cg_context *ctx, cl_mem buf, int32_t value, size_t n) {
+    int32_t *h = malloc((n ? n : 1) * sizeof *h);
+    if (!h)
+        return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for %zu values", n);
+    for (size_t i = 0; i < n; i++)
+        h[i] = value;
+    cg_status st = cg__buffer_write(ctx, buf, h, n * sizeof *h);
+    free(h);
+    return st;
 }
 
 const cg_op_def cg__op_accuracy = {.name = "accuracy", .program = PROGRAM, .min_inputs = 2,

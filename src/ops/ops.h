@@ -195,6 +195,18 @@ cg_status cg_optim_step(cg_context *ctx, const cg_optim_config *cfg, cl_mem para
 cg_status cg__sum_into(cg_context *ctx, cl_mem acc, uint32_t slot, cl_mem x, size_t n,
                        float scale);
 
+/* acc[slot] += sum of x's rows (row_len values each) whose mask entry is not zero, and
+ * acc[count_slot] += how many rows that is; mask holds int32 (mask_int) or float per row. */
+cg_status cg__sum_masked_into(cg_context *ctx, cl_mem acc, uint32_t slot, uint32_t count_slot,
+                              cl_mem x, cl_mem mask, bool mask_int, size_t rows, size_t row_len);
+
+/* hit[i] = step wherever hit[i] < 0 and cond[i] >= threshold, i < n (int32 hit). */
+cg_status cg__mark_first(cg_context *ctx, cl_mem hit, cl_mem cond, float threshold, int32_t step,
+                         size_t n);
+
+/* Fills n int32 values of buf from the host (waits). */
+cg_status cg__fill_i32(cg_context *ctx, cl_mem buf, int32_t value, size_t n);
+
 /* The raw Philox4x32-10 stream: out (4n uints) = philox(ctr + (i, 0, 0, 0), key) for i < n. */
 cg_status cg__philox_raw(cg_context *ctx, cl_mem out, const uint32_t ctr[4], const uint32_t key[2],
                          size_t n);

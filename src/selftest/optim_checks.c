@@ -103,7 +103,65 @@ static cg_status check_metrics(cg_context *ctx, bool *passed, char *detail, size
     return st;
 }
 
+/* sum_masked_into: rows 0 and 2 of three (int mask 1, 0, 5), two values a row; row 1 holds a
+ * NaN that must not count. mark_first: samples whose condition reaches 0.5 get step 4, unless
+ * they already have a step. */
+static cg_status check_masked(cg_context *ctx, bool *passed, char *detail, size_t cap) {
+    static const float acc0[3] = {1, 0, 2}, x[6] = {1, 2, NAN, 4, 5, 6};
+    static const int32_t mask[3] = {1, 0, 5};
+    static const double want[3] = {1, 14, 4}; /* 0 + 1+2+5+6, 2 + two rows */
+    float acc[3];
+    cl_mem ba = NULL, bx = NULL, bm = NULL;
+    cg_status st = cg__buffer_create(ctx, sizeof acc, &ba);
+    if (st == CG_OK)
+        st = cg__buffer_create(ctx, sizeof x, &bx);
+    if (st == CG_OK)
+        st = cg__buffer_create(ctx, sizeof mask, &bm);
+    if (st == CG_OK)
+        st = cg__buffer_write(ctx, ba, acc0, sizeof acc0);
+    if (st == CG_OK)
+        st = cg__buffer_write(ctx, bx, x, sizeof x);
+    if (st == CG_OK)
+        st = cg__buffer_write(ctx, bm, mask, sizeof mask);
+    if (st == CG_OK)
+        st = cg__sum_masked_into(ctx, ba, 1, 2, bx, bm, true, 3, 2);
+    if (st == CG_OK)
+        st = cg__buffer_read(ctx, ba, acc, sizeof acc);
+    if (st == CG_OK)
+        *passed = cg__selftest_compare(acc, want, 3, 0, 0, detail, cap);
+    cg__buffer_release(ba);
+    cg__buffer_release(bx);
+    cg__buffer_release(bm);
+    if (st != CG_OK || !*passed)
+        return st;
+    static const int32_t hit0[4] = {-1, 2, -1, -1};
+    static const float cond[4] = {0.7f, 0.9f, 0.2f, 0.5f};
+    static const double hwant[4] = {4, 2, -1, 4};
+    int32_t hit[4];
+    cl_mem bh = NULL, bc = NULL;
+    st = cg__buffer_create(ctx, sizeof hit, &bh);
+    if (st == CG_OK)
+        st = cg__buffer_create(ctx, sizeof cond, &bc);
+    if (st == CG_OK)
+        st = cg__buffer_write(ctx, bh, hit0, sizeof hit0);
+    if (st == CG_OK)
+        st = cg__buffer_write(ctx, bc, cond, sizeof cond);
+    if (st == CG_OK)
+        st = cg__mark_first(ctx, bh, bc, 0.5f, 4, 4);
+    if (st == CG_OK)
+        st = cg__buffer_read(ctx, bh, hit, sizeof hit);
+    float got[4];
+    for (int i = 0; i < 4; i++)
+        got[i] = (float)hit[i];
+    if (st == CG_OK)
+        *passed = cg__selftest_compare(got, hwant, 4, 0, 0, detail, cap);
+    cg__buffer_release(bh);
+    cg__buffer_release(bc);
+    return st;
+}
+
 const cg__selftest_case cg__optim_checks[] = {
+    {"metrics.cl", "sum_masked_into mark_first", check_masked},
     {"optim.cl", "sgd_step adam_step", check_optim},
     {"metrics.cl", "argmax_correct cool_confidence sum_into", check_metrics},
 };

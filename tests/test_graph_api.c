@@ -1,0 +1,362 @@
+/* The graph API the studies need, each against finite differences or a host computation:
+ * gradients with respect to an input, a group trained in front of a frozen one, backward from any
+ * value with a seed, the per-node forward state that backward reuses (mode and random draws),
+ * metrics restricted to a mask, and a training loop that stops on a device-side condition. */
+#include <math.h>
+
+#include "graph/graph.h"
+#include "harness.h"
+
+enum { B = 8, F = 5, K = 3 };
+
+static cg_context *ctx;
+
+static const cg_op_def *op(const char *name) {
+    return cg_op_find(name);
+}
+
+static void fill(float *x, int n, uint64_t seed, double scale) {
+    cg__rng r;
+    cg__rng_init(&r, seed, 3);
+    for (int i = 0; i < n; i++)
+        x[i] = (float)(scale * cg__rng_normal(&r));
+}
+
+/* x (requires a gradient) -> gen: linear F->F, tanh (group 1) -> net: linear F->K (group 0,
+ * frozen) -> cross-entropy with y. */
+typedef struct model {
+    cg_graph *g;
+    int x, y, logits, loss;
+} model;
+
+static model build_front(void) {
+    model m;
+    CHECK_OK(cg_graph_create(ctx, B, &m.g));
+    cg_shape xs = {1, {F}}, ys = {0, {0}};
+    CHECK_OK(cg_graph_input(m.g, "x", &xs, CG_F32, &m.x));
+    CHECK_OK(cg_graph_input(m.g, "y", &ys, CG_I32, &m.y));
+    cg_op_attrs gen = {.features = F, .bias = true}, net = {.features = K, .bias = true}, none = {0};
+    int h, a, in2[2];
+    CHECK_OK(cg_graph_layer(m.g, "gen.fc", op("linear"), &gen, &m.x, 1, 1, &h, NULL, NULL));
+    CHECK_OK(cg_graph_layer(m.g, "gen.act", op("tanh"), &none, &h, 1, 1, &a, NULL, NULL));
+    CHECK_OK(cg_graph_layer(m.g, "net.fc", op("linear"), &net, &a, 1, 0, &m.logits, NULL, NULL));
+    in2[0] = m.logits;
+    in2[1] = m.y;
+    CHECK_OK(cg_graph_node(m.g, "ce", op("cross_entropy"), &none, in2, 2, NULL, 0, &m.loss));
+    CHECK_OK(cg_graph_loss(m.g, m.loss, 1.0f, CG_REDUCE_MEAN, NULL));
+    CHECK_OK(cg_graph_require_grad(m.g, m.x));
+    CHECK_OK(cg_graph_set_lr_scale(m.g, 0, 0.0f));
+    CHECK_OK(cg_graph_compile(m.g, 11));
+    float x[B * F];
+    int y[B];
+    fill(x, B * F, 1, 1.0);
+    for (int i = 0; i < B; i++)
+        y[i] = i % K;
+    CHECK_OK(cg__buffer_write(ctx, cg_graph_value_mem(m.g, m.x), x, sizeof x));
+    CHECK_OK(cg__buffer_write(ctx, cg_graph_value_mem(m.g, m.y), y, sizeof y));
+    return m;
+}
+
+/* sum(seed * v) after a forward, on the host (seed NULL: the loss total). */
+static double objective(cg_graph *g, int v, const float *seed) {
+    CHECK_OK(cg_graph_reset_accumulator(g));
+    CHECK_OK(cg_graph_forward(g, false));
+    if (!seed) {
+        float acc[1];
+        CHECK_OK(cg_graph_read_accumulator(g, acc, 1));
+        return acc[0];
+    }
+    cg_shape s = cg_graph_value_shape(g, v);
+    size_t n = cg_shape_numel(&s);
+    float *h = malloc(n * sizeof *h);
+    CHECK_OK(cg_graph_read_value(g, v, h));
+    double sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += (double)seed[i] * h[i];
+    free(h);
+    return sum;
+}
+
+/* The gradient of the objective with respect to the input x, by central differences. */
+static int compare_input_grad(model *m, const float *grad, int v, const float *seed,
+                              const char *what) {
+    float x[B * F];
+    CHECK_OK(cg_graph_read_value(m->g, m->x, x));
+    int bad = 0;
+    for (int i = 0; i < B * F; i++) {
+        float keep = x[i], h = 1e-2f;
+        x[i] = keep + h;
+        CHECK_OK(cg__buffer_write(ctx, cg_graph_value_mem(m->g, m->x), x, sizeof x));
+        double up = objective(m->g, v, seed);
+        x[i] = keep - h;
+        CHECK_OK(cg__buffer_write(ctx, cg_graph_value_mem(m->g, m->x), x, sizeof x));
+        double down = objective(m->g, v, seed);
+        x[i] = keep;
+        double fd = (up - down) / (2 * h);
+        if (fabs(fd - grad[i]) > 1e-3 + 2e-2 * fabs(fd) && bad++ < 4)
+            fprintf(stderr, "  %s: dx[%d] backward %g, finite difference %g\n", what, i, grad[i],
+                    fd);
+    }
+    CHECK_OK(cg__buffer_write(ctx, cg_graph_value_mem(m->g, m->x), x, sizeof x));
+    return bad;
+}
+
+static void test_input_and_front_group(void) {
+    model m = build_front();
+    float grad[B * F];
+    CHECK_OK(cg_graph_forward(m.g, false));
+    CHECK_OK(cg_graph_backward(m.g));
+    CHECK_OK(cg_graph_read_grad(m.g, m.x, grad));
+    int bad = compare_input_grad(&m, grad, -1, NULL, "loss");
+    CHECK(bad == 0, "the input gradient of the loss matches finite differences (%d off)", bad);
+    /* The trained group in front gets gradients through the frozen one; only it moves. */
+    size_t n = cg_graph_param_buffer_floats(m.g);
+    float *before = malloc(n * 4), *after = malloc(n * 4), *pg = malloc(n * 4);
+    CHECK_OK(cg_graph_read_params(m.g, before, false));
+    CHECK_OK(cg_graph_forward(m.g, false));
+    CHECK_OK(cg_graph_backward(m.g));
+    CHECK_OK(cg_graph_read_params(m.g, pg, true));
+    cg_param_info gw = cg_graph_param_at(m.g, 0);
+    float keep = before[gw.offset + 2], h = 1e-2f;
+    before[gw.offset + 2] = keep + h;
+    CHECK_OK(cg_graph_write_params(m.g, before));
+    double up = objective(m.g, -1, NULL);
+    before[gw.offset + 2] = keep - h;
+    CHECK_OK(cg_graph_write_params(m.g, before));
+    double down = objective(m.g, -1, NULL);
+    before[gw.offset + 2] = keep;
+    CHECK_OK(cg_graph_write_params(m.g, before));
+    double fd = (up - down) / (2 * h);
+    CHECK(fabs(fd - pg[gw.offset + 2]) < 1e-3 + 2e-2 * fabs(fd),
+          "the front group's gradient through the frozen group: %g vs %g", pg[gw.offset + 2], fd);
+    cg_optim_config sgd = cg_optim_defaults(CG_OPTIM_SGD);
+    sgd.lr = 0.5f;
+    CHECK_OK(cg_graph_forward(m.g, false));
+    CHECK_OK(cg_graph_backward(m.g));
+    CHECK_OK(cg_graph_step(m.g, &sgd));
+    CHECK_OK(cg_graph_read_params(m.g, after, false));
+    int moved[2] = {0, 0};
+    for (int s = 0; s < cg_graph_param_count(m.g); s++) {
+        cg_param_info p = cg_graph_param_at(m.g, s);
+        for (size_t k = 0; k < cg_shape_numel(&p.shape); k++)
+            moved[p.group] += after[p.offset + k] != before[p.offset + k];
+    }
+    CHECK(moved[0] == 0 && moved[1] > 0, "the frozen group stays (%d moved), the front group "
+                                         "trains (%d moved)",
+          moved[0], moved[1]);
+    /* Backward from the logits with a seed: d(sum seed * logits)/dx. */
+    float seed[B * K];
+    fill(seed, B * K, 5, 1.0);
+    CHECK_OK(cg_graph_forward(m.g, false));
+    CHECK_OK(cg_graph_backward_from(m.g, m.logits, seed));
+    CHECK_OK(cg_graph_read_grad(m.g, m.x, grad));
+    bad = compare_input_grad(&m, grad, m.logits, seed, "seeded");
+    CHECK(bad == 0, "backward from the logits with a seed matches finite differences (%d off)",
+          bad);
+    CHECK(cg_graph_backward_from(m.g, m.x, NULL) == CG_ERR_INVALID_ARGUMENT,
+          "an input is not a value to start backward from");
+    free(before);
+    free(after);
+    free(pg);
+    cg_graph_destroy(m.g);
+    printf("ok   input gradients, a group in front of a frozen one, backward from a value\n");
+}
+
+/* x -> linear -> dropout 0.5 -> linear -> mse: backward differentiates the latest forward. */
+static void test_saved_forward_state(void) {
+    cg_graph *g;
+    CHECK_OK(cg_graph_create(ctx, B, &g));
+    cg_shape xs = {1, {F}}, ts = {1, {2}};
+    int x, t, h, d, o, loss, in2[2];
+    CHECK_OK(cg_graph_input(g, "x", &xs, CG_F32, &x));
+    CHECK_OK(cg_graph_input(g, "t", &ts, CG_F32, &t));
+    cg_op_attrs l1 = {.features = 16, .bias = true}, l2 = {.features = 2, .bias = true};
+    cg_op_attrs drop = {.alpha = 0.5f}, none = {0};
+    CHECK_OK(cg_graph_layer(g, "fc1", op("linear"), &l1, &x, 1, 0, &h, NULL, NULL));
+    CHECK_OK(cg_graph_layer(g, "drop", op("dropout"), &drop, &h, 1, 0, &d, NULL, NULL));
+    CHECK_OK(cg_graph_layer(g, "fc2", op("linear"), &l2, &d, 1, 0, &o, NULL, NULL));
+    in2[0] = o;
+    in2[1] = t;
+    CHECK_OK(cg_graph_node(g, "mse", op("mse"), &none, in2, 2, NULL, 0, &loss));
+    CHECK_OK(cg_graph_loss(g, loss, 1.0f, CG_REDUCE_MEAN, NULL));
+    CHECK_OK(cg_graph_compile(g, 3));
+    float xv[B * F], tv[B * 2];
+    fill(xv, B * F, 7, 1.0);
+    fill(tv, B * 2, 8, 1.0);
+    CHECK_OK(cg__buffer_write(ctx, cg_graph_value_mem(g, x), xv, sizeof xv));
+    CHECK_OK(cg__buffer_write(ctx, cg_graph_value_mem(g, t), tv, sizeof tv));
+    size_t n = cg_graph_param_buffer_floats(g);
+    float *g_eval = malloc(n * 4), *g_mixed = malloc(n * 4), *g_train = malloc(n * 4),
+          *g_again = malloc(n * 4), *p = malloc(n * 4);
+    CHECK_OK(cg_graph_forward(g, false));
+    CHECK_OK(cg_graph_backward(g));
+    CHECK_OK(cg_graph_read_params(g, g_eval, true));
+    /* A training forward, then an evaluation forward: backward follows the evaluation. */
+    CHECK_OK(cg_graph_forward(g, true));
+    CHECK_OK(cg_graph_forward(g, false));
+    CHECK_OK(cg_graph_backward(g));
+    CHECK_OK(cg_graph_read_params(g, g_mixed, true));
+    CHECK(memcmp(g_eval, g_mixed, n * 4) == 0,
+          "backward after an evaluation forward differentiates that forward");
+    /* A training forward's draws are reused by every backward that follows it. */
+    CHECK_OK(cg_graph_forward(g, true));
+    CHECK_OK(cg_graph_backward(g));
+    CHECK_OK(cg_graph_read_params(g, g_train, true));
+    CHECK_OK(cg_graph_backward(g));
+    CHECK_OK(cg_graph_read_params(g, g_again, true));
+    CHECK(memcmp(g_train, g_again, n * 4) == 0, "two backwards of one forward agree");
+    CHECK(memcmp(g_train, g_eval, n * 4) != 0, "dropout changes the training gradient");
+    /* Evaluation mode against finite differences of the evaluation loss. */
+    CHECK_OK(cg_graph_read_params(g, p, false));
+    int bad = 0;
+    for (int s = 0; s < cg_graph_param_count(g); s++) {
+        cg_param_info info = cg_graph_param_at(g, s);
+        size_t count = cg_shape_numel(&info.shape);
+        for (size_t k = 0; k < count; k += count > 5 ? count / 5 : 1) {
+            size_t i = info.offset + k;
+            float keep = p[i], hh = 1e-2f;
+            p[i] = keep + hh;
+            CHECK_OK(cg_graph_write_params(g, p));
+            double up = objective(g, -1, NULL);
+            p[i] = keep - hh;
+            CHECK_OK(cg_graph_write_params(g, p));
+            double down = objective(g, -1, NULL);
+            p[i] = keep;
+            double fd = (up - down) / (2 * hh);
+            bad += fabs(fd - g_eval[i]) > 1e-3 + 2e-2 * fabs(fd);
+        }
+    }
+    CHECK_OK(cg_graph_write_params(g, p));
+    CHECK(bad == 0, "evaluation-mode gradients match finite differences (%d off)", bad);
+    free(g_eval);
+    free(g_mixed);
+    free(g_train);
+    free(g_again);
+    free(p);
+    cg_graph_destroy(g);
+    printf("ok   backward reuses each node's latest forward mode and draws\n");
+}
+
+/* Accuracy over the samples whose mask is set, against the host. */
+static void test_masked_metric(void) {
+    cg_graph *g;
+    CHECK_OK(cg_graph_create(ctx, B, &g));
+    cg_shape xs = {1, {K}}, ys = {0, {0}};
+    int x, y, mask, correct, slot, count_slot, in2[2];
+    CHECK_OK(cg_graph_input(g, "x", &xs, CG_F32, &x));
+    CHECK_OK(cg_graph_input(g, "y", &ys, CG_I32, &y));
+    CHECK_OK(cg_graph_input(g, "known", &ys, CG_I32, &mask));
+    in2[0] = x;
+    in2[1] = y;
+    cg_op_attrs none = {0};
+    CHECK_OK(cg_graph_node(g, "acc", op("accuracy"), &none, in2, 2, NULL, 0, &correct));
+    CHECK_OK(cg_graph_metric_masked(g, correct, mask, &slot, &count_slot));
+    CHECK(cg_graph_metric_masked(g, correct, x, NULL, NULL) != CG_OK, "a metric is marked once");
+    CHECK_OK(cg_graph_compile(g, 1));
+    float xv[B * K];
+    int yv[B], mv[B], want = 0, count = 0;
+    fill(xv, B * K, 9, 1.0);
+    for (int i = 0; i < B; i++) {
+        yv[i] = i % 3 == 2 ? -1 : i % K; /* -1: an anomaly, masked out */
+        mv[i] = yv[i] >= 0;
+        int best = 0;
+        for (int k = 1; k < K; k++)
+            best = xv[i * K + k] > xv[i * K + best] ? k : best;
+        want += mv[i] && best == yv[i];
+        count += mv[i];
+    }
+    CHECK_OK(cg__buffer_write(ctx, cg_graph_value_mem(g, x), xv, sizeof xv));
+    CHECK_OK(cg__buffer_write(ctx, cg_graph_value_mem(g, y), yv, sizeof yv));
+    CHECK_OK(cg__buffer_write(ctx, cg_graph_value_mem(g, mask), mv, sizeof mv));
+    CHECK_OK(cg_graph_reset_accumulator(g));
+    CHECK_OK(cg_graph_forward(g, false));
+    cg_graph_set_valid_rows(g, B - 1); /* a partial batch: the last row does not count */
+    CHECK_OK(cg_graph_forward(g, false));
+    cg_graph_set_valid_rows(g, 0);
+    float acc[CG_GRAPH_ACC_SLOTS];
+    CHECK_OK(cg_graph_read_accumulator(g, acc, CG_GRAPH_ACC_SLOTS));
+    int last = mv[B - 1], last_ok = 0;
+    {
+        int best = 0;
+        for (int k = 1; k < K; k++)
+            best = xv[(B - 1) * K + k] > xv[(B - 1) * K + best] ? k : best;
+        last_ok = mv[B - 1] && best == yv[B - 1];
+    }
+    CHECK(acc[slot] == 2 * want - last_ok && acc[count_slot] == 2 * count - last,
+          "masked sum %g of %g, want %d of %d", acc[slot], acc[count_slot], 2 * want - last_ok,
+          2 * count - last);
+    cg_graph_destroy(g);
+    printf("ok   metrics over a mask\n");
+}
+
+/* Trains w in y = w * x towards 10 x (mse, SGD) and notes when each y first reaches 5: the
+ * steps agree with the same trajectory on the host. */
+static void test_until(void) {
+    static const float xs_[4] = {1, 2, 3, 4};
+    cg_graph *g;
+    CHECK_OK(cg_graph_create(ctx, 4, &g));
+    cg_shape one = {1, {1}};
+    int x, t, y, loss, in2[2];
+    CHECK_OK(cg_graph_input(g, "x", &one, CG_F32, &x));
+    CHECK_OK(cg_graph_input(g, "t", &one, CG_F32, &t));
+    cg_op_attrs lin = {.features = 1, .bias = false}, none = {0};
+    CHECK_OK(cg_graph_layer(g, "w", op("linear"), &lin, &x, 1, 0, &y, NULL, NULL));
+    in2[0] = y;
+    in2[1] = t;
+    CHECK_OK(cg_graph_node(g, "mse", op("mse"), &none, in2, 2, NULL, 0, &loss));
+    CHECK_OK(cg_graph_loss(g, loss, 1.0f, CG_REDUCE_MEAN, NULL));
+    CHECK_OK(cg_graph_compile(g, 1));
+    float tv[4], w0 = 0.1f;
+    for (int i = 0; i < 4; i++)
+        tv[i] = 10 * xs_[i];
+    CHECK_OK(cg__buffer_write(ctx, cg_graph_value_mem(g, x), xs_, sizeof xs_));
+    CHECK_OK(cg__buffer_write(ctx, cg_graph_value_mem(g, t), tv, sizeof tv));
+    CHECK_OK(cg_graph_write_params(g, &w0));
+    cg_optim_config sgd = cg_optim_defaults(CG_OPTIM_SGD);
+    sgd.lr = 0.002f;
+    /* The host trajectory: dL/dw = (2/4) sum (w x - 10 x) x. */
+    int want[4] = {-1, -1, -1, -1};
+    double w = w0;
+    for (int s = 0; s <= 400; s++) {
+        for (int i = 0; i < 4; i++)
+            if (want[i] < 0 && w * xs_[i] >= 5)
+                want[i] = s;
+        double grad = 0;
+        for (int i = 0; i < 4; i++)
+            grad += 0.5 * (w * xs_[i] - tv[i]) * xs_[i];
+        w -= sgd.lr * grad;
+    }
+    int first[4], steps;
+    cg_until u = {.condition = y, .threshold = 5, .check_every = 7, .max_steps = 400,
+                  .training = true, .optimizer = &sgd};
+    CHECK_OK(cg_graph_train_until(g, &u, first, &steps));
+    for (int i = 0; i < 4; i++)
+        CHECK(first[i] == want[i], "sample %d: condition first held after %d updates, host %d",
+              i, first[i], want[i]);
+    CHECK(steps >= want[0] && steps < want[0] + 7 && (steps + 1) % 7 == 0,
+          "the loop stops at the first check after the last sample (%d updates; last at %d)",
+          steps, want[0]);
+    /* A condition never met: the loop runs max_steps and says -1. */
+    CHECK_OK(cg_graph_write_params(g, &w0));
+    u.threshold = 1e9f;
+    u.max_steps = 20;
+    CHECK_OK(cg_graph_train_until(g, &u, first, &steps));
+    CHECK(steps == 20 && first[0] == -1 && first[3] == -1, "never met: %d steps, first %d",
+          steps, first[0]);
+    u.check_every = 0;
+    CHECK(cg_graph_train_until(g, &u, first, &steps) == CG_ERR_INVALID_ARGUMENT,
+          "check_every 0 is refused");
+    cg_graph_destroy(g);
+    printf("ok   a training loop that stops per sample (first steps %d %d %d %d)\n", want[0],
+           want[1], want[2], want[3]);
+}
+
+int main(void) {
+    ctx = cgt_open(NULL);
+    test_input_and_front_group();
+    test_saved_forward_state();
+    test_masked_metric();
+    test_until();
+    cg_context_destroy(ctx);
+    return cgt_finish("test_graph_api");
+}
