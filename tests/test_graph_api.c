@@ -4,6 +4,7 @@
  * metrics restricted to a mask, and a training loop that stops on a device-side condition. */
 #include <math.h>
 
+#include "graph/feeder.h"
 #include "graph/graph.h"
 #include "harness.h"
 
@@ -351,12 +352,81 @@ static void test_until(void) {
            want[1], want[2], want[3]);
 }
 
+/* A split of 21 samples read through a batch-8 graph: every sample's row, in order, equal to
+ * the host's linear map; the sum metric counts each sample once. */
+static void test_collect(void) {
+    enum { N = 21 };
+    cg_dataset d;
+    memset(&d, 0, sizeof d);
+    cg_split *s = cg_dataset_add_split(&d, "test");
+    cg_array *xa = cg_split_add(s, "x", CG_F32, cg_shape_make(2, N, F, 0, 0));
+    cg_array *other = cg_split_add(s, "unused", CG_I32, cg_shape_make(1, N, 0, 0, 0));
+    CHECK(xa && other, "arrays");
+    fill(xa->data, N * F, 21, 1.0);
+    cg_graph *g;
+    CHECK_OK(cg_graph_create(ctx, B, &g));
+    cg_shape xs = {1, {F}};
+    int x, z, mse, in2[2];
+    CHECK_OK(cg_graph_input(g, "x", &xs, CG_F32, &x));
+    cg_op_attrs lin = {.features = 2, .bias = true}, none = {0};
+    CHECK_OK(cg_graph_layer(g, "fc", op("linear"), &lin, &x, 1, 0, &z, NULL, NULL));
+    in2[0] = z;
+    in2[1] = z;
+    CHECK_OK(cg_graph_node(g, "zero", op("mse"), &none, in2, 2, NULL, 0, &mse));
+    int slot;
+    CHECK_OK(cg_graph_metric(g, z, &slot));
+    CHECK_OK(cg_graph_compile(g, 2));
+    cg_feeder *f;
+    CHECK_OK(cg_feeder_create(ctx, s, &f));
+    CHECK_OK(cg_feeder_bind(f, g));
+    float *rows[1] = {NULL};
+    CHECK_OK(cg_graph_reset_accumulator(g));
+    CHECK_OK(cg_feeder_collect(f, &z, 1, rows));
+    float p[64], acc[CG_GRAPH_ACC_SLOTS];
+    CHECK_OK(cg_graph_read_params(g, p, false));
+    CHECK_OK(cg_graph_read_accumulator(g, acc, CG_GRAPH_ACC_SLOTS));
+    cg_param_info w = cg_graph_param_at(g, 0), b = cg_graph_param_at(g, 1);
+    int bad = 0;
+    double total = 0;
+    for (int i = 0; rows[0] && i < N; i++)
+        for (int o = 0; o < 2; o++) {
+            double want = p[b.offset + o];
+            for (int k = 0; k < F; k++)
+                want += (double)p[w.offset + o * F + k] * ((float *)xa->data)[i * F + k];
+            total += want;
+            bad += fabs(want - rows[0][i * 2 + o]) > 1e-5 * (1 + fabs(want));
+        }
+    CHECK(bad == 0, "collected rows equal the host's (%d differ)", bad);
+    CHECK(fabs(acc[slot] - total) < 1e-4 * (1 + fabs(total)),
+          "the metric summed every sample once: %g, want %g", acc[slot], total);
+    free(rows[0]);
+    /* A graph input the split lacks is named. */
+    cg_graph *g2;
+    CHECK_OK(cg_graph_create(ctx, B, &g2));
+    int q, r;
+    CHECK_OK(cg_graph_input(g2, "x", &xs, CG_F32, &q));
+    cg_shape bad_shape = {1, {F + 1}};
+    CHECK_OK(cg_graph_input(g2, "unused", &bad_shape, CG_F32, &r));
+    in2[0] = q;
+    CHECK_OK(cg_graph_layer(g2, "fc", op("linear"), &lin, &r, 1, 0, &z, NULL, NULL));
+    CHECK_OK(cg_graph_compile(g2, 2));
+    cg_status st = cg_feeder_bind(f, g2);
+    CHECK(st == CG_ERR_SHAPE, "a mis-shaped array is refused");
+    CHECK_CONTAINS(cg_error_message(), "array 'unused' is (21)");
+    cg_feeder_destroy(f);
+    cg_graph_destroy(g);
+    cg_graph_destroy(g2);
+    cg_dataset_free(&d);
+    printf("ok   values read over a whole split\n");
+}
+
 int main(void) {
     ctx = cgt_open(NULL);
     test_input_and_front_group();
     test_saved_forward_state();
     test_masked_metric();
     test_until();
+    test_collect();
     cg_context_destroy(ctx);
     return cgt_finish("test_graph_api");
 }
