@@ -71,7 +71,7 @@ static void test_profile(cg_context *ctx) {
     CHECK(g && g->flops == 2.0 * 16 * 120 * 400 && g->items == 16 * 120,
           "the fc1 GEMM's FLOPs and items");
     CHECK(find(l, n, "optimizer", "adam_step") && find(l, n, "zero gradients", "fill_f32") &&
-              find(l, n, "loss0 backward", "cross_entropy_bwd"),
+              find(l, n, "cross_entropy backward", "cross_entropy_bwd"),
           "optimizer, gradient zeroing and loss launches are labelled");
     cg_bench_peak peak = {100, 10};
     cg_bench_launch fake = {.us = 10, .flops = 500e3, .bytes = 20e3};

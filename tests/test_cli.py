@@ -227,8 +227,12 @@ def run_command():
         check(len(acc) == 2 and min(acc) > 0.6, "accuracy after 4 epochs: %s" % acc)
         summary = json.load(open(os.path.join(outdir, "summary.json")))
         m = summary["variants"]["narrow"]["metrics"]["test/accuracy"]
-        check(len(m["values"]) == 2 and m["ci95"] is not None and summary["repeats"] == 2,
-              "summary.json: %s" % m)
+        check(len(m["values"]) == 2 and m["ci95"] is None and m["sd"] > 0
+              and summary["repeats"] == 2,
+              "summary.json: two repeats give a standard deviation and no interval: %s" % m)
+        check("[" not in out.split("samples/s")[1] and "standard deviation" in out,
+              "no interval in the table below 3 repeats: %r" % out)
+        check_report(outdir, figures=2)
         weights = os.path.join(outdir, "weights", "narrow-r2.safetensors")
         with open(weights, "rb") as f:
             raw = f.read()
@@ -250,14 +254,109 @@ def run_command():
               "--init starts from trained weights: %s vs %s" % (first, losses[0]))
         rc, out, err = run("run", exp, "--variant", "wide")
         check(rc == 1 and "has no variant 'wide'" in err, "unknown variant: %r" % err)
-        rc, out, err = run("run", exp, "--epochs", "0")
-        check(rc == 2 and "--epochs 0" in err, "bad --epochs: %r" % err)
+        rc, out, err = run("run", exp, "--epochs", "-1")
+        check(rc == 2 and "--epochs -1" in err, "bad --epochs: %r" % err)
+        # Evaluation only: the saved weights of repeat 2 give its final test accuracy again.
+        evaldir = os.path.join(tmp, "eval")
+        rc, out, err = run("run", exp, "--variant", "narrow", "--repeats", "1", "--epochs", "0",
+                           "--init", weights, "--out", evaldir)
+        rows = open(os.path.join(evaldir, "metrics.csv")).read().strip().split("\n")
+        evaluated = [float(r.split(",")[5]) for r in rows if ",0,test,accuracy," in r]
+        check(rc == 0 and evaluated and abs(evaluated[0] - acc[1]) < 1e-6
+              and not any(",train,loss," in r for r in rows),
+              "--epochs 0 evaluates the saved weights: %s vs %s %r" % (evaluated, acc, err))
+        run_folders(tmp, exp, outdir)
         for cmd in ("run", "validate"):
             rc, out, err = run(cmd, exp, "--set")
             check(rc == 2 and "option '--set' needs a value" in err, "%s trailing --set: %r" % (cmd, err))
             rc, out, err = run(cmd, "--help")
             check("--set KEY=VALUE" in out and "repeatable" in out, "%s --help lists --set" % cmd)
 
+
+
+def check_report(outdir, figures):
+    """report.html exists, links its files and holds every figure inline; every SVG is
+    well-formed XML with its plotted points."""
+    import xml.etree.ElementTree as ET
+    html = open(os.path.join(outdir, "report.html")).read()
+    check(html.startswith("<!doctype html>") and "metrics.csv" in html and "summary.json" in html
+          and "weights/" in html and "<script" not in html and "http://" not in
+          html.replace("http://www.w3.org/2000/svg", ""),
+          "report.html is self-contained and links the files")
+    svgs = sorted(os.listdir(os.path.join(outdir, "figures")))
+    check(len(svgs) == figures, "%d figures: %s" % (figures, svgs))
+    for name in svgs:
+        text = open(os.path.join(outdir, "figures", name)).read()
+        try:
+            root = ET.fromstring(text)
+        except ET.ParseError as e:
+            check(False, "%s is not well-formed XML: %s" % (name, e))
+            continue
+        ns = "{http://www.w3.org/2000/svg}"
+        lines = root.findall(".//%spolyline" % ns)
+        points = sum(len(l.get("points").split()) for l in lines)
+        check(lines and points >= 2, "%s plots its points (%d)" % (name, points))
+        check(text.split("<svg", 1)[1][:200] in html, "%s is inline in report.html" % name)
+
+
+def run_folders(tmp, exp, outdir):
+    """Results folders are never reused; descriptors record what ran; hostile names survive;
+    each variant's row comes from its own last epoch; clgraph report rebuilds the report."""
+    rc, out, err = run("run", exp, "--repeats", "1", "--epochs", "1", "--out", outdir)
+    check(rc == 1 and "holds files already" in err and "--force" in err,
+          "--out into a used folder is refused: %r" % err)
+    rc, out, err = run("run", exp, "--variant", "narrow", "--repeats", "1", "--epochs", "1",
+                       "--out", outdir, "--force")
+    check(rc == 0, "--force writes over it: %r" % err)
+    desc = open(os.path.join(outdir, "descriptor-narrow.yaml")).read()
+    check("# command: clgraph run " in desc and "--epochs 1" in desc and "repeats: 1" in desc
+          and "epochs: 1" in desc and "# clgraph " in desc and "# seed: 3" in desc,
+          "the descriptor records the command line, --epochs and --repeats: %s" % desc[:600])
+    work = os.path.join(tmp, "work")
+    os.makedirs(work)
+    folders = []
+    for _ in range(2):
+        p = subprocess.run([CLGRAPH, "run", exp, "--repeats", "1", "--epochs", "1"], cwd=work,
+                           capture_output=True, text=True, timeout=600)
+        folders.append(p.stderr.split("results in ")[1].split("\n")[0] if "results in " in
+                       p.stderr else "")
+    check(all(folders) and folders[0] != folders[1], "two runs, two folders: %s" % folders)
+    hostile = os.path.join(tmp, "hostile.yaml")
+    with open(hostile, "w") as f:
+        f.write(TINY.replace("variants:\n  narrow: {model.net.1.out: 8}\n",
+                             "variants:\n  'short \"q\" \\ x': {train.epochs: 2}\n"
+                             "  long: {}\n"))
+    hout = os.path.join(tmp, "hostile")
+    rc, out, err = run("run", hostile, "--repeats", "3", "--set", 'name=my "quoted" exp',
+                       "--out", hout)
+    check(rc == 0, "hostile names run: %r" % err)
+    try:
+        summary = json.load(open(os.path.join(hout, "summary.json")))
+    except (OSError, ValueError) as e:
+        summary = {"variants": {}}
+        check(False, "summary.json with hostile names is valid JSON: %s" % e)
+    v = summary["variants"]
+    short = 'short "q" \\ x'
+    check(summary.get("experiment") == 'my "quoted" exp' and set(v) == {short, "long"},
+          "names kept exactly: %r %r" % (summary.get("experiment"), list(v)))
+    if short in v and "long" in v:
+        a, b = v[short], v["long"]
+        check(a["epochs"] == 2 and b["epochs"] == 4 and a["metrics"]["test/accuracy"]["mean"] > 0
+              and b["metrics"]["test/accuracy"]["mean"] > 0,
+              "each variant's row comes from its own last epoch: %s" % v)
+        m = b["metrics"]["test/accuracy"]
+        check(m["ci95"] is not None and m["n"] == 3 and 0 <= m["welch_p"] <= 1,
+              "three repeats give an interval and Welch's p: %s" % m)
+    check("[" in out and "Welch" in out, "the table shows the interval and the test: %r" % out)
+    check(os.path.exists(os.path.join(hout, "descriptor-short__q____x.yaml")),
+          "a variant's name is made safe for its file: %s" % os.listdir(hout))
+    check_report(hout, figures=2)
+    os.remove(os.path.join(hout, "report.html"))
+    rc, out, err = run("report", hout)
+    check(rc == 0 and os.path.exists(os.path.join(hout, "report.html")) and "long" in out,
+          "clgraph report rebuilds report.html and prints the table: %r %r" % (out, err))
+    rc, out, err = run("report", os.path.join(tmp, "nothing"))
+    check(rc == 1 and "nothing/run.json" in err, "clgraph report of no results folder: %r" % err)
 
 
 def bench_commands():
@@ -329,7 +428,7 @@ def bench_commands():
 
 
 if __name__ == "__main__":
-    CLGRAPH = sys.argv[1]
+    CLGRAPH = os.path.abspath(sys.argv[1])
     status = main()
     print("test_cli: %d checks, %d failed" % (checks, failures))
     sys.exit(status)

@@ -111,16 +111,55 @@ void cli_report_error(const char *what, int status) {
             cg_error_message());
 }
 
-int cli_positive(const char *command, const char *opt, const char *v, int *out) {
+int cli_count(const char *command, const char *opt, const char *v, int lo, int *out) {
     char *end;
     long n = strtol(v, &end, 10);
-    if (!*v || *end || n < 1 || n > 100000) {
-        fprintf(stderr, "clgraph %s: error: %s %s: give a whole number from 1 to 100000\n",
-                command, opt, v);
+    if (!*v || *end || n < lo || n > 100000) {
+        fprintf(stderr, "clgraph %s: error: %s %s: give a whole number from %d to 100000\n",
+                command, opt, v, lo);
         return CLI_USAGE;
     }
     *out = (int)n;
     return CLI_OK;
+}
+
+int cli_positive(const char *command, const char *opt, const char *v, int *out) {
+    return cli_count(command, opt, v, 1, out);
+}
+
+char *cli_command_line(const char *command, int argc, char **argv) {
+    size_t cap = 32 + strlen(command);
+    for (int i = 0; i < argc; i++)
+        cap += 4 * strlen(argv[i]) + 3;
+    char *out = malloc(cap);
+    if (!out)
+        return NULL;
+    size_t n = (size_t)snprintf(out, cap, "clgraph %s", command);
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        bool plain = *a != '\0';
+        for (const char *p = a; *p && plain; p++)
+            plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                           "-_./=,:+@%", *p) != NULL;
+        out[n++] = ' ';
+        if (plain) {
+            memcpy(out + n, a, strlen(a));
+            n += strlen(a);
+            continue;
+        }
+        out[n++] = '\'';
+        for (const char *p = a; *p; p++) {
+            if (*p == '\'') {
+                memcpy(out + n, "'\\''", 4);
+                n += 4;
+            } else {
+                out[n++] = *p;
+            }
+        }
+        out[n++] = '\'';
+    }
+    out[n] = '\0';
+    return out;
 }
 
 int cli_one_experiment(const char *command, size_t n_positional) {

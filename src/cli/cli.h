@@ -37,6 +37,13 @@ int cli_one_experiment(const char *command, size_t n_positional);
  * and returns CLI_USAGE. */
 int cli_positive(const char *command, const char *opt, const char *v, int *out);
 
+/* The same for a whole number from lo to 100000. */
+int cli_count(const char *command, const char *opt, const char *v, int lo, int *out);
+
+/* "clgraph COMMAND ARGS...", each argument quoted for a POSIX shell where it needs it (freed
+ * with free(); NULL without memory). */
+char *cli_command_line(const char *command, int argc, char **argv);
+
 /* Prints "clgraph: error: <status text>: <message>" to stderr. */
 void cli_report_error(const char *what, int status);
 
@@ -47,5 +54,6 @@ int cmd_validate(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

@@ -15,39 +15,55 @@ int cmd_run(int argc, char **argv) {
     const char *init = NULL, *variant = NULL;
     size_t n_pos = 0;
     int n_sets = 0;
-    bool help = false;
+    bool help = false, force = false;
     char *rest[256];
     int n_rest = 0;
     cli_take_sets(argc < 256 ? argc : 256, argv, sets, 32, &n_sets, rest, &n_rest);
     const cli_option options[] = {
         {"--device", "D", "the device ('P:D', gpu, cpu, or part of a name)", &device, NULL},
         {"--repeats", "N", "repeats per variant (default: the experiment's)", &repeats, NULL},
-        {"--epochs", "N", "epochs (default: the experiment's)", &epochs, NULL},
-        {"--out", "DIR", "the results folder (default: runs/<name>/<time>/)", &out, NULL},
+        {"--epochs", "N", "epochs of every stage (default: the experiment's); 0 evaluates only",
+         &epochs, NULL},
+        {"--out", "DIR", "the results folder (default: runs/<name>/<time>/, made anew)", &out,
+         NULL},
+        {"--force", NULL, "let --out name a folder that holds files (they are replaced)", NULL,
+         &force},
         {"--init", "FILE", "start from these weights (.safetensors)", &init, NULL},
         {"--variant", "NAME", "run only this variant", &variant, NULL},
         {"--set", "KEY=VALUE", "override a key, e.g. train.batch=128 (repeatable)", NULL, NULL},
     };
     int rc = cli_parse("run", "EXPERIMENT.yaml [--device D] [--repeats N] [--epochs N] "
-                              "[--out DIR] [--set KEY=VALUE]...",
+                              "[--out DIR [--force]] [--init FILE] [--set KEY=VALUE]...",
                        "Trains and evaluates the experiment: every variant times every repeat. "
-                       "Shows progress,\nwrites metrics.csv, summary.json, the weights "
-                       "(.safetensors, PyTorch names), the resolved\ndescriptors and the device "
-                       "into the results folder, and ends with a table of each metric:\nmean and "
-                       "95% confidence interval over the repeats.",
+                       "Shows progress,\nwrites report.html (the table and the figures), "
+                       "summary.json, metrics.csv, the weights\n(.safetensors, PyTorch names), "
+                       "the resolved descriptors and the device into a new\nresults folder, and "
+                       "ends with a table of each metric: mean ± standard deviation over\nthe "
+                       "repeats, the 95% confidence interval from 3 repeats, and Welch's test "
+                       "against the\nreference variant. --epochs 0 --init FILE evaluates saved "
+                       "weights without training.",
                        n_rest, rest, options, CG__ARRAY_LEN(options), pos, 1, &n_pos, &help);
     if (rc != CLI_OK || help)
         return rc;
     if ((rc = cli_one_experiment("run", n_pos)) != CLI_OK)
         return rc;
-    cg_run_options o = {.file = pos[0], .device = device, .out_dir = out, .init = init,
-                        .variant = variant, .sets = sets, .n_sets = n_sets,
-                        .progress_bar = isatty(STDERR_FILENO)};
+    cg_run_options o = {.file = pos[0], .device = device, .out_dir = out,
+                        .force = force, .init = init, .variant = variant, .sets = sets,
+                        .n_sets = n_sets, .progress_bar = isatty(STDERR_FILENO)};
     if (repeats && (rc = cli_positive("run", "--repeats", repeats, &o.repeats)) != CLI_OK)
         return rc;
-    if (epochs && (rc = cli_positive("run", "--epochs", epochs, &o.epochs)) != CLI_OK)
+    if (epochs && (rc = cli_count("run", "--epochs", epochs, 0, &o.epochs)) != CLI_OK)
         return rc;
+    o.no_training = epochs && o.epochs == 0;
+    if (force && !out) {
+        fprintf(stderr, "clgraph run: error: --force goes with --out DIR (a new folder is made "
+                        "otherwise)\n");
+        return CLI_USAGE;
+    }
+    char *command = cli_command_line("run", argc, argv);
+    o.command = command;
     cg_status st = cg_run(&o);
+    free(command);
     if (st != CG_OK) {
         fprintf(stderr, "clgraph run: error: %s\n", cg_error_message());
         return st == CG_ERR_PARSE || st == CG_ERR_SHAPE ? CLI_USAGE : CLI_FAILED;

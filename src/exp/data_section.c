@@ -8,7 +8,8 @@
 
 const char *const cg_exp_top_keys[] = {"name",   "pipeline",  "seed",  "repeats", "device",
                                        "data",   "model",     "graph", "losses",  "optimizer",
-                                       "train",  "stages",    "variants", "evaluate", "init"};
+                                       "train",  "stages",    "variants", "evaluate", "init",
+                                       "report"};
 const size_t cg_exp_top_key_count = CG__ARRAY_LEN(cg_exp_top_keys);
 
 /* A list of whole numbers in [lo, hi], at most cap of them. */

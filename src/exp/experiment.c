@@ -5,6 +5,7 @@
 
 #include "exp/experiment.h"
 #include "exp/layers.h"
+#include "pipelines/pipeline.h"
 
 /* ---- overrides: variants and --set ---- */
 
@@ -198,9 +199,9 @@ static cg_status parse_op_node(const cg_ydoc *doc, const char *name, const cg_yn
                                     "binary_cross_entropy, mse, contrastive, triplet, "
                                     "similarity, kl_normal, cool",
                          n->op.op->name);
-    if (role == ROLE_METRIC && n->op.op->backward)
-        return cg_yerror(doc, type, "%s is not a metric; the metrics are accuracy and "
-                                    "cool_confidence",
+    if (role == ROLE_METRIC && n->op.op->backward && !n->op.op->is_loss)
+        return cg_yerror(doc, type, "%s is not a metric; the metrics are accuracy, "
+                                    "cool_confidence and every loss (its mean per sample)",
                          n->op.op->name);
     cg__copy_str(n->name, sizeof n->name, given[0] ? given : fallback);
     cg__copy_str(n->op.name, sizeof n->op.name, n->name);
@@ -280,6 +281,33 @@ static cg_status parse_graph(const cg_ydoc *doc, const cg_ynode *g, const cg_exp
     return CG_OK;
 }
 
+/* Gives every unnamed node of a list (losses, metrics) the op's name, or <op>_<first input>
+ * where two would share it; two nodes of one name are an error at the second. */
+static cg_status unique_names(const cg_ydoc *doc, const cg_ynode *list, cg_exp_node *const *nodes,
+                              int n, const char *what) {
+    for (int i = 0; i < n; i++) {
+        if (cg_ymap_get(list->items[i], "name"))
+            continue;
+        bool clash = false;
+        for (int j = 0; j < n && !clash; j++)
+            clash = j != i && strcmp(nodes[j]->op.op->name, nodes[i]->op.op->name) == 0;
+        if (clash)
+            snprintf(nodes[i]->name, sizeof nodes[i]->name, "%.23s_%.23s", nodes[i]->op.op->name,
+                     nodes[i]->inputs[0]);
+        else
+            cg__copy_str(nodes[i]->name, sizeof nodes[i]->name, nodes[i]->op.op->name);
+        cg__copy_str(nodes[i]->op.name, sizeof nodes[i]->op.name, nodes[i]->name);
+    }
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < i; j++)
+            if (strcmp(nodes[i]->name, nodes[j]->name) == 0)
+                return cg_yerror(doc, list->items[i],
+                                 "two %s are named '%s' (the first at line %d); give this one "
+                                 "another 'name:'",
+                                 what, nodes[i]->name, nodes[j]->line);
+    return CG_OK;
+}
+
 static cg_status parse_losses(const cg_ydoc *doc, const cg_ynode *l, cg_exp_stage *e) {
     if (l->kind != CG_YSEQ)
         return cg_yerror(doc, l, "'losses' is a list such as [{type: cross_entropy, inputs: "
@@ -316,7 +344,10 @@ static cg_status parse_losses(const cg_ydoc *doc, const cg_ynode *l, cg_exp_stag
             return st;
         e->n_losses++;
     }
-    return CG_OK;
+    cg_exp_node *nodes[CG_EXP_MAX_LOSSES];
+    for (int i = 0; i < e->n_losses; i++)
+        nodes[i] = &e->losses[i].node;
+    return unique_names(doc, l, nodes, e->n_losses, "losses");
 }
 
 static cg_status parse_optimizer(const cg_ydoc *doc, const cg_ynode *o, cg_optim_config *c) {
@@ -365,7 +396,7 @@ static cg_status parse_train(const cg_ydoc *doc, const cg_ynode *t, cg_experimen
         const char *key;
         int *dst;
         long lo, hi;
-    } ints[] = {{"epochs", &stage->epochs, 1, 100000},
+    } ints[] = {{"epochs", &stage->epochs, 0, 100000},
                 {"batch", &e->batch, 1, 1 << 20},
                 {"log_interval", &e->log_interval, 1, 1 << 30}};
     for (size_t i = 0; st == CG_OK && i < CG__ARRAY_LEN(ints); i++) {
@@ -380,9 +411,10 @@ static cg_status parse_train(const cg_ydoc *doc, const cg_ynode *t, cg_experimen
 }
 
 static cg_status parse_evaluate(const cg_ydoc *doc, const cg_ynode *v, cg_exp_stage *e) {
-    static const char *const keys[] = {"splits", "metrics"};
-    cg_status st = cg_ycheck_keys(doc, v, "evaluate", keys, 2);
+    static const char *const keys[] = {"splits", "metrics", "collect"};
+    cg_status st = cg_ycheck_keys(doc, v, "evaluate", keys, CG__ARRAY_LEN(keys));
     const cg_ynode *s = cg_ymap_get(v, "splits"), *m = cg_ymap_get(v, "metrics");
+    const cg_ynode *c = cg_ymap_get(v, "collect");
     if (st == CG_OK && s) {
         if (s->kind != CG_YSEQ || s->n < 1 || s->n > CG_MAX_SPLITS)
             return cg_yerror(doc, s, "'splits' is a list of split names, such as [test_id, "
@@ -391,13 +423,23 @@ static cg_status parse_evaluate(const cg_ydoc *doc, const cg_ynode *v, cg_exp_st
             st = cg_yget_str(doc, s->items[i], "splits", e->eval_splits[i], 24);
         e->n_eval_splits = s->n;
     }
+    if (st == CG_OK && c) {
+        char names[CG_EXP_MAX_COLLECT][CG_EXP_NAME];
+        int count = 0;
+        st = read_name_list(doc, c, "collect", names, CG_EXP_MAX_COLLECT, &count);
+        for (int i = 0; st == CG_OK && i < count; i++)
+            cg__copy_str(e->collect[i], CG_EXP_NAME, names[i]);
+        e->n_collect = st == CG_OK ? count : 0;
+        e->collect_line = c->line;
+        e->collect_col = c->col;
+    }
     if (st == CG_OK && m)
         e->n_metrics = 0;
     if (st == CG_OK && m) {
         if (m->kind != CG_YSEQ || m->n > CG_EXP_MAX_METRICS)
             return cg_yerror(doc, m, "'metrics' is a list such as [{type: accuracy, inputs: "
                                      "[logits, y]}]");
-        static const char *const extra[] = {"inputs", NULL};
+        static const char *const extra[] = {"inputs", "mask", NULL};
         for (int i = 0; i < m->n && st == CG_OK; i++) {
             cg_exp_node *n = &e->metrics[i];
             memset(n, 0, sizeof *n);
@@ -408,9 +450,24 @@ static cg_status parse_evaluate(const cg_ydoc *doc, const cg_ynode *v, cg_exp_st
             char name[CG_EXP_NAME];
             snprintf(name, sizeof name, "metric%d", i);
             st = parse_op_node(doc, name, m->items[i], extra, ROLE_METRIC, n);
-            if (!cg_ymap_get(m->items[i], "name") && st == CG_OK)
-                cg__copy_str(n->name, sizeof n->name, n->op.op->name);
+            const cg_ynode *mask = cg_ymap_get(m->items[i], "mask");
+            if (st == CG_OK && mask)
+                st = cg_yget_str(doc, mask, "mask", n->mask, sizeof n->mask);
             e->n_metrics += st == CG_OK;
+        }
+        cg_exp_node *nodes[CG_EXP_MAX_METRICS];
+        for (int i = 0; i < e->n_metrics; i++)
+            nodes[i] = &e->metrics[i];
+        if (st == CG_OK)
+            st = unique_names(doc, m, nodes, e->n_metrics, "metrics");
+        for (int i = 0; st == CG_OK && i < e->n_metrics; i++) {
+            const char *name = e->metrics[i].name;
+            if (!strcmp(name, "loss") || !strncmp(name, "loss.", 5) ||
+                !strcmp(name, "samples_per_s"))
+                st = cg_yerror(doc, m->items[i], "the metric name '%s' is the training log's "
+                                                 "(loss, loss.<name>, samples_per_s); give "
+                                                 "another 'name:'",
+                               name);
         }
     }
     return st;
@@ -419,8 +476,8 @@ static cg_status parse_evaluate(const cg_ydoc *doc, const cg_ynode *v, cg_exp_st
 /* One entry of `stages:`: a copy of the top-level stage, with what the entry changes. */
 static cg_status parse_stage(const cg_ydoc *doc, const cg_ynode *v, const cg_experiment *e,
                              const cg_exp_stage *top, int index, cg_exp_stage *st_out) {
-    static const char *const keys[] = {"name",      "split",  "graph",  "losses",
-                                       "optimizer", "epochs", "freeze", "evaluate"};
+    static const char *const keys[] = {"name",   "split",  "graph",    "losses", "optimizer",
+                                       "epochs", "freeze", "evaluate", "batch"};
     if (v->kind != CG_YMAP)
         return cg_yerror(doc, v, "a stage is a mapping with split:, losses:, epochs: ...");
     cg_status st = cg_ycheck_keys(doc, v, "a stage", keys, CG__ARRAY_LEN(keys));
@@ -440,8 +497,11 @@ static cg_status parse_stage(const cg_ydoc *doc, const cg_ynode *v, const cg_exp
     if (st == CG_OK && (n = cg_ymap_get(v, "optimizer")))
         st = parse_optimizer(doc, n, &st_out->optimizer);
     if (st == CG_OK && (n = cg_ymap_get(v, "epochs")) &&
-        (st = cg_yget_int(doc, n, "epochs", 1, 100000, &ep)) == CG_OK)
+        (st = cg_yget_int(doc, n, "epochs", 0, 100000, &ep)) == CG_OK)
         st_out->epochs = (int)ep;
+    if (st == CG_OK && (n = cg_ymap_get(v, "batch")) &&
+        (st = cg_yget_int(doc, n, "batch", 1, 1 << 20, &ep)) == CG_OK)
+        st_out->batch = (int)ep;
     if (st == CG_OK && (n = cg_ymap_get(v, "evaluate")))
         st = parse_evaluate(doc, n, st_out);
     if (st == CG_OK && (n = cg_ymap_get(v, "freeze"))) {
@@ -460,6 +520,97 @@ static cg_status parse_stage(const cg_ydoc *doc, const cg_ynode *v, const cg_exp
     if (st == CG_OK && st_out->n_losses == 0)
         st = cg_yerror(doc, v, "stage '%s' has no losses (give 'losses:' here or at the top)",
                        st_out->name);
+    return st;
+}
+
+static int variant_index(const cg_experiment *e, const char *name) {
+    for (int i = 0; i < e->n_variants; i++)
+        if (strcmp(e->variants[i], name) == 0)
+            return i;
+    return -1;
+}
+
+/* A variant name given in the report must be one of the file's. */
+static cg_status known_variant(const cg_ydoc *doc, const cg_ynode *at, const cg_experiment *e,
+                               const char *name) {
+    if (variant_index(e, name) >= 0)
+        return CG_OK;
+    char list[512] = "";
+    for (int i = 0, used = 0; i < e->n_variants; i++)
+        used += snprintf(list + used, sizeof list - (size_t)used, "%s%s", i ? ", " : "",
+                         e->variants[i]);
+    return cg_yerror(doc, at, "'%s' is not a variant of this experiment%s%s", name,
+                     e->n_variants ? "; the variants are: " : " (it has none)", list);
+}
+
+static cg_status parse_figure(const cg_ydoc *doc, const cg_ynode *v, const cg_experiment *e,
+                              cg_exp_figure *f) {
+    static const char *const keys[] = {"type", "title", "metric", "splits", "variants"};
+    static const char *const types[] = {"epochs"};
+    memset(f, 0, sizeof *f);
+    if (v->kind != CG_YMAP)
+        return cg_yerror(doc, v, "a figure is a mapping such as {type: epochs, metric: accuracy, "
+                                 "splits: [test_id, test_ood]}");
+    cg_status st = cg_ycheck_keys(doc, v, "a figure", keys, CG__ARRAY_LEN(keys));
+    const cg_ynode *n;
+    cg__copy_str(f->type, sizeof f->type, "epochs");
+    if (st == CG_OK && (n = cg_ymap_get(v, "type")))
+        st = cg_yget_choice(doc, n, "type", types, CG__ARRAY_LEN(types), f->type, sizeof f->type);
+    if (st == CG_OK && (n = cg_ymap_get(v, "title")))
+        st = cg_yget_str(doc, n, "title", f->title, sizeof f->title);
+    if (st == CG_OK && !(n = cg_ymap_get(v, "metric")))
+        st = cg_yerror(doc, v, "a figure needs 'metric:' (the metric it plots, such as accuracy)");
+    if (st == CG_OK)
+        st = cg_yget_str(doc, n, "metric", f->metric, sizeof f->metric);
+    if (st == CG_OK && (n = cg_ymap_get(v, "splits"))) {
+        char names[4][CG_EXP_NAME];
+        st = read_name_list(doc, n, "splits", names, 4, &f->n_splits);
+        for (int i = 0; st == CG_OK && i < f->n_splits; i++)
+            cg__copy_str(f->splits[i], sizeof f->splits[i], names[i]);
+    }
+    if (st == CG_OK && (n = cg_ymap_get(v, "variants"))) {
+        st = read_name_list(doc, n, "variants", f->variants, CG_EXP_MAX_VARIANTS, &f->n_variants);
+        for (int i = 0; st == CG_OK && i < f->n_variants; i++)
+            st = known_variant(doc, n->kind == CG_YSEQ ? n->items[i] : n, e, f->variants[i]);
+    }
+    return st;
+}
+
+static cg_status parse_report(const cg_ydoc *doc, const cg_ynode *v, cg_experiment *e) {
+    static const char *const keys[] = {"reference", "figures"};
+    cg_exp_report *r = &e->report;
+    memset(r, 0, sizeof *r);
+    cg_status st = cg_ycheck_keys(doc, v, "report", keys, CG__ARRAY_LEN(keys));
+    const cg_ynode *n;
+    if (st == CG_OK && (n = cg_ymap_get(v, "reference"))) {
+        st = cg_yget_str(doc, n, "reference", r->reference, sizeof r->reference);
+        if (st == CG_OK)
+            st = known_variant(doc, n, e, r->reference);
+    }
+    if (st == CG_OK && (n = cg_ymap_get(v, "figures"))) {
+        if (n->kind != CG_YSEQ || n->n > CG_EXP_MAX_FIGURES)
+            return cg_yerror(doc, n, "'figures' is a list of up to %d figures",
+                             CG_EXP_MAX_FIGURES);
+        for (int i = 0; st == CG_OK && i < n->n; i++)
+            st = parse_figure(doc, n->items[i], e, &r->figures[r->n_figures++]);
+    }
+    return st;
+}
+
+/* The report the pipeline gives when the experiment has no `report:`; its variant lists are
+ * the file's own, so only what the pipeline says of figures is taken. */
+static cg_status default_report(cg_experiment *e) {
+    const cg_pipeline *p = cg_pipeline_find(e->data.pipeline);
+    memset(&e->report, 0, sizeof e->report);
+    if (!p || !p->default_report)
+        return CG_OK;
+    char what[64];
+    snprintf(what, sizeof what, "the %s pipeline's default report", p->name);
+    cg_ydoc *doc;
+    cg_status st = cg_ydoc_parse(what, p->default_report, strlen(p->default_report), &doc);
+    if (st == CG_OK)
+        st = parse_report(doc, doc->root, e);
+    cg_ydoc_free(doc);
     return st;
 }
 
@@ -524,6 +675,7 @@ static cg_status parse(const cg_ydoc *doc, cg_experiment *e) {
         for (int i = 0; st == CG_OK && i < stages->n; i++)
             st = parse_stage(doc, stages->items[i], e, &top, i, &e->stages[i]);
         e->n_stages = st == CG_OK ? stages->n : 0;
+        e->staged = true;
     } else if (st == CG_OK) {
         e->stages[0] = top;
         e->n_stages = 1;
@@ -536,7 +688,15 @@ static cg_status parse(const cg_ydoc *doc, cg_experiment *e) {
             cg__copy_str(e->variants[i], CG_EXP_NAME, n->keys[i]->value);
         e->n_variants = n->n;
     }
+    if (st == CG_OK && (n = cg_ymap_get(root, "report")))
+        st = parse_report(doc, n, e);
+    else if (st == CG_OK)
+        st = default_report(e);
     return st;
+}
+
+int cg_exp_stage_batch(const cg_experiment *e, int stage) {
+    return e->stages[stage].batch > 0 ? e->stages[stage].batch : e->batch;
 }
 
 /* The document with a variant's and the --set overrides applied. */
@@ -557,7 +717,8 @@ static cg_status load_resolved(const char *path, const char *variant, const char
 }
 
 cg_status cg_experiment_write_resolved(const char *path, const char *variant,
-                                       const char *const *sets, int n_sets, const char *out_path) {
+                                       const char *const *sets, int n_sets, const char *header,
+                                       const char *out_path) {
     cg_ydoc *doc;
     cg_status st = load_resolved(path, variant, sets, n_sets, &doc);
     if (st != CG_OK)
@@ -567,8 +728,14 @@ cg_status cg_experiment_write_resolved(const char *path, const char *variant,
         cg_ydoc_free(doc);
         return cg__error(CG_ERR_IO, "cannot write %s", out_path);
     }
-    fprintf(f, "# %s%s%s, as run (variant and --set overrides applied)\n", path,
-            variant && *variant ? ", variant " : "", variant && *variant ? variant : "");
+    fprintf(f, "# %s%s%s, as run (the variant's and the command line's overrides applied)\n",
+            path, variant && *variant ? ", variant " : "", variant && *variant ? variant : "");
+    for (const char *h = header; h && *h;) {
+        const char *nl = strchr(h, '\n');
+        int len = nl ? (int)(nl - h) : (int)strlen(h);
+        fprintf(f, "# %.*s\n", len, h);
+        h = nl ? nl + 1 : h + len;
+    }
     cg_ydoc_write(doc->root, f);
     cg_ydoc_free(doc);
     return fclose(f) == 0 ? CG_OK : cg__error(CG_ERR_IO, "writing %s failed", out_path);
@@ -591,14 +758,18 @@ cg_status cg_experiment_load(const char *path, const char *variant, const char *
 
 /* ---- building the graph ---- */
 
-typedef struct named {
+struct cg_exp_named {
     char name[2 * CG_EXP_NAME + 2];
     int value;
-} named;
+};
 
 typedef struct scope {
-    named items[CG_GRAPH_MAX_VALUES];
+    cg_exp_named items[CG_GRAPH_MAX_VALUES];
     int n;
+    /* Names left out of this split's graph, each with the name that caused it. */
+    char left_out[CG_EXP_MAX_NODES * 2][CG_EXP_NAME];
+    char cause[CG_EXP_MAX_NODES * 2][CG_EXP_NAME];
+    int n_left_out;
 } scope;
 
 static void define(scope *s, const char *name, int value) {
@@ -615,6 +786,31 @@ static int lookup(const scope *s, const char *name) {
     return -1;
 }
 
+/* Why name is missing from this split's graph: the array or name that caused it, or NULL when
+ * it was never left out. */
+static const char *left_out_cause(const scope *s, const char *name) {
+    for (int i = 0; i < s->n_left_out; i++)
+        if (strcmp(s->left_out[i], name) == 0)
+            return s->cause[i];
+    return NULL;
+}
+
+static void leave_out(scope *s, const char *name, const char *cause) {
+    if (s->n_left_out < (int)CG__ARRAY_LEN(s->left_out)) {
+        cg__copy_str(s->left_out[s->n_left_out], CG_EXP_NAME, name);
+        cg__copy_str(s->cause[s->n_left_out++], CG_EXP_NAME, cause);
+    }
+}
+
+/* Whether name is an array of some split of the data. */
+static bool array_somewhere(const cg_dataset *d, const char *name) {
+    for (int i = 0; d && i < d->n_splits; i++)
+        for (int k = 0; k < d->splits[i].n_arrays; k++)
+            if (strcmp(d->splits[i].arrays[k].name, name) == 0)
+                return true;
+    return false;
+}
+
 static cg_status unknown_value(const cg_experiment *e, const cg_exp_node *n, const char *name,
                                const scope *s) {
     char list[1024] = "";
@@ -629,12 +825,40 @@ static cg_status unknown_value(const cg_experiment *e, const cg_exp_node *n, con
                      e->file, n->line, n->col, n->name, name, list);
 }
 
-static cg_status resolve_inputs(const cg_experiment *e, const cg_exp_node *n, const scope *s,
-                                int *ids) {
-    for (int k = 0; k < n->n_in; k++)
-        if ((ids[k] = lookup(s, n->inputs[k])) < 0)
-            return unknown_value(e, n, n->inputs[k], s);
+/* Resolves the inputs of n. A name this split cannot give (an array of another split, or a
+ * node left out for that) leaves *missing set to the cause and returns CG_OK; a name no split
+ * or node gives is an error. */
+static cg_status resolve_names(const cg_experiment *e, const cg_exp_node *n, const char *const *names,
+                               int count, const scope *s, const cg_dataset *data, int *ids,
+                               const char **missing) {
+    *missing = NULL;
+    for (int k = 0; k < count; k++) {
+        if ((ids[k] = lookup(s, names[k])) >= 0)
+            continue;
+        const char *cause = left_out_cause(s, names[k]);
+        char head[CG_EXP_NAME];
+        cg__copy_str(head, sizeof head, names[k]);
+        char *dot = strchr(head, '.');
+        if (dot)
+            *dot = '\0';
+        if (!cause && dot)
+            cause = left_out_cause(s, head);
+        if (!cause && data && array_somewhere(data, names[k]))
+            cause = names[k];
+        if (!cause)
+            return unknown_value(e, n, names[k], s);
+        *missing = cause;
+        return CG_OK;
+    }
     return CG_OK;
+}
+
+static cg_status resolve_inputs(const cg_experiment *e, const cg_exp_node *n, const scope *s,
+                                const cg_dataset *data, int *ids, const char **missing) {
+    const char *names[CG_MAX_INPUTS];
+    for (int k = 0; k < n->n_in; k++)
+        names[k] = n->inputs[k];
+    return resolve_names(e, n, names, n->n_in, s, data, ids, missing);
 }
 
 static cg_status located(const cg_experiment *e, const cg_exp_node *n, cg_status st) {
@@ -643,11 +867,65 @@ static cg_status located(const cg_experiment *e, const cg_exp_node *n, cg_status
     return cg__error_prefix(st, "%s:%d:%d", e->file, n->line, n->col);
 }
 
+/* "x, y, bg" */
+static void array_list(const cg_split *split, char *out, size_t cap) {
+    out[0] = '\0';
+    for (int i = 0, used = 0; i < split->n_arrays && (size_t)used < cap; i++)
+        used += snprintf(out + used, cap - (size_t)used, "%s%s", i ? ", " : "",
+                         split->arrays[i].name);
+}
+
+static cg_status cannot_give(const cg_experiment *e, const cg_exp_node *n, const char *what,
+                             const cg_split *split, const char *cause) {
+    char list[512];
+    array_list(split, list, sizeof list);
+    return cg__error(CG_ERR_PARSE,
+                     "%s:%d:%d: %s '%s' needs '%s', which split '%s' does not have (its arrays: "
+                     "%s)",
+                     e->file, n->line, n->col, what, n->name, cause, split->name, list);
+}
+
+/* Adds one module application (node n, module m) layer by layer. Parameters take the module's
+ * name (PyTorch's names) when a shared module is first applied in this graph; an unshared
+ * module applied again gets parameters of its own, named after the node, unless this node is
+ * the module's first application in the experiment. */
+static cg_status apply_module(cg_graph *g, const cg_experiment *e, const cg_exp_node *n,
+                              bool first_here, bool first_anywhere, int (*slots)[CG_MAX_PARAMS],
+                              int *n_slots, scope *s, int *v) {
+    const cg_exp_module *m = &e->modules[n->module];
+    cg_status st = CG_OK;
+    for (int l = 0; l < m->n_layers && st == CG_OK; l++) {
+        const cg_exp_layer *layer = &m->layers[l];
+        bool fresh = first_here || !m->share;
+        char pname[2 * CG_EXP_NAME + 2], vname[2 * CG_EXP_NAME + 2];
+        snprintf(vname, sizeof vname, "%s.%s", n->name, layer->name);
+        snprintf(pname, sizeof pname, "%s.%s", m->share || first_anywhere ? m->name : n->name,
+                 layer->name);
+        int prev = *v;
+        if (fresh)
+            st = cg_graph_layer(g, pname, layer->op, &layer->attrs, &prev, 1, n->module, v,
+                                slots[l], &n_slots[l]);
+        else
+            st = cg_graph_node(g, vname, layer->op, &layer->attrs, &prev, 1, slots[l], n_slots[l],
+                               v);
+        st = located(e, n, st);
+        if (st == CG_OK) {
+            define(s, vname, *v);
+            if (first_here) {
+                snprintf(vname, sizeof vname, "%s.%s", m->name, layer->name);
+                define(s, vname, *v);
+            }
+        }
+    }
+    return st;
+}
+
 static cg_status build(const cg_experiment *e, int stage, cg_context *ctx, const cg_split *split,
-                       int batch, uint64_t seed, bool compile, cg_exp_graph *out) {
+                       int batch, uint64_t seed, const cg_exp_build *how, cg_exp_graph *out) {
     if (stage < 0 || stage >= e->n_stages)
         return cg__error(CG_ERR_INVALID_ARGUMENT, "no stage %d", stage);
     const cg_exp_stage *sg = &e->stages[stage];
+    const cg_dataset *data = how->data;
     /* The shared nodes, then the stage's own. */
     const cg_exp_node *nodes[2 * CG_EXP_MAX_NODES];
     int n_nodes = 0;
@@ -658,6 +936,10 @@ static cg_status build(const cg_experiment *e, int stage, cg_context *ctx, const
     memset(out, 0, sizeof *out);
     for (int i = 0; i < CG_MAX_ARRAYS; i++)
         out->inputs[i] = -1;
+    for (int i = 0; i < CG_EXP_MAX_METRICS; i++)
+        out->metric_slots[i] = out->metric_count_slots[i] = -1;
+    for (int i = 0; i < CG_EXP_MAX_COLLECT; i++)
+        out->collect[i] = -1;
     cg_graph *g;
     cg_status st = cg_graph_create(ctx, batch, &g);
     if (st != CG_OK)
@@ -676,56 +958,46 @@ static cg_status build(const cg_experiment *e, int stage, cg_context *ctx, const
     /* Per module: the parameter slots of each layer once created, and how often applied. */
     int slots[CG_EXP_MAX_MODULES][CG_EXP_MAX_LAYERS][CG_MAX_PARAMS];
     int n_slots[CG_EXP_MAX_MODULES][CG_EXP_MAX_LAYERS];
-    int applied[CG_EXP_MAX_MODULES] = {0};
+    int applied[CG_EXP_MAX_MODULES] = {0}, first_node[CG_EXP_MAX_MODULES];
+    for (int m = 0; m < CG_EXP_MAX_MODULES; m++)
+        first_node[m] = -1;
+    for (int i = n_nodes - 1; i >= 0; i--)
+        if (nodes[i]->kind == CG_EXP_APPLY)
+            first_node[nodes[i]->module] = i;
     int op_group = e->n_modules; /* parameters of op nodes outside modules */
     for (int i = 0; i < n_nodes && st == CG_OK; i++) {
         const cg_exp_node *n = nodes[i];
         int ids[CG_MAX_INPUTS], v = -1;
+        const char *missing = NULL;
         if (n->kind == CG_EXP_TAP) {
-            if ((v = lookup(s, n->tap)) < 0)
-                st = unknown_value(e, n, n->tap, s);
-        } else if (n->kind == CG_EXP_OP) {
-            st = resolve_inputs(e, n, s, ids);
-            if (st == CG_OK)
-                st = located(e, n, cg_graph_layer(g, n->name, n->op.op, &n->op.attrs, ids,
-                                                  n->n_in, op_group, &v, NULL, NULL));
+            const char *tap = n->tap;
+            st = resolve_names(e, n, &tap, 1, s, data, &v, &missing);
         } else {
-            const cg_exp_module *m = &e->modules[n->module];
-            st = resolve_inputs(e, n, s, ids);
+            st = resolve_inputs(e, n, s, data, ids, &missing);
+        }
+        if (st == CG_OK && missing) { /* this split cannot give it */
+            leave_out(s, n->name, missing);
+            continue;
+        }
+        if (st == CG_OK && n->kind == CG_EXP_OP) {
+            st = located(e, n, cg_graph_layer(g, n->name, n->op.op, &n->op.attrs, ids, n->n_in,
+                                              op_group, &v, NULL, NULL));
+        } else if (st == CG_OK && n->kind == CG_EXP_APPLY) {
             v = ids[0];
-            bool first = applied[n->module]++ == 0;
-            for (int l = 0; l < m->n_layers && st == CG_OK; l++) {
-                const cg_exp_layer *layer = &m->layers[l];
-                /* Parameters are named after the module (PyTorch's names) when first made;
-                 * an unshared module applied again gets its own, named after the node. */
-                bool fresh = first || !m->share;
-                char pname[2 * CG_EXP_NAME + 2], vname[2 * CG_EXP_NAME + 2];
-                snprintf(vname, sizeof vname, "%s.%s", n->name, layer->name);
-                snprintf(pname, sizeof pname, "%s.%s", first ? m->name : n->name, layer->name);
-                int prev = v;
-                if (fresh)
-                    st = cg_graph_layer(g, pname, layer->op, &layer->attrs, &prev, 1, n->module,
-                                        &v, slots[n->module][l], &n_slots[n->module][l]);
-                else
-                    st = cg_graph_node(g, vname, layer->op, &layer->attrs, &prev, 1,
-                                       slots[n->module][l], n_slots[n->module][l], &v);
-                st = located(e, n, st);
-                if (st == CG_OK) {
-                    define(s, vname, v);
-                    if (first) {
-                        snprintf(vname, sizeof vname, "%s.%s", m->name, layer->name);
-                        define(s, vname, v);
-                    }
-                }
-            }
+            bool first_here = applied[n->module]++ == 0;
+            st = apply_module(g, e, n, first_here, first_node[n->module] == i,
+                              slots[n->module], n_slots[n->module], s, &v);
         }
         if (st == CG_OK)
             define(s, n->name, v);
     }
-    for (int i = 0; i < sg->n_losses && st == CG_OK; i++) {
+    for (int i = 0; i < sg->n_losses && st == CG_OK && !how->eval; i++) {
         const cg_exp_loss *l = &sg->losses[i];
         int ids[CG_MAX_INPUTS], v;
-        st = resolve_inputs(e, &l->node, s, ids);
+        const char *missing = NULL;
+        st = resolve_inputs(e, &l->node, s, data, ids, &missing);
+        if (st == CG_OK && missing)
+            st = cannot_give(e, &l->node, "loss", split, missing);
         if (st == CG_OK)
             st = located(e, &l->node, cg_graph_node(g, l->node.name, l->node.op.op,
                                                     &l->node.op.attrs, ids, l->node.n_in, NULL, 0,
@@ -733,23 +1005,52 @@ static cg_status build(const cg_experiment *e, int stage, cg_context *ctx, const
         if (st == CG_OK)
             st = cg_graph_loss(g, v, l->weight, l->reduction, &out->loss_slots[i]);
     }
+    /* Metrics: those this split can compute (a training graph has them too, where it can). */
     for (int i = 0; i < sg->n_metrics && st == CG_OK; i++) {
         const cg_exp_node *m = &sg->metrics[i];
-        int ids[CG_MAX_INPUTS], v;
-        st = resolve_inputs(e, m, s, ids);
+        int ids[CG_MAX_INPUTS], v, mask = -1;
+        const char *missing = NULL;
+        st = resolve_inputs(e, m, s, data, ids, &missing);
+        if (st == CG_OK && !missing && m->mask[0]) {
+            const char *mname = m->mask;
+            st = resolve_names(e, m, &mname, 1, s, data, &mask, &missing);
+        }
+        if (st != CG_OK || missing)
+            continue;
+        char name[2 * CG_EXP_NAME + 8];
+        snprintf(name, sizeof name, "metric.%s", m->name);
+        st = located(e, m, cg_graph_node(g, name, m->op.op, &m->op.attrs, ids, m->n_in, NULL, 0,
+                                         &v));
         if (st == CG_OK)
-            st = located(e, m, cg_graph_node(g, m->name, m->op.op, &m->op.attrs, ids, m->n_in,
-                                             NULL, 0, &v));
-        if (st == CG_OK)
-            st = cg_graph_metric(g, v, &out->metric_slots[i]);
+            st = located(e, m, cg_graph_metric_masked(g, v, mask, &out->metric_slots[i],
+                                                      &out->metric_count_slots[i]));
+        out->metric_built[i] = st == CG_OK;
     }
-    free(s);
+    for (int i = 0; i < sg->n_collect && st == CG_OK && how->eval; i++) {
+        const char *name = sg->collect[i];
+        const char *missing = NULL;
+        cg_exp_node at = {.line = sg->collect_line, .col = sg->collect_col};
+        snprintf(at.name, sizeof at.name, "collect");
+        int v;
+        st = resolve_names(e, &at, &name, 1, s, data, &v, &missing);
+        if (st == CG_OK && !missing)
+            out->collect[i] = v;
+    }
     for (int i = 0; i < sg->n_freeze && st == CG_OK; i++)
         st = cg_graph_set_lr_scale(g, sg->freeze[i], 0.0f);
-    if (st == CG_OK && compile)
+    if (st == CG_OK && how->compile)
         st = cg_graph_compile(g, seed);
+    if (st == CG_OK && s->n > 0 && !(out->names = malloc((size_t)s->n * sizeof *out->names)))
+        st = cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for the graph's names");
+    if (st == CG_OK) {
+        memcpy(out->names, s->items, (size_t)s->n * sizeof *out->names);
+        out->n_names = s->n;
+    }
+    free(s);
     if (st != CG_OK) {
         cg_graph_destroy(g);
+        free(out->names);
+        out->names = NULL;
         return st;
     }
     out->graph = g;
@@ -759,15 +1060,138 @@ static cg_status build(const cg_experiment *e, int stage, cg_context *ctx, const
 
 cg_status cg_experiment_build(const cg_experiment *e, int stage, cg_context *ctx,
                               const cg_split *split, int batch, uint64_t seed, cg_exp_graph *out) {
-    return build(e, stage, ctx, split, batch, seed, true, out);
+    cg_exp_build how = {NULL, false, true};
+    return build(e, stage, ctx, split, batch, seed, &how, out);
+}
+
+cg_status cg_experiment_build_for(const cg_experiment *e, int stage, cg_context *ctx,
+                                  const cg_split *split, int batch, uint64_t seed,
+                                  const cg_exp_build *how, cg_exp_graph *out) {
+    return build(e, stage, how->compile ? ctx : NULL, split, batch, seed, how, out);
 }
 
 cg_status cg_experiment_check(const cg_experiment *e, int stage, const cg_split *split, int batch,
                               cg_exp_graph *out) {
-    return build(e, stage, NULL, split, batch, 0, false, out);
+    cg_exp_build how = {NULL, false, false};
+    return build(e, stage, NULL, split, batch, 0, &how, out);
+}
+
+int cg_exp_graph_value(const cg_exp_graph *g, const char *name) {
+    for (int i = g->n_names - 1; i >= 0; i--)
+        if (strcmp(g->names[i].name, name) == 0)
+            return g->names[i].value;
+    return -1;
+}
+
+/* The labels of one loss or metric node read straight from an array of the split. */
+static cg_status check_node_labels(const cg_experiment *e, const cg_exp_node *n,
+                                   const cg_exp_graph *g, const cg_split *split, bool strict) {
+    const cg_op_def *op = n->op.op;
+    if (!op->label_input || op->label_input > n->n_in)
+        return CG_OK;
+    const cg_array *labels = NULL;
+    for (int k = 0; k < split->n_arrays; k++)
+        if (strcmp(split->arrays[k].name, n->inputs[op->label_input - 1]) == 0)
+            labels = &split->arrays[k];
+    int scores = cg_exp_graph_value(g, n->inputs[0]);
+    if (!labels || labels->dtype != CG_I32 || scores < 0)
+        return CG_OK;
+    cg_shape in[CG_MAX_INPUTS];
+    in[0] = cg_graph_value_shape(g->graph, scores);
+    int classes = op->classes(&n->op.attrs, in);
+    const int32_t *y = labels->data;
+    int count = labels->shape.d[0];
+    for (int i = 0; i < count; i++) {
+        if (y[i] < classes && (y[i] >= 0 || !strict))
+            continue;
+        return cg__error(CG_ERR_INVALID_ARGUMENT,
+                         "%s:%d:%d: %s '%s' scores %d classes from '%s' (labels 0 to %d), but "
+                         "sample %d of split '%s' has label %d in '%s'; widen the output to the "
+                         "data's classes%s",
+                         e->file, n->line, n->col, strict ? "loss" : "metric", n->name, classes,
+                         n->inputs[0], classes - 1, i, split->name, y[i], labels->name,
+                         strict ? "" : " (negative labels count as wrong; mask: leaves them out)");
+    }
+    return CG_OK;
+}
+
+cg_status cg_experiment_check_labels(const cg_experiment *e, int stage, const cg_exp_graph *g,
+                                     const cg_split *split, bool training) {
+    const cg_exp_stage *sg = &e->stages[stage];
+    cg_status st = CG_OK;
+    for (int i = 0; training && st == CG_OK && i < sg->n_losses; i++)
+        st = check_node_labels(e, &sg->losses[i].node, g, split, true);
+    for (int i = 0; !training && st == CG_OK && i < sg->n_metrics; i++)
+        if (g->metric_built[i])
+            st = check_node_labels(e, &sg->metrics[i], g, split, false);
+    return st;
+}
+
+static cg_status no_split(const cg_experiment *e, const cg_exp_stage *sg, const char *name,
+                          const cg_dataset *data) {
+    char list[512] = "";
+    for (int i = 0, used = 0; i < data->n_splits; i++)
+        used += snprintf(list + used, sizeof list - (size_t)used, "%s%s", i ? ", " : "",
+                         data->splits[i].name);
+    return cg__error(CG_ERR_PARSE, "%s: stage '%s' names split '%s', which the %s data does not "
+                                   "have; its splits are: %s",
+                     e->file, sg->name, name, e->data.pipeline, list);
+}
+
+cg_status cg_experiment_check_stage(const cg_experiment *e, int stage, const cg_dataset *data,
+                                    cg_exp_graph *train_out) {
+    const cg_exp_stage *sg = &e->stages[stage];
+    int batch = cg_exp_stage_batch(e, stage);
+    const cg_split *train = cg_dataset_find((cg_dataset *)data, sg->split);
+    if (!train)
+        return no_split(e, sg, sg->split, data);
+    cg_exp_build how = {data, false, false};
+    cg_exp_graph tg = {0};
+    cg_status st = build(e, stage, NULL, train, batch, 0, &how, &tg);
+    if (st == CG_OK)
+        st = cg_experiment_check_labels(e, stage, &tg, train, true);
+    bool metric_seen[CG_EXP_MAX_METRICS] = {false}, collect_seen[CG_EXP_MAX_COLLECT] = {false};
+    how.eval = true;
+    for (int s = 0; st == CG_OK && s < sg->n_eval_splits; s++) {
+        const cg_split *split = cg_dataset_find((cg_dataset *)data, sg->eval_splits[s]);
+        if (!split) {
+            st = no_split(e, sg, sg->eval_splits[s], data);
+            break;
+        }
+        cg_exp_graph eg = {0};
+        st = build(e, stage, NULL, split, batch, 0, &how, &eg);
+        if (st == CG_OK)
+            st = cg_experiment_check_labels(e, stage, &eg, split, false);
+        for (int i = 0; st == CG_OK && i < sg->n_metrics; i++)
+            metric_seen[i] = metric_seen[i] || eg.metric_built[i];
+        for (int i = 0; st == CG_OK && i < sg->n_collect; i++)
+            collect_seen[i] = collect_seen[i] || eg.collect[i] >= 0;
+        cg_exp_graph_free(&eg);
+    }
+    for (int i = 0; st == CG_OK && sg->n_eval_splits > 0 && i < sg->n_metrics; i++)
+        if (!metric_seen[i])
+            st = cg__error(CG_ERR_PARSE, "%s:%d:%d: metric '%s' cannot be computed on any of the "
+                                         "evaluation splits of stage '%s' (its inputs are arrays "
+                                         "or values they do not have)",
+                           e->file, sg->metrics[i].line, sg->metrics[i].col, sg->metrics[i].name,
+                           sg->name);
+    for (int i = 0; st == CG_OK && sg->n_eval_splits > 0 && i < sg->n_collect; i++)
+        if (!collect_seen[i])
+            st = cg__error(CG_ERR_PARSE, "%s:%d:%d: collect: '%s' cannot be computed on any "
+                                         "evaluation split of stage '%s'",
+                           e->file, sg->collect_line, sg->collect_col, sg->collect[i], sg->name);
+    if (st == CG_OK && train_out)
+        *train_out = tg;
+    else if (st == CG_OK || tg.graph)
+        cg_exp_graph_free(&tg);
+    return st;
 }
 
 void cg_exp_graph_free(cg_exp_graph *g) {
-    if (g)
+    if (g) {
         cg_graph_destroy(g->graph);
+        free(g->names);
+        g->graph = NULL;
+        g->names = NULL;
+    }
 }

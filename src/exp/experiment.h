@@ -15,6 +15,8 @@
 #define CG_EXP_MAX_LOSSES 8
 #define CG_EXP_MAX_METRICS 8
 #define CG_EXP_MAX_VARIANTS 16
+#define CG_EXP_MAX_COLLECT 8
+#define CG_EXP_MAX_FIGURES 8
 
 typedef struct cg_exp_layer {
     char name[CG_EXP_NAME]; /* given, or the layer's index as PyTorch's Sequential names it */
@@ -41,6 +43,7 @@ typedef struct cg_exp_node {
     char tap[2 * CG_EXP_NAME];
     int n_in;
     char inputs[CG_MAX_INPUTS][CG_EXP_NAME];
+    char mask[CG_EXP_NAME]; /* a metric's mask: only samples where this value is not 0 count */
     int line, col;
 } cg_exp_node;
 
@@ -66,11 +69,35 @@ typedef struct cg_exp_stage {
     cg_exp_node metrics[CG_EXP_MAX_METRICS];
     int n_eval_splits;
     char eval_splits[CG_MAX_SPLITS][24];
+    int n_collect; /* values read per sample over each evaluation split at the stage's end */
+    char collect[CG_EXP_MAX_COLLECT][CG_EXP_NAME];
+    int collect_line, collect_col;
     cg_optim_config optimizer;
-    int epochs;
+    int epochs; /* 0: no training, evaluation only */
+    int batch;  /* 0: the experiment's train.batch */
     int n_freeze;
     int freeze[CG_EXP_MAX_MODULES]; /* module indices */
 } cg_exp_stage;
+
+/* A figure of the report: the per-epoch curves of one metric on some evaluation splits (line
+ * style per split), one colour per variant, mean and 95% band over the repeats. */
+typedef struct cg_exp_figure {
+    char type[16]; /* epochs */
+    char title[160];
+    char metric[CG_EXP_NAME];
+    int n_splits;
+    char splits[4][24];
+    int n_variants; /* 0: every variant */
+    char variants[CG_EXP_MAX_VARIANTS][CG_EXP_NAME];
+} cg_exp_figure;
+
+/* The `report:` section: the variant the others are tested against (Welch's t-test at the final
+ * epoch; default: the first) and the figures (default: the pipeline's). */
+typedef struct cg_exp_report {
+    char reference[CG_EXP_NAME];
+    int n_figures;
+    cg_exp_figure figures[CG_EXP_MAX_FIGURES];
+} cg_exp_report;
 
 typedef struct cg_experiment {
     cg_exp_data data; /* name, pipeline, seed, data */
@@ -84,39 +111,88 @@ typedef struct cg_experiment {
     cg_exp_node nodes[CG_EXP_MAX_NODES];
     int batch, log_interval;
     int n_stages;
+    bool staged; /* the file has `stages:` (else one stage made of the top-level keys) */
     cg_exp_stage stages[CG_EXP_MAX_STAGES];
     int n_variants;
     char variants[CG_EXP_MAX_VARIANTS][CG_EXP_NAME];
     char variant[CG_EXP_NAME]; /* the variant this descriptor was read with, "" for the base */
+    cg_exp_report report;
 } cg_experiment;
+
+/* A stage's batch size (its own, else the experiment's). */
+int cg_exp_stage_batch(const cg_experiment *e, int stage);
 
 /* Reads an experiment; with variant not NULL, applies that variant's overrides first, then the
  * `--set key=value` overrides. Every error carries file:line:col. */
 cg_status cg_experiment_load(const char *path, const char *variant, const char *const *sets,
                              int n_sets, cg_experiment *out);
 
-/* Writes the descriptor as it is after a variant's and --set's overrides, as YAML. */
+/* Writes the descriptor as it is after a variant's and --set's overrides, as YAML, after the
+ * comment lines of header (may be NULL; each line is written behind "# "). */
 cg_status cg_experiment_write_resolved(const char *path, const char *variant,
-                                       const char *const *sets, int n_sets, const char *out_path);
+                                       const char *const *sets, int n_sets, const char *header,
+                                       const char *out_path);
 
 /* Builds a stage's graph for a batch size on the arrays of a split (each array of the split is
  * an input named after it), and compiles it with seed. Parameter names follow PyTorch:
  * "<module>.<layer>.weight"; module i's parameters form group i, so freezing a module is
  * setting its group's learning-rate scale to 0 (done here for the stage's freeze list). */
+typedef struct cg_exp_named cg_exp_named;
+
 typedef struct cg_exp_graph {
     cg_graph *graph;
     int inputs[CG_MAX_ARRAYS]; /* value id per array of the split, -1 when unused */
     int loss_slots[CG_EXP_MAX_LOSSES];
-    int metric_slots[CG_EXP_MAX_METRICS];
+    /* Per metric of the stage: whether this split could compute it, its slot and (masked) the
+     * slot counting its samples, else -1. */
+    bool metric_built[CG_EXP_MAX_METRICS];
+    int metric_slots[CG_EXP_MAX_METRICS], metric_count_slots[CG_EXP_MAX_METRICS];
+    /* Per collected value: its value id, -1 when this split cannot compute it. */
+    int collect[CG_EXP_MAX_COLLECT];
     int groups; /* one parameter group per module, and one for op nodes' parameters */
+    cg_exp_named *names; /* every named value, for cg_exp_graph_value */
+    int n_names;
 } cg_exp_graph;
 
 cg_status cg_experiment_build(const cg_experiment *e, int stage, cg_context *ctx,
                               const cg_split *split, int batch, uint64_t seed, cg_exp_graph *out);
 
+/* How a graph is built for a split. With data, a node whose input is an array of another split
+ * (or a node left out for that reason) is left out of this split's graph: a pairs-trained
+ * embedding still evaluates on single images. Without it, every name must resolve. A training
+ * graph needs every loss; an evaluation graph has no losses, and the metrics and collected values
+ * this split cannot compute are marked unbuilt. */
+typedef struct cg_exp_build {
+    const cg_dataset *data;
+    bool eval;
+    bool compile; /* false: shapes only, no device (clgraph validate) */
+} cg_exp_build;
+
+cg_status cg_experiment_build_for(const cg_experiment *e, int stage, cg_context *ctx,
+                                  const cg_split *split, int batch, uint64_t seed,
+                                  const cg_exp_build *how, cg_exp_graph *out);
+
 /* The same without a device and without compiling: shapes only (for clgraph validate). */
 cg_status cg_experiment_check(const cg_experiment *e, int stage, const cg_split *split, int batch,
                               cg_exp_graph *out);
+
+/* The value a name (graph node, NODE.LAYER, input array) stands for in a built graph, or -1. */
+int cg_exp_graph_value(const cg_exp_graph *g, const char *name);
+
+/* Checks the labels a loss or metric of the stage reads straight from a split's array against
+ * the classes it scores (the output width): a training loss needs every label in [0, classes);
+ * a metric refuses labels past the last class (negative labels count as wrong, and a mask can
+ * leave them out). The error names the file, line and column, the split, array, sample and
+ * label. */
+cg_status cg_experiment_check_labels(const cg_experiment *e, int stage, const cg_exp_graph *g,
+                                     const cg_split *split, bool training);
+
+/* Checks a stage against the data without a device: its splits exist, its training graph
+ * builds with every loss, each evaluation split's graph builds, every metric and collected
+ * value is computed on at least one evaluation split, and the labels fit the outputs. With
+ * train_out, the training graph (shapes only) is handed back for its layer table. */
+cg_status cg_experiment_check_stage(const cg_experiment *e, int stage, const cg_dataset *data,
+                                    cg_exp_graph *train_out);
 
 void cg_exp_graph_free(cg_exp_graph *g);
 

@@ -365,8 +365,23 @@ static cg_status kl_bwd(const cg_op_call *c) {
                            .max_inputs = n_in,  .is_loss = true,    .infer = infer_,              \
                            .forward = fwd_,     .backward = bwd_}
 
-LOSS(cg__op_cross_entropy, "cross_entropy", 2, ce_infer, ce_fwd, ce_bwd);
-LOSS(cg__op_cool, "cool", 2, cool_infer, cool_fwd, cool_bwd);
+static int cool_classes(const cg_op_attrs *a, const cg_shape *in) {
+    return a->count > 0 ? in[0].d[1] / a->count : 0;
+}
+
+static int similarity_classes(const cg_op_attrs *a, const cg_shape *in) {
+    (void)in;
+    return a->count;
+}
+
+const cg_op_def cg__op_cross_entropy = {.name = "cross_entropy", .program = PROGRAM,
+                                        .min_inputs = 2, .max_inputs = 2, .is_loss = true,
+                                        .infer = ce_infer, .forward = ce_fwd, .backward = ce_bwd,
+                                        .label_input = 2, .classes = cg__classes_of_width};
+const cg_op_def cg__op_cool = {.name = "cool", .program = PROGRAM, .min_inputs = 2,
+                               .max_inputs = 2, .is_loss = true, .infer = cool_infer,
+                               .forward = cool_fwd, .backward = cool_bwd, .label_input = 2,
+                               .classes = cool_classes};
 LOSS(cg__op_bce, "binary_cross_entropy", 2, bce_infer, bce_fwd, bce_bwd);
 LOSS(cg__op_mse, "mse", 2, mse_infer, mse_fwd, mse_bwd);
 LOSS(cg__op_contrastive, "contrastive", 3, contrastive_infer, contrastive_fwd, contrastive_bwd);
@@ -374,5 +389,6 @@ LOSS(cg__op_triplet, "triplet", 3, triplet_infer, triplet_fwd, triplet_bwd);
 const cg_op_def cg__op_similarity = {.name = "similarity", .program = PROGRAM, .min_inputs = 2,
                                      .max_inputs = 3, .is_loss = true,
                                      .infer = similarity_infer, .forward = similarity_fwd,
-                                     .backward = similarity_bwd};
+                                     .backward = similarity_bwd, .label_input = 2,
+                                     .classes = similarity_classes};
 LOSS(cg__op_kl_normal, "kl_normal", 2, kl_infer, kl_fwd, kl_bwd);

@@ -90,9 +90,15 @@ cg_status cg__fill_i32(cg_context *ctx, cl_mem buf, int32_t value, size_t n) {
     return st;
 }
 
+int cg__classes_of_width(const cg_op_attrs *a, const cg_shape *in) {
+    (void)a;
+    return in[0].ndim >= 2 ? in[0].d[1] : 0;
+}
+
 const cg_op_def cg__op_accuracy = {.name = "accuracy", .program = PROGRAM, .min_inputs = 2,
                                    .max_inputs = 2, .infer = accuracy_infer,
-                                   .forward = accuracy_fwd};
+                                   .forward = accuracy_fwd, .label_input = 2,
+                                   .classes = cg__classes_of_width};
 const cg_op_def cg__op_cool_confidence = {.name = "cool_confidence", .program = PROGRAM,
                                           .min_inputs = 1, .max_inputs = 1,
                                           .infer = confidence_infer, .forward = confidence_fwd};

@@ -119,7 +119,14 @@ typedef struct cg_op_def {
     /* The output is the input with another shape (flatten, reshape): an executor may alias the
      * two buffers and skip both launches; forward and backward still copy when called. */
     bool is_view;
+    /* Ops that score classes against integer labels: the input holding the labels (1-based; 0
+     * for none) and the number of classes their scores have, so labels can be checked. */
+    int label_input;
+    int (*classes)(const cg_op_attrs *a, const cg_shape *in);
 } cg_op_def;
+
+/* The classes of ops whose first input has one score per class (cross_entropy, accuracy). */
+int cg__classes_of_width(const cg_op_attrs *a, const cg_shape *in);
 
 /* The op of this name, or NULL. */
 const cg_op_def *cg_op_find(const char *name);

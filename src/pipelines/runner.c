@@ -1,6 +1,7 @@
-/* The experiment runner (see runner.h). The training split and the evaluation splits are
- * uploaded once; each epoch uploads one shuffled index buffer, and each step gathers its batch
- * on the device, so the host only enqueues work and reads the accumulator at log intervals. */
+/* The experiment runner (see runner.h). Each split is uploaded once (a feeder); each epoch
+ * uploads one shuffled order, and each step gathers its batch on the device, so the host only
+ * enqueues work and reads the accumulator at log intervals. Every evaluation split has a graph
+ * of its own, built on its own arrays and given the trained parameters after every epoch. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -9,164 +10,51 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <dirent.h>
 
 #include "data/data.h"
 #include "exp/experiment.h"
-#include "pipelines/pipeline.h"
+#include "graph/feeder.h"
 #include "graph/params.h"
+#include "pipelines/pipeline.h"
 #include "pipelines/runner.h"
+#include "report/csv.h"
+#include "report/json.h"
+#include "report/report.h"
 
-double cg_t95(int df) {
-    static const double t[] = {0,      12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365,
-                               2.306,  2.262,  2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-                               2.120,  2.110,  2.101, 2.093, 2.086, 2.080, 2.074, 2.069,
-                               2.064,  2.060,  2.056, 2.052, 2.048, 2.045, 2.042};
-    if (df < 1)
-        return NAN;
-    return df <= 30 ? t[df] : df <= 60 ? 2.000 : df <= 120 ? 1.980 : 1.960;
-}
-
-/* A split's arrays on the device, which graph input each feeds (-1: none), and for an
- * evaluation split its padded index buffer. */
-typedef struct device_split {
-    const cg_split *split;
-    cl_mem arrays[CG_MAX_ARRAYS];
-    int feeds[CG_MAX_ARRAYS];
-    cl_mem eval_index;
-} device_split;
-
-static cg_status upload_split(cg_context *ctx, const cg_split *s, device_split *out) {
-    memset(out, 0, sizeof *out);
-    out->split = s;
-    for (int i = 0; i < s->n_arrays; i++) {
-        size_t bytes = cg_shape_numel(&s->arrays[i].shape) * 4;
-        cg_status st = cg__buffer_create(ctx, bytes, &out->arrays[i]);
-        if (st == CG_OK)
-            st = cg__buffer_write(ctx, out->arrays[i], s->arrays[i].data, bytes);
-        if (st != CG_OK)
-            return st;
+/* A name as part of a file name: letters, digits, '-', '_' and '.' kept, anything else '_'. */
+static void file_part(char *out, size_t cap, const char *name) {
+    size_t n = 0;
+    for (; *name && n + 1 < cap && n < 64; name++) {
+        char c = *name;
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_' || (c == '.' && n > 0);
+        out[n++] = ok ? c : '_';
     }
-    return CG_OK;
+    if (n == 0)
+        out[n++] = '_';
+    out[n] = '\0';
 }
 
-static void free_split(device_split *d) {
-    for (int i = 0; i < CG_MAX_ARRAYS; i++)
-        if (d->arrays[i])
-            clReleaseMemObject(d->arrays[i]);
-    if (d->eval_index)
-        clReleaseMemObject(d->eval_index);
-}
-
-/* Matches a split's arrays to the graph's inputs by name, once per stage: the graph was built
- * on the training split's arrays, and an input the model reads must exist in every split fed. */
-static cg_status plan_feeds(const cg_exp_graph *eg, const cg_split *train, device_split *ds) {
-    for (int k = 0; k < CG_MAX_ARRAYS; k++)
-        ds->feeds[k] = -1;
-    for (int i = 0; i < train->n_arrays; i++) {
-        int v = eg->inputs[i], k = -1;
-        if (v < 0 || !cg_graph_value_used(eg->graph, v))
-            continue;
-        for (int j = 0; j < ds->split->n_arrays; j++)
-            if (strcmp(ds->split->arrays[j].name, train->arrays[i].name) == 0)
-                k = j;
-        if (k < 0)
-            return cg__error(CG_ERR_INVALID_ARGUMENT,
-                             "split '%s' has no array '%s', which the model reads",
-                             ds->split->name, train->arrays[i].name);
-        ds->feeds[k] = v;
-    }
-    return CG_OK;
-}
-
-/* Fills the graph's inputs with rows index[off .. off + batch) of a split. */
-static cg_status gather(cg_context *ctx, const cg_exp_graph *eg, const device_split *from,
-                        cl_mem index, size_t off, int batch) {
-    for (int k = 0; k < from->split->n_arrays; k++) {
-        if (from->feeds[k] < 0)
-            continue;
-        size_t row = cg_shape_numel(&from->split->arrays[k].shape) /
-                     (size_t)from->split->arrays[k].shape.d[0];
-        const cg__karg args[] = {CG_KMEM((cl_mem){cg_graph_value_mem(eg->graph, from->feeds[k])}),
-                                 CG_KMEM(from->arrays[k]), CG_KMEM(index), CG_KU32(off),
-                                 CG_KU32(row), CG_KU32(batch)};
-        cg_status st = cg__kernel_run1d(ctx, "core.cl", "gather_rows", row * (size_t)batch, 0, args,
-                                        6);
-        if (st != CG_OK)
-            return st;
-    }
-    return CG_OK;
-}
-
-/* One row of metrics.csv, kept in memory for the summary too. */
-typedef struct record {
-    char variant[CG_EXP_NAME], split[24], metric[CG_EXP_NAME];
-    int repeat, epoch;
-    double value;
-} record;
+/* ---- metrics.csv ---- */
 
 typedef struct recorder {
-    record *rows;
-    size_t n, cap;
     FILE *csv;
 } recorder;
 
 static void record_value(recorder *r, const char *variant, int repeat, int epoch,
                          const char *split, const char *metric, double value) {
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? 2 * r->cap : 256;
-        record *rows = realloc(r->rows, cap * sizeof *rows);
-        if (!rows)
-            return;
-        r->rows = rows;
-        r->cap = cap;
-    }
-    record *x = &r->rows[r->n++];
-    cg__copy_str(x->variant, sizeof x->variant, variant);
-    cg__copy_str(x->split, sizeof x->split, split);
-    cg__copy_str(x->metric, sizeof x->metric, metric);
-    x->repeat = repeat;
-    x->epoch = epoch;
-    x->value = value;
-    if (r->csv) {
-        fprintf(r->csv, "%s,%d,%d,%s,%s,%.6g\n", variant, repeat, epoch, split, metric, value);
-        fflush(r->csv);
-    }
-}
-
-/* The index buffer of an evaluation split: every sample once, then padding up to a whole batch
- * (repeating the last sample, masked out by the valid-row count). */
-static cg_status eval_index(cg_context *ctx, device_split *ds, int batch) {
-    int n = cg_split_count(ds->split);
-    int *idx = malloc((size_t)(n + batch) * sizeof *idx);
-    if (!idx)
-        return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for %d indices", n);
-    for (int i = 0; i < n + batch; i++)
-        idx[i] = i < n ? i : n - 1;
-    cg_status st = cg__buffer_create(ctx, (size_t)(n + batch) * sizeof *idx, &ds->eval_index);
-    if (st == CG_OK)
-        st = cg__buffer_write(ctx, ds->eval_index, idx, (size_t)(n + batch) * sizeof *idx);
-    free(idx);
-    return st;
-}
-
-/* Evaluates one split: every sample once, the last batch masked. */
-static cg_status evaluate(cg_context *ctx, const cg_exp_stage *sg, const cg_exp_graph *eg,
-                          const device_split *ds, int batch, double *out) {
-    int n = cg_split_count(ds->split);
-    cg_status st = cg_graph_reset_accumulator(eg->graph);
-    for (int at = 0; st == CG_OK && at < n; at += batch) {
-        cg_graph_set_valid_rows(eg->graph, n - at < batch ? n - at : 0);
-        st = gather(ctx, eg, ds, ds->eval_index, (size_t)at, batch);
-        if (st == CG_OK)
-            st = cg_graph_forward(eg->graph, false);
-    }
-    cg_graph_set_valid_rows(eg->graph, 0);
-    float acc[CG_GRAPH_ACC_SLOTS];
-    if (st == CG_OK)
-        st = cg_graph_read_accumulator(eg->graph, acc, CG_GRAPH_ACC_SLOTS);
-    for (int m = 0; st == CG_OK && m < sg->n_metrics; m++)
-        out[m] = acc[eg->metric_slots[m]] / (double)n;
-    return st;
+    if (!r->csv)
+        return;
+    cg_csv_field(r->csv, variant);
+    fprintf(r->csv, ",%d,%d,", repeat, epoch);
+    cg_csv_field(r->csv, split);
+    fputc(',', r->csv);
+    cg_csv_field(r->csv, metric);
+    fputc(',', r->csv);
+    cg_csv_number(r->csv, value);
+    fputc('\n', r->csv);
+    fflush(r->csv);
 }
 
 static void progress(const cg_run_options *o, const char *run, int epoch, int epochs, int step,
@@ -191,91 +79,213 @@ typedef struct repeat_state {
     cg_dataset *data;
     cg_param_store *store;
     const char *vname;
+    const char *dir;
     int repeat;
     uint64_t seed;
     int epoch_base; /* epochs of the stages before: metrics.csv counts epochs across stages */
-    double train_s;
-    long trained;
     recorder *rec;
 } repeat_state;
+
+/* An evaluation split: its feeder and its graph. */
+typedef struct eval_split {
+    cg_feeder *feeder;
+    cg_exp_graph graph;
+} eval_split;
+
+/* Every sample of an evaluation split once; out[m] the metric's mean (NaN where this split
+ * cannot compute it). */
+static cg_status evaluate(const cg_exp_stage *sg, eval_split *es, double *out) {
+    cg_graph *g = es->graph.graph;
+    int n = cg_split_count(cg_feeder_split(es->feeder));
+    cg_status st = cg_graph_reset_accumulator(g);
+    if (st == CG_OK)
+        st = cg_feeder_evaluate(es->feeder);
+    float acc[CG_GRAPH_ACC_SLOTS];
+    if (st == CG_OK)
+        st = cg_graph_read_accumulator(g, acc, CG_GRAPH_ACC_SLOTS);
+    for (int m = 0; st == CG_OK && m < sg->n_metrics; m++) {
+        double count = es->graph.metric_count_slots[m] >= 0 ? acc[es->graph.metric_count_slots[m]]
+                                                            : (double)n;
+        out[m] = es->graph.metric_built[m] && count > 0
+                     ? acc[es->graph.metric_slots[m]] / count
+                     : NAN;
+    }
+    return st;
+}
+
+/* Writes the values collected per sample over an evaluation split, with the split's one-number
+ * integer arrays (labels, flags) beside them, as samples/<variant>-r<k>[-<stage>]-<split>.csv. */
+static cg_status write_samples(repeat_state *rs, const cg_exp_stage *sg, eval_split *es) {
+    int ids[CG_EXP_MAX_COLLECT], which[CG_EXP_MAX_COLLECT], n_ids = 0;
+    for (int i = 0; i < sg->n_collect; i++)
+        if (es->graph.collect[i] >= 0) {
+            which[n_ids] = i;
+            ids[n_ids++] = es->graph.collect[i];
+        }
+    if (n_ids == 0)
+        return CG_OK;
+    float *rows[CG_EXP_MAX_COLLECT] = {NULL};
+    cg_status st = cg_feeder_collect(es->feeder, ids, n_ids, rows);
+    const cg_split *split = cg_feeder_split(es->feeder);
+    char path[4600], v[80], s[80], k[80];
+    snprintf(path, sizeof path, "%s/samples", rs->dir);
+    if (st == CG_OK)
+        st = cg__mkdir_p(path);
+    file_part(v, sizeof v, rs->vname);
+    file_part(s, sizeof s, split->name);
+    file_part(k, sizeof k, sg->name);
+    if (rs->e->n_stages > 1)
+        snprintf(path, sizeof path, "%s/samples/%s-r%d-%s-%s.csv", rs->dir, v, rs->repeat + 1, k,
+                 s);
+    else
+        snprintf(path, sizeof path, "%s/samples/%s-r%d-%s.csv", rs->dir, v, rs->repeat + 1, s);
+    FILE *f = st == CG_OK ? fopen(path, "w") : NULL;
+    if (st == CG_OK && !f)
+        st = cg__error(CG_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+    size_t width[CG_EXP_MAX_COLLECT];
+    int batch = cg_graph_batch(es->graph.graph);
+    for (int i = 0; i < n_ids; i++) {
+        cg_shape sh = cg_graph_value_shape(es->graph.graph, ids[i]);
+        width[i] = cg_shape_numel(&sh) / (size_t)batch;
+    }
+    if (f) {
+        fprintf(f, "index");
+        for (int a = 0; a < split->n_arrays; a++)
+            if (split->arrays[a].dtype == CG_I32 && split->arrays[a].shape.ndim == 1) {
+                fputc(',', f);
+                cg_csv_field(f, split->arrays[a].name);
+            }
+        for (int i = 0; i < n_ids; i++)
+            for (size_t j = 0; j < width[i]; j++) {
+                char col[96];
+                if (width[i] == 1)
+                    snprintf(col, sizeof col, "%s", sg->collect[which[i]]);
+                else
+                    snprintf(col, sizeof col, "%s_%zu", sg->collect[which[i]], j);
+                fputc(',', f);
+                cg_csv_field(f, col);
+            }
+        fputc('\n', f);
+        int n = cg_split_count(split);
+        for (int r = 0; r < n; r++) {
+            fprintf(f, "%d", r);
+            for (int a = 0; a < split->n_arrays; a++)
+                if (split->arrays[a].dtype == CG_I32 && split->arrays[a].shape.ndim == 1)
+                    fprintf(f, ",%d", ((const int32_t *)split->arrays[a].data)[r]);
+            for (int i = 0; i < n_ids; i++)
+                for (size_t j = 0; j < width[i]; j++) {
+                    fputc(',', f);
+                    cg_csv_number(f, rows[i][(size_t)r * width[i] + j]);
+                }
+            fputc('\n', f);
+        }
+        if (fclose(f) != 0)
+            st = cg__error(CG_ERR_IO, "writing %s failed (is the disk full?)", path);
+    }
+    for (int i = 0; i < n_ids; i++)
+        free(rows[i]);
+    return st;
+}
+
+/* Evaluates every evaluation split after giving them the trained parameters; records the
+ * metrics at epoch `global` and adds them to the epoch's line. */
+static cg_status evaluate_all(repeat_state *rs, const cg_exp_stage *sg, cg_exp_graph *tg,
+                              eval_split *es, int global, char *line, size_t cap) {
+    cg_status st = cg_param_store_take(rs->store, tg->graph);
+    size_t used = strlen(line);
+    for (int s = 0; st == CG_OK && s < sg->n_eval_splits; s++) {
+        double m[CG_EXP_MAX_METRICS];
+        st = cg_param_store_give(rs->store, es[s].graph.graph, false, "the trained model");
+        if (st == CG_OK)
+            st = evaluate(sg, &es[s], m);
+        for (int q = 0; st == CG_OK && q < sg->n_metrics; q++) {
+            if (!es[s].graph.metric_built[q])
+                continue;
+            record_value(rs->rec, rs->vname, rs->repeat, global, sg->eval_splits[s],
+                         sg->metrics[q].name, m[q]);
+            if (used < cap)
+                used += (size_t)snprintf(line + used, cap - used, ", %s %s %.4f",
+                                         sg->eval_splits[s], sg->metrics[q].name, m[q]);
+        }
+    }
+    return st;
+}
 
 static cg_status run_stage(repeat_state *rs, int k, bool strict_init, const char *init) {
     const cg_experiment *e = rs->e;
     const cg_exp_stage *sg = &e->stages[k];
     cg_context *ctx = rs->ctx;
+    cg_status st = cg_experiment_check_stage(e, k, rs->data, NULL);
+    if (st != CG_OK)
+        return st;
     cg_split *train = cg_dataset_find(rs->data, sg->split);
-    device_split dtrain = {0}, deval[CG_MAX_SPLITS] = {{0}};
-    cg_exp_graph eg = {0};
-    cl_mem index = NULL;
+    int n = cg_split_count(train), batch = cg_exp_stage_batch(e, k), epochs = sg->epochs;
+    if (epochs > 0 && n < batch)
+        return cg__error(CG_ERR_INVALID_ARGUMENT,
+                         "split '%s' has %d samples, fewer than one batch of %d; lower the "
+                         "batch (train.batch, or the stage's batch:) or raise the data's size",
+                         sg->split, n, batch);
+    cg_feeder *ftrain = NULL;
+    cg_exp_graph tg = {0};
+    eval_split es[CG_MAX_SPLITS];
+    memset(es, 0, sizeof es);
     int *idx = NULL;
-    cg_status st = CG_OK;
-    if (!train)
-        st = cg__error(CG_ERR_INVALID_ARGUMENT, "the %s data has no split '%s'", e->data.pipeline,
-                       sg->split);
-    int n = train ? cg_split_count(train) : 0, batch = e->batch;
-    int epochs = rs->o->epochs ? rs->o->epochs : sg->epochs;
-    if (st == CG_OK && n < batch)
-        st = cg__error(CG_ERR_INVALID_ARGUMENT,
-                       "split '%s' has %d samples, fewer than one batch of %d; lower train.batch "
-                       "or raise the data's size",
-                       sg->split, n, batch);
+    cg_exp_build how = {rs->data, false, true};
+    st = cg_feeder_create(ctx, train, &ftrain);
     if (st == CG_OK)
-        st = upload_split(ctx, train, &dtrain);
+        st = cg_experiment_build_for(e, k, ctx, train, batch, rs->seed, &how, &tg);
+    if (st == CG_OK)
+        st = cg_feeder_bind(ftrain, tg.graph);
+    how.eval = true;
     for (int s = 0; st == CG_OK && s < sg->n_eval_splits; s++) {
         cg_split *sp = cg_dataset_find(rs->data, sg->eval_splits[s]);
-        st = sp ? upload_split(ctx, sp, &deval[s])
-                : cg__error(CG_ERR_INVALID_ARGUMENT, "the %s data has no split '%s'",
-                            e->data.pipeline, sg->eval_splits[s]);
-    }
-    if (st == CG_OK)
-        st = cg_experiment_build(e, k, ctx, train, batch, rs->seed, &eg);
-    if (st == CG_OK)
-        st = plan_feeds(&eg, train, &dtrain);
-    for (int s = 0; st == CG_OK && s < sg->n_eval_splits; s++) {
-        st = plan_feeds(&eg, train, &deval[s]);
+        st = cg_feeder_create(ctx, sp, &es[s].feeder);
         if (st == CG_OK)
-            st = eval_index(ctx, &deval[s], batch);
+            st = cg_experiment_build_for(e, k, ctx, sp, batch, rs->seed, &how, &es[s].graph);
+        if (st == CG_OK)
+            st = cg_feeder_bind(es[s].feeder, es[s].graph.graph);
     }
     /* Parameters trained by earlier stages (or loaded with --init) carry over by name. */
     if (st == CG_OK)
-        st = cg_param_store_give(rs->store, eg.graph, strict_init, init ? init : "the earlier stages");
-    if (st == CG_OK && !(idx = malloc((size_t)n * sizeof *idx)))
+        st = cg_param_store_give(rs->store, tg.graph, strict_init,
+                                 init ? init : "the earlier stages");
+    if (st == CG_OK && !(idx = malloc((size_t)(n > 0 ? n : 1) * sizeof *idx)))
         st = cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for %d indices", n);
-    if (st == CG_OK)
-        st = cg__buffer_create(ctx, (size_t)n * sizeof *idx, &index);
     int steps = n / batch; /* the last partial batch of an epoch is dropped, as drop_last */
-    char run[128];
+    char run[160];
     if (e->n_stages > 1)
-        snprintf(run, sizeof run, "%s #%d %s", rs->vname, rs->repeat + 1, sg->name);
+        snprintf(run, sizeof run, "%.60s #%d %.60s", rs->vname, rs->repeat + 1, sg->name);
     else
-        snprintf(run, sizeof run, "%s #%d", rs->vname, rs->repeat + 1);
+        snprintf(run, sizeof run, "%.60s #%d", rs->vname, rs->repeat + 1);
     for (int epoch = 1; st == CG_OK && epoch <= epochs; epoch++) {
         cg__rng r;
         cg__rng_init(&r, rs->seed, 0x65700000u + (uint32_t)(rs->epoch_base + epoch));
         for (int i = 0; i < n; i++)
             idx[i] = i;
         cg__rng_shuffle(&r, idx, n);
-        st = cg__buffer_write(ctx, index, idx, (size_t)n * sizeof *idx);
+        st = cg_feeder_order(ftrain, idx, n);
         if (st == CG_OK)
-            st = cg_graph_reset_accumulator(eg.graph);
-        double t0 = cg__now_ms(), loss_sum = 0;
+            st = cg_graph_reset_accumulator(tg.graph);
+        double t0 = cg__now_ms(), loss_sum = 0, part_sum[CG_EXP_MAX_LOSSES] = {0};
         int logged = 0;
         for (int s = 0; st == CG_OK && s < steps; s++) {
-            st = gather(ctx, &eg, &dtrain, index, (size_t)s * (size_t)batch, batch);
+            st = cg_feeder_gather(ftrain, s * batch);
             if (st == CG_OK)
-                st = cg_graph_forward(eg.graph, true);
+                st = cg_graph_forward(tg.graph, true);
             if (st == CG_OK)
-                st = cg_graph_backward(eg.graph);
+                st = cg_graph_backward(tg.graph);
             if (st == CG_OK)
-                st = cg_graph_step(eg.graph, &sg->optimizer);
+                st = cg_graph_step(tg.graph, &sg->optimizer);
             if (st == CG_OK && ((s + 1) % e->log_interval == 0 || s + 1 == steps)) {
-                float acc[1];
-                st = cg_graph_read_accumulator(eg.graph, acc, 1);
+                float acc[CG_GRAPH_ACC_SLOTS];
+                st = cg_graph_read_accumulator(tg.graph, acc, CG_GRAPH_ACC_SLOTS);
                 loss_sum += acc[0];
+                for (int l = 0; l < sg->n_losses; l++)
+                    part_sum[l] += acc[tg.loss_slots[l]];
                 double shown = acc[0] / (s + 1 - logged);
                 logged = s + 1;
                 if (st == CG_OK)
-                    st = cg_graph_reset_accumulator(eg.graph);
+                    st = cg_graph_reset_accumulator(tg.graph);
                 double el = (cg__now_ms() - t0) / 1000;
                 double rate = (double)(s + 1) * batch / (el > 0 ? el : 1e-9);
                 progress(rs->o, run, epoch, epochs, s + 1, steps, shown, rate,
@@ -285,46 +295,59 @@ static cg_status run_stage(repeat_state *rs, int k, bool strict_init, const char
         }
         if (st != CG_OK)
             break;
-        double secs = (cg__now_ms() - t0) / 1000;
-        rs->train_s += secs;
-        rs->trained += (long)steps * batch;
+        double secs = (cg__now_ms() - t0) / 1000, rate = steps * batch / (secs > 0 ? secs : 1e-9);
         double epoch_loss = loss_sum / (steps ? steps : 1);
         int global = rs->epoch_base + epoch;
         record_value(rs->rec, rs->vname, rs->repeat, global, sg->split, "loss", epoch_loss);
-        char line[1024];
-        int used = snprintf(line, sizeof line, "  %s epoch %d/%d: loss %.4f, %.0f samples/s", run,
-                            epoch, epochs, epoch_loss, steps * batch / (secs > 0 ? secs : 1e-9));
-        for (int s = 0; st == CG_OK && s < sg->n_eval_splits; s++) {
-            double m[CG_EXP_MAX_METRICS];
-            st = evaluate(ctx, sg, &eg, &deval[s], batch, m);
-            for (int q = 0; st == CG_OK && q < sg->n_metrics; q++) {
-                record_value(rs->rec, rs->vname, rs->repeat, global, sg->eval_splits[s],
-                             sg->metrics[q].name, m[q]);
-                used += snprintf(line + used, sizeof line - (size_t)used, ", %s %s %.4f",
-                                 sg->eval_splits[s], sg->metrics[q].name, m[q]);
-            }
+        char line[2048];
+        int used = snprintf(line, sizeof line, "  %s epoch %d/%d: loss %.4f", run, epoch, epochs,
+                            epoch_loss);
+        for (int l = 0; l < sg->n_losses; l++) {
+            double v = part_sum[l] / (steps ? steps : 1);
+            char metric[CG_EXP_NAME + 8];
+            snprintf(metric, sizeof metric, "loss.%s", sg->losses[l].node.name);
+            record_value(rs->rec, rs->vname, rs->repeat, global, sg->split, metric, v);
+            if (sg->n_losses > 1 && used < (int)sizeof line)
+                used += snprintf(line + used, sizeof line - (size_t)used, "%s%s %.4f",
+                                 l ? ", " : " (", sg->losses[l].node.name, v);
         }
+        if (sg->n_losses > 1 && used < (int)sizeof line)
+            used += snprintf(line + used, sizeof line - (size_t)used, ")");
+        record_value(rs->rec, rs->vname, rs->repeat, global, sg->split, "samples_per_s", rate);
+        snprintf(line + used, sizeof line - (size_t)used, ", %.0f samples/s", rate);
+        st = evaluate_all(rs, sg, &tg, es, global, line, sizeof line);
         if (rs->o->progress_bar)
             fprintf(stderr, "\r%*s\r", 110, "");
         fprintf(stderr, "%s (%.1f s)\n", line, secs);
     }
+    if (st == CG_OK && epochs == 0) { /* evaluation only */
+        char line[2048];
+        snprintf(line, sizeof line, "  %s: no training, evaluation only", run);
+        st = evaluate_all(rs, sg, &tg, es, rs->epoch_base, line, sizeof line);
+        if (st == CG_OK)
+            fprintf(stderr, "%s\n", line);
+    }
     rs->epoch_base += epochs;
     if (st == CG_OK)
-        st = cg_param_store_take(rs->store, eg.graph);
+        st = cg_param_store_take(rs->store, tg.graph);
+    for (int s = 0; st == CG_OK && s < sg->n_eval_splits; s++) {
+        st = cg_param_store_give(rs->store, es[s].graph.graph, false, "the trained model");
+        if (st == CG_OK)
+            st = write_samples(rs, sg, &es[s]);
+    }
     free(idx);
-    if (index)
-        clReleaseMemObject(index);
-    cg_exp_graph_free(&eg);
-    free_split(&dtrain);
-    for (int s = 0; s < CG_MAX_SPLITS; s++)
-        free_split(&deval[s]);
+    cg_exp_graph_free(&tg);
+    cg_feeder_destroy(ftrain);
+    for (int s = 0; s < CG_MAX_SPLITS; s++) {
+        cg_exp_graph_free(&es[s].graph);
+        cg_feeder_destroy(es[s].feeder);
+    }
     return st;
 }
 
 /* Trains and evaluates one (variant, repeat): every stage in turn, then saves the weights. */
 static cg_status run_one(const cg_run_options *o, cg_context *ctx, const cg_experiment *e,
-                         int repeat, const char *out_dir, recorder *rec, double *samples_per_s) {
-    const char *vname = e->variant[0] ? e->variant : "base";
+                         const char *vname, int repeat, const char *dir, recorder *rec) {
     cg_data_config cfg = e->data.data;
     cfg.seed = e->data.data.seed + (uint64_t)repeat;
     cg_dataset d;
@@ -339,14 +362,15 @@ static cg_status run_one(const cg_run_options *o, cg_context *ctx, const cg_expe
     const char *init = o->init ? o->init : e->init[0] ? e->init : NULL;
     if (init)
         st = cg_param_store_load(store, init);
-    repeat_state rs = {o, ctx, e, &d, store, vname, repeat, cfg.seed, 0, 0, 0, rec};
+    repeat_state rs = {o, ctx, e, &d, store, vname, dir, repeat, cfg.seed, 0, rec};
     for (int k = 0; st == CG_OK && k < e->n_stages; k++)
         st = run_stage(&rs, k, k == 0 && init, init);
     if (st == CG_OK) {
-        char path[4400];
-        snprintf(path, sizeof path, "%s/weights", out_dir);
+        char path[4400], v[80];
+        snprintf(path, sizeof path, "%s/weights", dir);
         st = cg__mkdir_p(path);
-        snprintf(path, sizeof path, "%s/weights/%s-r%d.safetensors", out_dir, vname, repeat + 1);
+        file_part(v, sizeof v, vname);
+        snprintf(path, sizeof path, "%s/weights/%s-r%d.safetensors", dir, v, repeat + 1);
         char seed[32];
         snprintf(seed, sizeof seed, "%llu", (unsigned long long)cfg.seed);
         const char *meta[] = {"format", "pt", "experiment", e->data.name, "variant", vname,
@@ -354,34 +378,10 @@ static cg_status run_one(const cg_run_options *o, cg_context *ctx, const cg_expe
         if (st == CG_OK)
             st = cg_param_store_save(store, path, meta, 10);
     }
-    *samples_per_s = rs.train_s > 0 ? (double)rs.trained / rs.train_s : 0;
     cg_param_store_free(store);
     free(store);
     cg_dataset_free(&d);
     return st;
-}
-
-/* Mean and 95% interval of the final-epoch values of (variant, split, metric). */
-static int final_values(const recorder *r, const char *variant, const char *split,
-                        const char *metric, int epoch, double *vals, int cap) {
-    int n = 0;
-    for (size_t i = 0; i < r->n && n < cap; i++) {
-        const record *x = &r->rows[i];
-        if (x->epoch == epoch && !strcmp(x->variant, variant) && !strcmp(x->split, split) &&
-            !strcmp(x->metric, metric))
-            vals[n++] = x->value;
-    }
-    return n;
-}
-
-static void mean_ci(const double *v, int n, double *mean, double *ci) {
-    double s = 0, q = 0;
-    for (int i = 0; i < n; i++)
-        s += v[i];
-    *mean = n ? s / n : NAN;
-    for (int i = 0; i < n; i++)
-        q += (v[i] - *mean) * (v[i] - *mean);
-    *ci = n > 1 ? cg_t95(n - 1) * sqrt(q / (n - 1)) / sqrt((double)n) : NAN;
 }
 
 static cg_status write_device(const cg_context *ctx, const char *dir) {
@@ -399,10 +399,141 @@ static cg_status write_device(const cg_context *ctx, const char *dir) {
     return fclose(f) == 0 ? CG_OK : cg__error(CG_ERR_IO, "writing %s failed", path);
 }
 
+static bool folder_empty(const char *path) {
+    DIR *d = opendir(path);
+    if (!d)
+        return true;
+    struct dirent *e;
+    bool empty = true;
+    while (empty && (e = readdir(d)))
+        empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+    closedir(d);
+    return empty;
+}
+
+/* The results folder: --out (empty, or with --force), else runs/<name>/<time>/ made anew: a
+ * second run in the same second gets <time>-2, never the first one's folder. */
+static cg_status make_dir(const cg_run_options *o, const char *name, char *dir, size_t cap) {
+    if (o->out_dir) {
+        snprintf(dir, cap, "%s", o->out_dir);
+        struct stat sb;
+        if (stat(dir, &sb) == 0 && !S_ISDIR(sb.st_mode))
+            return cg__error(CG_ERR_IO, "--out %s is a file, not a folder", dir);
+        if (stat(dir, &sb) == 0 && !o->force && !folder_empty(dir))
+            return cg__error(CG_ERR_IO, "--out %s holds files already; choose a new folder, or "
+                                        "add --force to write over them",
+                             dir);
+        return cg__mkdir_p(dir);
+    }
+    char base[512], stamp[32], part[80];
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    file_part(part, sizeof part, name);
+    snprintf(base, sizeof base, "runs/%s", part);
+    cg_status st = cg__mkdir_p(base);
+    for (int i = 1; st == CG_OK && i < 1000; i++) {
+        if (i == 1)
+            snprintf(dir, cap, "%s/%s", base, stamp);
+        else
+            snprintf(dir, cap, "%s/%s-%d", base, stamp, i);
+        if (mkdir(dir, 0755) == 0)
+            return CG_OK;
+        if (errno != EEXIST)
+            return cg__error(CG_ERR_IO, "cannot make %s: %s", dir, strerror(errno));
+    }
+    return st == CG_OK ? cg__error(CG_ERR_IO, "no free results folder under %s", base) : st;
+}
+
+/* run.json: what ran, for the report and for people. */
+static cg_status write_run(const char *dir, const cg_run_options *o, const cg_experiment *base,
+                           const char *device, char (*variants)[CG_EXP_NAME + 1], int n_variants,
+                           int repeats, const char *started, const char *status) {
+    cJSON *j = cJSON_CreateObject();
+    if (!j)
+        return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for run.json");
+    char now[40];
+    time_t t = time(NULL);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(now, sizeof now, "%Y-%m-%d %H:%M:%S %z", &tm);
+    cJSON_AddStringToObject(j, "experiment", base->data.name);
+    cJSON_AddStringToObject(j, "file", o->file);
+    cJSON_AddStringToObject(j, "pipeline", base->data.pipeline);
+    cJSON_AddStringToObject(j, "command", o->command ? o->command : "");
+    cJSON_AddStringToObject(j, "device", device);
+    cJSON_AddStringToObject(j, "started", started);
+    if (strcmp(status, "running") != 0)
+        cJSON_AddStringToObject(j, "finished", now);
+    cJSON_AddStringToObject(j, "status", status);
+    cJSON_AddStringToObject(j, "clgraph", CLGRAPH_VERSION);
+    cJSON_AddNumberToObject(j, "seed", (double)base->data.data.seed);
+    cJSON_AddNumberToObject(j, "repeats", repeats);
+    cJSON *v = cJSON_AddArrayToObject(j, "variants");
+    for (int i = 0; v && i < n_variants; i++)
+        cJSON_AddItemToArray(v, cJSON_CreateString(variants[i]));
+    const cg_exp_report *r = &base->report;
+    if (r->reference[0])
+        cJSON_AddStringToObject(j, "reference", r->reference);
+    cJSON *figs = cJSON_AddArrayToObject(j, "figures");
+    for (int i = 0; figs && i < r->n_figures; i++) {
+        const cg_exp_figure *f = &r->figures[i];
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddItemToArray(figs, x);
+        cJSON_AddStringToObject(x, "type", f->type);
+        cJSON_AddStringToObject(x, "title", f->title);
+        cJSON_AddStringToObject(x, "metric", f->metric);
+        cJSON *s = cJSON_AddArrayToObject(x, "splits");
+        for (int k = 0; s && k < f->n_splits; k++)
+            cJSON_AddItemToArray(s, cJSON_CreateString(f->splits[k]));
+        cJSON *vs = cJSON_AddArrayToObject(x, "variants");
+        for (int k = 0; vs && k < f->n_variants; k++)
+            cJSON_AddItemToArray(vs, cJSON_CreateString(f->variants[k]));
+    }
+    const cg_pipeline *p = cg_pipeline_find(base->data.pipeline);
+    if (p && p->paper)
+        cJSON_AddStringToObject(j, "paper", p->paper);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    cg_status st = cg_json_write_file(j, path);
+    cJSON_Delete(j);
+    return st;
+}
+
+/* The overrides that make the command line's --epochs and --repeats part of the descriptor. */
+static int command_sets(const cg_run_options *o, const cg_experiment *base, char (*buf)[64],
+                        const char **sets, int cap) {
+    int n = 0;
+    for (int i = 0; i < o->n_sets && n < cap; i++)
+        sets[n++] = o->sets[i];
+    if (o->repeats > 0 && n < cap) {
+        snprintf(buf[0], 64, "repeats=%d", o->repeats);
+        sets[n++] = buf[0];
+    }
+    if (o->epochs > 0 || o->no_training) {
+        int epochs = o->no_training ? 0 : o->epochs;
+        if (!base->staged && n < cap) {
+            snprintf(buf[1], 64, "train.epochs=%d", epochs);
+            sets[n++] = buf[1];
+        }
+        for (int k = 0; base->staged && k < base->n_stages && n < cap; k++) {
+            snprintf(buf[2 + k], 64, "stages.%d.epochs=%d", k, epochs);
+            sets[n++] = buf[2 + k];
+        }
+    }
+    return n;
+}
+
 cg_status cg_run(const cg_run_options *o) {
     static cg_experiment base, e;
     cg_status st = cg_experiment_load(o->file, NULL, o->sets, o->n_sets, &base);
     if (st != CG_OK)
+        return st;
+    char buf[2 + CG_EXP_MAX_STAGES][64];
+    const char *sets[64];
+    int n_sets = command_sets(o, &base, buf, sets, 64);
+    if ((st = cg_experiment_load(o->file, NULL, sets, n_sets, &base)) != CG_OK)
         return st;
     int n_runs = base.n_variants ? base.n_variants : 1;
     if (o->variant) {
@@ -413,29 +544,37 @@ cg_status cg_run(const cg_run_options *o) {
             return cg__error(CG_ERR_NOT_FOUND, "%s has no variant '%s'", o->file, o->variant);
         n_runs = 1;
     }
-    char dir[4096];
-    if (o->out_dir) {
-        snprintf(dir, sizeof dir, "%s", o->out_dir);
-    } else {
-        time_t now = time(NULL);
-        struct tm tm;
-        localtime_r(&now, &tm);
-        char stamp[32];
-        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-        snprintf(dir, sizeof dir, "runs/%s/%s", base.data.name, stamp);
-    }
-    if ((st = cg__mkdir_p(dir)) != CG_OK)
-        return st;
+    char variants[CG_EXP_MAX_VARIANTS][CG_EXP_NAME + 1];
+    for (int v = 0; v < n_runs; v++)
+        cg__copy_str(variants[v], sizeof variants[v],
+                     o->variant ? o->variant : base.n_variants ? base.variants[v] : "base");
+    /* Every variant is read before anything runs, so a broken one fails now, not hours in. */
+    for (int v = 0; v < n_runs && base.n_variants; v++)
+        if ((st = cg_experiment_load(o->file, variants[v], sets, n_sets, &e)) != CG_OK)
+            return st;
     cg_context_options copt = {.device = o->device ? o->device
                                          : base.device[0] ? base.device
                                                           : NULL};
     cg_context *ctx;
     if ((st = cg_context_create(&copt, &ctx)) != CG_OK)
         return st;
+    char dir[4096];
+    if ((st = make_dir(o, base.data.name, dir, sizeof dir)) != CG_OK) {
+        cg_context_destroy(ctx);
+        return st;
+    }
     const cg_device_info *dev = cg_context_device(ctx);
     fprintf(stderr, "running '%s' (%s) on %s; results in %s\n", base.data.name, o->file, dev->name,
             dir);
-    st = write_device(ctx, dir);
+    char started[40];
+    time_t t = time(NULL);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(started, sizeof started, "%Y-%m-%d %H:%M:%S %z", &tm);
+    int repeats = base.repeats;
+    st = write_run(dir, o, &base, dev->name, variants, n_runs, repeats, started, "running");
+    if (st == CG_OK)
+        st = write_device(ctx, dir);
     recorder rec = {0};
     char path[4400];
     snprintf(path, sizeof path, "%s/metrics.csv", dir);
@@ -443,98 +582,42 @@ cg_status cg_run(const cg_run_options *o) {
         st = cg__error(CG_ERR_IO, "cannot write %s: %s", path, strerror(errno));
     if (rec.csv)
         fprintf(rec.csv, "variant,repeat,epoch,split,metric,value\n");
-    char variants[CG_EXP_MAX_VARIANTS][CG_EXP_NAME + 1];
-    double rates[CG_EXP_MAX_VARIANTS] = {0};
-    int repeats = o->repeats ? o->repeats : base.repeats;
+    char header[8192];
+    snprintf(header, sizeof header, "command: %s\nseed: %llu (repeat r uses seed + r)\nclgraph %s",
+             o->command ? o->command : "", (unsigned long long)base.data.data.seed,
+             CLGRAPH_VERSION);
     for (int v = 0; st == CG_OK && v < n_runs; v++) {
-        const char *variant = o->variant ? o->variant : base.n_variants ? base.variants[v] : NULL;
-        st = cg_experiment_load(o->file, variant, o->sets, o->n_sets, &e);
-        cg__copy_str(variants[v], CG_EXP_NAME, variant ? variant : "base");
-        snprintf(path, sizeof path, "%s/descriptor-%.47s.yaml", dir, variants[v]);
+        const char *variant = base.n_variants ? variants[v] : NULL;
+        st = cg_experiment_load(o->file, variant, sets, n_sets, &e);
+        char part[80];
+        file_part(part, sizeof part, variants[v]);
+        snprintf(path, sizeof path, "%s/descriptor-%s.yaml", dir, part);
         if (st == CG_OK)
-            st = cg_experiment_write_resolved(o->file, variant, o->sets, o->n_sets, path);
-        for (int r = 0; st == CG_OK && r < repeats; r++) {
-            double rate = 0;
-            st = run_one(o, ctx, &e, r, dir, &rec, &rate);
-            rates[v] += rate / repeats;
-        }
+            st = cg_experiment_write_resolved(o->file, variant, sets, n_sets, header, path);
+        for (int r = 0; st == CG_OK && r < e.repeats; r++)
+            st = run_one(o, ctx, &e, variants[v], r, dir, &rec);
     }
     if (rec.csv)
         fclose(rec.csv);
-    if (st == CG_OK) {
-        /* summary.json and the table: the last epoch's values over the repeats. */
-        snprintf(path, sizeof path, "%s/summary.json", dir);
-        FILE *js = fopen(path, "w");
-        if (!js)
-            st = cg__error(CG_ERR_IO, "cannot write %s", path);
-        /* The table shows the last stage's evaluation at the last epoch of the run. */
-        const cg_exp_stage *last = &e.stages[e.n_stages - 1];
-        int epochs = 0;
-        for (int k = 0; k < e.n_stages; k++)
-            epochs += o->epochs ? o->epochs : e.stages[k].epochs;
-        if (js) {
-            fprintf(js, "{\n  \"experiment\": \"%s\",\n  \"file\": \"%s\",\n  \"device\": \"%s\",\n"
-                        "  \"repeats\": %d,\n  \"epochs\": %d,\n  \"variants\": {",
-                    base.data.name, o->file, dev->name, repeats, epochs);
-        }
-        int width = 8;
-        for (int v = 0; v < n_runs; v++)
-            width = (int)strlen(variants[v]) > width ? (int)strlen(variants[v]) : width;
-        printf("\n%-*s", width, "variant");
-        for (int s = 0; s < last->n_eval_splits; s++)
-            for (int k = 0; k < last->n_metrics; k++) {
-                char h[64];
-                snprintf(h, sizeof h, "%s %s", last->eval_splits[s], last->metrics[k].name);
-                printf("  %-23s", h);
-            }
-        printf("  %s\n", "samples/s");
-        for (int v = 0; v < n_runs; v++) {
-            printf("%-*s", width, variants[v]);
-            if (js)
-                fprintf(js, "%s\n    \"%s\": {\"samples_per_s\": %.1f, \"metrics\": {", v ? "," : "",
-                        variants[v], rates[v]);
-            bool first = true;
-            for (int s = 0; s < last->n_eval_splits; s++)
-                for (int k = 0; k < last->n_metrics; k++) {
-                    double vals[1000], mean, ci;
-                    int n = final_values(&rec, variants[v], last->eval_splits[s],
-                                         last->metrics[k].name, epochs, vals, 1000);
-                    mean_ci(vals, n, &mean, &ci);
-                    char cell[64];
-                    if (isnan(ci))
-                        snprintf(cell, sizeof cell, "%.4f", mean);
-                    else
-                        snprintf(cell, sizeof cell, "%.4f ± %.4f", mean, ci);
-                    printf("  %-23s", cell);
-                    if (js) {
-                        char cis[32] = "null";
-                        if (!isnan(ci))
-                            snprintf(cis, sizeof cis, "%.6g", ci);
-                        fprintf(js, "%s\n      \"%s/%s\": {\"mean\": %.6g, \"ci95\": %s, "
-                                    "\"values\": [",
-                                first ? "" : ",", last->eval_splits[s], last->metrics[k].name,
-                                mean, cis);
-                        for (int i = 0; i < n; i++)
-                            fprintf(js, "%s%.6g", i ? ", " : "", vals[i]);
-                        fprintf(js, "]}");
-                    }
-                    first = false;
-                }
-            printf("  %.0f\n", rates[v]);
-            if (js)
-                fprintf(js, "\n    }}");
-        }
-        printf("(final epoch, mean ± 95%% confidence interval over %d repeat%s, Student t)\n",
-               repeats, repeats == 1 ? "" : "s");
-        if (js) {
-            fprintf(js, "\n  }\n}\n");
-            fclose(js);
-        }
-        fprintf(stderr, "results: %s (metrics.csv, summary.json, weights/, descriptor-*.yaml, "
-                        "device.txt)\n",
-                dir);
+    char status[1200];
+    snprintf(status, sizeof status, "%s", st == CG_OK ? "finished" : "failed");
+    if (st != CG_OK) {
+        /* Keep the failure's message: the report is made of what finished. */
+        char message[1024];
+        cg__copy_str(message, sizeof message, cg_error_message());
+        snprintf(status, sizeof status, "failed: %s", message);
+        write_run(dir, o, &base, dev->name, variants, n_runs, repeats, started, status);
+        cg_report_build(dir, NULL);
+        cg__error(st, "%s", message);
+    } else {
+        st = write_run(dir, o, &base, dev->name, variants, n_runs, repeats, started, status);
+        if (st == CG_OK)
+            st = cg_report_build(dir, stdout);
+        if (st == CG_OK)
+            fprintf(stderr, "results: %s (report.html, summary.json, metrics.csv, figures/, "
+                            "weights/, descriptor-*.yaml, run.json, device.txt)\n",
+                    dir);
     }
-    free(rec.rows);
     cg_context_destroy(ctx);
     return st;
 }

@@ -1,0 +1,739 @@
+/* The report of a results folder (see report.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/common.h"
+#include "report/csv.h"
+#include "report/json.h"
+#include "report/report.h"
+#include "report/stats.h"
+#include "report/svg.h"
+
+/* ---- metrics.csv ---- */
+
+typedef struct rec {
+    const char *variant, *split, *metric;
+    int repeat, epoch;
+    double value;
+} rec;
+
+typedef struct records {
+    cg_csv csv;
+    rec *r;
+    int n;
+} records;
+
+static cg_status load_records(const char *dir, records *out) {
+    memset(out, 0, sizeof *out);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/metrics.csv", dir);
+    cg_status st = cg_csv_read(path, &out->csv);
+    if (st != CG_OK)
+        return st;
+    const cg_csv *c = &out->csv;
+    if (c->n_rows < 1 || c->n_fields[0] != 6 || strcmp(c->fields[0][0], "variant") != 0)
+        return cg__error(CG_ERR_PARSE, "%s: not a clgraph metrics file (the header should be "
+                                       "variant,repeat,epoch,split,metric,value)",
+                         path);
+    out->r = calloc((size_t)c->n_rows, sizeof *out->r);
+    if (!out->r)
+        return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for %d rows", c->n_rows);
+    for (int i = 1; i < c->n_rows; i++) {
+        if (c->n_fields[i] == 1 && !c->fields[i][0][0])
+            continue; /* an empty last line */
+        if (c->n_fields[i] != 6)
+            return cg__error(CG_ERR_PARSE, "%s: row %d has %d fields, not 6", path, i + 1,
+                             c->n_fields[i]);
+        rec *x = &out->r[out->n++];
+        x->variant = c->fields[i][0];
+        x->repeat = atoi(c->fields[i][1]);
+        x->epoch = atoi(c->fields[i][2]);
+        x->split = c->fields[i][3];
+        x->metric = c->fields[i][4];
+        x->value = strtod(c->fields[i][5], NULL);
+    }
+    return CG_OK;
+}
+
+static void free_records(records *r) {
+    cg_csv_free(&r->csv);
+    free(r->r);
+}
+
+/* The last epoch recorded for (variant, repeat), -1 when none. */
+static int final_epoch(const records *r, const char *variant, int repeat) {
+    int e = -1;
+    for (int i = 0; i < r->n; i++)
+        if (r->r[i].repeat == repeat && !strcmp(r->r[i].variant, variant) && r->r[i].epoch > e)
+            e = r->r[i].epoch;
+    return e;
+}
+
+/* The repeats recorded for a variant, ascending. */
+static int repeats_of(const records *r, const char *variant, int *out, int cap) {
+    int n = 0;
+    for (int i = 0; i < r->n; i++) {
+        if (strcmp(r->r[i].variant, variant) != 0)
+            continue;
+        bool seen = false;
+        for (int k = 0; k < n && !seen; k++)
+            seen = out[k] == r->r[i].repeat;
+        if (!seen && n < cap)
+            out[n++] = r->r[i].repeat;
+    }
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && out[j] < out[j - 1]; j--) {
+            int t = out[j];
+            out[j] = out[j - 1];
+            out[j - 1] = t;
+        }
+    return n;
+}
+
+/* Training rows: the loss total, each loss ("loss.<name>") and the speed, on the training
+ * split of their stage; every other row is an evaluation. */
+static bool training_metric(const char *metric) {
+    return !strcmp(metric, "loss") || !strncmp(metric, "loss.", 5) ||
+           !strcmp(metric, "samples_per_s");
+}
+
+static bool same_split(const char *want, const char *have) {
+    return !want || !strcmp(want, have);
+}
+
+/* The value of (variant, split, metric) at epoch, per repeat (epoch < 0: each repeat's last;
+ * split NULL: any split). */
+static int values_at(const records *r, const char *variant, const char *split, const char *metric,
+                     int epoch, double *out, int cap) {
+    int reps[1000], n_reps = repeats_of(r, variant, reps, 1000), n = 0;
+    for (int k = 0; k < n_reps && n < cap; k++) {
+        int e = epoch >= 0 ? epoch : final_epoch(r, variant, reps[k]);
+        for (int i = r->n - 1; i >= 0; i--) {
+            const rec *x = &r->r[i];
+            if (x->repeat == reps[k] && x->epoch == e && !strcmp(x->variant, variant) &&
+                same_split(split, x->split) && !strcmp(x->metric, metric)) {
+                out[n++] = x->value;
+                break;
+            }
+        }
+    }
+    return n;
+}
+
+/* ---- what ran: run.json ---- */
+
+typedef struct column {
+    const char *split, *metric;
+} column;
+
+typedef struct report {
+    const char *dir;
+    cJSON *run;
+    records rec;
+    const char *variants[64];
+    int n_variants;
+    const char *reference;
+    column cols[64];
+    int n_cols;
+    char figures[16][256]; /* file names under figures/ */
+    char captions[16][256];
+    int n_figures;
+} report;
+
+static const char *run_str(const report *r, const char *key) {
+    return cg_json_string(r->run, key, "");
+}
+
+static void find_columns(report *r) {
+    for (int v = 0; v < r->n_variants; v++) {
+        int reps[1000], n = repeats_of(&r->rec, r->variants[v], reps, 1000);
+        for (int k = 0; k < n; k++) {
+            int e = final_epoch(&r->rec, r->variants[v], reps[k]);
+            for (int i = 0; i < r->rec.n && r->n_cols < 64; i++) {
+                const rec *x = &r->rec.r[i];
+                if (x->epoch != e || x->repeat != reps[k] || strcmp(x->variant, r->variants[v]) ||
+                    training_metric(x->metric))
+                    continue;
+                bool seen = false;
+                for (int c = 0; c < r->n_cols && !seen; c++)
+                    seen = !strcmp(r->cols[c].split, x->split) &&
+                           !strcmp(r->cols[c].metric, x->metric);
+                if (!seen)
+                    r->cols[r->n_cols++] = (column){x->split, x->metric};
+            }
+        }
+    }
+}
+
+/* Mean samples per second of a variant's training epochs. */
+static double rate_of(const report *r, const char *variant) {
+    double sum = 0;
+    int n = 0;
+    for (int i = 0; i < r->rec.n; i++) {
+        const rec *x = &r->rec.r[i];
+        if (!strcmp(x->variant, variant) && !strcmp(x->metric, "samples_per_s") &&
+            isfinite(x->value)) {
+            sum += x->value;
+            n++;
+        }
+    }
+    return n ? sum / n : NAN;
+}
+
+/* One cell of the table: "mean ± sd", the interval from 3 repeats, the p-value against the
+ * reference. */
+typedef struct cell {
+    cg_summary s;
+    double p;
+    double values[1000];
+} cell;
+
+static cell *cell_of(const report *r, int v, int c) {
+    cell *x = calloc(1, sizeof *x);
+    if (!x)
+        return NULL;
+    int n = values_at(&r->rec, r->variants[v], r->cols[c].split, r->cols[c].metric, -1, x->values,
+                      1000);
+    x->s = cg_stats_summary(x->values, n);
+    x->p = NAN;
+    if (r->reference && strcmp(r->variants[v], r->reference) != 0) {
+        double ref[1000];
+        int m = values_at(&r->rec, r->reference, r->cols[c].split, r->cols[c].metric, -1, ref,
+                          1000);
+        x->p = cg_stats_welch(x->values, n, ref, m, NULL, NULL);
+    }
+    return x;
+}
+
+static void cell_text(const cell *x, char *out, size_t cap) {
+    int used = 0;
+    if (x->s.n == 0)
+        used = snprintf(out, cap, "-");
+    else if (isnan(x->s.sd))
+        used = snprintf(out, cap, "%.4f", x->s.mean);
+    else
+        used = snprintf(out, cap, "%.4f ± %.4f", x->s.mean, x->s.sd);
+    if (!isnan(x->s.ci95) && used < (int)cap)
+        used += snprintf(out + used, cap - (size_t)used, " [%.4f, %.4f]", x->s.mean - x->s.ci95,
+                         x->s.mean + x->s.ci95);
+    if (!isnan(x->p) && used < (int)cap)
+        snprintf(out + used, cap - (size_t)used, x->p < 0.001 ? " p<0.001" : " p=%.3f", x->p);
+}
+
+/* ---- summary.json ---- */
+
+static cg_status write_summary(report *r) {
+    cJSON *doc = cJSON_CreateObject();
+    if (!doc)
+        return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for the summary");
+    static const char *const keys[] = {"experiment", "file",    "pipeline", "device",
+                                       "command",    "clgraph", "started",  "finished",
+                                       "status"};
+    for (size_t i = 0; i < CG__ARRAY_LEN(keys); i++)
+        cJSON_AddStringToObject(doc, keys[i], run_str(r, keys[i]));
+    cg_json_add_number(doc, "seed", cg_json_number(r->run, "seed", NAN));
+    cg_json_add_number(doc, "repeats", cg_json_number(r->run, "repeats", NAN));
+    if (r->reference)
+        cJSON_AddStringToObject(doc, "reference", r->reference);
+    else
+        cJSON_AddNullToObject(doc, "reference");
+    cJSON *vars = cJSON_AddObjectToObject(doc, "variants");
+    cg_status st = CG_OK;
+    for (int v = 0; vars && st == CG_OK && v < r->n_variants; v++) {
+        cJSON *o = cJSON_AddObjectToObject(vars, r->variants[v]);
+        int reps[1000], n = repeats_of(&r->rec, r->variants[v], reps, 1000), last = -1;
+        for (int k = 0; k < n; k++) {
+            int e = final_epoch(&r->rec, r->variants[v], reps[k]);
+            last = e > last ? e : last;
+        }
+        cJSON_AddNumberToObject(o, "repeats", n);
+        cJSON_AddNumberToObject(o, "epochs", last);
+        cg_json_add_number(o, "samples_per_s", rate_of(r, r->variants[v]));
+        cJSON *m = cJSON_AddObjectToObject(o, "metrics");
+        for (int c = 0; m && c < r->n_cols; c++) {
+            cell *x = cell_of(r, v, c);
+            if (!x) {
+                st = cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for the summary");
+                break;
+            }
+            if (x->s.n == 0) {
+                free(x);
+                continue;
+            }
+            char key[256];
+            snprintf(key, sizeof key, "%s/%s", r->cols[c].split, r->cols[c].metric);
+            cJSON *e = cJSON_AddObjectToObject(m, key);
+            cg_json_add_number(e, "mean", x->s.mean);
+            cg_json_add_number(e, "sd", x->s.sd);
+            cg_json_add_number(e, "ci95", x->s.ci95);
+            cJSON_AddNumberToObject(e, "n", x->s.n);
+            cJSON *vals = cJSON_AddArrayToObject(e, "values");
+            for (int i = 0; vals && i < x->s.n; i++)
+                cJSON_AddItemToArray(vals, isfinite(x->values[i])
+                                               ? cJSON_CreateNumber(x->values[i])
+                                               : cJSON_CreateNull());
+            if (r->reference && strcmp(r->variants[v], r->reference) != 0)
+                cg_json_add_number(e, "welch_p", x->p);
+            free(x);
+        }
+    }
+    char path[4200];
+    snprintf(path, sizeof path, "%s/summary.json", r->dir);
+    if (st == CG_OK)
+        st = cg_json_write_file(doc, path);
+    cJSON_Delete(doc);
+    return st;
+}
+
+/* ---- figures ---- */
+
+static void slug(char *out, size_t cap, const char *text) {
+    size_t n = 0;
+    for (; *text && n + 1 < cap && n < 40; text++) {
+        char c = *text;
+        bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a'), ok = true;
+        if (ok)
+            out[n++] = c;
+        else if (n && out[n - 1] != '-')
+            out[n++] = '-';
+    }
+    while (n && out[n - 1] == '-')
+        n--;
+    out[n] = '\0';
+}
+
+typedef struct curve {
+    int n;
+    double x[512], y[512], lo[512], hi[512];
+} curve;
+
+/* Mean per epoch over the repeats, with the 95% band where there are 3 repeats or more. */
+static void epoch_curve(const records *r, const char *variant, const char *split,
+                        const char *metric, curve *c) {
+    c->n = 0;
+    int epochs[512], n_epochs = 0;
+    for (int i = 0; i < r->n && n_epochs < 512; i++) {
+        const rec *x = &r->r[i];
+        if (strcmp(x->variant, variant) || !same_split(split, x->split) ||
+            strcmp(x->metric, metric))
+            continue;
+        bool seen = false;
+        for (int k = 0; k < n_epochs && !seen; k++)
+            seen = epochs[k] == x->epoch;
+        if (!seen)
+            epochs[n_epochs++] = x->epoch;
+    }
+    for (int i = 1; i < n_epochs; i++)
+        for (int j = i; j > 0 && epochs[j] < epochs[j - 1]; j--) {
+            int t = epochs[j];
+            epochs[j] = epochs[j - 1];
+            epochs[j - 1] = t;
+        }
+    for (int k = 0; k < n_epochs; k++) {
+        double v[1000];
+        int n = values_at(r, variant, split, metric, epochs[k], v, 1000);
+        cg_summary s = cg_stats_summary(v, n);
+        c->x[c->n] = epochs[k];
+        c->y[c->n] = s.mean;
+        c->lo[c->n] = s.mean - s.ci95;
+        c->hi[c->n] = s.mean + s.ci95;
+        c->n++;
+    }
+}
+
+/* One figure of metric on the given splits (line style per split) for the given variants
+ * (colour per variant); returns false when nothing of it was recorded. */
+static cg_status epochs_figure(report *r, const char *title, const char *metric,
+                               const char *const *splits, int n_splits,
+                               const char *const *variants, int n_vars, bool *made) {
+    *made = false;
+    int n_lines = 0;
+    cg_line lines[64];
+    curve *curves = calloc(64, sizeof *curves);
+    char labels[64][160];
+    if (!curves)
+        return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for a figure");
+    bool band = false;
+    for (int v = 0; v < n_vars; v++)
+        for (int s = 0; s < n_splits && n_lines < 64; s++) {
+            curve *c = &curves[n_lines];
+            epoch_curve(&r->rec, variants[v], splits[s], metric, c);
+            if (c->n == 0)
+                continue;
+            for (int k = 0; k < c->n; k++)
+                band = band || !isnan(c->lo[k]);
+            int colour = 0;
+            for (int i = 0; i < r->n_variants; i++)
+                if (!strcmp(r->variants[i], variants[v]))
+                    colour = i;
+            if (n_splits > 1 && splits[s])
+                snprintf(labels[n_lines], sizeof labels[0], "%s, %s", variants[v], splits[s]);
+            else
+                snprintf(labels[n_lines], sizeof labels[0], "%s", variants[v]);
+            lines[n_lines] = (cg_line){labels[n_lines], c->n,  c->x,  c->y,
+                                       c->lo,           c->hi, s > 0, colour};
+            n_lines++;
+        }
+    cg_status st = CG_OK;
+    if (n_lines > 0 && r->n_figures < 16) {
+        char name[128], path[4600], s[64];
+        slug(s, sizeof s, title);
+        snprintf(name, sizeof name, "%02d-%s.svg", r->n_figures + 1, s);
+        snprintf(path, sizeof path, "%s/figures", r->dir);
+        st = cg__mkdir_p(path);
+        snprintf(path, sizeof path, "%s/figures/%s", r->dir, name);
+        FILE *f = st == CG_OK ? fopen(path, "w") : NULL;
+        if (st == CG_OK && !f)
+            st = cg__error(CG_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+        if (f) {
+            cg_plot p = cg_plot_make(title, "epoch", metric);
+            cg_svg_lines(f, &p, lines, n_lines);
+            if (fclose(f) != 0)
+                st = cg__error(CG_ERR_IO, "writing %s failed", path);
+        }
+        cg__copy_str(r->figures[r->n_figures], sizeof r->figures[0], name);
+        snprintf(r->captions[r->n_figures], sizeof r->captions[0],
+                 "%s. The mean over the repeats per epoch%s.", title,
+                 band ? "; the shaded band is its 95% confidence interval (Student t)"
+                      : " (a 95% band needs 3 repeats or more)");
+        r->n_figures += st == CG_OK;
+        *made = true;
+    }
+    free(curves);
+    return st;
+}
+
+static cg_status make_figures(report *r) {
+    const cJSON *figs = cJSON_GetObjectItemCaseSensitive(r->run, "figures");
+    cg_status st = CG_OK;
+    bool made;
+    const cJSON *f;
+    int given = 0;
+    cJSON_ArrayForEach(f, figs) {
+        if (st != CG_OK)
+            break;
+        const char *splits[4], *vars[64];
+        int ns = 0, nv = 0;
+        const cJSON *x;
+        cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(f, "splits")) {
+            if (cJSON_IsString(x) && ns < 4)
+                splits[ns++] = x->valuestring;
+        }
+        cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(f, "variants")) {
+            if (cJSON_IsString(x) && nv < 64)
+                vars[nv++] = x->valuestring;
+        }
+        for (int v = 0; nv == 0 && v < r->n_variants; v++)
+            vars[v] = r->variants[v];
+        if (nv == 0)
+            nv = r->n_variants;
+        const char *metric = cg_json_string(f, "metric", "accuracy");
+        /* A figure naming no splits shows every split the metric was evaluated on. */
+        for (int c = 0; ns == 0 && c < r->n_cols; c++)
+            if (!strcmp(r->cols[c].metric, metric) && ns < 4)
+                splits[ns++] = r->cols[c].split;
+        char title[200];
+        snprintf(title, sizeof title, "%s", cg_json_string(f, "title", ""));
+        if (!title[0])
+            snprintf(title, sizeof title, "Test %s per epoch", metric);
+        st = epochs_figure(r, title, metric, splits, ns, vars, nv, &made);
+        given++;
+    }
+    if (st == CG_OK && given == 0) {
+        /* Without figures given: one per metric over every split it was evaluated on. */
+        for (int c = 0; st == CG_OK && c < r->n_cols; c++) {
+            bool first = true;
+            for (int d = 0; d < c; d++)
+                first = first && strcmp(r->cols[d].metric, r->cols[c].metric) != 0;
+            if (!first)
+                continue;
+            const char *splits[4];
+            int ns = 0;
+            for (int d = c; d < r->n_cols && ns < 4; d++)
+                if (!strcmp(r->cols[d].metric, r->cols[c].metric))
+                    splits[ns++] = r->cols[d].split;
+            char title[200];
+            snprintf(title, sizeof title, "%s per epoch", r->cols[c].metric);
+            st = epochs_figure(r, title, r->cols[c].metric, splits, ns, r->variants,
+                               r->n_variants, &made);
+        }
+    }
+    if (st == CG_OK) {
+        static const char *const any[] = {NULL};
+        st = epochs_figure(r, "Training loss per epoch", "loss", any, 1, r->variants,
+                           r->n_variants, &made);
+    }
+    return st;
+}
+
+/* ---- the table, as text and as HTML ---- */
+
+static cg_status print_table(const report *r, FILE *out) {
+    char head[64][128];
+    int width[65];
+    width[0] = 8;
+    for (int v = 0; v < r->n_variants; v++)
+        width[0] = (int)strlen(r->variants[v]) > width[0] ? (int)strlen(r->variants[v]) : width[0];
+    char (*cells)[128] = calloc((size_t)(r->n_variants * r->n_cols + 1), 128);
+    if (!cells)
+        return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for the table");
+    for (int c = 0; c < r->n_cols; c++) {
+        snprintf(head[c], sizeof head[c], "%s %s", r->cols[c].split, r->cols[c].metric);
+        width[c + 1] = (int)strlen(head[c]);
+        for (int v = 0; v < r->n_variants; v++) {
+            cell *x = cell_of(r, v, c);
+            if (x)
+                cell_text(x, cells[v * r->n_cols + c], 128);
+            free(x);
+            int w = (int)strlen(cells[v * r->n_cols + c]) - 1; /* ± is two bytes */
+            width[c + 1] = w > width[c + 1] ? w : width[c + 1];
+        }
+    }
+    fprintf(out, "\n%-*s", width[0], "variant");
+    for (int c = 0; c < r->n_cols; c++)
+        fprintf(out, "  %-*s", width[c + 1], head[c]);
+    fprintf(out, "  samples/s\n");
+    for (int v = 0; v < r->n_variants; v++) {
+        fprintf(out, "%-*s", width[0], r->variants[v]);
+        for (int c = 0; c < r->n_cols; c++) {
+            const char *t = cells[v * r->n_cols + c];
+            fprintf(out, "  %-*s", width[c + 1] + (strstr(t, "±") ? 1 : 0), t);
+        }
+        fprintf(out, "  %.0f\n", rate_of(r, r->variants[v]));
+    }
+    int repeats = (int)cg_json_number(r->run, "repeats", 0);
+    fprintf(out, "(each variant's final epoch: mean ± standard deviation over %d repeat%s", repeats,
+            repeats == 1 ? "" : "s");
+    if (repeats >= CG_STATS_MIN_CI)
+        fprintf(out, ", [95%% confidence interval, Student t]");
+    if (r->reference && r->n_variants > 1)
+        fprintf(out, ", p: Welch's t-test against %s", r->reference);
+    fprintf(out, ")\n");
+    free(cells);
+    return CG_OK;
+}
+
+static void html_text(FILE *f, const char *s) {
+    cg_xml_text(f, s);
+}
+
+static int by_name(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Links to the files of a subfolder (or of the folder itself), sorted. */
+static void html_links(FILE *f, const char *dir, const char *sub) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s%s%s", dir, sub[0] ? "/" : "", sub);
+    DIR *d = opendir(path);
+    if (!d)
+        return;
+    char *names[512];
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < 512) {
+        if (e->d_name[0] == '.' || !strcmp(e->d_name, "report.html"))
+            continue;
+        char full[4500];
+        snprintf(full, sizeof full, "%s/%s", path, e->d_name);
+        struct stat sb;
+        if (stat(full, &sb) == 0 && S_ISREG(sb.st_mode) && !strstr(e->d_name, ".tmp"))
+            names[n++] = strdup(e->d_name);
+    }
+    closedir(d);
+    qsort(names, (size_t)n, sizeof *names, by_name);
+    for (int i = 0; i < n; i++) {
+        if (!names[i])
+            continue;
+        fprintf(f, "<li><a href=\"");
+        if (sub[0]) {
+            html_text(f, sub);
+            fputc('/', f);
+        }
+        html_text(f, names[i]);
+        fprintf(f, "\">");
+        if (sub[0]) {
+            html_text(f, sub);
+            fputc('/', f);
+        }
+        html_text(f, names[i]);
+        fprintf(f, "</a></li>\n");
+        free(names[i]);
+    }
+}
+
+static void inline_file(FILE *f, const char *path) {
+    char *text;
+    size_t size;
+    if (cg__read_file(path, &text, &size) != CG_OK)
+        return;
+    fwrite(text, 1, size, f);
+    free(text);
+}
+
+static const char style[] =
+    "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;max-width:1100px;"
+    "margin:2em auto;padding:0 1em;color:#222;line-height:1.45}"
+    "h1{margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:1px solid #ddd;padding-bottom:.2em}"
+    ".meta{color:#555}.meta td{padding:1px 12px 1px 0;vertical-align:top}"
+    "table.results{border-collapse:collapse;margin:.6em 0;font-variant-numeric:tabular-nums}"
+    "table.results th,table.results td{border:1px solid #ccc;padding:4px 10px;text-align:left}"
+    "table.results th{background:#f4f4f4}.note{color:#555;font-size:.92em}"
+    "figure{margin:1.2em 0}figcaption{color:#444;font-size:.92em;max-width:720px}"
+    "code{background:#f4f4f4;padding:0 3px}.status-failed,.status-interrupted{color:#b00}";
+
+static cg_status write_html(report *r) {
+    char path[4200], tmp[4300];
+    snprintf(path, sizeof path, "%s/report.html", r->dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return cg__error(CG_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
+    const char *name = run_str(r, "experiment");
+    fprintf(f, "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+               "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+               "<title>");
+    html_text(f, name);
+    fprintf(f, " — clgraph report</title>\n<style>%s</style>\n</head>\n<body>\n<h1>", style);
+    html_text(f, name);
+    fprintf(f, "</h1>\n<table class=\"meta\">\n");
+    static const char *const rows[][2] = {
+        {"pipeline", "pipeline"}, {"experiment file", "file"}, {"device", "device"},
+        {"started", "started"},   {"finished", "finished"},    {"status", "status"},
+        {"command", "command"},   {"clgraph", "clgraph"}};
+    for (size_t i = 0; i < CG__ARRAY_LEN(rows); i++) {
+        const char *v = run_str(r, rows[i][1]);
+        if (!v[0])
+            continue;
+        fprintf(f, "<tr><td>%s</td><td%s>", rows[i][0],
+                !strcmp(rows[i][1], "status") && strcmp(v, "finished") ? " class=\"status-failed\""
+                                                                       : "");
+        if (!strcmp(rows[i][1], "command"))
+            fprintf(f, "<code>");
+        html_text(f, v);
+        fprintf(f, "%s</td></tr>\n", !strcmp(rows[i][1], "command") ? "</code>" : "");
+    }
+    fprintf(f, "<tr><td>seed, repeats</td><td>%.0f (repeat r uses seed + r), %.0f</td></tr>\n",
+            cg_json_number(r->run, "seed", 0), cg_json_number(r->run, "repeats", 0));
+    fprintf(f, "</table>\n<h2>Results</h2>\n<table class=\"results\">\n<tr><th>variant</th>");
+    for (int c = 0; c < r->n_cols; c++) {
+        fprintf(f, "<th>");
+        html_text(f, r->cols[c].split);
+        fputc(' ', f);
+        html_text(f, r->cols[c].metric);
+        fprintf(f, "</th>");
+    }
+    fprintf(f, "<th>samples/s</th></tr>\n");
+    for (int v = 0; v < r->n_variants; v++) {
+        fprintf(f, "<tr><td>");
+        html_text(f, r->variants[v]);
+        if (r->reference && !strcmp(r->variants[v], r->reference) && r->n_variants > 1)
+            fprintf(f, " (reference)");
+        fprintf(f, "</td>");
+        for (int c = 0; c < r->n_cols; c++) {
+            cell *x = cell_of(r, v, c);
+            char t[160] = "-";
+            if (x)
+                cell_text(x, t, sizeof t);
+            fprintf(f, "<td>");
+            html_text(f, t);
+            fprintf(f, "</td>");
+            free(x);
+        }
+        fprintf(f, "<td>%.0f</td></tr>\n", rate_of(r, r->variants[v]));
+    }
+    int repeats = (int)cg_json_number(r->run, "repeats", 0);
+    fprintf(f, "</table>\n<p class=\"note\">Each variant at its own final epoch: mean ± standard "
+               "deviation over %d repeat%s",
+            repeats, repeats == 1 ? "" : "s");
+    if (repeats >= CG_STATS_MIN_CI)
+        fprintf(f, "; in brackets the 95%% confidence interval of the mean (Student t)");
+    else
+        fprintf(f, "; a 95%% confidence interval is shown from %d repeats on", CG_STATS_MIN_CI);
+    if (r->reference && r->n_variants > 1) {
+        fprintf(f, "; p is the two-sided p-value of Welch's t-test against ");
+        html_text(f, r->reference);
+    }
+    fprintf(f, ".</p>\n");
+    const char *paper = run_str(r, "paper");
+    if (paper[0]) {
+        fprintf(f, "<p class=\"note\">The original study: ");
+        html_text(f, paper);
+        fprintf(f, ".</p>\n");
+    }
+    if (r->n_figures > 0)
+        fprintf(f, "<h2>Figures</h2>\n");
+    for (int i = 0; i < r->n_figures; i++) {
+        char fig[4600];
+        snprintf(fig, sizeof fig, "%s/figures/%s", r->dir, r->figures[i]);
+        fprintf(f, "<figure id=\"figure-%d\">\n", i + 1);
+        inline_file(f, fig);
+        fprintf(f, "<figcaption>Figure %d. ", i + 1);
+        html_text(f, r->captions[i]);
+        fprintf(f, " (<a href=\"figures/");
+        html_text(f, r->figures[i]);
+        fprintf(f, "\">SVG</a>)</figcaption>\n</figure>\n");
+    }
+    fprintf(f, "<h2>Files</h2>\n<ul>\n");
+    html_links(f, r->dir, "");
+    html_links(f, r->dir, "weights");
+    html_links(f, r->dir, "samples");
+    fprintf(f, "</ul>\n<p class=\"note\">Made by clgraph %s. Rebuild this page with "
+               "<code>clgraph report ",
+            run_str(r, "clgraph"));
+    html_text(f, r->dir);
+    fprintf(f, "</code>.</p>\n</body>\n</html>\n");
+    bool ok = fclose(f) == 0;
+    if (!ok || rename(tmp, path) != 0) {
+        remove(tmp);
+        return cg__error(CG_ERR_IO, "writing %s failed: %s", path, strerror(errno));
+    }
+    return CG_OK;
+}
+
+cg_status cg_report_build(const char *dir, FILE *table) {
+    report *r = calloc(1, sizeof *r);
+    if (!r)
+        return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for a report");
+    r->dir = dir;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    cg_status st = cg_json_read_file(path, &r->run);
+    if (st == CG_OK && !cJSON_IsObject(r->run))
+        st = cg__error(CG_ERR_PARSE, "%s: not a clgraph run description", path);
+    if (st == CG_OK)
+        st = load_records(dir, &r->rec);
+    const cJSON *v, *list = st == CG_OK ? cJSON_GetObjectItemCaseSensitive(r->run, "variants")
+                                         : NULL;
+    cJSON_ArrayForEach(v, list) {
+        if (cJSON_IsString(v) && r->n_variants < 64)
+            r->variants[r->n_variants++] = v->valuestring;
+    }
+    const char *ref = cg_json_string(r->run, "reference", NULL);
+    for (int i = 0; ref && i < r->n_variants; i++)
+        if (!strcmp(r->variants[i], ref))
+            r->reference = r->variants[i];
+    if (!r->reference && r->n_variants > 1)
+        r->reference = r->variants[0];
+    if (st == CG_OK) {
+        find_columns(r);
+        st = write_summary(r);
+    }
+    if (st == CG_OK)
+        st = make_figures(r);
+    if (st == CG_OK)
+        st = write_html(r);
+    if (st == CG_OK && table)
+        st = print_table(r, table);
+    free_records(&r->rec);
+    cJSON_Delete(r->run);
+    free(r);
+    return st;
+}
