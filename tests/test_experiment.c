@@ -3,6 +3,7 @@
  * missing sections) fails with file:line:col and a hint; variants and --set apply; parameter
  * names follow PyTorch; weights round-trip through .safetensors, and a missing or mis-shaped
  * tensor is named. */
+#include <math.h>
 #include <unistd.h>
 
 #include "exp/experiment.h"
@@ -48,6 +49,16 @@ static void expect_load_error(const char *name, const char *text, const char *pa
     CHECK(st != CG_OK, "%s is refused", name);
     CHECK(strstr(cg_error_message(), part) != NULL, "%s:\n    message: %s\n    lacks: %s", name,
           cg_error_message(), part);
+}
+
+/* Replaces the first `from` in text by `to`. */
+static const char *edit_text(const char *text, const char *from, const char *to) {
+    static char out[4096];
+    const char *at = strstr(text, from);
+    if (!at)
+        return text;
+    snprintf(out, sizeof out, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+    return out;
 }
 
 /* Replaces the first `from` in base by `to`. */
@@ -153,9 +164,177 @@ static void test_stages(cg_context *ctx) {
     free(csv);
 }
 
+static const char blocks[] = "name: blocks\n"
+                             "pipeline: dae\n"
+                             "seed: 2\n"
+                             "data: {task: open_set, classes: [0, 1, 2], train: 300, test: 90}\n"
+                             "model:\n"
+                             "  net: [flatten, {type: linear, out: 10, name: fc}]\n"
+                             "graph:\n"
+                             "  logits: {module: net, input: x}\n"
+                             "stages:\n"
+                             "  - name: fit\n"
+                             "    batch: 20\n"
+                             "    epochs: 2\n"
+                             "    losses: [{type: cross_entropy, inputs: [logits, y]}]\n"
+                             "    evaluate:\n"
+                             "      splits: [test]\n"
+                             "      metrics:\n"
+                             "        - {type: accuracy, inputs: [logits, y], mask: known, "
+                             "name: known_accuracy}\n"
+                             "        - {type: accuracy, inputs: [logits, y]}\n"
+                             "        - {type: cross_entropy, inputs: [logits, y]}\n"
+                             "      collect: [logits]\n"
+                             "train: {batch: 64}\n";
+
+/* The last value of metric on split in metrics.csv. */
+static double last_metric(const char *csv, const char *split, const char *metric) {
+    char key[128];
+    snprintf(key, sizeof key, ",%s,%s,", split, metric);
+    double v = NAN;
+    for (const char *p = strstr(csv, key); p; p = strstr(p + 1, key))
+        v = strtod(p + strlen(key), NULL);
+    return v;
+}
+
+/* Evaluation blocks: a masked metric, a loss as a metric, a derived metric name, per-sample
+ * values collected over a split, and a stage's own batch size; the metrics agree with the
+ * collected logits computed on the host. */
+static void test_evaluation_blocks(void) {
+    cg_experiment e;
+    const char *path = write_exp("blocks.yaml", blocks);
+    CHECK_OK(cg_experiment_load(path, NULL, NULL, 0, &e));
+    CHECK(cg_exp_stage_batch(&e, 0) == 20 && e.batch == 64, "a stage's own batch");
+    CHECK(strcmp(e.stages[0].metrics[1].name, "accuracy_logits") == 0 &&
+              strcmp(e.stages[0].metrics[2].name, "cross_entropy") == 0 &&
+              strcmp(e.stages[0].metrics[0].mask, "known") == 0,
+          "metric names: %s, %s", e.stages[0].metrics[1].name, e.stages[0].metrics[2].name);
+    char out[600];
+    snprintf(out, sizeof out, "%s/blocks", dir);
+    cg_run_options o = {.file = path, .out_dir = out};
+    CHECK_OK(cg_run(&o));
+    char p[700];
+    snprintf(p, sizeof p, "%s/metrics.csv", out);
+    char *csv = NULL, *samples = NULL;
+    CHECK_OK(cg__read_file(p, &csv, NULL));
+    snprintf(p, sizeof p, "%s/samples/base-r1-test.csv", out);
+    CHECK_OK(cg__read_file(p, &samples, NULL));
+    if (!csv || !samples)
+        return;
+    CHECK(strstr(csv, "base,0,2,train,loss.cross_entropy,") != NULL, "each loss is logged");
+    CHECK(strncmp(samples, "index,y,known,logits_0,logits_1,", 32) == 0, "samples header: %.60s",
+          samples);
+    /* The host's accuracy over the known samples, accuracy and cross-entropy over all. */
+    int n = 0, known = 0, right_known = 0, right = 0;
+    double ce = 0;
+    for (char *line = strchr(samples, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
+        int idx, y, k;
+        double z[10];
+        char *q = line + 1;
+        if (sscanf(q, "%d,%d,%d", &idx, &y, &k) != 3)
+            break;
+        for (int i = 0; i < 3; i++)
+            q = strchr(q, ',') + 1;
+        int best = 0;
+        double mx = -INFINITY, sum = 0;
+        for (int c = 0; c < 10; c++) {
+            z[c] = strtod(q, &q);
+            q++;
+            best = z[c] > z[best] ? c : best;
+            mx = z[c] > mx ? z[c] : mx;
+        }
+        for (int c = 0; c < 10; c++)
+            sum += exp(z[c] - mx);
+        ce += mx + log(sum) - z[y];
+        n++;
+        known += k;
+        right += best == y;
+        right_known += k && best == y;
+    }
+    CHECK(n == 90 && known > 0 && known < 90, "90 test samples, %d known", known);
+    double a_known = last_metric(csv, "test", "known_accuracy");
+    double a_all = last_metric(csv, "test", "accuracy_logits");
+    double ce_all = last_metric(csv, "test", "cross_entropy");
+    CHECK(fabs(a_known - (double)right_known / known) < 1e-6, "masked accuracy %g, host %g",
+          a_known, (double)right_known / known);
+    CHECK(fabs(a_all - (double)right / n) < 1e-6, "accuracy %g, host %g", a_all,
+          (double)right / n);
+    CHECK(fabs(ce_all - ce / n) < 1e-4 * (1 + ce / n), "a loss as a metric %g, host %g", ce_all,
+          ce / n);
+    free(csv);
+    free(samples);
+
+    /* Names and labels. */
+    expect_load_error("dup.yaml",
+                      "pipeline: dae\nmodel:\n  net: [flatten, {type: linear, out: 10}]\n"
+                      "graph:\n  logits: {module: net, input: x}\n"
+                      "losses: [{type: cross_entropy, inputs: [logits, y]}]\n"
+                      "evaluate:\n  splits: [test]\n  metrics:\n"
+                      "    - {type: accuracy, inputs: [logits, y], name: acc}\n"
+                      "    - {type: accuracy, inputs: [logits, y], name: acc}\n",
+                      "dup.yaml:11:7: two metrics are named 'acc' (the first at line 10)");
+    expect_load_error("reserved.yaml",
+                      "pipeline: dae\nmodel:\n  net: [flatten, {type: linear, out: 10}]\n"
+                      "graph:\n  logits: {module: net, input: x}\n"
+                      "losses: [{type: cross_entropy, inputs: [logits, y]}]\n"
+                      "evaluate:\n  splits: [test]\n  metrics:\n"
+                      "    - {type: accuracy, inputs: [logits, y], name: loss}\n",
+                      "the metric name 'loss' is the training log's");
+    const char *narrow = write_exp("narrow.yaml",
+                                   "pipeline: dae\ndata: {train: 64, test: 16}\n"
+                                   "model:\n  net: [flatten, {type: linear, out: 5}]\n"
+                                   "graph:\n  logits: {module: net, input: x}\n"
+                                   "losses: [{type: cross_entropy, inputs: [logits, y]}]\n");
+    CHECK_OK(cg_experiment_load(narrow, NULL, NULL, 0, &e));
+    cg_dataset d;
+    cg_data_config c = e.data.data;
+    CHECK_OK(cg_data_generate("dae", &c, &d));
+    cg_status st = cg_experiment_check_stage(&e, 0, &d, NULL);
+    CHECK(st == CG_ERR_INVALID_ARGUMENT, "labels past the outputs are refused");
+    CHECK_CONTAINS(cg_error_message(), "narrow.yaml:7:10: loss 'cross_entropy' scores 5 classes "
+                                       "from 'logits' (labels 0 to 4), but sample");
+    CHECK_CONTAINS(cg_error_message(), "of split 'train' has label");
+    cg_dataset_free(&d);
+
+    /* A pairs-trained embedding evaluates on single images; a typo is still an error. */
+    static const char emb[] = "pipeline: siamese\n"
+                              "data: {train: 96, test: 40, shifts: [-3]}\n"
+                              "model:\n  embed: [flatten, {type: linear, out: 2, name: fc}]\n"
+                              "graph:\n"
+                              "  e1: {module: embed, input: x1}\n"
+                              "  e2: {module: embed, input: x2}\n"
+                              "  z: {module: embed, input: x}\n"
+                              "  f: {tap: z.fc}\n"
+                              "losses: [{type: contrastive, inputs: [e1, e2, target]}]\n"
+                              "train: {epochs: 1, batch: 32, split: pairs}\n"
+                              "evaluate: {splits: [test, test_shift_m3], collect: [z, f]}\n";
+    path = write_exp("emb.yaml", emb);
+    snprintf(out, sizeof out, "%s/emb", dir);
+    cg_run_options eo = {.file = path, .out_dir = out};
+    CHECK_OK(cg_run(&eo));
+    snprintf(p, sizeof p, "%s/samples/base-r1-test_shift_m3.csv", out);
+    CHECK_OK(cg__read_file(p, &samples, NULL));
+    int rows = 0;
+    for (char *q = samples; q && (q = strchr(q, '\n')); q++)
+        rows++;
+    CHECK(samples && strncmp(samples, "index,y,z_0,z_1,f_0,f_1\n", 24) == 0 && rows == 41,
+          "the embedding of every shifted test image: %d lines, %.40s", rows,
+          samples ? samples : "");
+    free(samples);
+    const char *typo = write_exp("typo.yaml", edit_text(emb, "input: x}", "input: xx}"));
+    CHECK_OK(cg_experiment_load(typo, NULL, NULL, 0, &e));
+    c = e.data.data;
+    CHECK_OK(cg_data_generate("siamese", &c, &d));
+    st = cg_experiment_check_stage(&e, 0, &d, NULL);
+    CHECK(st == CG_ERR_PARSE, "a name no split has");
+    CHECK_CONTAINS(cg_error_message(), "typo.yaml:8:6: 'z' uses 'xx', which is not defined");
+    cg_dataset_free(&d);
+}
+
 int main(void) {
     if (!mkdtemp(dir))
         return 1;
+    test_evaluation_blocks();
     cg_experiment e;
     char path[512];
     snprintf(path, sizeof path, "%s", write_exp("ok.yaml", base));

@@ -25,38 +25,25 @@ static void print_table(const cg_exp_graph *eg) {
     printf("  parameters: %zu in %d tensors\n", total, cg_graph_param_count(eg->graph));
 }
 
-/* Checks one stage against the data's splits and builds its graph; prints its table when
- * `table`. Returns a CLI exit status. */
-static int check_stage(const char *file, const cg_experiment *e, int k, cg_dataset *d,
-                       bool table) {
+/* Checks one stage against the data's splits: its training graph, each evaluation split's
+ * graph and the labels; prints its table when `table`. Returns a CLI exit status. */
+static int check_stage(const cg_experiment *e, int k, cg_dataset *d, bool table) {
     const cg_exp_stage *sg = &e->stages[k];
-    cg_split *split = cg_dataset_find(d, sg->split);
-    const char *missing = split ? NULL : sg->split;
-    for (int i = 0; !missing && i < sg->n_eval_splits; i++)
-        if (!cg_dataset_find(d, sg->eval_splits[i]))
-            missing = sg->eval_splits[i];
-    if (missing) {
-        fprintf(stderr, "clgraph validate: %s: stage '%s' names split '%s', which the %s data "
-                        "does not have; its splits are:",
-                file, sg->name, missing, e->data.pipeline);
-        for (int s = 0; s < d->n_splits; s++)
-            fprintf(stderr, " %s", d->splits[s].name);
-        fprintf(stderr, "\n");
-        return CLI_USAGE;
-    }
-    cg_exp_graph eg;
-    if (cg_experiment_check(e, k, split, e->batch, &eg) != CG_OK) {
+    cg_exp_graph eg = {0};
+    if (cg_experiment_check_stage(e, k, d, &eg) != CG_OK) {
         fprintf(stderr, "clgraph validate: %s\n", cg_error_message());
         return CLI_USAGE;
     }
+    const cg_split *split = cg_dataset_find(d, sg->split);
     if (table) {
-        printf("  stage '%s': %d epoch%s on split '%s':", sg->name, sg->epochs,
-               sg->epochs == 1 ? "" : "s", split->name);
+        printf("  stage '%s': %d epoch%s on split '%s', batch %d:", sg->name, sg->epochs,
+               sg->epochs == 1 ? "" : "s", split->name, cg_exp_stage_batch(e, k));
         for (int a = 0; a < split->n_arrays; a++) {
             char s[64];
             cg_shape_str(&split->arrays[a].shape, s, sizeof s);
             printf(" %s %s", split->arrays[a].name, s);
         }
+        printf("\n");
         printf("\n");
         print_table(&eg);
         for (int i = 0; i < sg->n_losses; i++)
@@ -66,6 +53,12 @@ static int check_stage(const char *file, const cg_experiment *e, int k, cg_datas
                    sg->losses[i].node.n_in > 1 ? sg->losses[i].node.inputs[1] : "",
                    (double)sg->losses[i].weight,
                    sg->losses[i].reduction == CG_REDUCE_SUM ? "sum" : "mean");
+        for (int i = 0; i < sg->n_metrics; i++)
+            printf("  metric %s: %s(%s%s%s)%s%s\n", sg->metrics[i].name,
+                   sg->metrics[i].op.op->name, sg->metrics[i].inputs[0],
+                   sg->metrics[i].n_in > 1 ? ", " : "",
+                   sg->metrics[i].n_in > 1 ? sg->metrics[i].inputs[1] : "",
+                   sg->metrics[i].mask[0] ? " where " : "", sg->metrics[i].mask);
         for (int i = 0; i < sg->n_freeze; i++)
             printf("  frozen: %s\n", e->modules[sg->freeze[i]].name);
     }
@@ -97,7 +90,7 @@ static int check(const char *file, const char *variant, const char *const *sets,
                e->repeats == 1 ? "" : "s", e->batch, d.source);
     int rc = CLI_OK;
     for (int k = 0; rc == CLI_OK && k < e->n_stages; k++)
-        rc = check_stage(file, e, k, &d, table);
+        rc = check_stage(e, k, &d, table);
     cg_dataset_free(&d);
     return rc;
 }

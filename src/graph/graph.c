@@ -861,10 +861,13 @@ cg_status cg_graph_reset_accumulator(cg_graph *g) {
 }
 
 bool cg_graph_value_used(const cg_graph *g, int value) {
-    for (int i = 0; i < g->n_nodes; i++)
+    for (int i = 0; i < g->n_nodes; i++) {
+        if (g->nodes[i].mask == value)
+            return true;
         for (int k = 0; k < g->nodes[i].n_in; k++)
             if (g->nodes[i].in[k] == value)
                 return true;
+    }
     return false;
 }
 
