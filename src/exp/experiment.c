@@ -582,7 +582,20 @@ static cg_status parse_report(const cg_ydoc *doc, const cg_ynode *v, cg_experime
     memset(r, 0, sizeof *r);
     cg_status st = cg_ycheck_keys(doc, v, "report", keys, CG__ARRAY_LEN(keys));
     const cg_ynode *n;
-    if (st == CG_OK && (n = cg_ymap_get(v, "reference"))) {
+    if (st == CG_OK && (n = cg_ymap_get(v, "reference")) && n->kind == CG_YMAP) {
+        if (n->n > CG_EXP_MAX_VARIANTS)
+            return cg_yerror(doc, n, "'reference' pairs at most %d variants", CG_EXP_MAX_VARIANTS);
+        for (int i = 0; st == CG_OK && i < n->n; i++) {
+            cg__copy_str(r->pair_variant[i], CG_EXP_NAME, n->keys[i]->value);
+            st = known_variant(doc, n->keys[i], e, r->pair_variant[i]);
+            if (st == CG_OK)
+                st = cg_yget_str(doc, n->items[i], "reference", r->pair_reference[i],
+                                 CG_EXP_NAME);
+            if (st == CG_OK)
+                st = known_variant(doc, n->items[i], e, r->pair_reference[i]);
+            r->n_pairs += st == CG_OK;
+        }
+    } else if (st == CG_OK && n) {
         st = cg_yget_str(doc, n, "reference", r->reference, sizeof r->reference);
         if (st == CG_OK)
             st = known_variant(doc, n, e, r->reference);

@@ -92,9 +92,12 @@ typedef struct cg_exp_figure {
 } cg_exp_figure;
 
 /* The `report:` section: the variant the others are tested against (Welch's t-test at the final
- * epoch; default: the first) and the figures (default: the pipeline's). */
+ * epoch; default: the first), or per variant its own reference, and the figures (default: the
+ * pipeline's). */
 typedef struct cg_exp_report {
     char reference[CG_EXP_NAME];
+    int n_pairs; /* reference: {variant: its reference, ...} */
+    char pair_variant[CG_EXP_MAX_VARIANTS][CG_EXP_NAME], pair_reference[CG_EXP_MAX_VARIANTS][CG_EXP_NAME];
     int n_figures;
     cg_exp_figure figures[CG_EXP_MAX_FIGURES];
 } cg_exp_report;

@@ -476,6 +476,9 @@ static cg_status write_run(const char *dir, const cg_run_options *o, const cg_ex
     const cg_exp_report *r = &base->report;
     if (r->reference[0])
         cJSON_AddStringToObject(j, "reference", r->reference);
+    cJSON *pairs = r->n_pairs ? cJSON_AddObjectToObject(j, "references") : NULL;
+    for (int i = 0; pairs && i < r->n_pairs; i++)
+        cJSON_AddStringToObject(pairs, r->pair_variant[i], r->pair_reference[i]);
     cJSON *figs = cJSON_AddArrayToObject(j, "figures");
     for (int i = 0; figs && i < r->n_figures; i++) {
         const cg_exp_figure *f = &r->figures[i];

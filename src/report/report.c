@@ -137,7 +137,8 @@ typedef struct report {
     records rec;
     const char *variants[64];
     int n_variants;
-    const char *reference;
+    const char *reference;     /* of every variant not named in references */
+    const cJSON *references;   /* {variant: its reference} */
     column cols[64];
     int n_cols;
     char figures[16][256]; /* file names under figures/ */
@@ -193,6 +194,15 @@ typedef struct cell {
     double values[1000];
 } cell;
 
+/* The variant that v is tested against, or NULL (the reference itself, or none). */
+static const char *reference_of(const report *r, const char *v) {
+    const char *ref = cg_json_string(r->references, v, NULL);
+    if (!ref && r->references)
+        return NULL; /* with pairs given, only the variants named are tested */
+    ref = ref ? ref : r->reference;
+    return ref && strcmp(ref, v) != 0 ? ref : NULL;
+}
+
 static cell *cell_of(const report *r, int v, int c) {
     cell *x = calloc(1, sizeof *x);
     if (!x)
@@ -201,10 +211,10 @@ static cell *cell_of(const report *r, int v, int c) {
                       1000);
     x->s = cg_stats_summary(x->values, n);
     x->p = NAN;
-    if (r->reference && strcmp(r->variants[v], r->reference) != 0) {
+    const char *against = reference_of(r, r->variants[v]);
+    if (against) {
         double ref[1000];
-        int m = values_at(&r->rec, r->reference, r->cols[c].split, r->cols[c].metric, -1, ref,
-                          1000);
+        int m = values_at(&r->rec, against, r->cols[c].split, r->cols[c].metric, -1, ref, 1000);
         x->p = cg_stats_welch(x->values, n, ref, m, NULL, NULL);
     }
     return x;
@@ -277,8 +287,11 @@ static cg_status write_summary(report *r) {
                 cJSON_AddItemToArray(vals, isfinite(x->values[i])
                                                ? cJSON_CreateNumber(x->values[i])
                                                : cJSON_CreateNull());
-            if (r->reference && strcmp(r->variants[v], r->reference) != 0)
+            const char *against = reference_of(r, r->variants[v]);
+            if (against) {
                 cg_json_add_number(e, "welch_p", x->p);
+                cJSON_AddStringToObject(e, "welch_against", against);
+            }
             free(x);
         }
     }
@@ -394,6 +407,7 @@ static cg_status epochs_figure(report *r, const char *title, const char *metric,
             st = cg__error(CG_ERR_IO, "cannot write %s: %s", path, strerror(errno));
         if (f) {
             cg_plot p = cg_plot_make(title, "epoch", metric);
+            p.integer_x = true;
             cg_svg_lines(f, &p, lines, n_lines);
             if (fclose(f) != 0)
                 st = cg__error(CG_ERR_IO, "writing %s failed", path);
@@ -513,7 +527,9 @@ static cg_status print_table(const report *r, FILE *out) {
             repeats == 1 ? "" : "s");
     if (repeats >= CG_STATS_MIN_CI)
         fprintf(out, ", [95%% confidence interval, Student t]");
-    if (r->reference && r->n_variants > 1)
+    if (r->references)
+        fprintf(out, ", p: Welch's t-test against each variant's reference");
+    else if (r->reference && r->n_variants > 1)
         fprintf(out, ", p: Welch's t-test against %s", r->reference);
     fprintf(out, ")\n");
     free(cells);
@@ -634,8 +650,12 @@ static cg_status write_html(report *r) {
     for (int v = 0; v < r->n_variants; v++) {
         fprintf(f, "<tr><td>");
         html_text(f, r->variants[v]);
-        if (r->reference && !strcmp(r->variants[v], r->reference) && r->n_variants > 1)
-            fprintf(f, " (reference)");
+        const char *against = reference_of(r, r->variants[v]);
+        if (against) {
+            fprintf(f, " <span class=\"note\">vs ");
+            html_text(f, against);
+            fprintf(f, "</span>");
+        }
         fprintf(f, "</td>");
         for (int c = 0; c < r->n_cols; c++) {
             cell *x = cell_of(r, v, c);
@@ -657,10 +677,9 @@ static cg_status write_html(report *r) {
         fprintf(f, "; in brackets the 95%% confidence interval of the mean (Student t)");
     else
         fprintf(f, "; a 95%% confidence interval is shown from %d repeats on", CG_STATS_MIN_CI);
-    if (r->reference && r->n_variants > 1) {
-        fprintf(f, "; p is the two-sided p-value of Welch's t-test against ");
-        html_text(f, r->reference);
-    }
+    if (r->references || (r->reference && r->n_variants > 1))
+        fprintf(f, "; p is the two-sided p-value of Welch's t-test of the final-epoch values "
+                   "against the variant named beside each row");
     fprintf(f, ".</p>\n");
     const char *paper = run_str(r, "paper");
     if (paper[0]) {
@@ -722,6 +741,7 @@ cg_status cg_report_build(const char *dir, FILE *table) {
             r->reference = r->variants[i];
     if (!r->reference && r->n_variants > 1)
         r->reference = r->variants[0];
+    r->references = cJSON_GetObjectItemCaseSensitive(r->run, "references");
     if (st == CG_OK) {
         find_columns(r);
         st = write_summary(r);

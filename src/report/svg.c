@@ -17,7 +17,7 @@ static const char *colour(int i) {
 }
 
 cg_plot cg_plot_make(const char *title, const char *xlabel, const char *ylabel) {
-    cg_plot p = {title, xlabel, ylabel, 0, 0, NAN, NAN, NAN, NAN, false};
+    cg_plot p = {title, xlabel, ylabel, 0, 0, NAN, NAN, NAN, NAN, false, false};
     return p;
 }
 
@@ -119,8 +119,8 @@ static void tick_label(char *out, size_t cap, double v, double step) {
 /* Opens the SVG and draws the frame; the plot area is left for the caller. */
 static void begin(FILE *f, const cg_plot *p, frame *fr, const legend_key *keys, int n_keys,
                   double right_extra) {
-    fr->width = p->width > 0 ? p->width : 640;
-    fr->height = p->height > 0 ? p->height : 420;
+    fr->width = p->width > 0 ? p->width : 760;
+    fr->height = p->height > 0 ? p->height : 440;
     double legend_w = n_keys > 0 ? 170 : 0;
     fr->left = 68;
     fr->top = p->title && *p->title ? 40 : 16;
@@ -133,15 +133,15 @@ static void begin(FILE *f, const cg_plot *p, frame *fr, const legend_key *keys, 
     cg_xml_text(f, p->title ? p->title : "figure");
     fprintf(f, "</title>\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
     if (p->title && *p->title) {
-        fprintf(f, "<text x=\"%.1f\" y=\"24\" text-anchor=\"middle\" font-size=\"15\" "
-                   "font-weight=\"bold\">",
-                fr->left + fr->w / 2);
+        fprintf(f, "<text x=\"12\" y=\"24\" font-size=\"14\" font-weight=\"bold\">");
         cg_xml_text(f, p->title);
         fprintf(f, "</text>\n");
     }
     /* Grid and ticks. */
     fprintf(f, "<g class=\"axes\" stroke=\"#ddd\" stroke-width=\"1\">\n");
     double xs = nice_step(fr->x1 - fr->x0, 6), ys = nice_step(fr->y1 - fr->y0, 6);
+    if (p->integer_x && xs < 1)
+        xs = 1;
     for (double t = ceil(fr->x0 / xs - 1e-9) * xs; t <= fr->x1 + xs * 1e-9; t += xs)
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", px(fr, t),
                 fr->top, px(fr, t), fr->top + fr->h);
@@ -244,7 +244,7 @@ static void lines_body(FILE *f, const cg_plot *p, const cg_line *lines, int n_li
         const cg_line *l = &lines[i];
         const char *c = colour(l->colour >= 0 ? l->colour : i);
         if (l->lo && l->hi) { /* the band: along hi, back along lo */
-            fprintf(f, "<polygon class=\"band\" fill=\"%s\" fill-opacity=\"0.2\" points=\"", c);
+            fprintf(f, "<polygon class=\"band\" fill=\"%s\" fill-opacity=\"0.15\" points=\"", c);
             for (int k = 0; k < l->n; k++)
                 if (isfinite(l->hi[k]))
                     fprintf(f, "%.1f,%.1f ", px(&fr, l->x[k]), py(&fr, l->hi[k]));

@@ -12,9 +12,10 @@
 /* What every figure has. Limits left NaN are taken from the data (with a margin). */
 typedef struct cg_plot {
     const char *title, *xlabel, *ylabel;
-    int width, height; /* 0: 640 x 420 */
+    int width, height; /* 0: 760 x 440 */
     double xmin, xmax, ymin, ymax;
-    bool diagonal; /* draw y = x (ROC curves) */
+    bool diagonal;  /* draw y = x (ROC curves) */
+    bool integer_x; /* ticks on whole numbers only (epochs) */
 } cg_plot;
 
 /* A plot with no limits fixed. */
