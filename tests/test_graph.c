@@ -250,6 +250,11 @@ static void test_multi_loss(void) {
     float *tot = totals[0];
     CHECK(fabsf(tot[0] - (0.25f * tot[mse_slot] + 2 * tot[ce_slot])) < 1e-5f * (1 + tot[0]),
           "total %g = 0.25 * %g + 2 * %g", tot[0], tot[mse_slot], tot[ce_slot]);
+    /* A loss of weight 0 still shows its own value in its slot (run 1: ce, run 2: mse). */
+    CHECK(totals[1][ce_slot] > 0 && fabsf(totals[1][ce_slot] - tot[ce_slot]) < 1e-5f * tot[ce_slot]
+              && fabsf(totals[2][mse_slot] - tot[mse_slot]) < 1e-5f * tot[mse_slot],
+          "weight-0 losses log their values: ce %g (%g), mse %g (%g)", totals[1][ce_slot],
+          tot[ce_slot], totals[2][mse_slot], tot[mse_slot]);
     int bad = 0;
     for (size_t i = 0; i < n_buf; i++) {
         float want = 0.25f * grads[1][i] + 2 * grads[2][i];

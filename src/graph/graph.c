@@ -342,13 +342,19 @@ cg_status cg_graph_metric_masked(cg_graph *g, int val, int mask, int *slot, int 
     return st;
 }
 
-/* The per-sample gradient that seeds a loss: d(total)/d(loss value of one sample). */
-static float loss_seed(const cg_graph *g, const node *n) {
+/* What one sample's loss value counts in the loss's reduction (1 / the count a mean divides
+ * by, or 1 for a sum). */
+static float loss_scale(const cg_graph *g, const node *n) {
     float rows = (float)g->values[n->out].shape.d[0];
     float count = n->reduction == CG_REDUCE_MEAN         ? rows * (float)n->loss_elements
                   : n->reduction == CG_REDUCE_BATCH_MEAN ? rows
                                                          : 1.0f;
-    return n->loss_weight / count;
+    return 1.0f / count;
+}
+
+/* The per-sample gradient that seeds a loss: d(total)/d(loss value of one sample). */
+static float loss_seed(const cg_graph *g, const node *n) {
+    return n->loss_weight * loss_scale(g, n);
 }
 
 /* Which values need gradients: those on a path from a trainable parameter or a value that
@@ -602,9 +608,9 @@ cg_status cg_graph_forward(cg_graph *g, bool training) {
         if (st == CG_OK && n->is_loss) {
             float seed = loss_seed(g, n);
             st = cg__sum_into(g->ctx, g->acc, 0, o->mem, rows, seed);
-            if (st == CG_OK)
+            if (st == CG_OK) /* the loss itself, unweighted: also a loss of weight 0 shows */
                 st = cg__sum_into(g->ctx, g->acc, (uint32_t)n->loss_slot, o->mem, rows,
-                                  n->loss_weight != 0.0f ? seed / n->loss_weight : 0.0f);
+                                  loss_scale(g, n));
         }
         if (st == CG_OK && n->metric_slot >= 0 && n->mask < 0)
             st = cg__sum_into(g->ctx, g->acc, (uint32_t)n->metric_slot, o->mem,
