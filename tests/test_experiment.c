@@ -172,6 +172,8 @@ static const char blocks[] = "name: blocks\n"
                              "  net: [flatten, {type: linear, out: 10, name: fc}]\n"
                              "graph:\n"
                              "  logits: {module: net, input: x}\n"
+                             "  score: {type: slice, start: 0, count: 1, inputs: [logits]}\n"
+                             "  pair: {type: slice, start: 1, count: 2, inputs: [logits]}\n"
                              "stages:\n"
                              "  - name: fit\n"
                              "    batch: 20\n"
@@ -184,7 +186,16 @@ static const char blocks[] = "name: blocks\n"
                              "name: known_accuracy}\n"
                              "        - {type: accuracy, inputs: [logits, y]}\n"
                              "        - {type: cross_entropy, inputs: [logits, y]}\n"
-                             "      collect: [logits]\n"
+                             "      collect: [logits, score, pair]\n"
+                             "      statistics:\n"
+                             "        - {type: auc, score: score, label: known}\n"
+                             "        - {type: quantile, value: score, q: 0.9}\n"
+                             "        - {type: mean, value: score, mask: known, name: "
+                             "known_score}\n"
+                             "      figures:\n"
+                             "        - {type: roc, score: score, label: known}\n"
+                             "        - {type: histogram, value: score, groups: known}\n"
+                             "        - {type: scatter, x: pair, colour: y}\n"
                              "train: {batch: 64}\n";
 
 /* The last value of metric on split in metrics.csv. */
@@ -222,11 +233,14 @@ static void test_evaluation_blocks(void) {
     if (!csv || !samples)
         return;
     CHECK(strstr(csv, "base,0,2,train,loss.cross_entropy,") != NULL, "each loss is logged");
-    CHECK(strncmp(samples, "index,y,known,logits_0,logits_1,", 32) == 0, "samples header: %.60s",
-          samples);
-    /* The host's accuracy over the known samples, accuracy and cross-entropy over all. */
+    CHECK(strncmp(samples, "index,y,known,logits_0,logits_1,", 32) == 0 &&
+              strstr(samples, ",logits_9,score,pair_0,pair_1\n"),
+          "samples header: %.100s", samples);
+    /* The host's accuracy over the known samples, accuracy and cross-entropy over all, and the
+     * statistics of the score (logit 0): AUC against known, the 90% quantile, the known mean. */
     int n = 0, known = 0, right_known = 0, right = 0;
-    double ce = 0;
+    double ce = 0, score[90], known_sum = 0;
+    bool is_known[90];
     for (char *line = strchr(samples, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
         int idx, y, k;
         double z[10];
@@ -246,6 +260,11 @@ static void test_evaluation_blocks(void) {
         for (int c = 0; c < 10; c++)
             sum += exp(z[c] - mx);
         ce += mx + log(sum) - z[y];
+        if (n < 90) {
+            score[n] = z[0];
+            is_known[n] = k;
+            known_sum += k ? z[0] : 0;
+        }
         n++;
         known += k;
         right += best == y;
@@ -261,6 +280,42 @@ static void test_evaluation_blocks(void) {
           (double)right / n);
     CHECK(fabs(ce_all - ce / n) < 1e-4 * (1 + ce / n), "a loss as a metric %g, host %g", ce_all,
           ce / n);
+    double pairs = 0, wins = 0;
+    for (int i = 0; i < 90; i++)
+        for (int j = 0; j < 90; j++)
+            if (is_known[i] && !is_known[j]) {
+                pairs++;
+                wins += score[i] > score[j] ? 1 : score[i] == score[j] ? 0.5 : 0;
+            }
+    double sorted[90];
+    memcpy(sorted, score, sizeof sorted);
+    for (int i = 1; i < 90; i++)
+        for (int j = i; j > 0 && sorted[j] < sorted[j - 1]; j--) {
+            double t = sorted[j];
+            sorted[j] = sorted[j - 1];
+            sorted[j - 1] = t;
+        }
+    double q90 = sorted[80] + 0.1 * (sorted[81] - sorted[80]); /* 0.9 * 89 = 80.1 */
+    CHECK(fabs(last_metric(csv, "test", "auc_score") - wins / pairs) < 1e-6,
+          "AUC %g, host (Mann-Whitney) %g", last_metric(csv, "test", "auc_score"), wins / pairs);
+    CHECK(fabs(last_metric(csv, "test", "q90_score") - q90) < 1e-5, "quantile %g, host %g",
+          last_metric(csv, "test", "q90_score"), q90);
+    CHECK(fabs(last_metric(csv, "test", "known_score") - known_sum / known) < 1e-5,
+          "masked mean %g, host %g", last_metric(csv, "test", "known_score"), known_sum / known);
+    static const char *const figs[] = {"samples-base-roc-score.svg",
+                                       "samples-base-histogram-score-test.svg",
+                                       "samples-base-scatter-pair-test.svg"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s/figures/%s", out, figs[i]);
+        CHECK(access(p, R_OK) == 0, "figure %s drawn", figs[i]);
+    }
+    snprintf(p, sizeof p, "%s/report.html", out);
+    char *html = NULL;
+    CHECK_OK(cg__read_file(p, &html, NULL));
+    CHECK(html && strstr(html, "base: ROC of score (positive: known != 0).") &&
+              strstr(html, "samples-base-scatter-pair-test.svg"),
+          "the report shows the figures of collected values");
+    free(html);
     free(csv);
     free(samples);
 

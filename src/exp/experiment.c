@@ -410,8 +410,92 @@ static cg_status parse_train(const cg_ydoc *doc, const cg_ynode *t, cg_experimen
     return st;
 }
 
+static bool collected(const cg_exp_stage *e, const char *name) {
+    for (int i = 0; i < e->n_collect; i++)
+        if (!strcmp(e->collect[i], name))
+            return true;
+    return false;
+}
+
+/* statistics: or figures: of an evaluate block; the values they read must be collected. */
+static cg_status parse_sample_items(const cg_ydoc *doc, const cg_ynode *list, bool figures,
+                                    cg_exp_stage *e) {
+    static const char *const stat_types[] = {"auc", "mean", "quantile"};
+    static const char *const fig_types[] = {"scatter", "histogram", "roc"};
+    const char *what = figures ? "figures" : "statistics";
+    if (list->kind != CG_YSEQ || list->n > CG_EXP_MAX_SAMPLE_ITEMS)
+        return cg_yerror(doc, list, "'%s' is a list of up to %d entries such as %s", what,
+                         CG_EXP_MAX_SAMPLE_ITEMS,
+                         figures ? "{type: roc, score: score, label: anomaly}"
+                                 : "{type: auc, score: score, label: anomaly}");
+    cg_exp_sample_item *out = figures ? e->sample_figures : e->statistics;
+    int *count = figures ? &e->n_sample_figures : &e->n_statistics;
+    *count = 0;
+    cg_status st = CG_OK;
+    for (int i = 0; st == CG_OK && i < list->n; i++) {
+        const cg_ynode *v = list->items[i];
+        cg_exp_sample_item *it = &out[i];
+        memset(it, 0, sizeof *it);
+        it->line = v->line;
+        it->col = v->col;
+        static const char *const keys[] = {"type", "name", "score", "value", "x", "label",
+                                           "mask", "colour", "color", "groups", "q"};
+        if (v->kind != CG_YMAP)
+            return cg_yerror(doc, v, "an entry of '%s' is a mapping with type:", what);
+        st = cg_ycheck_keys(doc, v, what, keys, CG__ARRAY_LEN(keys));
+        const cg_ynode *t = cg_ymap_get(v, "type");
+        if (st == CG_OK && !t)
+            st = cg_yerror(doc, v, "an entry of '%s' needs 'type:'", what);
+        if (st == CG_OK)
+            st = figures ? cg_yget_choice(doc, t, "type", fig_types, 3, it->type, sizeof it->type)
+                         : cg_yget_choice(doc, t, "type", stat_types, 3, it->type,
+                                          sizeof it->type);
+        /* What each type reads: the value, and the array or value it is split or coloured by. */
+        const char *vkey = !strcmp(it->type, "auc") || !strcmp(it->type, "roc") ? "score"
+                           : !strcmp(it->type, "scatter")                       ? "x"
+                                                                                : "value";
+        const char *bkey = !strcmp(it->type, "auc") || !strcmp(it->type, "roc") ? "label"
+                           : !strcmp(it->type, "mean")                          ? "mask"
+                           : !strcmp(it->type, "scatter")                       ? "colour"
+                           : !strcmp(it->type, "histogram")                     ? "groups"
+                                                                                : NULL;
+        const cg_ynode *n;
+        if (st == CG_OK && !(n = cg_ymap_get(v, vkey)))
+            st = cg_yerror(doc, v, "%s needs '%s:' (a collected value)", it->type, vkey);
+        if (st == CG_OK)
+            st = cg_yget_str(doc, n, vkey, it->value, sizeof it->value);
+        if (st == CG_OK && !collected(e, it->value))
+            st = cg_yerror(doc, n, "'%s' is not collected; add it to this block's 'collect:'",
+                           it->value);
+        if (st == CG_OK && bkey && !strcmp(bkey, "colour") && !cg_ymap_get(v, bkey))
+            bkey = "color";
+        if (st == CG_OK && bkey && (n = cg_ymap_get(v, bkey)))
+            st = cg_yget_str(doc, n, bkey, it->by, sizeof it->by);
+        if (st == CG_OK && (!strcmp(it->type, "auc") || !strcmp(it->type, "roc")) && !it->by[0])
+            st = cg_yerror(doc, v, "%s needs 'label:' (an array or value, positive where not 0)",
+                           it->type);
+        double q = 0.5;
+        if (st == CG_OK && !strcmp(it->type, "quantile") && (n = cg_ymap_get(v, "q")) &&
+            (st = cg_yget_float(doc, n, "q", &q)) == CG_OK && !(q >= 0 && q <= 1))
+            st = cg_yerror(doc, n, "'q' is %g; a quantile lies in [0, 1]", q);
+        it->q = q;
+        if (st == CG_OK && (n = cg_ymap_get(v, "name")))
+            st = cg_yget_str(doc, n, "name", it->name, sizeof it->name);
+        else if (!strcmp(it->type, "quantile"))
+            snprintf(it->name, sizeof it->name, "q%g_%.30s", q * 100, it->value);
+        else
+            snprintf(it->name, sizeof it->name, "%.10s_%.30s", it->type, it->value);
+        for (int j = 0; st == CG_OK && j < i; j++)
+            if (!strcmp(out[j].name, it->name))
+                st = cg_yerror(doc, v, "two %s are named '%s'; give this one another 'name:'",
+                               what, it->name);
+        *count += st == CG_OK;
+    }
+    return st;
+}
+
 static cg_status parse_evaluate(const cg_ydoc *doc, const cg_ynode *v, cg_exp_stage *e) {
-    static const char *const keys[] = {"splits", "metrics", "collect"};
+    static const char *const keys[] = {"splits", "metrics", "collect", "statistics", "figures"};
     cg_status st = cg_ycheck_keys(doc, v, "evaluate", keys, CG__ARRAY_LEN(keys));
     const cg_ynode *s = cg_ymap_get(v, "splits"), *m = cg_ymap_get(v, "metrics");
     const cg_ynode *c = cg_ymap_get(v, "collect");
@@ -458,6 +542,7 @@ static cg_status parse_evaluate(const cg_ydoc *doc, const cg_ynode *v, cg_exp_st
         cg_exp_node *nodes[CG_EXP_MAX_METRICS];
         for (int i = 0; i < e->n_metrics; i++)
             nodes[i] = &e->metrics[i];
+
         if (st == CG_OK)
             st = unique_names(doc, m, nodes, e->n_metrics, "metrics");
         for (int i = 0; st == CG_OK && i < e->n_metrics; i++) {
@@ -470,6 +555,17 @@ static cg_status parse_evaluate(const cg_ydoc *doc, const cg_ynode *v, cg_exp_st
                                name);
         }
     }
+    const cg_ynode *stats = cg_ymap_get(v, "statistics"), *figs = cg_ymap_get(v, "figures");
+    if (st == CG_OK && stats)
+        st = parse_sample_items(doc, stats, false, e);
+    if (st == CG_OK && figs)
+        st = parse_sample_items(doc, figs, true, e);
+    for (int i = 0; st == CG_OK && i < e->n_statistics; i++)
+        for (int k = 0; k < e->n_metrics; k++)
+            if (!strcmp(e->statistics[i].name, e->metrics[k].name))
+                st = cg_yerror(doc, stats->items[i], "'%s' names a metric already; give the "
+                                                     "statistic another 'name:'",
+                               e->statistics[i].name);
     return st;
 }
 

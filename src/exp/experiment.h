@@ -55,6 +55,24 @@ typedef struct cg_exp_loss {
 
 #define CG_EXP_MAX_STAGES 4
 
+/* A statistic or a figure of the values collected per sample over an evaluation split.
+ * Statistics (recorded as metrics of the split at the stage's last epoch): auc (score, label:
+ * the ROC area of score with label != 0 as the positive class), mean (value, over the samples
+ * where mask is not 0 when given), quantile (value, q). Figures (of the first repeat): scatter
+ * (x: a value of two numbers per sample, colour: an integer array or value; one per split),
+ * histogram (value, groups: an integer array splitting the samples in two; one per split),
+ * roc (score, label; one curve per split). */
+typedef struct cg_exp_sample_item {
+    char type[16];
+    char name[CG_EXP_NAME];
+    char value[CG_EXP_NAME]; /* score / value / x */
+    char by[CG_EXP_NAME];    /* label / mask / colour / groups; "" for none */
+    double q;
+    int line, col;
+} cg_exp_sample_item;
+
+#define CG_EXP_MAX_SAMPLE_ITEMS 8
+
 /* One training stage: its split, its own graph nodes (after the experiment's shared ones), its
  * losses, evaluation, optimizer, epochs and frozen modules. An experiment without `stages:` has
  * one stage made of its top-level keys. */
@@ -72,6 +90,9 @@ typedef struct cg_exp_stage {
     int n_collect; /* values read per sample over each evaluation split at the stage's end */
     char collect[CG_EXP_MAX_COLLECT][CG_EXP_NAME];
     int collect_line, collect_col;
+    int n_statistics, n_sample_figures;
+    cg_exp_sample_item statistics[CG_EXP_MAX_SAMPLE_ITEMS];
+    cg_exp_sample_item sample_figures[CG_EXP_MAX_SAMPLE_ITEMS];
     cg_optim_config optimizer;
     int epochs; /* 0: no training, evaluation only */
     int batch;  /* 0: the experiment's train.batch */

@@ -18,6 +18,7 @@
 #include "graph/params.h"
 #include "pipelines/pipeline.h"
 #include "pipelines/runner.h"
+#include "pipelines/samples.h"
 #include "report/csv.h"
 #include "report/json.h"
 #include "report/report.h"
@@ -113,9 +114,11 @@ static cg_status evaluate(const cg_exp_stage *sg, eval_split *es, double *out) {
     return st;
 }
 
-/* Writes the values collected per sample over an evaluation split, with the split's one-number
- * integer arrays (labels, flags) beside them, as samples/<variant>-r<k>[-<stage>]-<split>.csv. */
-static cg_status write_samples(repeat_state *rs, const cg_exp_stage *sg, eval_split *es) {
+/* Reads the values collected per sample over an evaluation split into *out and writes them,
+ * with the split's one-number integer arrays (labels, flags) beside them, as
+ * samples/<variant>-r<k>[-<stage>]-<split>.csv. */
+static cg_status write_samples(repeat_state *rs, const cg_exp_stage *sg, eval_split *es,
+                               cg_samples *out) {
     int ids[CG_EXP_MAX_COLLECT], which[CG_EXP_MAX_COLLECT], n_ids = 0;
     for (int i = 0; i < sg->n_collect; i++)
         if (es->graph.collect[i] >= 0) {
@@ -182,8 +185,37 @@ static cg_status write_samples(repeat_state *rs, const cg_exp_stage *sg, eval_sp
         if (fclose(f) != 0)
             st = cg__error(CG_ERR_IO, "writing %s failed (is the disk full?)", path);
     }
-    for (int i = 0; i < n_ids; i++)
-        free(rows[i]);
+    out->split = split;
+    out->n = cg_split_count(split);
+    out->n_values = n_ids;
+    for (int i = 0; i < n_ids; i++) {
+        out->names[i] = sg->collect[which[i]];
+        out->width[i] = (int)width[i];
+        out->rows[i] = rows[i];
+    }
+    return st;
+}
+
+/* The block's statistics of the collected values, recorded per split at the stage's last
+ * epoch, and its figures (of the first repeat). */
+static cg_status sample_results(repeat_state *rs, const cg_exp_stage *sg, cg_samples *s,
+                                int n_splits) {
+    cg_status st = CG_OK;
+    for (int k = 0; st == CG_OK && k < n_splits; k++) {
+        double v[CG_EXP_MAX_SAMPLE_ITEMS];
+        if (!s[k].split)
+            continue;
+        st = cg_samples_statistics(rs->e, sg, &s[k], v);
+        for (int i = 0; st == CG_OK && i < sg->n_statistics; i++)
+            if (!isnan(v[i]))
+                record_value(rs->rec, rs->vname, rs->repeat, rs->epoch_base, s[k].split->name,
+                             sg->statistics[i].name, v[i]);
+    }
+    if (st == CG_OK && rs->repeat == 0 && sg->n_sample_figures > 0) {
+        char v[80];
+        file_part(v, sizeof v, rs->vname);
+        st = cg_samples_figures(rs->e, sg, s, n_splits, rs->dir, v);
+    }
     return st;
 }
 
@@ -330,11 +362,19 @@ static cg_status run_stage(repeat_state *rs, int k, bool strict_init, const char
     rs->epoch_base += epochs;
     if (st == CG_OK)
         st = cg_param_store_take(rs->store, tg.graph);
-    for (int s = 0; st == CG_OK && s < sg->n_eval_splits; s++) {
+    cg_samples samples[CG_MAX_SPLITS];
+    memset(samples, 0, sizeof samples);
+    int n_samples = 0;
+    for (int s = 0; st == CG_OK && s < sg->n_eval_splits && sg->n_collect; s++) {
         st = cg_param_store_give(rs->store, es[s].graph.graph, false, "the trained model");
         if (st == CG_OK)
-            st = write_samples(rs, sg, &es[s]);
+            st = write_samples(rs, sg, &es[s], &samples[n_samples]);
+        n_samples += samples[n_samples].split != NULL;
     }
+    if (st == CG_OK && n_samples)
+        st = sample_results(rs, sg, samples, n_samples);
+    for (int s = 0; s < n_samples; s++)
+        cg_samples_free(&samples[s]);
     free(idx);
     cg_exp_graph_free(&tg);
     cg_feeder_destroy(ftrain);

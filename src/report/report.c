@@ -305,6 +305,10 @@ static cg_status write_summary(report *r) {
 
 /* ---- figures ---- */
 
+static int by_name(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static void slug(char *out, size_t cap, const char *text) {
     size_t n = 0;
     for (; *text && n + 1 < cap && n < 40; text++) {
@@ -395,7 +399,10 @@ static cg_status epochs_figure(report *r, const char *title, const char *metric,
             n_lines++;
         }
     cg_status st = CG_OK;
-    if (n_lines > 0 && r->n_figures < 16) {
+    int longest = 0; /* a metric recorded once (a statistic at a stage's end) has no curve */
+    for (int i = 0; i < n_lines; i++)
+        longest = lines[i].n > longest ? lines[i].n : longest;
+    if (n_lines > 0 && longest > 1 && r->n_figures < 16) {
         char name[128], path[4600], s[64];
         slug(s, sizeof s, title);
         snprintf(name, sizeof name, "%02d-%s.svg", r->n_figures + 1, s);
@@ -422,6 +429,41 @@ static cg_status epochs_figure(report *r, const char *title, const char *metric,
     }
     free(curves);
     return st;
+}
+
+/* The figures drawn at run time from collected values (figures/samples-*.svg), after the
+ * report's own; each one's caption is its title. */
+static void sample_figures(report *r) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/figures", r->dir);
+    DIR *d = opendir(path);
+    if (!d)
+        return;
+    char *names[64];
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < 64)
+        if (!strncmp(e->d_name, "samples-", 8) && strstr(e->d_name, ".svg"))
+            names[n++] = strdup(e->d_name);
+    closedir(d);
+    qsort(names, (size_t)n, sizeof *names, by_name);
+    for (int i = 0; i < n; i++) {
+        if (names[i] && r->n_figures < 16) {
+            char full[4600], *text = NULL;
+            snprintf(full, sizeof full, "%s/figures/%s", r->dir, names[i]);
+            cg__copy_str(r->figures[r->n_figures], sizeof r->figures[0], names[i]);
+            snprintf(r->captions[r->n_figures], sizeof r->captions[0], "%s", names[i]);
+            if (cg__read_file(full, &text, NULL) == CG_OK) {
+                char *t = strstr(text, "<title>"), *end = t ? strstr(t, "</title>") : NULL;
+                if (t && end)
+                    snprintf(r->captions[r->n_figures], sizeof r->captions[0], "%.*s.",
+                             (int)(end - t - 7), t + 7);
+            }
+            free(text);
+            r->n_figures++;
+        }
+        free(names[i]);
+    }
 }
 
 static cg_status make_figures(report *r) {
@@ -484,6 +526,8 @@ static cg_status make_figures(report *r) {
         st = epochs_figure(r, "Training loss per epoch", "loss", any, 1, r->variants,
                            r->n_variants, &made);
     }
+    if (st == CG_OK)
+        sample_figures(r);
     return st;
 }
 
@@ -538,10 +582,6 @@ static cg_status print_table(const report *r, FILE *out) {
 
 static void html_text(FILE *f, const char *s) {
     cg_xml_text(f, s);
-}
-
-static int by_name(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* Links to the files of a subfolder (or of the folder itself), sorted. */
@@ -603,7 +643,7 @@ static const char style[] =
     "table.results th,table.results td{border:1px solid #ccc;padding:4px 10px;text-align:left}"
     "table.results th{background:#f4f4f4}.note{color:#555;font-size:.92em}"
     "figure{margin:1.2em 0}figcaption{color:#444;font-size:.92em;max-width:720px}"
-    "code{background:#f4f4f4;padding:0 3px}.status-failed,.status-interrupted{color:#b00}";
+    ".wide{overflow-x:auto}code{background:#f4f4f4;padding:0 3px}.status-failed,.status-interrupted{color:#b00}";
 
 static cg_status write_html(report *r) {
     char path[4200], tmp[4300];
@@ -638,7 +678,8 @@ static cg_status write_html(report *r) {
     }
     fprintf(f, "<tr><td>seed, repeats</td><td>%.0f (repeat r uses seed + r), %.0f</td></tr>\n",
             cg_json_number(r->run, "seed", 0), cg_json_number(r->run, "repeats", 0));
-    fprintf(f, "</table>\n<h2>Results</h2>\n<table class=\"results\">\n<tr><th>variant</th>");
+    fprintf(f, "</table>\n<h2>Results</h2>\n<div class=\"wide\"><table class=\"results\">\n"
+               "<tr><th>variant</th>");
     for (int c = 0; c < r->n_cols; c++) {
         fprintf(f, "<th>");
         html_text(f, r->cols[c].split);
@@ -670,7 +711,7 @@ static cg_status write_html(report *r) {
         fprintf(f, "<td>%.0f</td></tr>\n", rate_of(r, r->variants[v]));
     }
     int repeats = (int)cg_json_number(r->run, "repeats", 0);
-    fprintf(f, "</table>\n<p class=\"note\">Each variant at its own final epoch: mean ± standard "
+    fprintf(f, "</table></div>\n<p class=\"note\">Each variant at its own final epoch: mean ± standard "
                "deviation over %d repeat%s",
             repeats, repeats == 1 ? "" : "s");
     if (repeats >= CG_STATS_MIN_CI)

@@ -1,0 +1,297 @@
+/* Statistics and figures of collected per-sample values (see samples.h). */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipelines/samples.h"
+#include "report/stats.h"
+#include "report/svg.h"
+
+void cg_samples_free(cg_samples *s) {
+    for (int i = 0; i < s->n_values; i++)
+        free(s->rows[i]);
+    memset(s, 0, sizeof *s);
+}
+
+/* Column k of a collected value, or a one-number-per-sample array of the split, as doubles
+ * (freed by the caller); NULL when the split has neither. *width gets the value's width. */
+static double *column(const cg_samples *s, const char *name, int k, int *width) {
+    const float *rows = NULL;
+    int w = 0;
+    for (int i = 0; i < s->n_values && !rows; i++)
+        if (!strcmp(s->names[i], name)) {
+            rows = s->rows[i];
+            w = s->width[i];
+        }
+    const cg_array *a = NULL;
+    for (int i = 0; !rows && i < s->split->n_arrays; i++)
+        if (!strcmp(s->split->arrays[i].name, name) && s->split->arrays[i].shape.ndim == 1)
+            a = &s->split->arrays[i];
+    if ((!rows && !a) || (rows && k >= w))
+        return NULL;
+    double *out = malloc((size_t)(s->n > 0 ? s->n : 1) * sizeof *out);
+    for (int r = 0; out && r < s->n; r++)
+        out[r] = rows ? rows[(size_t)r * w + k]
+                 : a->dtype == CG_I32 ? ((const int32_t *)a->data)[r]
+                                      : ((const float *)a->data)[r];
+    if (width)
+        *width = rows ? w : 1;
+    return out;
+}
+
+static cg_status lacks(const cg_experiment *e, const cg_exp_sample_item *it, const cg_samples *s,
+                       const char *name) {
+    return cg__error(CG_ERR_INVALID_ARGUMENT,
+                     "%s:%d:%d: %s '%s' reads '%s', which split '%s' neither collects nor has "
+                     "as an array of one number per sample",
+                     e->file, it->line, it->col, it->type, it->name, name, s->split->name);
+}
+
+cg_status cg_samples_statistics(const cg_experiment *e, const cg_exp_stage *sg,
+                                const cg_samples *s, double *out) {
+    for (int i = 0; i < sg->n_statistics; i++) {
+        const cg_exp_sample_item *it = &sg->statistics[i];
+        out[i] = NAN;
+        int width = 1;
+        double *v = column(s, it->value, 0, &width);
+        if (v && width != 1) {
+            free(v);
+            return cg__error(CG_ERR_INVALID_ARGUMENT,
+                             "%s:%d:%d: %s '%s' reads one number per sample; '%s' has %d",
+                             e->file, it->line, it->col, it->type, it->name, it->value, width);
+        }
+        double *by = it->by[0] ? column(s, it->by, 0, NULL) : NULL;
+        if (!v || (it->by[0] && !by)) {
+            free(v);
+            free(by);
+            if (!strcmp(it->type, "auc"))
+                return lacks(e, it, s, v ? it->by : it->value);
+            continue; /* a mean over a mask this split lacks: not defined here */
+        }
+        if (!strcmp(it->type, "auc")) {
+            bool *pos = malloc((size_t)(s->n > 0 ? s->n : 1));
+            double *fpr = malloc((size_t)(s->n + 2) * sizeof *fpr);
+            double *tpr = malloc((size_t)(s->n + 2) * sizeof *tpr);
+            for (int r = 0; pos && r < s->n; r++)
+                pos[r] = by[r] != 0;
+            if (pos && fpr && tpr)
+                cg_stats_roc(v, pos, s->n, fpr, tpr, &out[i]);
+            free(pos);
+            free(fpr);
+            free(tpr);
+        } else if (!strcmp(it->type, "mean")) {
+            int m = 0;
+            for (int r = 0; r < s->n; r++)
+                if (!by || by[r] != 0)
+                    v[m++] = v[r];
+            out[i] = cg_stats_summary(v, m).mean;
+        } else {
+            out[i] = cg_stats_quantile(v, s->n, it->q);
+        }
+        free(v);
+        free(by);
+    }
+    return CG_OK;
+}
+
+static FILE *figure_file(const char *dir, const char *variant, const cg_experiment *e,
+                         const cg_exp_stage *sg, const cg_exp_sample_item *it, const char *split,
+                         char *path, size_t cap) {
+    char sub[4200];
+    snprintf(sub, sizeof sub, "%s/figures", dir);
+    if (cg__mkdir_p(sub) != CG_OK)
+        return NULL;
+    char name[400];
+    snprintf(name, sizeof name, "%s%s%s-%s-%s%s%s", variant, e->n_stages > 1 ? "-" : "",
+             e->n_stages > 1 ? sg->name : "", it->type, it->value, split ? "-" : "",
+             split ? split : "");
+    for (char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_'))
+            *p = '_';
+    snprintf(path, cap, "%.4000s/samples-%.160s.svg", sub, name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        cg__error(CG_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+    return f;
+}
+
+static cg_status close_figure(FILE *f, const char *path) {
+    return fclose(f) == 0 ? CG_OK : cg__error(CG_ERR_IO, "writing %s failed", path);
+}
+
+/* A scatter of a two-number value, coloured by an integer array (its distinct values become
+ * the classes, in ascending order). */
+static cg_status scatter(const cg_experiment *e, const cg_exp_stage *sg,
+                         const cg_exp_sample_item *it, const cg_samples *s, const char *dir,
+                         const char *variant) {
+    int w = 0;
+    double *x = column(s, it->value, 0, &w), *y = column(s, it->value, 1, NULL);
+    double *c = it->by[0] ? column(s, it->by, 0, NULL) : NULL;
+    cg_status st = CG_OK;
+    if (!x || !y || (it->by[0] && !c))
+        st = !x ? lacks(e, it, s, it->value)
+             : !y ? cg__error(CG_ERR_INVALID_ARGUMENT,
+                              "%s:%d:%d: a scatter plots a value of two numbers per sample; "
+                              "'%s' has %d",
+                              e->file, it->line, it->col, it->value, w)
+                  : lacks(e, it, s, it->by);
+    int *cls = st == CG_OK ? calloc((size_t)(s->n > 0 ? s->n : 1), sizeof *cls) : NULL;
+    double levels[10];
+    int n_levels = 0;
+    for (int r = 0; cls && c && r < s->n; r++) {
+        int k = 0;
+        while (k < n_levels && levels[k] != c[r])
+            k++;
+        if (k == n_levels && n_levels < 10)
+            levels[n_levels++] = c[r];
+        cls[r] = k < 10 ? k : 9;
+    }
+    /* Classes in ascending order of their values. */
+    int order[10];
+    for (int k = 0; k < n_levels; k++)
+        order[k] = k;
+    for (int a = 1; a < n_levels; a++)
+        for (int b = a; b > 0 && levels[order[b]] < levels[order[b - 1]]; b--) {
+            int t = order[b];
+            order[b] = order[b - 1];
+            order[b - 1] = t;
+        }
+    int rank[10];
+    for (int k = 0; k < n_levels; k++)
+        rank[order[k]] = k;
+    for (int r = 0; cls && c && r < s->n; r++)
+        cls[r] = rank[cls[r]];
+    char names[10][48];
+    const char *np[10];
+    for (int k = 0; k < n_levels; k++) {
+        snprintf(names[k], sizeof names[k], "%.30s %g", it->by, levels[order[k]]);
+        np[k] = names[k];
+    }
+    char path[4600], title[300];
+    FILE *f = cls ? figure_file(dir, variant, e, sg, it, s->split->name, path, sizeof path) : NULL;
+    if (cls && !f)
+        st = CG_ERR_IO;
+    if (f) {
+        snprintf(title, sizeof title, "%s: %s on %s", variant, it->value, s->split->name);
+        cg_plot p = cg_plot_make(title, "dimension 1", "dimension 2");
+        cg_svg_scatter(f, &p, x, y, s->n, c ? cls : NULL, np, c ? n_levels : 0, NULL, NULL, 0);
+        st = close_figure(f, path);
+    }
+    free(x);
+    free(y);
+    free(c);
+    free(cls);
+    return st;
+}
+
+/* Histograms of a value, in two groups where groups is given (0 and not 0). */
+static cg_status histogram(const cg_experiment *e, const cg_exp_stage *sg,
+                           const cg_exp_sample_item *it, const cg_samples *s, const char *dir,
+                           const char *variant) {
+    double *v = column(s, it->value, 0, NULL);
+    double *g = it->by[0] ? column(s, it->by, 0, NULL) : NULL;
+    if (!v || (it->by[0] && !g)) {
+        free(v);
+        free(g);
+        return lacks(e, it, s, v ? it->by : it->value);
+    }
+    double *a = malloc((size_t)(s->n > 0 ? s->n : 1) * sizeof *a);
+    double *b = malloc((size_t)(s->n > 0 ? s->n : 1) * sizeof *b);
+    int na = 0, nb = 0;
+    for (int r = 0; a && b && r < s->n; r++) {
+        if (g && g[r] != 0)
+            b[nb++] = v[r];
+        else
+            a[na++] = v[r];
+    }
+    char la[96], lb[96], path[4600], title[300];
+    snprintf(la, sizeof la, g ? "%s = 0" : "all", it->by);
+    snprintf(lb, sizeof lb, "%s != 0", it->by);
+    cg_values pops[2] = {{la, na, a}, {lb, nb, b}};
+    cg_status st = CG_OK;
+    FILE *f = a && b ? figure_file(dir, variant, e, sg, it, s->split->name, path, sizeof path)
+                     : NULL;
+    if (!f)
+        st = a && b ? CG_ERR_IO : cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for a histogram");
+    if (f) {
+        snprintf(title, sizeof title, "%s: %s on %s", variant, it->value, s->split->name);
+        cg_plot p = cg_plot_make(title, it->value, NULL);
+        cg_svg_histograms(f, &p, pops, g ? 2 : 1, 30);
+        st = close_figure(f, path);
+    }
+    free(v);
+    free(g);
+    free(a);
+    free(b);
+    return st;
+}
+
+/* ROC curves of a score, one per split, with the AUC in the legend. */
+static cg_status roc(const cg_experiment *e, const cg_exp_stage *sg, const cg_exp_sample_item *it,
+                     const cg_samples *splits, int n_splits, const char *dir,
+                     const char *variant) {
+    cg_line lines[CG_MAX_SPLITS];
+    char labels[CG_MAX_SPLITS][96];
+    double *fprs[CG_MAX_SPLITS] = {NULL}, *tprs[CG_MAX_SPLITS] = {NULL};
+    int n_lines = 0;
+    cg_status st = CG_OK;
+    for (int k = 0; st == CG_OK && k < n_splits; k++) {
+        const cg_samples *s = &splits[k];
+        double *v = column(s, it->value, 0, NULL), *l = column(s, it->by, 0, NULL);
+        bool *pos = malloc((size_t)(s->n > 0 ? s->n : 1));
+        fprs[n_lines] = malloc((size_t)(s->n + 2) * sizeof(double));
+        tprs[n_lines] = malloc((size_t)(s->n + 2) * sizeof(double));
+        if (v && l && pos && fprs[n_lines] && tprs[n_lines]) {
+            for (int r = 0; r < s->n; r++)
+                pos[r] = l[r] != 0;
+            double auc;
+            int points = cg_stats_roc(v, pos, s->n, fprs[n_lines], tprs[n_lines], &auc);
+            snprintf(labels[n_lines], sizeof labels[0], "%s (AUC %.3f)", s->split->name, auc);
+            lines[n_lines] = (cg_line){labels[n_lines], points, fprs[n_lines], tprs[n_lines],
+                                       NULL,            NULL,   false,         n_lines};
+            n_lines++;
+        } else if (!v || !l) {
+            st = lacks(e, it, s, v ? it->by : it->value);
+        }
+        free(v);
+        free(l);
+        free(pos);
+    }
+    char path[4600], title[300];
+    FILE *f = st == CG_OK && n_lines
+                  ? figure_file(dir, variant, e, sg, it, NULL, path, sizeof path)
+                  : NULL;
+    if (st == CG_OK && n_lines && !f)
+        st = CG_ERR_IO;
+    if (f) {
+        snprintf(title, sizeof title, "%s: ROC of %s (positive: %s != 0)", variant, it->value,
+                 it->by);
+        cg_plot p = cg_plot_make(title, NULL, NULL);
+        cg_svg_roc(f, &p, lines, n_lines);
+        st = close_figure(f, path);
+    }
+    for (int k = 0; k < CG_MAX_SPLITS; k++) {
+        free(fprs[k]);
+        free(tprs[k]);
+    }
+    return st;
+}
+
+cg_status cg_samples_figures(const cg_experiment *e, const cg_exp_stage *sg,
+                             const cg_samples *splits, int n_splits, const char *dir,
+                             const char *variant) {
+    cg_status st = CG_OK;
+    for (int i = 0; st == CG_OK && i < sg->n_sample_figures; i++) {
+        const cg_exp_sample_item *it = &sg->sample_figures[i];
+        if (!strcmp(it->type, "roc")) {
+            st = roc(e, sg, it, splits, n_splits, dir, variant);
+            continue;
+        }
+        for (int k = 0; st == CG_OK && k < n_splits; k++)
+            st = !strcmp(it->type, "scatter") ? scatter(e, sg, it, &splits[k], dir, variant)
+                                              : histogram(e, sg, it, &splits[k], dir, variant);
+    }
+    return st;
+}
