@@ -266,6 +266,7 @@ def run_command():
               and not any(",train,loss," in r for r in rows),
               "--epochs 0 evaluates the saved weights: %s vs %s %r" % (evaluated, acc, err))
         run_folders(tmp, exp, outdir)
+        similarity_report(tmp)
         for cmd in ("run", "validate"):
             rc, out, err = run(cmd, exp, "--set")
             check(rc == 2 and "option '--set' needs a value" in err, "%s trailing --set: %r" % (cmd, err))
@@ -297,6 +298,28 @@ def check_report(outdir, figures):
         points = sum(len(l.get("points").split()) for l in lines)
         check(lines and points >= 2, "%s plots its points (%d)" % (name, points))
         check(text.split("<svg", 1)[1][:200] in html, "%s is inline in report.html" % name)
+
+
+def similarity_report(tmp):
+    """The similarity study's report, reduced: the table with Welch's p-values and the study's two
+    figures (accuracy per epoch in and out of distribution; longer training), plus the others."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    exp = os.path.join(here, "..", "experiments", "similarity.yaml")
+    out_dir = os.path.join(tmp, "similarity")
+    rc, out, err = run("run", exp, "--repeats", "2", "--epochs", "2", "--set", "data.train=256",
+                       "--set", "data.test=64", "--out", out_dir)
+    check(rc == 0 and "p=" in out and "lambda_025_long" in out, "similarity runs: %r %r" % (out, err[-500:]))
+    if rc != 0:
+        return
+    html = open(os.path.join(out_dir, "report.html")).read()
+    check("CE vs CE + 0.25 sim: test accuracy" in html and "Longer training" in html
+          and "Welch" in html and "lambda_025_long" in html,
+          "the report has the study's two figures and the table")
+    check_report(out_dir, figures=4)
+    summary = json.load(open(os.path.join(out_dir, "summary.json")))
+    m = summary["variants"]["lambda_025"]["metrics"]["test_ood/accuracy"]
+    check(m["welch_against"] == "lambda_0" and 0 <= m["welch_p"] <= 1,
+          "Welch's test of lambda_025 against lambda_0: %s" % m)
 
 
 def run_folders(tmp, exp, outdir):

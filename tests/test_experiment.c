@@ -63,12 +63,7 @@ static const char *edit_text(const char *text, const char *from, const char *to)
 
 /* Replaces the first `from` in base by `to`. */
 static const char *edit(const char *from, const char *to) {
-    static char out[4096];
-    const char *at = strstr(base, from);
-    if (!at)
-        return base;
-    snprintf(out, sizeof out, "%.*s%s%s", (int)(at - base), base, to, at + strlen(from));
-    return out;
+    return edit_text(base, from, to);
 }
 
 static const char staged[] = "name: staged\n"
