@@ -381,10 +381,67 @@ static void test_evaluation_blocks(void) {
     cg_dataset_free(&d);
 }
 
+/* The dAE study's toy map: a classifier of three rings, its confidence drawn over the grid as a
+ * heatmap, and the final accuracies of the repeats as a box plot in the report. */
+static void test_rings_map(void) {
+    static const char rings[] =
+        "name: rings\n"
+        "pipeline: dae\n"
+        "repeats: 2\n"
+        "data: {task: rings, train: 300, grid: 12}\n"
+        "model:\n"
+        "  net: [{type: linear, out: 16}, relu, {type: linear, out: 3}, softmax]\n"
+        "graph:\n"
+        "  p: {module: net, input: x}\n"
+        "  conf: {type: slice, start: 0, count: 1, inputs: [p]}\n"
+        "losses: [{type: mse, inputs: [p, p]}]\n"
+        "train: {epochs: 2, batch: 50}\n"
+        "evaluate:\n"
+        "  splits: [train, grid]\n"
+        "  metrics: [{type: accuracy, inputs: [p, y]}]\n"
+        "  collect: [conf]\n"
+        "  statistics: [{type: mean, value: conf, split: grid}]\n"
+        "  figures: [{type: heatmap, value: conf, at: x, split: grid}]\n"
+        "report:\n"
+        "  figures: [{type: box, metric: accuracy, splits: [train]}]\n";
+    const char *path = write_exp("rings.yaml", rings);
+    char out[600], p[800];
+    snprintf(out, sizeof out, "%s/rings", dir);
+    cg_run_options o = {.file = path, .out_dir = out};
+    CHECK_OK(cg_run(&o));
+    snprintf(p, sizeof p, "%s/figures/samples-base-heatmap-conf-grid.svg", out);
+    char *svg = NULL;
+    CHECK_OK(cg__read_file(p, &svg, NULL));
+    const char *cells = svg ? strstr(svg, "class=\"cells\"") : NULL;
+    int n = 0;
+    for (const char *q = cells; q && (q = strstr(q + 1, "<rect")) && q < strstr(cells, "</g>");)
+        n++;
+    CHECK(n == 144, "a heatmap of the 12 x 12 grid (%d cells)", n);
+    free(svg);
+    snprintf(p, sizeof p, "%s/figures/01-final-accuracy-over-the-repeats.svg", out);
+    CHECK_OK(cg__read_file(p, &svg, NULL));
+    CHECK(svg && strstr(svg, "class=\"box\" data-label=\"base\""), "a box plot of the repeats");
+    free(svg);
+    snprintf(p, sizeof p, "%s/metrics.csv", out);
+    char *csv = NULL;
+    CHECK_OK(cg__read_file(p, &csv, NULL));
+    double mean = csv ? last_metric(csv, "grid", "mean_conf") : NAN;
+    CHECK(mean > 0 && mean < 1, "the mean confidence over the grid: %g", mean);
+    CHECK(csv && !strstr(csv, ",train,mean_conf,"), "a statistic for one split only");
+    free(csv);
+    const char *bad = write_exp("badsplit.yaml", edit_text(rings, "split: grid}]\n  figures",
+                                                           "split: test}]\n  figures"));
+    cg_experiment e;
+    cg_status st = cg_experiment_load(bad, NULL, NULL, 0, &e);
+    CHECK(st == CG_ERR_PARSE, "a statistic's split must be evaluated");
+    CHECK_CONTAINS(cg_error_message(), "split 'test' is not one of this block's 'splits:'");
+}
+
 int main(void) {
     if (!mkdtemp(dir))
         return 1;
     test_evaluation_blocks();
+    test_rings_map();
     cg_experiment e;
     char path[512];
     snprintf(path, sizeof path, "%s", write_exp("ok.yaml", base));

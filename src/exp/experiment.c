@@ -421,7 +421,7 @@ static bool collected(const cg_exp_stage *e, const char *name) {
 static cg_status parse_sample_items(const cg_ydoc *doc, const cg_ynode *list, bool figures,
                                     cg_exp_stage *e) {
     static const char *const stat_types[] = {"auc", "mean", "quantile"};
-    static const char *const fig_types[] = {"scatter", "histogram", "roc"};
+    static const char *const fig_types[] = {"scatter", "histogram", "roc", "heatmap"};
     const char *what = figures ? "figures" : "statistics";
     if (list->kind != CG_YSEQ || list->n > CG_EXP_MAX_SAMPLE_ITEMS)
         return cg_yerror(doc, list, "'%s' is a list of up to %d entries such as %s", what,
@@ -438,8 +438,9 @@ static cg_status parse_sample_items(const cg_ydoc *doc, const cg_ynode *list, bo
         memset(it, 0, sizeof *it);
         it->line = v->line;
         it->col = v->col;
-        static const char *const keys[] = {"type", "name", "score", "value", "x", "label",
-                                           "mask", "colour", "color", "groups", "q"};
+        static const char *const keys[] = {"type",   "name",  "score",  "value", "x",  "label",
+                                           "mask",   "colour", "color", "groups", "q", "at",
+                                           "split"};
         if (v->kind != CG_YMAP)
             return cg_yerror(doc, v, "an entry of '%s' is a mapping with type:", what);
         st = cg_ycheck_keys(doc, v, what, keys, CG__ARRAY_LEN(keys));
@@ -447,7 +448,7 @@ static cg_status parse_sample_items(const cg_ydoc *doc, const cg_ynode *list, bo
         if (st == CG_OK && !t)
             st = cg_yerror(doc, v, "an entry of '%s' needs 'type:'", what);
         if (st == CG_OK)
-            st = figures ? cg_yget_choice(doc, t, "type", fig_types, 3, it->type, sizeof it->type)
+            st = figures ? cg_yget_choice(doc, t, "type", fig_types, 4, it->type, sizeof it->type)
                          : cg_yget_choice(doc, t, "type", stat_types, 3, it->type,
                                           sizeof it->type);
         /* What each type reads: the value, and the array or value it is split or coloured by. */
@@ -458,6 +459,7 @@ static cg_status parse_sample_items(const cg_ydoc *doc, const cg_ynode *list, bo
                            : !strcmp(it->type, "mean")                          ? "mask"
                            : !strcmp(it->type, "scatter")                       ? "colour"
                            : !strcmp(it->type, "histogram")                     ? "groups"
+                           : !strcmp(it->type, "heatmap")                       ? "at"
                                                                                 : NULL;
         const cg_ynode *n;
         if (st == CG_OK && !(n = cg_ymap_get(v, vkey)))
@@ -474,11 +476,23 @@ static cg_status parse_sample_items(const cg_ydoc *doc, const cg_ynode *list, bo
         if (st == CG_OK && (!strcmp(it->type, "auc") || !strcmp(it->type, "roc")) && !it->by[0])
             st = cg_yerror(doc, v, "%s needs 'label:' (an array or value, positive where not 0)",
                            it->type);
+        if (st == CG_OK && !strcmp(it->type, "heatmap") && !it->by[0])
+            st = cg_yerror(doc, v, "heatmap needs 'at:' (the two coordinates of each sample on a "
+                                   "regular grid, such as the rings' grid split's x)");
         double q = 0.5;
         if (st == CG_OK && !strcmp(it->type, "quantile") && (n = cg_ymap_get(v, "q")) &&
             (st = cg_yget_float(doc, n, "q", &q)) == CG_OK && !(q >= 0 && q <= 1))
             st = cg_yerror(doc, n, "'q' is %g; a quantile lies in [0, 1]", q);
         it->q = q;
+        if (st == CG_OK && (n = cg_ymap_get(v, "split"))) {
+            st = cg_yget_str(doc, n, "split", it->split, sizeof it->split);
+            bool listed = false;
+            for (int k = 0; k < e->n_eval_splits; k++)
+                listed = listed || !strcmp(e->eval_splits[k], it->split);
+            if (st == CG_OK && !listed)
+                st = cg_yerror(doc, n, "split '%s' is not one of this block's 'splits:'",
+                               it->split);
+        }
         if (st == CG_OK && (n = cg_ymap_get(v, "name")))
             st = cg_yget_str(doc, n, "name", it->name, sizeof it->name);
         else if (!strcmp(it->type, "quantile"))
@@ -642,7 +656,7 @@ static cg_status known_variant(const cg_ydoc *doc, const cg_ynode *at, const cg_
 static cg_status parse_figure(const cg_ydoc *doc, const cg_ynode *v, const cg_experiment *e,
                               cg_exp_figure *f) {
     static const char *const keys[] = {"type", "title", "metric", "splits", "variants"};
-    static const char *const types[] = {"epochs"};
+    static const char *const types[] = {"epochs", "box"};
     memset(f, 0, sizeof *f);
     if (v->kind != CG_YMAP)
         return cg_yerror(doc, v, "a figure is a mapping such as {type: epochs, metric: accuracy, "

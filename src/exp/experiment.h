@@ -61,12 +61,14 @@ typedef struct cg_exp_loss {
  * where mask is not 0 when given), quantile (value, q). Figures (of the first repeat): scatter
  * (x: a value of two numbers per sample, colour: an integer array or value; one per split),
  * histogram (value, groups: an integer array splitting the samples in two; one per split),
- * roc (score, label; one curve per split). */
+ * roc (score, label; one curve per split), heatmap (value, at: the two coordinates of each
+ * sample on a regular grid; one per split). */
 typedef struct cg_exp_sample_item {
     char type[16];
     char name[CG_EXP_NAME];
     char value[CG_EXP_NAME]; /* score / value / x */
-    char by[CG_EXP_NAME];    /* label / mask / colour / groups; "" for none */
+    char by[CG_EXP_NAME];    /* label / mask / colour / groups / at; "" for none */
+    char split[24];          /* only this evaluation split; "" for every one */
     double q;
     int line, col;
 } cg_exp_sample_item;
@@ -101,9 +103,10 @@ typedef struct cg_exp_stage {
 } cg_exp_stage;
 
 /* A figure of the report: the per-epoch curves of one metric on some evaluation splits (line
- * style per split), one colour per variant, mean and 95% band over the repeats. */
+ * style per split), one colour per variant, mean and 95% band over the repeats (epochs); or a
+ * box plot of the metric's final values over the repeats, a box per variant and split (box). */
 typedef struct cg_exp_figure {
-    char type[16]; /* epochs */
+    char type[16]; /* epochs | box */
     char title[160];
     char metric[CG_EXP_NAME];
     int n_splits;

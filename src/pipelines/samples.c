@@ -24,19 +24,22 @@ static double *column(const cg_samples *s, const char *name, int k, int *width) 
             rows = s->rows[i];
             w = s->width[i];
         }
+    /* Else an array of the split with one row of numbers per sample, (N) or (N, W). */
     const cg_array *a = NULL;
     for (int i = 0; !rows && i < s->split->n_arrays; i++)
-        if (!strcmp(s->split->arrays[i].name, name) && s->split->arrays[i].shape.ndim == 1)
+        if (!strcmp(s->split->arrays[i].name, name) && s->split->arrays[i].shape.ndim <= 2)
             a = &s->split->arrays[i];
-    if ((!rows && !a) || (rows && k >= w))
+    if (a)
+        w = a->shape.ndim == 2 ? a->shape.d[1] : 1;
+    if ((!rows && !a) || k >= w)
         return NULL;
     double *out = malloc((size_t)(s->n > 0 ? s->n : 1) * sizeof *out);
     for (int r = 0; out && r < s->n; r++)
         out[r] = rows ? rows[(size_t)r * w + k]
-                 : a->dtype == CG_I32 ? ((const int32_t *)a->data)[r]
-                                      : ((const float *)a->data)[r];
+                 : a->dtype == CG_I32 ? ((const int32_t *)a->data)[(size_t)r * w + k]
+                                      : ((const float *)a->data)[(size_t)r * w + k];
     if (width)
-        *width = rows ? w : 1;
+        *width = w;
     return out;
 }
 
@@ -53,6 +56,8 @@ cg_status cg_samples_statistics(const cg_experiment *e, const cg_exp_stage *sg,
     for (int i = 0; i < sg->n_statistics; i++) {
         const cg_exp_sample_item *it = &sg->statistics[i];
         out[i] = NAN;
+        if (it->split[0] && strcmp(it->split, s->split->name) != 0)
+            continue;
         int width = 1;
         double *v = column(s, it->value, 0, &width);
         if (v && width != 1) {
@@ -239,6 +244,8 @@ static cg_status roc(const cg_experiment *e, const cg_exp_stage *sg, const cg_ex
     cg_status st = CG_OK;
     for (int k = 0; st == CG_OK && k < n_splits; k++) {
         const cg_samples *s = &splits[k];
+        if (it->split[0] && strcmp(it->split, s->split->name) != 0)
+            continue;
         double *v = column(s, it->value, 0, NULL), *l = column(s, it->by, 0, NULL);
         bool *pos = malloc((size_t)(s->n > 0 ? s->n : 1));
         fprs[n_lines] = malloc((size_t)(s->n + 2) * sizeof(double));
@@ -279,6 +286,76 @@ static cg_status roc(const cg_experiment *e, const cg_exp_stage *sg, const cg_ex
     return st;
 }
 
+static int by_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/* The distinct values of v, ascending, into out (n of them at most); their count. */
+static int distinct(const double *v, int n, double *out) {
+    memcpy(out, v, (size_t)n * sizeof *out);
+    qsort(out, (size_t)n, sizeof *out, by_double);
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (m == 0 || out[i] != out[m - 1])
+            out[m++] = out[i];
+    return m;
+}
+
+static int index_of(const double *sorted, int n, double v) {
+    const double *at = bsearch(&v, sorted, (size_t)n, sizeof v, by_double);
+    return at ? (int)(at - sorted) : -1;
+}
+
+/* A map of a value over samples that lie on a regular grid (the rings' grid split). */
+static cg_status heatmap(const cg_experiment *e, const cg_exp_stage *sg,
+                         const cg_exp_sample_item *it, const cg_samples *s, const char *dir,
+                         const char *variant) {
+    int w = 0;
+    double *v = column(s, it->value, 0, NULL), *cx = column(s, it->by, 0, &w);
+    double *cy = column(s, it->by, 1, NULL);
+    double *xs = malloc((size_t)(s->n > 0 ? s->n : 1) * sizeof *xs);
+    double *ys = malloc((size_t)(s->n > 0 ? s->n : 1) * sizeof *ys);
+    double *map = malloc((size_t)(s->n > 0 ? s->n : 1) * sizeof *map);
+    cg_status st = CG_OK;
+    if (!v || !cx)
+        st = lacks(e, it, s, v ? it->by : it->value);
+    else if (!cy)
+        st = cg__error(CG_ERR_INVALID_ARGUMENT,
+                       "%s:%d:%d: heatmap 'at:' takes two coordinates per sample; '%s' has %d",
+                       e->file, it->line, it->col, it->by, w);
+    else if (!xs || !ys || !map)
+        st = cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for a map of %d points", s->n);
+    int nx = st == CG_OK ? distinct(cx, s->n, xs) : 0, ny = st == CG_OK ? distinct(cy, s->n, ys) : 0;
+    if (st == CG_OK && (long)nx * ny != s->n)
+        st = cg__error(CG_ERR_INVALID_ARGUMENT,
+                       "%s:%d:%d: the %d samples of split '%s' are not a regular grid (%d x "
+                       "positions, %d y positions)",
+                       e->file, it->line, it->col, s->n, s->split->name, nx, ny);
+    for (int i = 0; st == CG_OK && i < nx * ny; i++)
+        map[i] = NAN;
+    for (int r = 0; st == CG_OK && r < s->n; r++) /* row 0 at the top: the largest y */
+        map[(size_t)(ny - 1 - index_of(ys, ny, cy[r])) * nx + index_of(xs, nx, cx[r])] = v[r];
+    char path[4600], title[300];
+    FILE *f = st == CG_OK ? figure_file(dir, variant, e, sg, it, s->split->name, path, sizeof path)
+                          : NULL;
+    if (st == CG_OK && !f)
+        st = CG_ERR_IO;
+    if (f) {
+        snprintf(title, sizeof title, "%s: %s over %s", variant, it->value, s->split->name);
+        cg_plot p = cg_plot_make(title, NULL, NULL);
+        cg_svg_heatmap(f, &p, map, nx, ny, xs[0], xs[nx - 1], ys[0], ys[ny - 1], it->value);
+        st = close_figure(f, path);
+    }
+    free(v);
+    free(cx);
+    free(cy);
+    free(xs);
+    free(ys);
+    free(map);
+    return st;
+}
+
 cg_status cg_samples_figures(const cg_experiment *e, const cg_exp_stage *sg,
                              const cg_samples *splits, int n_splits, const char *dir,
                              const char *variant) {
@@ -289,9 +366,13 @@ cg_status cg_samples_figures(const cg_experiment *e, const cg_exp_stage *sg,
             st = roc(e, sg, it, splits, n_splits, dir, variant);
             continue;
         }
-        for (int k = 0; st == CG_OK && k < n_splits; k++)
-            st = !strcmp(it->type, "scatter") ? scatter(e, sg, it, &splits[k], dir, variant)
-                                              : histogram(e, sg, it, &splits[k], dir, variant);
+        for (int k = 0; st == CG_OK && k < n_splits; k++) {
+            if (it->split[0] && strcmp(it->split, splits[k].split->name) != 0)
+                continue;
+            st = !strcmp(it->type, "scatter")   ? scatter(e, sg, it, &splits[k], dir, variant)
+                 : !strcmp(it->type, "heatmap") ? heatmap(e, sg, it, &splits[k], dir, variant)
+                                                : histogram(e, sg, it, &splits[k], dir, variant);
+        }
     }
     return st;
 }

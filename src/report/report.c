@@ -142,7 +142,7 @@ typedef struct report {
     column cols[64];
     int n_cols;
     char figures[16][256]; /* file names under figures/ */
-    char captions[16][256];
+    char captions[16][512];
     int n_figures;
 } report;
 
@@ -326,6 +326,21 @@ static void slug(char *out, size_t cap, const char *text) {
     out[n] = '\0';
 }
 
+/* Opens figures/NN-<title>.svg for the next figure of the report. */
+static FILE *next_figure(report *r, const char *title, char *path, size_t cap, cg_status *st) {
+    char name[128], s[64];
+    slug(s, sizeof s, title);
+    snprintf(name, sizeof name, "%02d-%s.svg", r->n_figures + 1, s);
+    snprintf(path, cap, "%s/figures", r->dir);
+    *st = cg__mkdir_p(path);
+    snprintf(path, cap, "%s/figures/%s", r->dir, name);
+    FILE *f = *st == CG_OK ? fopen(path, "w") : NULL;
+    if (*st == CG_OK && !f)
+        *st = cg__error(CG_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+    cg__copy_str(r->figures[r->n_figures], sizeof r->figures[0], name);
+    return f;
+}
+
 typedef struct curve {
     int n;
     double x[512], y[512], lo[512], hi[512];
@@ -403,15 +418,8 @@ static cg_status epochs_figure(report *r, const char *title, const char *metric,
     for (int i = 0; i < n_lines; i++)
         longest = lines[i].n > longest ? lines[i].n : longest;
     if (n_lines > 0 && longest > 1 && r->n_figures < 16) {
-        char name[128], path[4600], s[64];
-        slug(s, sizeof s, title);
-        snprintf(name, sizeof name, "%02d-%s.svg", r->n_figures + 1, s);
-        snprintf(path, sizeof path, "%s/figures", r->dir);
-        st = cg__mkdir_p(path);
-        snprintf(path, sizeof path, "%s/figures/%s", r->dir, name);
-        FILE *f = st == CG_OK ? fopen(path, "w") : NULL;
-        if (st == CG_OK && !f)
-            st = cg__error(CG_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+        char path[4600];
+        FILE *f = next_figure(r, title, path, sizeof path, &st);
         if (f) {
             cg_plot p = cg_plot_make(title, "epoch", metric);
             p.integer_x = true;
@@ -419,9 +427,8 @@ static cg_status epochs_figure(report *r, const char *title, const char *metric,
             if (fclose(f) != 0)
                 st = cg__error(CG_ERR_IO, "writing %s failed", path);
         }
-        cg__copy_str(r->figures[r->n_figures], sizeof r->figures[0], name);
         snprintf(r->captions[r->n_figures], sizeof r->captions[0],
-                 "%s. The mean over the repeats per epoch%s.", title,
+                 "%.200s. The mean over the repeats per epoch%s.", title,
                  band ? "; the shaded band is its 95% confidence interval (Student t)"
                       : " (a 95% band needs 3 repeats or more)");
         r->n_figures += st == CG_OK;
@@ -466,6 +473,48 @@ static void sample_figures(report *r) {
     }
 }
 
+/* A box per variant (and split) of the metric's final values over the repeats. */
+static cg_status box_figure(report *r, const char *title, const char *metric,
+                            const char *const *splits, int n_splits, const char *const *variants,
+                            int n_vars) {
+    cg_values groups[64];
+    char labels[64][160];
+    double *vals = calloc(64 * 1000, sizeof *vals);
+    if (!vals)
+        return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for a figure");
+    int n = 0;
+    for (int v = 0; v < n_vars; v++)
+        for (int s = 0; s < n_splits && n < 64; s++) {
+            int m = values_at(&r->rec, variants[v], splits[s], metric, -1, vals + n * 1000, 1000);
+            if (m == 0)
+                continue;
+            if (n_splits > 1)
+                snprintf(labels[n], sizeof labels[0], "%s, %s", variants[v], splits[s]);
+            else
+                snprintf(labels[n], sizeof labels[0], "%s", variants[v]);
+            groups[n] = (cg_values){labels[n], m, vals + n * 1000};
+            n++;
+        }
+    cg_status st = CG_OK;
+    if (n > 0 && r->n_figures < 16) {
+        char path[4600];
+        FILE *f = next_figure(r, title, path, sizeof path, &st);
+        if (f) {
+            cg_plot p = cg_plot_make(title, NULL, metric);
+            cg_svg_boxes(f, &p, groups, n);
+            if (fclose(f) != 0)
+                st = cg__error(CG_ERR_IO, "writing %s failed", path);
+        }
+        snprintf(r->captions[r->n_figures], sizeof r->captions[0],
+                 "%.200s. Each box spans the middle half of the final values over the repeats, the "
+                 "line is the median, whiskers reach the furthest value within 1.5 times the box.",
+                 title);
+        r->n_figures += st == CG_OK;
+    }
+    free(vals);
+    return st;
+}
+
 static cg_status make_figures(report *r) {
     const cJSON *figs = cJSON_GetObjectItemCaseSensitive(r->run, "figures");
     cg_status st = CG_OK;
@@ -496,10 +545,13 @@ static cg_status make_figures(report *r) {
             if (!strcmp(r->cols[c].metric, metric) && ns < 4)
                 splits[ns++] = r->cols[c].split;
         char title[200];
+        bool box = !strcmp(cg_json_string(f, "type", "epochs"), "box");
         snprintf(title, sizeof title, "%s", cg_json_string(f, "title", ""));
         if (!title[0])
-            snprintf(title, sizeof title, "Test %s per epoch", metric);
-        st = epochs_figure(r, title, metric, splits, ns, vars, nv, &made);
+            snprintf(title, sizeof title, box ? "Final %s over the repeats" : "Test %s per epoch",
+                     metric);
+        st = box ? box_figure(r, title, metric, splits, ns, vars, nv)
+                 : epochs_figure(r, title, metric, splits, ns, vars, nv, &made);
         given++;
     }
     if (st == CG_OK && given == 0) {

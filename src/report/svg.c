@@ -117,8 +117,8 @@ static void tick_label(char *out, size_t cap, double v, double step) {
 }
 
 /* Opens the SVG and draws the frame; the plot area is left for the caller. */
-static void begin(FILE *f, const cg_plot *p, frame *fr, const legend_key *keys, int n_keys,
-                  double right_extra) {
+static void begin_frame(FILE *f, const cg_plot *p, frame *fr, const legend_key *keys, int n_keys,
+                        double right_extra, bool x_ticks) {
     fr->width = p->width > 0 ? p->width : 760;
     fr->height = p->height > 0 ? p->height : 440;
     double legend_w = n_keys > 0 ? 170 : 0;
@@ -142,7 +142,7 @@ static void begin(FILE *f, const cg_plot *p, frame *fr, const legend_key *keys, 
     double xs = nice_step(fr->x1 - fr->x0, 6), ys = nice_step(fr->y1 - fr->y0, 6);
     if (p->integer_x && xs < 1)
         xs = 1;
-    for (double t = ceil(fr->x0 / xs - 1e-9) * xs; t <= fr->x1 + xs * 1e-9; t += xs)
+    for (double t = ceil(fr->x0 / xs - 1e-9) * xs; x_ticks && t <= fr->x1 + xs * 1e-9; t += xs)
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", px(fr, t),
                 fr->top, px(fr, t), fr->top + fr->h);
     for (double t = ceil(fr->y0 / ys - 1e-9) * ys; t <= fr->y1 + ys * 1e-9; t += ys)
@@ -150,7 +150,7 @@ static void begin(FILE *f, const cg_plot *p, frame *fr, const legend_key *keys, 
                 py(fr, t), fr->left + fr->w, py(fr, t));
     fprintf(f, "</g>\n<g class=\"ticks\" fill=\"#333\">\n");
     char buf[64];
-    for (double t = ceil(fr->x0 / xs - 1e-9) * xs; t <= fr->x1 + xs * 1e-9; t += xs) {
+    for (double t = ceil(fr->x0 / xs - 1e-9) * xs; x_ticks && t <= fr->x1 + xs * 1e-9; t += xs) {
         tick_label(buf, sizeof buf, t, xs);
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", px(fr, t),
                 fr->top + fr->h + 16, buf);
@@ -199,6 +199,11 @@ static void begin(FILE *f, const cg_plot *p, frame *fr, const legend_key *keys, 
         fprintf(f, "</g>\n");
     }
     fprintf(f, "<g class=\"plot\">\n");
+}
+
+static void begin(FILE *f, const cg_plot *p, frame *fr, const legend_key *keys, int n_keys,
+                  double right_extra) {
+    begin_frame(f, p, fr, keys, n_keys, right_extra, true);
 }
 
 static void end(FILE *f) {
@@ -450,7 +455,6 @@ void cg_svg_boxes(FILE *f, const cg_plot *p, const cg_values *groups, int n_grou
     for (int g = 0; g < n_groups; g++)
         range_of(groups[g].v, groups[g].n, &lo, &hi);
     frame fr;
-    limits(NAN, NAN, 0, n_groups > 0 ? n_groups + 1 : 1, &fr.x0, &fr.x1);
     fr.x0 = 0.4;
     fr.x1 = n_groups + 0.6;
     limits(p->ymin, p->ymax, lo, hi, &fr.y0, &fr.y1);
@@ -458,8 +462,13 @@ void cg_svg_boxes(FILE *f, const cg_plot *p, const cg_values *groups, int n_grou
     int nk = 0;
     for (int g = 0; g < n_groups && nk < 24; g++)
         keys[nk++] = (legend_key){groups[g].label, g, KEY_BAND, 0, false};
-    cg_plot q = *p;
-    begin(f, &q, &fr, keys, nk, 0);
+    begin_frame(f, p, &fr, keys, nk, 0, false);
+    for (int g = 0; g < n_groups; g++) { /* the groups' names under their boxes */
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", px(&fr, g + 1),
+                fr.top + fr.h + 16);
+        cg_xml_text(f, groups[g].label);
+        fprintf(f, "</text>\n");
+    }
     for (int g = 0; g < n_groups; g++) {
         const cg_values *v = &groups[g];
         double q1 = cg_stats_quantile(v->v, v->n, 0.25), med = cg_stats_quantile(v->v, v->n, 0.5);
