@@ -1128,8 +1128,9 @@ static cg_status build(const cg_experiment *e, int stage, cg_context *ctx, const
         if (st == CG_OK)
             st = cg_graph_loss(g, v, l->weight, l->reduction, &out->loss_slots[i]);
     }
-    /* Metrics: those this split can compute (a training graph has them too, where it can). */
-    for (int i = 0; i < sg->n_metrics && st == CG_OK; i++) {
+    /* Metrics: in an evaluation graph, those this split can compute (a training step would
+     * only spend launches on them). */
+    for (int i = 0; i < sg->n_metrics && st == CG_OK && how->eval; i++) {
         const cg_exp_node *m = &sg->metrics[i];
         int ids[CG_MAX_INPUTS], v, mask = -1;
         const char *missing = NULL;
