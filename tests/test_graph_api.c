@@ -253,6 +253,7 @@ static void test_masked_metric(void) {
     CHECK_OK(cg_graph_node(g, "acc", op("accuracy"), &none, in2, 2, NULL, 0, &correct));
     CHECK_OK(cg_graph_metric_masked(g, correct, mask, &slot, &count_slot));
     CHECK(cg_graph_metric_masked(g, correct, x, NULL, NULL) != CG_OK, "a metric is marked once");
+    CHECK_OK(cg_graph_set_inference(g)); /* forward only: no gradient buffers */
     CHECK_OK(cg_graph_compile(g, 1));
     float xv[B * K];
     int yv[B], mv[B], want = 0, count = 0;
@@ -286,6 +287,8 @@ static void test_masked_metric(void) {
     CHECK(acc[slot] == 2 * want - last_ok && acc[count_slot] == 2 * count - last,
           "masked sum %g of %g, want %d of %d", acc[slot], acc[count_slot], 2 * want - last_ok,
           2 * count - last);
+    CHECK(cg_graph_backward(g) == CG_ERR_INVALID_ARGUMENT && !cg_graph_grad_mem(g, x),
+          "a forward-only graph has no gradients");
     cg_graph_destroy(g);
     printf("ok   metrics over a mask\n");
 }

@@ -1162,6 +1162,8 @@ static cg_status build(const cg_experiment *e, int stage, cg_context *ctx, const
     }
     for (int i = 0; i < sg->n_freeze && st == CG_OK; i++)
         st = cg_graph_set_lr_scale(g, sg->freeze[i], 0.0f);
+    if (st == CG_OK && how->eval)
+        st = cg_graph_set_inference(g);
     if (st == CG_OK && how->compile)
         st = cg_graph_compile(g, seed);
     if (st == CG_OK && s->n > 0 && !(out->names = malloc((size_t)s->n * sizeof *out->names)))

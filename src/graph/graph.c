@@ -66,6 +66,7 @@ struct cg_graph {
     size_t opt_state_floats;
     cg_optim_kind opt_kind;
     bool compiled;
+    bool inference; /* no gradient buffers: forward only */
     uint64_t step;
     uint32_t seed[2];
     uint32_t launch; /* the random-number counter of the current forward/backward pair */
@@ -521,7 +522,8 @@ cg_status cg_graph_compile(cg_graph *g, uint64_t seed) {
     for (int v = 0; v < g->n_values; v++) {
         value *x = &g->values[v];
         bool loss_output = x->producer >= 0 && g->nodes[x->producer].is_loss;
-        use[v] = use[v] || loss_output; /* a loss's seed lives in its output's gradient */
+        use[v] = !g->inference && (use[v] || loss_output); /* a loss's seed lives in its output's
+                                                                gradient */
         x->grad_death = x->producer >= 0 ? g->n_nodes - 1 - x->producer : g->n_nodes;
         x->grad_birth = loss_output ? 0 : g->n_nodes;
         for (int i = 0; i < g->n_nodes; i++)
@@ -534,7 +536,7 @@ cg_status cg_graph_compile(cg_graph *g, uint64_t seed) {
     memcpy(g->group_scale, scales, sizeof scales);
     plan_gradients(g, -1, NULL);
     size_t grads = place_intervals(g->values, g->n_values, align, use);
-    if (st == CG_OK)
+    if (st == CG_OK && grads > 0)
         st = cg__buffer_create(ctx, grads, &g->grad_arena);
     for (int v = 0; v < g->n_values && st == CG_OK; v++)
         if (use[v])
@@ -632,6 +634,8 @@ cg_status cg_graph_forward(cg_graph *g, bool training) {
 static cg_status backward(cg_graph *g, int root, cl_mem seed) {
     if (!g->compiled)
         return cg__error(CG_ERR_INVALID_ARGUMENT, "run cg_graph_compile before backward");
+    if (g->inference)
+        return cg__error(CG_ERR_INVALID_ARGUMENT, "backward on a graph made for inference");
     plan_gradients(g, root, NULL);
     if (cg__profiling(g->ctx))
         cg__profile_label(g->ctx, "zero gradients");
@@ -713,6 +717,13 @@ cg_status cg_graph_backward_from(cg_graph *g, int val, const float *seed) {
         st = backward(g, val, buf);
     plan_gradients(g, -1, NULL);
     cg__buffer_release(buf);
+    return st;
+}
+
+cg_status cg_graph_set_inference(cg_graph *g) {
+    cg_status st = not_compiled(g, "making a graph forward-only");
+    if (st == CG_OK)
+        g->inference = true;
     return st;
 }
 

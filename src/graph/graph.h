@@ -81,6 +81,10 @@ cg_status cg_graph_forward(cg_graph *g, bool training);
  * are kept per node, so an evaluation forward in between changes neither. */
 cg_status cg_graph_backward(cg_graph *g);
 
+/* Makes the graph forward-only, before compiling: no gradient buffers (an evaluation graph
+ * needs none); backward fails. */
+cg_status cg_graph_set_inference(cg_graph *g);
+
 /* Asks for the gradient of a value (an input, such as the images, or any other value) with
  * respect to whatever backward starts from; before cg_graph_compile. Read it with
  * cg_graph_read_grad. */
