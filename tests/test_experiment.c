@@ -3,7 +3,9 @@
  * missing sections) fails with file:line:col and a hint; variants and --set apply; parameter
  * names follow PyTorch; weights round-trip through .safetensors, and a missing or mis-shaped
  * tensor is named. */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <math.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "exp/experiment.h"
@@ -437,9 +439,33 @@ static void test_rings_map(void) {
     CHECK_CONTAINS(cg_error_message(), "split 'test' is not one of this block's 'splits:'");
 }
 
+/* The descriptor written with a run holds absolute data folders, the header lines behind "# "
+ * (a newline in the command line cannot break out of the comment). */
+static void test_resolved_paths(void) {
+    const char *path = write_exp("paths.yaml", "pipeline: dae\ndata: {path: ../mnist}\n"
+                                               "model:\n  net: [flatten, {type: linear, out: 10}]\n"
+                                               "graph:\n  logits: {module: net, input: x}\n"
+                                               "losses: [{type: cross_entropy, inputs: [logits, y]}]\n");
+    char out[600], want[700], real[600];
+    snprintf(out, sizeof out, "%s/resolved.yaml", dir);
+    CHECK_OK(cg_experiment_write_resolved(path, NULL, NULL, 0, "command: clgraph run x\nevil: 1",
+                                          out));
+    char *text = NULL;
+    CHECK_OK(cg__read_file(out, &text, NULL));
+    CHECK(realpath(dir, real) != NULL, "realpath");
+    char *slash = strrchr(real, '/');
+    if (slash)
+        *slash = '\0';
+    snprintf(want, sizeof want, "path: %s/mnist", real);
+    CHECK(text && strstr(text, want) && strstr(text, "# command: clgraph run x\n# evil: 1\n"),
+          "absolute data folder and commented header:\n%s", text ? text : "");
+    free(text);
+}
+
 int main(void) {
     if (!mkdtemp(dir))
         return 1;
+    test_resolved_paths();
     test_evaluation_blocks();
     test_rings_map();
     cg_experiment e;

@@ -1,4 +1,6 @@
 /* Reading an experiment descriptor and building its graph (see experiment.h). */
+#define _XOPEN_SOURCE 700 /* realpath */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -839,6 +841,40 @@ static cg_status load_resolved(const char *path, const char *variant, const char
     return st;
 }
 
+/* The data folders (relative to the experiment file) as absolute paths, so that the written
+ * descriptor runs from wherever it is kept. */
+static void absolute_data_paths(cg_ydoc *doc, const char *file) {
+    cg_ynode *data = cg_ymap_get(doc->root, "data");
+    static const char *const keys[] = {"path", "cifar10"};
+    char dir[4096], joined[8300], real[4096];
+    snprintf(dir, sizeof dir, "%s", file);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    for (size_t k = 0; data && data->kind == CG_YMAP && k < CG__ARRAY_LEN(keys); k++) {
+        cg_ynode *n = cg_ymap_get(data, keys[k]);
+        if (!n || n->kind != CG_YSCALAR || !n->value || n->value[0] == '/' || !n->value[0])
+            continue;
+        snprintf(joined, sizeof joined, "%s/%s", dir, n->value);
+        char *abs = NULL, *last = strrchr(joined, '/');
+        if (realpath(joined, real)) {
+            abs = strdup(real);
+        } else if (last) { /* a folder not there (yet): its parent made absolute */
+            *last = '\0';
+            char tail[4096];
+            snprintf(tail, sizeof tail, "%s", last + 1);
+            if (realpath(joined, real) && snprintf(joined, sizeof joined, "%s/%s", real, tail) > 0)
+                abs = strdup(joined);
+        }
+        if (abs) {
+            free(n->value);
+            n->value = abs;
+        }
+    }
+}
+
 cg_status cg_experiment_write_resolved(const char *path, const char *variant,
                                        const char *const *sets, int n_sets, const char *header,
                                        const char *out_path) {
@@ -846,6 +882,7 @@ cg_status cg_experiment_write_resolved(const char *path, const char *variant,
     cg_status st = load_resolved(path, variant, sets, n_sets, &doc);
     if (st != CG_OK)
         return st;
+    absolute_data_paths(doc, path);
     FILE *f = fopen(out_path, "w");
     if (!f) {
         cg_ydoc_free(doc);
