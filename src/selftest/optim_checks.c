@@ -58,6 +58,12 @@ static cg_status check_optim(cg_context *ctx, bool *passed, char *detail, size_t
     return one_step(ctx, &adam, ap, ag, awant, passed, detail, cap);
 }
 
+/* A buffer holding a copy of host data. */
+static cg_status upload(cg_context *ctx, const void *data, size_t bytes, cl_mem *out) {
+    cg_status st = cg__buffer_create(ctx, bytes, out);
+    return st == CG_OK ? cg__buffer_write(ctx, *out, data, bytes) : st;
+}
+
 static cg_status check_metrics(cg_context *ctx, bool *passed, char *detail, size_t cap) {
     static const float x[6] = {1, 3, 2, 5, 0, 5};
     static const int label[2] = {1, 2};
@@ -83,23 +89,17 @@ static cg_status check_metrics(cg_context *ctx, bool *passed, char *detail, size
     static const double swant[2] = {0, 40}; /* 10 + 2 * 15 */
     float acc[2];
     cl_mem ba = NULL, bx = NULL;
-    st = cg__buffer_create(ctx, sizeof acc, &ba);
+    st = upload(ctx, acc0, sizeof acc0, &ba);
     if (st == CG_OK)
-        st = cg__buffer_create(ctx, sizeof vals, &bx);
-    if (st == CG_OK)
-        st = cg__buffer_write(ctx, ba, acc0, sizeof acc0);
-    if (st == CG_OK)
-        st = cg__buffer_write(ctx, bx, vals, sizeof vals);
+        st = upload(ctx, vals, sizeof vals, &bx);
     if (st == CG_OK)
         st = cg__sum_into(ctx, ba, 1, bx, 5, 2.0f);
     if (st == CG_OK)
         st = cg__buffer_read(ctx, ba, acc, sizeof acc);
     if (st == CG_OK)
         *passed = cg__selftest_compare(acc, swant, 2, 0, 0, detail, cap);
-    if (ba)
-        clReleaseMemObject(ba);
-    if (bx)
-        clReleaseMemObject(bx);
+    cg__buffer_release(ba);
+    cg__buffer_release(bx);
     return st;
 }
 
@@ -112,17 +112,11 @@ static cg_status check_masked(cg_context *ctx, bool *passed, char *detail, size_
     static const double want[3] = {1, 14, 4}; /* 0 + 1+2+5+6, 2 + two rows */
     float acc[3];
     cl_mem ba = NULL, bx = NULL, bm = NULL;
-    cg_status st = cg__buffer_create(ctx, sizeof acc, &ba);
+    cg_status st = upload(ctx, acc0, sizeof acc0, &ba);
     if (st == CG_OK)
-        st = cg__buffer_create(ctx, sizeof x, &bx);
+        st = upload(ctx, x, sizeof x, &bx);
     if (st == CG_OK)
-        st = cg__buffer_create(ctx, sizeof mask, &bm);
-    if (st == CG_OK)
-        st = cg__buffer_write(ctx, ba, acc0, sizeof acc0);
-    if (st == CG_OK)
-        st = cg__buffer_write(ctx, bx, x, sizeof x);
-    if (st == CG_OK)
-        st = cg__buffer_write(ctx, bm, mask, sizeof mask);
+        st = upload(ctx, mask, sizeof mask, &bm);
     if (st == CG_OK)
         st = cg__sum_masked_into(ctx, ba, 1, 2, bx, bm, true, 3, 2);
     if (st == CG_OK)
@@ -139,13 +133,9 @@ static cg_status check_masked(cg_context *ctx, bool *passed, char *detail, size_
     static const double hwant[4] = {4, 2, -1, 4};
     int32_t hit[4];
     cl_mem bh = NULL, bc = NULL;
-    st = cg__buffer_create(ctx, sizeof hit, &bh);
+    st = upload(ctx, hit0, sizeof hit0, &bh);
     if (st == CG_OK)
-        st = cg__buffer_create(ctx, sizeof cond, &bc);
-    if (st == CG_OK)
-        st = cg__buffer_write(ctx, bh, hit0, sizeof hit0);
-    if (st == CG_OK)
-        st = cg__buffer_write(ctx, bc, cond, sizeof cond);
+        st = upload(ctx, cond, sizeof cond, &bc);
     if (st == CG_OK)
         st = cg__mark_first(ctx, bh, bc, 0.5f, 4, 4);
     if (st == CG_OK)
