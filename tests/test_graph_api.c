@@ -315,7 +315,10 @@ static void test_until(void) {
         tv[i] = 10 * xs_[i];
     CHECK_OK(cg__buffer_write(ctx, cg_graph_value_mem(g, x), xs_, sizeof xs_));
     CHECK_OK(cg__buffer_write(ctx, cg_graph_value_mem(g, t), tv, sizeof tv));
-    CHECK_OK(cg_graph_write_params(g, &w0));
+    /* The flat buffer holds the one weight and its padding. */
+    float *flat = calloc(cg_graph_param_buffer_floats(g), sizeof *flat);
+    flat[0] = w0;
+    CHECK_OK(cg_graph_write_params(g, flat));
     cg_optim_config sgd = cg_optim_defaults(CG_OPTIM_SGD);
     sgd.lr = 0.002f;
     /* The host trajectory: dL/dw = (2/4) sum (w x - 10 x) x. */
@@ -341,7 +344,8 @@ static void test_until(void) {
           "the loop stops at the first check after the last sample (%d updates; last at %d)",
           steps, want[0]);
     /* A condition never met: the loop runs max_steps and says -1. */
-    CHECK_OK(cg_graph_write_params(g, &w0));
+    CHECK_OK(cg_graph_write_params(g, flat));
+    free(flat);
     u.threshold = 1e9f;
     u.max_steps = 20;
     CHECK_OK(cg_graph_train_until(g, &u, first, &steps));
