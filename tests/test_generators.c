@@ -324,10 +324,11 @@ static void test_vae(void) {
     }
     CHECK(nl == 100 && bad == 0 && per[0] == 20 && per[4] == 20, "20 labeled per known class");
     int32_t *ay = ints(&d, "test_a", "y"), *an = ints(&d, "test_a", "anomaly");
+    int32_t *ak = ints(&d, "test_a", "known");
     int m = cg_split_count(cg_dataset_find(&d, "test_a")), anomalies = 0;
     bad = 0;
-    for (int i = 0; ay && an && i < m; i++) {
-        bad += an[i] != (ay[i] < 0);
+    for (int i = 0; ay && an && ak && i < m; i++) {
+        bad += an[i] != (ay[i] < 0) || ak[i] != 1 - an[i];
         anomalies += an[i];
     }
     CHECK(bad == 0 && anomalies > m / 4 && anomalies < 3 * m / 4,

@@ -148,8 +148,9 @@ typedef struct cg_data_config {
  *  classes: train, test (x, y); open_set and one_class add known (1 / 0) to test and train on
  *    known classes only
  *  rings: train (x (N,2), y ring 0..2) and grid (x (G*G,2)); needs no images
- *  vae: unlabeled (x), labeled (x, y), test_a and test_b (x, y, anomaly); images 32x32,
- *    y the index of the known class, -1 for anomalies. */
+ *  vae: unlabeled (x), labeled (x, y, anomaly, known), test_a and test_b (x, y, anomaly,
+ *    known); images 32x32, y the index of the known class, -1 for anomalies, known = 1 -
+ *    anomaly (a mask for the known classes). */
 cg_status cg_gen_digits_on_backgrounds(const cg_data_config *c, const cg_images *train,
                                         const cg_images *test, cg_dataset *out);
 cg_status cg_gen_pairs(const cg_data_config *c, const cg_images *train, const cg_images *test,

@@ -454,7 +454,9 @@ static cg_status vae_split(cg_dataset *out, const char *name, const cg_images *i
     cg_array *x = s ? cg_split_add(s, "x", CG_F32, cg_shape_make(4, n, 1, 32, 32)) : NULL;
     cg_array *y = x && labels ? cg_split_add(s, "y", CG_I32, cg_shape_make(1, n, 0, 0, 0)) : x;
     cg_array *a = y && labels ? cg_split_add(s, "anomaly", CG_I32, cg_shape_make(1, n, 0, 0, 0)) : y;
-    if (!a)
+    /* known = 1 - anomaly: a metric's mask for the known-class samples. */
+    cg_array *k = a && labels ? cg_split_add(s, "known", CG_I32, cg_shape_make(1, n, 0, 0, 0)) : a;
+    if (!k)
         return CG_ERR_OUT_OF_MEMORY;
     for (int i = 0; i < n; i++) {
         float *dst = (float *)x->data + (size_t)i * 1024;
@@ -470,6 +472,7 @@ static cg_status vae_split(cg_dataset *out, const char *name, const cg_images *i
                 known = k;
         ((int32_t *)y->data)[i] = known;
         ((int32_t *)a->data)[i] = known < 0;
+        ((int32_t *)k->data)[i] = known >= 0;
     }
     return CG_OK;
 }
