@@ -265,6 +265,19 @@ def run_command():
         check(rc == 0 and evaluated and abs(evaluated[0] - acc[1]) < 1e-6
               and not any(",train,loss," in r for r in rows),
               "--epochs 0 evaluates the saved weights: %s vs %s %r" % (evaluated, acc, err))
+        # clgraph eval: every repeat's saved weights, evaluated again, give its final accuracy.
+        rc, out, err = run("eval", outdir)
+        folder = err.split("results in ")[1].split("\n")[0] if "results in " in err else ""
+        rows = open(os.path.join(folder, "metrics.csv")).read().strip().split("\n") \
+            if folder else []
+        again = [float(r.split(",")[5]) for r in rows if ",0,test,accuracy," in r]
+        check(rc == 0 and folder.startswith(os.path.join(outdir, "eval-"))
+              and len(again) == 2 and all(abs(a - b) < 1e-6 for a, b in zip(again, acc)),
+              "clgraph eval RUNDIR: %s vs %s %r" % (again, acc, err[-300:]))
+        rc, out, err = run("eval", os.path.join(tmp, "missing"))
+        check(rc == 1 and "missing/run.json" in err, "clgraph eval of no run: %r" % err)
+        rc, out, err = run("eval", "--help")
+        check(rc == 0 and "Usage: clgraph eval RUNDIR" in out, "eval --help")
         run_folders(tmp, exp, outdir)
         similarity_report(tmp)
         for cmd in ("run", "validate"):

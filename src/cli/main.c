@@ -15,6 +15,7 @@ static const struct {
     {"selftest", cmd_selftest, "compile every kernel for a device and check each one"},
     {"run", cmd_run, "train and evaluate an experiment, with reports"},
     {"validate", cmd_validate, "check an experiment file and print its layer table"},
+    {"eval", cmd_eval, "evaluate a finished run's weights again, without training"},
     {"report", cmd_report, "rebuild a results folder's report (table, figures, report.html)"},
     {"data", cmd_data, "preview or export the data an experiment trains on"},
     {"bench", cmd_bench, "time every kernel and model on a device, against its peak"},

@@ -387,7 +387,8 @@ static cg_status run_stage(repeat_state *rs, int k, bool strict_init, const char
 
 /* Trains and evaluates one (variant, repeat): every stage in turn, then saves the weights. */
 static cg_status run_one(const cg_run_options *o, cg_context *ctx, const cg_experiment *e,
-                         const char *vname, int repeat, const char *dir, recorder *rec) {
+                         const char *vname, int repeat, const char *init, const char *dir,
+                         recorder *rec) {
     cg_data_config cfg = e->data.data;
     cfg.seed = e->data.data.seed + (uint64_t)repeat;
     cg_dataset d;
@@ -399,13 +400,12 @@ static cg_status run_one(const cg_run_options *o, cg_context *ctx, const cg_expe
         cg_dataset_free(&d);
         return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for the parameters");
     }
-    const char *init = o->init ? o->init : e->init[0] ? e->init : NULL;
     if (init)
         st = cg_param_store_load(store, init);
     repeat_state rs = {o, ctx, e, &d, store, vname, dir, repeat, cfg.seed, 0, rec};
     for (int k = 0; st == CG_OK && k < e->n_stages; k++)
         st = run_stage(&rs, k, k == 0 && init, init);
-    if (st == CG_OK) {
+    if (st == CG_OK && !o->no_training) { /* evaluating only, the weights are those loaded */
         char path[4400], v[80];
         snprintf(path, sizeof path, "%s/weights", dir);
         st = cg__mkdir_p(path);
@@ -451,9 +451,11 @@ static bool folder_empty(const char *path) {
     return empty;
 }
 
-/* The results folder: --out (empty, or with --force), else runs/<name>/<time>/ made anew: a
- * second run in the same second gets <time>-2, never the first one's folder. */
-static cg_status make_dir(const cg_run_options *o, const char *name, char *dir, size_t cap) {
+/* The results folder: --out (empty, or with --force), else runs/<name>/<time>/ (or, evaluating
+ * a finished run, <run>/eval-<time>/) made anew: a second run in the same second gets
+ * <time>-2, never the first one's folder. */
+static cg_status make_dir(const cg_run_options *o, const char *name, const char *within,
+                         char *dir, size_t cap) {
     if (o->out_dir) {
         snprintf(dir, cap, "%s", o->out_dir);
         struct stat sb;
@@ -465,19 +467,22 @@ static cg_status make_dir(const cg_run_options *o, const char *name, char *dir, 
                              dir);
         return cg__mkdir_p(dir);
     }
-    char base[512], stamp[32], part[80];
+    char base[4200], stamp[32], part[80];
     time_t now = time(NULL);
     struct tm tm;
     localtime_r(&now, &tm);
-    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    strftime(stamp, sizeof stamp, within ? "eval-%Y%m%d-%H%M%S" : "%Y%m%d-%H%M%S", &tm);
     file_part(part, sizeof part, name);
-    snprintf(base, sizeof base, "runs/%s", part);
+    if (within)
+        snprintf(base, sizeof base, "%s", within);
+    else
+        snprintf(base, sizeof base, "runs/%s", part);
     cg_status st = cg__mkdir_p(base);
     for (int i = 1; st == CG_OK && i < 1000; i++) {
         if (i == 1)
-            snprintf(dir, cap, "%s/%s", base, stamp);
+            snprintf(dir, cap, "%.3900s/%s", base, stamp);
         else
-            snprintf(dir, cap, "%s/%s-%d", base, stamp, i);
+            snprintf(dir, cap, "%.3900s/%s-%d", base, stamp, i);
         if (mkdir(dir, 0755) == 0)
             return CG_OK;
         if (errno != EEXIST)
@@ -568,32 +573,78 @@ static int command_sets(const cg_run_options *o, const cg_experiment *base, char
     return n;
 }
 
+/* What a run does per variant: the file it is read from (with the variant's overrides, or a
+ * finished run's descriptor as it is) and, evaluating a finished run, where its weights are. */
+typedef struct run_plan {
+    int n;
+    char names[CG_EXP_MAX_VARIANTS][CG_EXP_NAME + 1];
+    char files[CG_EXP_MAX_VARIANTS][4200];
+    bool keyed;
+    char weights[4200];
+} run_plan;
+
+/* A finished run's variants, each from its descriptor, with its weights. */
+static cg_status plan_from_run(const cg_run_options *o, run_plan *p) {
+    char path[4300];
+    snprintf(path, sizeof path, "%s/run.json", o->from_run);
+    cJSON *run = NULL;
+    cg_status st = cg_json_read_file(path, &run);
+    const cJSON *v, *list = cJSON_GetObjectItemCaseSensitive(run, "variants");
+    cJSON_ArrayForEach(v, list) {
+        if (!cJSON_IsString(v) || p->n == CG_EXP_MAX_VARIANTS)
+            continue;
+        if (o->variant && strcmp(o->variant, v->valuestring) != 0)
+            continue;
+        char part[80];
+        cg__copy_str(p->names[p->n], sizeof p->names[0], v->valuestring);
+        file_part(part, sizeof part, v->valuestring);
+        snprintf(p->files[p->n++], sizeof p->files[0], "%s/descriptor-%s.yaml", o->from_run,
+                 part);
+    }
+    cJSON_Delete(run);
+    if (st == CG_OK && p->n == 0)
+        st = cg__error(CG_ERR_NOT_FOUND, "%s: no variant%s%s to evaluate", path,
+                       o->variant ? " named " : "", o->variant ? o->variant : "");
+    snprintf(p->weights, sizeof p->weights, "%s/weights", o->from_run);
+    return st;
+}
+
 cg_status cg_run(const cg_run_options *o) {
     static cg_experiment base, e;
-    cg_status st = cg_experiment_load(o->file, NULL, o->sets, o->n_sets, &base);
+    static run_plan plan;
+    memset(&plan, 0, sizeof plan);
+    cg_status st = o->from_run ? plan_from_run(o, &plan) : CG_OK;
+    const char *first = o->from_run ? plan.files[0] : o->file;
+    if (st == CG_OK)
+        st = cg_experiment_load(first, NULL, o->sets, o->n_sets, &base);
     if (st != CG_OK)
         return st;
     char buf[2 + CG_EXP_MAX_STAGES][64];
     const char *sets[64];
     int n_sets = command_sets(o, &base, buf, sets, 64);
-    if ((st = cg_experiment_load(o->file, NULL, sets, n_sets, &base)) != CG_OK)
+    if ((st = cg_experiment_load(first, NULL, sets, n_sets, &base)) != CG_OK)
         return st;
-    int n_runs = base.n_variants ? base.n_variants : 1;
-    if (o->variant) {
-        bool found = false;
-        for (int i = 0; i < base.n_variants; i++)
-            found = found || !strcmp(base.variants[i], o->variant);
-        if (!found)
-            return cg__error(CG_ERR_NOT_FOUND, "%s has no variant '%s'", o->file, o->variant);
-        n_runs = 1;
+    if (!o->from_run) {
+        plan.keyed = base.n_variants > 0;
+        plan.n = base.n_variants ? base.n_variants : 1;
+        if (o->variant) {
+            bool found = false;
+            for (int i = 0; i < base.n_variants; i++)
+                found = found || !strcmp(base.variants[i], o->variant);
+            if (!found)
+                return cg__error(CG_ERR_NOT_FOUND, "%s has no variant '%s'", o->file, o->variant);
+            plan.n = 1;
+        }
+        for (int v = 0; v < plan.n; v++) {
+            cg__copy_str(plan.names[v], sizeof plan.names[v],
+                         o->variant ? o->variant : base.n_variants ? base.variants[v] : "base");
+            cg__copy_str(plan.files[v], sizeof plan.files[v], o->file);
+        }
     }
-    char variants[CG_EXP_MAX_VARIANTS][CG_EXP_NAME + 1];
-    for (int v = 0; v < n_runs; v++)
-        cg__copy_str(variants[v], sizeof variants[v],
-                     o->variant ? o->variant : base.n_variants ? base.variants[v] : "base");
     /* Every variant is read before anything runs, so a broken one fails now, not hours in. */
-    for (int v = 0; v < n_runs && base.n_variants; v++)
-        if ((st = cg_experiment_load(o->file, variants[v], sets, n_sets, &e)) != CG_OK)
+    for (int v = 0; v < plan.n; v++)
+        if ((st = cg_experiment_load(plan.files[v], plan.keyed ? plan.names[v] : NULL, sets,
+                                     n_sets, &e)) != CG_OK)
             return st;
     cg_context_options copt = {.device = o->device ? o->device
                                          : base.device[0] ? base.device
@@ -602,20 +653,24 @@ cg_status cg_run(const cg_run_options *o) {
     if ((st = cg_context_create(&copt, &ctx)) != CG_OK)
         return st;
     char dir[4096];
-    if ((st = make_dir(o, base.data.name, dir, sizeof dir)) != CG_OK) {
+    if ((st = make_dir(o, base.data.name, o->from_run, dir, sizeof dir)) != CG_OK) {
         cg_context_destroy(ctx);
         return st;
     }
+    cg_run_options shown = *o; /* what run.json says ran */
+    if (o->from_run)
+        shown.file = o->from_run;
     const cg_device_info *dev = cg_context_device(ctx);
-    fprintf(stderr, "running '%s' (%s) on %s; results in %s\n", base.data.name, o->file, dev->name,
-            dir);
+    fprintf(stderr, "%s '%s' (%s) on %s; results in %s\n",
+            o->from_run ? "evaluating" : "running", base.data.name, shown.file, dev->name, dir);
     char started[40];
     time_t t = time(NULL);
     struct tm tm;
     localtime_r(&t, &tm);
     strftime(started, sizeof started, "%Y-%m-%d %H:%M:%S %z", &tm);
     int repeats = base.repeats;
-    st = write_run(dir, o, &base, dev->name, variants, n_runs, repeats, started, "running");
+    st = write_run(dir, &shown, &base, dev->name, plan.names, plan.n, repeats, started,
+                   "running");
     if (st == CG_OK)
         st = write_device(ctx, dir);
     recorder rec = {0};
@@ -629,16 +684,23 @@ cg_status cg_run(const cg_run_options *o) {
     snprintf(header, sizeof header, "command: %s\nseed: %llu (repeat r uses seed + r)\nclgraph %s",
              o->command ? o->command : "", (unsigned long long)base.data.data.seed,
              CLGRAPH_VERSION);
-    for (int v = 0; st == CG_OK && v < n_runs; v++) {
-        const char *variant = base.n_variants ? variants[v] : NULL;
-        st = cg_experiment_load(o->file, variant, sets, n_sets, &e);
+    for (int v = 0; st == CG_OK && v < plan.n; v++) {
+        const char *variant = plan.keyed ? plan.names[v] : NULL;
+        st = cg_experiment_load(plan.files[v], variant, sets, n_sets, &e);
         char part[80];
-        file_part(part, sizeof part, variants[v]);
+        file_part(part, sizeof part, plan.names[v]);
         snprintf(path, sizeof path, "%s/descriptor-%s.yaml", dir, part);
         if (st == CG_OK)
-            st = cg_experiment_write_resolved(o->file, variant, sets, n_sets, header, path);
-        for (int r = 0; st == CG_OK && r < e.repeats; r++)
-            st = run_one(o, ctx, &e, variants[v], r, dir, &rec);
+            st = cg_experiment_write_resolved(plan.files[v], variant, sets, n_sets, header, path);
+        for (int r = 0; st == CG_OK && r < e.repeats; r++) {
+            char saved[4400];
+            snprintf(saved, sizeof saved, "%s/%s-r%d.safetensors", plan.weights, part, r + 1);
+            const char *init = plan.weights[0] ? saved
+                               : o->init       ? o->init
+                               : e.init[0]     ? e.init
+                                               : NULL;
+            st = run_one(o, ctx, &e, plan.names[v], r, init, dir, &rec);
+        }
     }
     if (rec.csv)
         fclose(rec.csv);
@@ -649,11 +711,12 @@ cg_status cg_run(const cg_run_options *o) {
         char message[1024];
         cg__copy_str(message, sizeof message, cg_error_message());
         snprintf(status, sizeof status, "failed: %s", message);
-        write_run(dir, o, &base, dev->name, variants, n_runs, repeats, started, status);
+        write_run(dir, &shown, &base, dev->name, plan.names, plan.n, repeats, started, status);
         cg_report_build(dir, NULL);
         cg__error(st, "%s", message);
     } else {
-        st = write_run(dir, o, &base, dev->name, variants, n_runs, repeats, started, status);
+        st = write_run(dir, &shown, &base, dev->name, plan.names, plan.n, repeats, started,
+                       status);
         if (st == CG_OK)
             st = cg_report_build(dir, stdout);
         if (st == CG_OK)

@@ -18,6 +18,8 @@ typedef struct cg_run_options {
     bool force;           /* allow out_dir to hold files already (they are replaced) */
     const char *init;     /* NULL: the experiment's init:, if any */
     const char *variant;  /* NULL: every variant (or the base when there are none) */
+    const char *from_run; /* evaluate this finished run's weights with its descriptors (no
+                             training; file is not read); results in <from_run>/eval-<time>/ */
     const char *const *sets;
     int n_sets;
     const char *command;  /* the command line, recorded with the results */

@@ -616,7 +616,11 @@ static cg_status print_table(const report *r, FILE *out) {
             const char *t = cells[v * r->n_cols + c];
             fprintf(out, "  %-*s", width[c + 1] + (strstr(t, "±") ? 1 : 0), t);
         }
-        fprintf(out, "  %.0f\n", rate_of(r, r->variants[v]));
+        double rate = rate_of(r, r->variants[v]);
+        if (isnan(rate))
+            fprintf(out, "  -\n");
+        else
+            fprintf(out, "  %.0f\n", rate);
     }
     int repeats = (int)cg_json_number(r->run, "repeats", 0);
     fprintf(out, "(each variant's final epoch: mean ± standard deviation over %d repeat%s", repeats,
@@ -760,7 +764,11 @@ static cg_status write_html(report *r) {
             fprintf(f, "</td>");
             free(x);
         }
-        fprintf(f, "<td>%.0f</td></tr>\n", rate_of(r, r->variants[v]));
+        double rate = rate_of(r, r->variants[v]);
+        if (isnan(rate))
+            fprintf(f, "<td>-</td></tr>\n");
+        else
+            fprintf(f, "<td>%.0f</td></tr>\n", rate);
     }
     int repeats = (int)cg_json_number(r->run, "repeats", 0);
     fprintf(f, "</table></div>\n<p class=\"note\">Each variant at its own final epoch: mean ± standard "
