@@ -280,6 +280,7 @@ def run_command():
         check(rc == 0 and "Usage: clgraph eval RUNDIR" in out, "eval --help")
         run_folders(tmp, exp, outdir)
         similarity_report(tmp)
+        compare_report(tmp)
         for cmd in ("run", "validate"):
             rc, out, err = run(cmd, exp, "--set")
             check(rc == 2 and "option '--set' needs a value" in err, "%s trailing --set: %r" % (cmd, err))
@@ -309,7 +310,9 @@ def check_report(outdir, figures):
         ns = "{http://www.w3.org/2000/svg}"
         lines = root.findall(".//%spolyline" % ns)
         points = sum(len(l.get("points").split()) for l in lines)
-        check(lines and points >= 2, "%s plots its points (%d)" % (name, points))
+        boxes = [g for g in root.iter("%sg" % ns) if g.get("class") == "box"]
+        check((lines and points >= 2) or boxes,
+              "%s plots its points (%d) or boxes (%d)" % (name, points, len(boxes)))
         check(text.split("<svg", 1)[1][:200] in html, "%s is inline in report.html" % name)
 
 
@@ -333,6 +336,29 @@ def similarity_report(tmp):
     m = summary["variants"]["lambda_025"]["metrics"]["test_ood/accuracy"]
     check(m["welch_against"] == "lambda_0" and 0 <= m["welch_p"] <= 1,
           "Welch's test of lambda_025 against lambda_0: %s" % m)
+
+
+def compare_report(tmp):
+    """The digit-comparison study, reduced: its table beside the study's, with our relative
+    performance; the per-epoch figures and the box plot of the rounds."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    exp = os.path.join(here, "..", "experiments", "compare.yaml")
+    out_dir = os.path.join(tmp, "compare")
+    rc, out, err = run("run", exp, "--repeats", "2", "--epochs", "2", "--set", "data.train=200",
+                       "--set", "data.test=200", "--out", out_dir)
+    check(rc == 0 and "relative" in out and "94.84% ± 0.80" in out and "78.26% ± 3.26" in out,
+          "compare runs with the study's table beside: %r %r" % (out, err[-500:]))
+    if rc != 0:
+        return
+    summary = json.load(open(os.path.join(out_dir, "summary.json")))
+    v = summary["variants"]
+    none, both = v["none"]["metrics"]["test/accuracy"], v["both"]["metrics"]["test/accuracy"]
+    check(none["relative"] == 1 and abs(both["relative"] - both["mean"] / none["mean"]) < 0.006
+          and both["paper"] == "94.84% ± 0.80", "relative performance: %s %s" % (none, both))
+    check_report(out_dir, figures=4)
+    html = open(os.path.join(out_dir, "report.html")).read()
+    check("Final test accuracy over the rounds" in html and "the study</th>" in html,
+          "the report has the box plot and the study's column")
 
 
 def run_folders(tmp, exp, outdir):

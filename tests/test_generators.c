@@ -246,6 +246,23 @@ static void test_siamese(void) {
     }
     CHECK(bad == 0 && ones > 450 && ones < 650, "target = first <= second (%d bad, %d ones)", bad,
           ones);
+    /* No image twice within a set: the 2000 test images (all of the built-in test digits) are
+     * 2000 different ones. */
+    cg_array *cx = arr(&d, "test", "x");
+    uint64_t *h = calloc(2000, sizeof *h);
+    for (int i = 0; cx && h && i < 2000; i++) {
+        const unsigned char *p = (const unsigned char *)((float *)cx->data + (size_t)i * 196);
+        h[i] = 1469598103934665603ull;
+        for (size_t k = 0; k < 196 * sizeof(float); k++)
+            h[i] = (h[i] ^ p[k]) * 1099511628211ull;
+    }
+    int repeated = 0;
+    for (int i = 0; h && i < 2000; i++)
+        for (int j = 0; j < i; j++)
+            repeated += h[i] == h[j];
+    CHECK(repeated < 5, "images repeat within the test set %d times (a few MNIST digits are "
+                        "exact duplicates)", repeated);
+    free(h);
     cg_dataset_free(&d);
 }
 

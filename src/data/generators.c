@@ -341,12 +341,12 @@ static cg_status compare_split(cg_dataset *out, const char *name, const cg_image
     /* Each digit's class alone, for the auxiliary per-digit losses. */
     cg_array *y1 = c ? cg_split_add(s, "y1", CG_I32, cg_shape_make(1, n, 0, 0, 0)) : NULL;
     cg_array *y2 = y1 ? cg_split_add(s, "y2", CG_I32, cg_shape_make(1, n, 0, 0, 0)) : NULL;
-    if (!y2)
+    /* As in the study, no image is used twice within a set (until 2n exceeds the images). */
+    int *order = y2 ? shuffled(im->n, seed, stream) : NULL;
+    if (!order)
         return CG_ERR_OUT_OF_MEMORY;
-    cg__rng r;
-    cg__rng_init(&r, seed, stream);
     for (int i = 0; i < n; i++) {
-        int a = (int)cg__rng_below(&r, (uint32_t)im->n), b = (int)cg__rng_below(&r, (uint32_t)im->n);
+        int a = order[(2 * i) % im->n], b = order[(2 * i + 1) % im->n];
         pool14((float *)x->data + (size_t)i * 2 * 196, im->pixels + (size_t)a * D28);
         pool14((float *)x->data + (size_t)i * 2 * 196 + 196, im->pixels + (size_t)b * D28);
         ((int32_t *)c->data)[2 * i] = im->labels[a];
@@ -355,6 +355,7 @@ static cg_status compare_split(cg_dataset *out, const char *name, const cg_image
         ((int32_t *)y2->data)[i] = im->labels[b];
         ((int32_t *)t->data)[i] = im->labels[a] <= im->labels[b];
     }
+    free(order);
     return CG_OK;
 }
 

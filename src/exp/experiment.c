@@ -688,8 +688,39 @@ static cg_status parse_figure(const cg_ydoc *doc, const cg_ynode *v, const cg_ex
     return st;
 }
 
+/* report: paper: {source: ..., metric: test/accuracy, values: {variant: "78.26 ± 3.26"}} */
+static cg_status parse_paper(const cg_ydoc *doc, const cg_ynode *v, cg_experiment *e) {
+    static const char *const keys[] = {"source", "metric", "values"};
+    cg_exp_report *r = &e->report;
+    cg_status st = cg_ycheck_keys(doc, v, "paper", keys, CG__ARRAY_LEN(keys));
+    const cg_ynode *n;
+    if (st == CG_OK && (n = cg_ymap_get(v, "source")))
+        st = cg_yget_str(doc, n, "source", r->paper_source, sizeof r->paper_source);
+    if (st == CG_OK && !(n = cg_ymap_get(v, "metric")))
+        st = cg_yerror(doc, v, "paper: needs 'metric:', the split and metric its numbers sit "
+                               "beside, such as test/accuracy");
+    if (st == CG_OK)
+        st = cg_yget_str(doc, n, "metric", r->paper_metric, sizeof r->paper_metric);
+    if (st == CG_OK && !strchr(r->paper_metric, '/'))
+        st = cg_yerror(doc, n, "'%s': write the metric as SPLIT/METRIC, such as test/accuracy",
+                       r->paper_metric);
+    const cg_ynode *vals = st == CG_OK ? cg_ymap_get(v, "values") : NULL;
+    if (st == CG_OK && (!vals || vals->kind != CG_YMAP || vals->n > CG_EXP_MAX_VARIANTS))
+        return cg_yerror(doc, vals ? vals : v, "paper: 'values' maps variants to the paper's "
+                                               "numbers, such as {none: '78.26 ± 3.26'}");
+    for (int i = 0; st == CG_OK && i < vals->n; i++) {
+        cg__copy_str(r->paper_variant[i], CG_EXP_NAME, vals->keys[i]->value);
+        st = known_variant(doc, vals->keys[i], e, r->paper_variant[i]);
+        if (st == CG_OK)
+            st = cg_yget_str(doc, vals->items[i], "values", r->paper_value[i],
+                             sizeof r->paper_value[i]);
+        r->n_paper += st == CG_OK;
+    }
+    return st;
+}
+
 static cg_status parse_report(const cg_ydoc *doc, const cg_ynode *v, cg_experiment *e) {
-    static const char *const keys[] = {"reference", "figures"};
+    static const char *const keys[] = {"reference", "figures", "paper"};
     cg_exp_report *r = &e->report;
     memset(r, 0, sizeof *r);
     cg_status st = cg_ycheck_keys(doc, v, "report", keys, CG__ARRAY_LEN(keys));
@@ -719,6 +750,8 @@ static cg_status parse_report(const cg_ydoc *doc, const cg_ynode *v, cg_experime
         for (int i = 0; st == CG_OK && i < n->n; i++)
             st = parse_figure(doc, n->items[i], e, &r->figures[r->n_figures++]);
     }
+    if (st == CG_OK && (n = cg_ymap_get(v, "paper")))
+        st = parse_paper(doc, n, e);
     return st;
 }
 

@@ -124,6 +124,11 @@ typedef struct cg_exp_report {
     char pair_variant[CG_EXP_MAX_VARIANTS][CG_EXP_NAME], pair_reference[CG_EXP_MAX_VARIANTS][CG_EXP_NAME];
     int n_figures;
     cg_exp_figure figures[CG_EXP_MAX_FIGURES];
+    /* The original study's numbers for one metric ("split/metric"), per variant as the paper
+     * writes them, shown beside ours with our relative performance against the reference. */
+    char paper_source[200], paper_metric[2 * CG_EXP_NAME];
+    int n_paper;
+    char paper_variant[CG_EXP_MAX_VARIANTS][CG_EXP_NAME], paper_value[CG_EXP_MAX_VARIANTS][64];
 } cg_exp_report;
 
 typedef struct cg_experiment {

@@ -540,8 +540,17 @@ static cg_status write_run(const char *dir, const cg_run_options *o, const cg_ex
             cJSON_AddItemToArray(vs, cJSON_CreateString(f->variants[k]));
     }
     const cg_pipeline *p = cg_pipeline_find(base->data.pipeline);
-    if (p && p->paper)
+    if (r->paper_source[0])
+        cJSON_AddStringToObject(j, "paper", r->paper_source);
+    else if (p && p->paper)
         cJSON_AddStringToObject(j, "paper", p->paper);
+    cJSON *table = r->n_paper ? cJSON_AddObjectToObject(j, "paper_table") : NULL;
+    if (table) {
+        cJSON_AddStringToObject(table, "metric", r->paper_metric);
+        cJSON *vals = cJSON_AddObjectToObject(table, "values");
+        for (int i = 0; vals && i < r->n_paper; i++)
+            cJSON_AddStringToObject(vals, r->paper_variant[i], r->paper_value[i]);
+    }
     char path[4200];
     snprintf(path, sizeof path, "%s/run.json", dir);
     cg_status st = cg_json_write_file(j, path);

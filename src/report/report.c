@@ -186,6 +186,25 @@ static double rate_of(const report *r, const char *variant) {
     return n ? sum / n : NAN;
 }
 
+/* The original study's numbers beside ours (run.json's paper_table): the column they sit
+ * beside, or -1, and per variant the paper's text and our mean relative to the reference's. */
+static int paper_column(const report *r) {
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(r->run, "paper_table");
+    const char *m = cg_json_string(t, "metric", NULL);
+    for (int c = 0; m && c < r->n_cols; c++) {
+        char key[256];
+        snprintf(key, sizeof key, "%s/%s", r->cols[c].split, r->cols[c].metric);
+        if (!strcmp(key, m))
+            return c;
+    }
+    return -1;
+}
+
+static const char *paper_value(const report *r, const char *variant) {
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(r->run, "paper_table");
+    return cg_json_string(cJSON_GetObjectItemCaseSensitive(t, "values"), variant, "-");
+}
+
 /* One cell of the table: "mean ± sd", the interval from 3 repeats, the p-value against the
  * reference. */
 typedef struct cell {
@@ -218,6 +237,24 @@ static cell *cell_of(const report *r, int v, int c) {
         x->p = cg_stats_welch(x->values, n, ref, m, NULL, NULL);
     }
     return x;
+}
+
+static cell *cell_of(const report *r, int v, int c);
+
+/* Our mean of the paper's column relative to the reference variant's ("1.20"), or "-". */
+static void relative_text(const report *r, int v, int c, char *out, size_t cap) {
+    snprintf(out, cap, "-");
+    int ref = -1;
+    for (int i = 0; r->reference && i < r->n_variants; i++)
+        if (!strcmp(r->variants[i], r->reference))
+            ref = i;
+    if (ref < 0)
+        return; /* the reference did not run */
+    cell *a = cell_of(r, v, c), *b = cell_of(r, ref, c);
+    if (a && b && a->s.n && b->s.n && b->s.mean != 0)
+        snprintf(out, cap, "%.2f", a->s.mean / b->s.mean);
+    free(a);
+    free(b);
 }
 
 static void cell_text(const cell *x, char *out, size_t cap) {
@@ -287,6 +324,12 @@ static cg_status write_summary(report *r) {
                 cJSON_AddItemToArray(vals, isfinite(x->values[i])
                                                ? cJSON_CreateNumber(x->values[i])
                                                : cJSON_CreateNull());
+            if (c == paper_column(r)) {
+                char rel[32];
+                relative_text(r, v, c, rel, sizeof rel);
+                cg_json_add_number(e, "relative", strcmp(rel, "-") ? strtod(rel, NULL) : NAN);
+                cJSON_AddStringToObject(e, "paper", paper_value(r, r->variants[v]));
+            }
             const char *against = reference_of(r, r->variants[v]);
             if (against) {
                 cg_json_add_number(e, "welch_p", x->p);
@@ -606,15 +649,24 @@ static cg_status print_table(const report *r, FILE *out) {
             width[c + 1] = w > width[c + 1] ? w : width[c + 1];
         }
     }
+    int pc = paper_column(r);
     fprintf(out, "\n%-*s", width[0], "variant");
     for (int c = 0; c < r->n_cols; c++)
         fprintf(out, "  %-*s", width[c + 1], head[c]);
+    if (pc >= 0)
+        fprintf(out, "  %-8s  %-18s", "relative", "paper");
     fprintf(out, "  samples/s\n");
     for (int v = 0; v < r->n_variants; v++) {
         fprintf(out, "%-*s", width[0], r->variants[v]);
         for (int c = 0; c < r->n_cols; c++) {
             const char *t = cells[v * r->n_cols + c];
             fprintf(out, "  %-*s", width[c + 1] + (strstr(t, "±") ? 1 : 0), t);
+        }
+        if (pc >= 0) {
+            char rel[32];
+            relative_text(r, v, pc, rel, sizeof rel);
+            const char *pv = paper_value(r, r->variants[v]);
+            fprintf(out, "  %-8s  %-*s", rel, 18 + (strstr(pv, "±") ? 1 : 0), pv);
         }
         double rate = rate_of(r, r->variants[v]);
         if (isnan(rate))
@@ -743,6 +795,9 @@ static cg_status write_html(report *r) {
         html_text(f, r->cols[c].metric);
         fprintf(f, "</th>");
     }
+    int pc = paper_column(r);
+    if (pc >= 0)
+        fprintf(f, "<th>relative</th><th>the study</th>");
     fprintf(f, "<th>samples/s</th></tr>\n");
     for (int v = 0; v < r->n_variants; v++) {
         fprintf(f, "<tr><td>");
@@ -763,6 +818,13 @@ static cg_status write_html(report *r) {
             html_text(f, t);
             fprintf(f, "</td>");
             free(x);
+        }
+        if (pc >= 0) {
+            char rel[32];
+            relative_text(r, v, pc, rel, sizeof rel);
+            fprintf(f, "<td>%s</td><td>", rel);
+            html_text(f, paper_value(r, r->variants[v]));
+            fprintf(f, "</td>");
         }
         double rate = rate_of(r, r->variants[v]);
         if (isnan(rate))
@@ -786,6 +848,13 @@ static cg_status write_html(report *r) {
     if (paper[0]) {
         fprintf(f, "<p class=\"note\">The original study: ");
         html_text(f, paper);
+        if (pc >= 0) {
+            fprintf(f, ". Its numbers stand beside our ");
+            html_text(f, r->cols[pc].split);
+            fputc(' ', f);
+            html_text(f, r->cols[pc].metric);
+            fprintf(f, "; relative is our mean over the reference variant's");
+        }
         fprintf(f, ".</p>\n");
     }
     if (r->n_figures > 0)
