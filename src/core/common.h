@@ -78,6 +78,10 @@ size_t cg__edit_distance(const char *a, const char *b);
 /* The candidate closest to word, or NULL when none is close enough to suggest. */
 const char *cg__closest(const char *word, const char *const *candidates, size_t count);
 
+/* A name as part of a file name (at most 64 characters): letters, digits, '-', '_' and '.'
+ * (not first) kept, anything else '_'; never empty. */
+void cg__file_part(char *out, size_t cap, const char *name);
+
 /* snprintf into a fixed buffer that always terminates and cuts silently. */
 void cg__copy_str(char *dst, size_t cap, const char *src);
 

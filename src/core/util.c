@@ -1,6 +1,7 @@
 /* Small host utilities: whole-file reads, folder creation, a monotonic clock, string helpers. */
 #include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,4 +130,18 @@ const char *cg__closest(const char *word, const char *const *candidates, size_t 
     /* Suggest only when at most a third of the word (and at least one letter) is off. */
     size_t limit = strlen(word) / 3 + 1;
     return best_d <= limit ? best : NULL;
+}
+
+void cg__file_part(char *out, size_t cap, const char *name) {
+    size_t n = 0;
+    for (; *name && n + 1 < cap && n < 64; name++) {
+        char c = *name;
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_' || (c == '.' && n > 0);
+        out[n++] = ok ? c : '_';
+    }
+    if (n == 0 && cap > 1)
+        out[n++] = '_';
+    if (cap > 0)
+        out[n] = '\0';
 }

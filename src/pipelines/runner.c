@@ -23,20 +23,6 @@
 #include "report/json.h"
 #include "report/report.h"
 
-/* A name as part of a file name: letters, digits, '-', '_' and '.' kept, anything else '_'. */
-static void file_part(char *out, size_t cap, const char *name) {
-    size_t n = 0;
-    for (; *name && n + 1 < cap && n < 64; name++) {
-        char c = *name;
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '-' || c == '_' || (c == '.' && n > 0);
-        out[n++] = ok ? c : '_';
-    }
-    if (n == 0)
-        out[n++] = '_';
-    out[n] = '\0';
-}
-
 /* ---- metrics.csv ---- */
 
 typedef struct recorder {
@@ -134,9 +120,9 @@ static cg_status write_samples(repeat_state *rs, const cg_exp_stage *sg, eval_sp
     snprintf(path, sizeof path, "%s/samples", rs->dir);
     if (st == CG_OK)
         st = cg__mkdir_p(path);
-    file_part(v, sizeof v, rs->vname);
-    file_part(s, sizeof s, split->name);
-    file_part(k, sizeof k, sg->name);
+    cg__file_part(v, sizeof v, rs->vname);
+    cg__file_part(s, sizeof s, split->name);
+    cg__file_part(k, sizeof k, sg->name);
     if (rs->e->n_stages > 1)
         snprintf(path, sizeof path, "%s/samples/%s-r%d-%s-%s.csv", rs->dir, v, rs->repeat + 1, k,
                  s);
@@ -213,7 +199,7 @@ static cg_status sample_results(repeat_state *rs, const cg_exp_stage *sg, cg_sam
     }
     if (st == CG_OK && rs->repeat == 0 && sg->n_sample_figures > 0) {
         char v[80];
-        file_part(v, sizeof v, rs->vname);
+        cg__file_part(v, sizeof v, rs->vname);
         st = cg_samples_figures(rs->e, sg, s, n_splits, rs->dir, v);
     }
     return st;
@@ -409,7 +395,7 @@ static cg_status run_one(const cg_run_options *o, cg_context *ctx, const cg_expe
         char path[4400], v[80];
         snprintf(path, sizeof path, "%s/weights", dir);
         st = cg__mkdir_p(path);
-        file_part(v, sizeof v, vname);
+        cg__file_part(v, sizeof v, vname);
         snprintf(path, sizeof path, "%s/weights/%s-r%d.safetensors", dir, v, repeat + 1);
         char seed[32];
         snprintf(seed, sizeof seed, "%llu", (unsigned long long)cfg.seed);
@@ -472,7 +458,7 @@ static cg_status make_dir(const cg_run_options *o, const char *name, const char 
     struct tm tm;
     localtime_r(&now, &tm);
     strftime(stamp, sizeof stamp, within ? "eval-%Y%m%d-%H%M%S" : "%Y%m%d-%H%M%S", &tm);
-    file_part(part, sizeof part, name);
+    cg__file_part(part, sizeof part, name);
     if (within)
         snprintf(base, sizeof base, "%s", within);
     else
@@ -606,7 +592,7 @@ static cg_status plan_from_run(const cg_run_options *o, run_plan *p) {
             continue;
         char part[80];
         cg__copy_str(p->names[p->n], sizeof p->names[0], v->valuestring);
-        file_part(part, sizeof part, v->valuestring);
+        cg__file_part(part, sizeof part, v->valuestring);
         snprintf(p->files[p->n++], sizeof p->files[0], "%s/descriptor-%s.yaml", o->from_run,
                  part);
     }
@@ -697,7 +683,7 @@ cg_status cg_run(const cg_run_options *o) {
         const char *variant = plan.keyed ? plan.names[v] : NULL;
         st = cg_experiment_load(plan.files[v], variant, sets, n_sets, &e);
         char part[80];
-        file_part(part, sizeof part, plan.names[v]);
+        cg__file_part(part, sizeof part, plan.names[v]);
         snprintf(path, sizeof path, "%s/descriptor-%s.yaml", dir, part);
         if (st == CG_OK)
             st = cg_experiment_write_resolved(plan.files[v], variant, sets, n_sets, header, path);

@@ -107,14 +107,16 @@ static FILE *figure_file(const char *dir, const char *variant, const cg_experime
     snprintf(sub, sizeof sub, "%s/figures", dir);
     if (cg__mkdir_p(sub) != CG_OK)
         return NULL;
-    char name[400];
-    snprintf(name, sizeof name, "%s%s%s-%s-%s%s%s", variant, e->n_stages > 1 ? "-" : "",
-             e->n_stages > 1 ? sg->name : "", it->type, it->value, split ? "-" : "",
-             split ? split : "");
-    for (char *p = name; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '-' || *p == '_'))
-            *p = '_';
+    /* Each part made safe for a file name on its own (the variant already is). */
+    char stage[80] = "", type[80], value[80], where[80] = "", name[400];
+    if (e->n_stages > 1)
+        cg__file_part(stage, sizeof stage, sg->name);
+    cg__file_part(type, sizeof type, it->type);
+    cg__file_part(value, sizeof value, it->value);
+    if (split)
+        cg__file_part(where, sizeof where, split);
+    snprintf(name, sizeof name, "%s%s%s-%s-%s%s%s", variant, stage[0] ? "-" : "", stage, type,
+             value, split ? "-" : "", where);
     snprintf(path, cap, "%.4000s/samples-%.160s.svg", sub, name);
     FILE *f = fopen(path, "w");
     if (!f)
