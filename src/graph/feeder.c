@@ -12,6 +12,7 @@ struct cg_feeder {
     int feeds[CG_MAX_ARRAYS]; /* the graph input each array fills, -1 none */
     cl_mem index;
     int index_len;
+    int identity_batch; /* the index holds every sample in order padded to this batch; 0: not */
 };
 
 cg_status cg_feeder_create(cg_context *ctx, const cg_split *split, cg_feeder **out) {
@@ -69,12 +70,15 @@ cg_status cg_feeder_bind(cg_feeder *f, cg_graph *g) {
         }
     }
     f->graph = g;
+    f->identity_batch = 0;
     return CG_OK;
 }
 
 cg_status cg_feeder_order(cg_feeder *f, const int *index, int n) {
     int batch = f->graph ? cg_graph_batch(f->graph) : 1, count = cg_split_count(f->split);
     int len = index ? n : (count + batch - 1) / batch * batch;
+    if (!index && f->identity_batch == batch)
+        return CG_OK; /* every evaluation reads the split in order: upload that once */
     int *pad = NULL;
     if (!index) {
         if (!(pad = malloc((size_t)(len > 0 ? len : 1) * sizeof *pad)))
@@ -94,6 +98,7 @@ cg_status cg_feeder_order(cg_feeder *f, const int *index, int n) {
     }
     if (st == CG_OK && len > 0)
         st = cg__buffer_write(f->ctx, f->index, index, (size_t)len * sizeof *index);
+    f->identity_batch = st == CG_OK && pad ? batch : 0;
     free(pad);
     return st;
 }

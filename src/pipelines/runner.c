@@ -351,10 +351,9 @@ static cg_status run_stage(repeat_state *rs, int k, bool strict_init, const char
     cg_samples samples[CG_MAX_SPLITS];
     memset(samples, 0, sizeof samples);
     int n_samples = 0;
+    /* The evaluation graphs hold the trained parameters since the last evaluate_all. */
     for (int s = 0; st == CG_OK && s < sg->n_eval_splits && sg->n_collect; s++) {
-        st = cg_param_store_give(rs->store, es[s].graph.graph, false, "the trained model");
-        if (st == CG_OK)
-            st = write_samples(rs, sg, &es[s], &samples[n_samples]);
+        st = write_samples(rs, sg, &es[s], &samples[n_samples]);
         n_samples += samples[n_samples].split != NULL;
     }
     if (st == CG_OK && n_samples)
