@@ -16,8 +16,10 @@ void cg_feeder_destroy(cg_feeder *f);
 
 const cg_split *cg_feeder_split(const cg_feeder *f);
 
-/* Feeds graph g from now on: each graph input that some node reads takes the split's array of
- * the same name (an error names an input the split lacks, with the arrays it has). */
+/* Feeds graph g from now on: each array of the split fills the graph input of the same name
+ * where some node reads it; an array whose rows have another shape than that input is an error
+ * naming both. (The graph is meant to be built on this split's arrays, as
+ * cg_experiment_build_for does: an input no array fills is not fed.) */
 cg_status cg_feeder_bind(cg_feeder *f, cg_graph *g);
 
 /* The sample order: n indices into the split, uploaded once (an epoch's shuffle). NULL gives
