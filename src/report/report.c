@@ -141,6 +141,7 @@ typedef struct report {
     const cJSON *references;   /* {variant: its reference} */
     column cols[64];
     int n_cols;
+    int paper_col; /* the column the study's numbers stand beside, -1 for none */
     char figures[16][256]; /* file names under figures/ */
     char captions[16][512];
     int n_figures;
@@ -324,7 +325,7 @@ static cg_status write_summary(report *r) {
                 cJSON_AddItemToArray(vals, isfinite(x->values[i])
                                                ? cJSON_CreateNumber(x->values[i])
                                                : cJSON_CreateNull());
-            if (c == paper_column(r)) {
+            if (c == r->paper_col) {
                 char rel[32];
                 relative_text(r, v, c, rel, sizeof rel);
                 cg_json_add_number(e, "relative", strcmp(rel, "-") ? strtod(rel, NULL) : NAN);
@@ -649,7 +650,7 @@ static cg_status print_table(const report *r, FILE *out) {
             width[c + 1] = w > width[c + 1] ? w : width[c + 1];
         }
     }
-    int pc = paper_column(r);
+    int pc = r->paper_col;
     fprintf(out, "\n%-*s", width[0], "variant");
     for (int c = 0; c < r->n_cols; c++)
         fprintf(out, "  %-*s", width[c + 1], head[c]);
@@ -795,7 +796,7 @@ static cg_status write_html(report *r) {
         html_text(f, r->cols[c].metric);
         fprintf(f, "</th>");
     }
-    int pc = paper_column(r);
+    int pc = r->paper_col;
     if (pc >= 0)
         fprintf(f, "<th>relative</th><th>the study</th>");
     fprintf(f, "<th>samples/s</th></tr>\n");
@@ -914,6 +915,7 @@ cg_status cg_report_build(const char *dir, FILE *table) {
     r->references = cJSON_GetObjectItemCaseSensitive(r->run, "references");
     if (st == CG_OK) {
         find_columns(r);
+        r->paper_col = paper_column(r);
         st = write_summary(r);
     }
     if (st == CG_OK)
