@@ -420,10 +420,30 @@ static bool collected(const cg_exp_stage *e, const char *name) {
 }
 
 /* statistics: or figures: of an evaluate block; the values they read must be collected. */
+/* Each kind of statistic or figure: the key naming the value it reads, the key naming what it
+ * splits, masks or colours by (NULL for none), and, when that is required, what it means. */
+static const struct sample_kind {
+    const char *type;
+    bool figure;
+    const char *value_key, *by_key, *by_needed;
+} sample_kinds[] = {
+    {"auc", false, "score", "label", "an array or value, positive where not 0"},
+    {"mean", false, "value", "mask", NULL},
+    {"quantile", false, "value", NULL, NULL},
+    {"scatter", true, "x", "colour", NULL},
+    {"histogram", true, "value", "groups", NULL},
+    {"roc", true, "score", "label", "an array or value, positive where not 0"},
+    {"heatmap", true, "value", "at",
+     "the two coordinates of each sample on a regular grid, such as the rings' grid split's x"},
+};
+
 static cg_status parse_sample_items(const cg_ydoc *doc, const cg_ynode *list, bool figures,
                                     cg_exp_stage *e) {
-    static const char *const stat_types[] = {"auc", "mean", "quantile"};
-    static const char *const fig_types[] = {"scatter", "histogram", "roc", "heatmap"};
+    const char *types[CG__ARRAY_LEN(sample_kinds)];
+    size_t n_types = 0;
+    for (size_t k = 0; k < CG__ARRAY_LEN(sample_kinds); k++)
+        if (sample_kinds[k].figure == figures)
+            types[n_types++] = sample_kinds[k].type;
     const char *what = figures ? "figures" : "statistics";
     if (list->kind != CG_YSEQ || list->n > CG_EXP_MAX_SAMPLE_ITEMS)
         return cg_yerror(doc, list, "'%s' is a list of up to %d entries such as %s", what,
@@ -450,19 +470,13 @@ static cg_status parse_sample_items(const cg_ydoc *doc, const cg_ynode *list, bo
         if (st == CG_OK && !t)
             st = cg_yerror(doc, v, "an entry of '%s' needs 'type:'", what);
         if (st == CG_OK)
-            st = figures ? cg_yget_choice(doc, t, "type", fig_types, 4, it->type, sizeof it->type)
-                         : cg_yget_choice(doc, t, "type", stat_types, 3, it->type,
-                                          sizeof it->type);
-        /* What each type reads: the value, and the array or value it is split or coloured by. */
-        const char *vkey = !strcmp(it->type, "auc") || !strcmp(it->type, "roc") ? "score"
-                           : !strcmp(it->type, "scatter")                       ? "x"
-                                                                                : "value";
-        const char *bkey = !strcmp(it->type, "auc") || !strcmp(it->type, "roc") ? "label"
-                           : !strcmp(it->type, "mean")                          ? "mask"
-                           : !strcmp(it->type, "scatter")                       ? "colour"
-                           : !strcmp(it->type, "histogram")                     ? "groups"
-                           : !strcmp(it->type, "heatmap")                       ? "at"
-                                                                                : NULL;
+            st = cg_yget_choice(doc, t, "type", types, n_types, it->type, sizeof it->type);
+        if (st != CG_OK)
+            return st;
+        const struct sample_kind *kind = sample_kinds;
+        while (strcmp(kind->type, it->type) != 0)
+            kind++;
+        const char *vkey = kind->value_key, *bkey = kind->by_key;
         const cg_ynode *n;
         if (st == CG_OK && !(n = cg_ymap_get(v, vkey)))
             st = cg_yerror(doc, v, "%s needs '%s:' (a collected value)", it->type, vkey);
@@ -475,12 +489,9 @@ static cg_status parse_sample_items(const cg_ydoc *doc, const cg_ynode *list, bo
             bkey = "color";
         if (st == CG_OK && bkey && (n = cg_ymap_get(v, bkey)))
             st = cg_yget_str(doc, n, bkey, it->by, sizeof it->by);
-        if (st == CG_OK && (!strcmp(it->type, "auc") || !strcmp(it->type, "roc")) && !it->by[0])
-            st = cg_yerror(doc, v, "%s needs 'label:' (an array or value, positive where not 0)",
-                           it->type);
-        if (st == CG_OK && !strcmp(it->type, "heatmap") && !it->by[0])
-            st = cg_yerror(doc, v, "heatmap needs 'at:' (the two coordinates of each sample on a "
-                                   "regular grid, such as the rings' grid split's x)");
+        if (st == CG_OK && kind->by_needed && !it->by[0])
+            st = cg_yerror(doc, v, "%s needs '%s:' (%s)", it->type, kind->by_key,
+                           kind->by_needed);
         double q = 0.5;
         if (st == CG_OK && !strcmp(it->type, "quantile") && (n = cg_ymap_get(v, "q")) &&
             (st = cg_yget_float(doc, n, "q", &q)) == CG_OK && !(q >= 0 && q <= 1))
