@@ -51,6 +51,25 @@ static cg_status lacks(const cg_experiment *e, const cg_exp_sample_item *it, con
                      e->file, it->line, it->col, it->type, it->name, name, s->split->name);
 }
 
+/* The ROC curve of scores v against labels (positive where not 0): *fpr and *tpr (freed by the
+ * caller, also on failure) get the points, whose count comes back (0 without memory); *auc its
+ * area. */
+static int roc_of(const double *v, const double *label, int n, double **fpr, double **tpr,
+                  double *auc) {
+    bool *pos = malloc((size_t)(n > 0 ? n : 1));
+    *fpr = malloc((size_t)(n + 2) * sizeof **fpr);
+    *tpr = malloc((size_t)(n + 2) * sizeof **tpr);
+    int points = 0;
+    *auc = NAN;
+    if (pos && *fpr && *tpr) {
+        for (int r = 0; r < n; r++)
+            pos[r] = label[r] != 0;
+        points = cg_stats_roc(v, pos, n, *fpr, *tpr, auc);
+    }
+    free(pos);
+    return points;
+}
+
 cg_status cg_samples_statistics(const cg_experiment *e, const cg_exp_stage *sg,
                                 const cg_samples *s, double *out) {
     for (int i = 0; i < sg->n_statistics; i++) {
@@ -75,14 +94,8 @@ cg_status cg_samples_statistics(const cg_experiment *e, const cg_exp_stage *sg,
             continue; /* a mean over a mask this split lacks: not defined here */
         }
         if (!strcmp(it->type, "auc")) {
-            bool *pos = malloc((size_t)(s->n > 0 ? s->n : 1));
-            double *fpr = malloc((size_t)(s->n + 2) * sizeof *fpr);
-            double *tpr = malloc((size_t)(s->n + 2) * sizeof *tpr);
-            for (int r = 0; pos && r < s->n; r++)
-                pos[r] = by[r] != 0;
-            if (pos && fpr && tpr)
-                cg_stats_roc(v, pos, s->n, fpr, tpr, &out[i]);
-            free(pos);
+            double *fpr, *tpr;
+            roc_of(v, by, s->n, &fpr, &tpr, &out[i]);
             free(fpr);
             free(tpr);
         } else if (!strcmp(it->type, "mean")) {
@@ -248,25 +261,24 @@ static cg_status roc(const cg_experiment *e, const cg_exp_stage *sg, const cg_ex
         const cg_samples *s = &splits[k];
         if (it->split[0] && strcmp(it->split, s->split->name) != 0)
             continue;
-        double *v = column(s, it->value, 0, NULL), *l = column(s, it->by, 0, NULL);
-        bool *pos = malloc((size_t)(s->n > 0 ? s->n : 1));
-        fprs[n_lines] = malloc((size_t)(s->n + 2) * sizeof(double));
-        tprs[n_lines] = malloc((size_t)(s->n + 2) * sizeof(double));
-        if (v && l && pos && fprs[n_lines] && tprs[n_lines]) {
-            for (int r = 0; r < s->n; r++)
-                pos[r] = l[r] != 0;
-            double auc;
-            int points = cg_stats_roc(v, pos, s->n, fprs[n_lines], tprs[n_lines], &auc);
+        double *v = column(s, it->value, 0, NULL), *l = column(s, it->by, 0, NULL), auc;
+        int points = 0;
+        if (v && l)
+            points = roc_of(v, l, s->n, &fprs[n_lines], &tprs[n_lines], &auc);
+        else
+            st = lacks(e, it, s, v ? it->by : it->value);
+        if (points > 0) {
             snprintf(labels[n_lines], sizeof labels[0], "%s (AUC %.3f)", s->split->name, auc);
             lines[n_lines] = (cg_line){labels[n_lines], points, fprs[n_lines], tprs[n_lines],
                                        NULL,            NULL,   false,         n_lines};
             n_lines++;
-        } else if (!v || !l) {
-            st = lacks(e, it, s, v ? it->by : it->value);
+        } else if (v && l) { /* no memory for this curve: drop its buffers */
+            free(fprs[n_lines]);
+            free(tprs[n_lines]);
+            fprs[n_lines] = tprs[n_lines] = NULL;
         }
         free(v);
         free(l);
-        free(pos);
     }
     char path[4600], title[300];
     FILE *f = st == CG_OK && n_lines
