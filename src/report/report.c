@@ -353,6 +353,31 @@ static int by_name(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The regular files of a folder whose names start with prefix, sorted (not hidden ones, not
+ * the temporary files of a write in progress); names[i] are freed by the caller. */
+static int sorted_files(const char *path, const char *prefix, char **names, int cap) {
+    DIR *d = opendir(path);
+    if (!d)
+        return 0;
+    int n = 0;
+    struct dirent *e;
+    size_t plen = strlen(prefix);
+    while ((e = readdir(d)) && n < cap) {
+        if (e->d_name[0] == '.' || strncmp(e->d_name, prefix, plen) != 0 ||
+            strstr(e->d_name, ".tmp"))
+            continue;
+        char full[4500];
+        snprintf(full, sizeof full, "%s/%s", path, e->d_name);
+        struct stat sb;
+        char *name = stat(full, &sb) == 0 && S_ISREG(sb.st_mode) ? strdup(e->d_name) : NULL;
+        if (name)
+            names[n++] = name;
+    }
+    closedir(d);
+    qsort(names, (size_t)n, sizeof *names, by_name);
+    return n;
+}
+
 static void slug(char *out, size_t cap, const char *text) {
     size_t n = 0;
     for (; *text && n + 1 < cap && n < 40; text++) {
@@ -487,19 +512,10 @@ static cg_status epochs_figure(report *r, const char *title, const char *metric,
 static void sample_figures(report *r) {
     char path[4200];
     snprintf(path, sizeof path, "%s/figures", r->dir);
-    DIR *d = opendir(path);
-    if (!d)
-        return;
     char *names[64];
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) && n < 64)
-        if (!strncmp(e->d_name, "samples-", 8) && strstr(e->d_name, ".svg"))
-            names[n++] = strdup(e->d_name);
-    closedir(d);
-    qsort(names, (size_t)n, sizeof *names, by_name);
+    int n = sorted_files(path, "samples-", names, 64);
     for (int i = 0; i < n; i++) {
-        if (names[i] && r->n_figures < 16) {
+        if (strstr(names[i], ".svg") && r->n_figures < 16) {
             char full[4600], *text = NULL;
             snprintf(full, sizeof full, "%s/figures/%s", r->dir, names[i]);
             cg__copy_str(r->figures[r->n_figures], sizeof r->figures[0], names[i]);
@@ -697,26 +713,13 @@ static void html_text(FILE *f, const char *s) {
 static void html_links(FILE *f, const char *dir, const char *sub) {
     char path[4200];
     snprintf(path, sizeof path, "%s%s%s", dir, sub[0] ? "/" : "", sub);
-    DIR *d = opendir(path);
-    if (!d)
-        return;
     char *names[512];
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) && n < 512) {
-        if (e->d_name[0] == '.' || !strcmp(e->d_name, "report.html"))
-            continue;
-        char full[4500];
-        snprintf(full, sizeof full, "%s/%s", path, e->d_name);
-        struct stat sb;
-        if (stat(full, &sb) == 0 && S_ISREG(sb.st_mode) && !strstr(e->d_name, ".tmp"))
-            names[n++] = strdup(e->d_name);
-    }
-    closedir(d);
-    qsort(names, (size_t)n, sizeof *names, by_name);
+    int n = sorted_files(path, "", names, 512);
     for (int i = 0; i < n; i++) {
-        if (!names[i])
+        if (!strcmp(names[i], "report.html")) {
+            free(names[i]);
             continue;
+        }
         fprintf(f, "<li><a href=\"");
         if (sub[0]) {
             html_text(f, sub);
