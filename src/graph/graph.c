@@ -636,7 +636,10 @@ static cg_status backward(cg_graph *g, int root, cl_mem seed) {
         return cg__error(CG_ERR_INVALID_ARGUMENT, "run cg_graph_compile before backward");
     if (g->inference)
         return cg__error(CG_ERR_INVALID_ARGUMENT, "backward on a graph made for inference");
-    plan_gradients(g, root, NULL);
+    /* Toward the losses the plan made at compile (and on freezing) stands; a backward from a
+     * value plans its own, and cg_graph_backward_from restores the losses' plan after it. */
+    if (root >= 0)
+        plan_gradients(g, root, NULL);
     if (cg__profiling(g->ctx))
         cg__profile_label(g->ctx, "zero gradients");
     cg_status st = cg__fill(g->ctx, g->grad_buf, 0.0f, g->param_floats);
