@@ -142,31 +142,35 @@ static float distance(__global const float *a, __global const float *b, const ui
 }
 
 /* Contrastive: 1/2 y d^2 + 1/2 (1 - y) max(0, m - d)^2, d = |z1 - z2|. */
+/* With weighted, each pair's loss is multiplied by w[n] (w is not read otherwise). */
 __kernel void contrastive_fwd(__global float *loss, __global const float *z1,
                               __global const float *z2, __global const float *y,
-                              const float margin, const uint D, const uint N) {
+                              __global const float *w, const uint weighted, const float margin,
+                              const uint D, const uint N) {
     const uint n = get_global_id(0);
     if (n >= N)
         return;
     const float d = distance(z1 + (size_t)n * D, z2 + (size_t)n * D, D);
     const float h = fmax(margin - d, 0.0f);
-    loss[n] = 0.5f * y[n] * d * d + 0.5f * (1.0f - y[n]) * h * h;
+    const float l = 0.5f * y[n] * d * d + 0.5f * (1.0f - y[n]) * h * h;
+    loss[n] = weighted ? w[n] * l : l;
 }
 
-/* dz1 = dloss * (y - (1 - y) max(0, m - d) / d) * (z1 - z2); dz2 = -dz1. Per element. */
+/* dz1 = dloss * w * (y - (1 - y) max(0, m - d) / d) * (z1 - z2); dz2 = -dz1. Per element. */
 __kernel void contrastive_bwd(__global float *dz1, __global float *dz2,
                               __global const float *dloss, __global const float *z1,
                               __global const float *z2, __global const float *y,
-                              const float margin, const uint D, const uint want1,
-                              const uint want2, const uint acc1, const uint acc2,
-                              const uint total) {
+                              __global const float *w, const uint weighted, const float margin,
+                              const uint D, const uint want1, const uint want2, const uint acc1,
+                              const uint acc2, const uint total) {
     const uint i = get_global_id(0);
     if (i >= total)
         return;
     const uint n = i / D;
     const float d = distance(z1 + (size_t)n * D, z2 + (size_t)n * D, D);
     const float h = fmax(margin - d, 0.0f);
-    const float g = dloss[n] * (y[n] - (1.0f - y[n]) * h / d) * (z1[i] - z2[i]);
+    const float s = weighted ? dloss[n] * w[n] : dloss[n];
+    const float g = s * (y[n] - (1.0f - y[n]) * h / d) * (z1[i] - z2[i]);
     if (want1)
         dz1[i] = (acc1 ? dz1[i] : 0.0f) + g;
     if (want2)

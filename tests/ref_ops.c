@@ -620,7 +620,8 @@ static void contrastive_f(ref_io *io) {
     for (size_t n = 0; n < rows_of(io); n++) {
         double d = dist(io->in[0] + n * D, io->in[1] + n * D, D), y = io->in[2][n];
         double h = fmax(io->a->alpha - d, 0);
-        io->out[n] = 0.5 * y * d * d + 0.5 * (1 - y) * h * h;
+        double w = io->n_in > 3 ? io->in[3][n] : 1;
+        io->out[n] = w * (0.5 * y * d * d + 0.5 * (1 - y) * h * h);
     }
 }
 static void contrastive_b(ref_io *io) {
@@ -629,7 +630,7 @@ static void contrastive_b(ref_io *io) {
         double d = dist(io->in[0] + n * D, io->in[1] + n * D, D), y = io->in[2][n];
         double h = fmax(io->a->alpha - d, 0);
         for (size_t k = 0; k < D; k++) {
-            double g = io->dout[n] * (y - (1 - y) * h / d) *
+            double g = io->dout[n] * (io->n_in > 3 ? io->in[3][n] : 1) * (y - (1 - y) * h / d) *
                        (io->in[0][n * D + k] - io->in[1][n * D + k]);
             if (io->din[0])
                 io->din[0][n * D + k] = g;

@@ -199,15 +199,20 @@ static void test_siamese(void) {
           mined, random_pos);
     cg_dataset_free(&rd);
     CHECK(cg_split_count(cg_dataset_find(&d, "triplets")) == 400, "triplets");
-    /* Shifted test sets: the shifted image is the test image moved 3 pixels right. */
+    /* Shifted test sets: the shifted image is the test image moved 3 pixels right; what comes
+     * in is the background (the standardised 0, the smallest value there is). */
     float *tx = (float *)arr(&d, "test", "x")->data, *sx = (float *)arr(&d, "test_shift_p3", "x")->data;
     float *mx = (float *)arr(&d, "test_shift_m6", "x")->data;
+    float bg = tx[0];
+    for (int i = 0; i < 100 * 784; i++)
+        bg = fminf(bg, tx[i]);
+    CHECK(bg < -0.3f, "the background is below the mean after standardising (%g)", bg);
     bad = 0;
     for (int i = 0; i < 100; i++)
         for (int yy = 0; yy < 28; yy++)
             for (int xx = 0; xx < 28; xx++) {
-                float want = xx >= 3 ? tx[i * 784 + yy * 28 + xx - 3] : 0;
-                float want_m = xx + 6 < 28 ? tx[i * 784 + yy * 28 + xx + 6] : 0;
+                float want = xx >= 3 ? tx[i * 784 + yy * 28 + xx - 3] : bg;
+                float want_m = xx + 6 < 28 ? tx[i * 784 + yy * 28 + xx + 6] : bg;
                 bad += sx[i * 784 + yy * 28 + xx] != want;
                 bad += mx[i * 784 + yy * 28 + xx] != want_m;
             }
@@ -224,6 +229,45 @@ static void test_siamese(void) {
         same_neg += t[i] == 0.0f && y1[i] == y2[i];
     CHECK(same_neg > 40 && same_neg < 160, "mixed regime: some negatives share the class (%d)",
           same_neg);
+    cg_dataset_free(&d);
+
+    /* Each pair's kind (0 positive, 1 same-class negative, 2 other-class negative) and its
+     * weight by kind. */
+    c.pair_weights[0] = 1, c.pair_weights[1] = 0.25f, c.pair_weights[2] = 2;
+    d = gen("siamese", &c);
+    t = (float *)arr(&d, "pairs", "target")->data;
+    y1 = ints(&d, "pairs", "y1");
+    y2 = ints(&d, "pairs", "y2");
+    int32_t *kind = ints(&d, "pairs", "kind");
+    float *w = arr(&d, "pairs", "weight") ? (float *)arr(&d, "pairs", "weight")->data : NULL;
+    bad = 0;
+    int kinds[3] = {0, 0, 0};
+    for (int i = 0; kind && w && i < 400; i++) {
+        int want = t[i] == 1.0f ? 0 : y1[i] == y2[i] ? 1 : 2;
+        bad += kind[i] != want || w[i] != c.pair_weights[want];
+        kinds[want]++;
+    }
+    CHECK(kind && w && bad == 0 && kinds[1] > 0 && kinds[2] > 0,
+          "pair kinds and weights (%d bad; %d %d %d)", bad, kinds[0], kinds[1], kinds[2]);
+    cg_dataset_free(&d);
+
+    /* Standardised by the training images of the two classes: with every one of them in the
+     * train split, its pixels have mean 0 and deviation 1. */
+    cg_data_config all;
+    cg_data_defaults("siamese", &all);
+    all.n_train = 0;
+    all.n_test = 10;
+    all.n_shifts = 0;
+    d = gen("siamese", &all);
+    cg_array *tr = arr(&d, "train", "x");
+    double sum = 0, sum2 = 0;
+    size_t count = tr ? cg_shape_numel(&tr->shape) : 1;
+    for (size_t i = 0; tr && i < count; i++) {
+        sum += ((float *)tr->data)[i];
+        sum2 += (double)((float *)tr->data)[i] * ((float *)tr->data)[i];
+    }
+    CHECK(tr && fabs(sum / count) < 1e-4 && fabs(sum2 / count - 1) < 1e-3,
+          "standardised training images: mean %g, variance %g", sum / count, sum2 / count);
     cg_dataset_free(&d);
 
     cg_data_config cmp;

@@ -116,6 +116,8 @@ static const op_case cases[] = {
      {GEN_NORMAL, GEN_NORMAL, GEN_BINARY}, G2, 0, 1e-5},
     {"contrastive", {.alpha = 2.0f}, 3, {S2(3, 5), S2(3, 5), S1(3)},
      {GEN_NORMAL, GEN_NORMAL, GEN_BINARY}, G2, 0, 1e-5},
+    {"contrastive", {.alpha = 1.0f}, 4, {S2(65, 2), S2(65, 2), S1(65), S1(65)},
+     {GEN_NORMAL, GEN_NORMAL, GEN_BINARY, GEN_UNIT}, G2, 0, 1e-5},
     {"triplet", {.alpha = 1.0f}, 3, {S2(65, 2), S2(65, 2), S2(65, 2)},
      {GEN_NORMAL, GEN_NORMAL, GEN_NORMAL}, {true, true, true}, 0, 1e-5},
     {"similarity", {.count = 10}, 2, {S2(65, 84), S1(65)}, LAB, GX, 10, 1e-4},

@@ -131,6 +131,8 @@ typedef struct cg_data_config {
     int k_neighbours;      /* siamese knn: neighbours per anchor (5) */
     char negatives[24];    /* siamese: other_class | other_or_non_neighbour */
     bool triplets;         /* siamese: also make (anchor, neighbour, other class) triplets */
+    float pair_weights[3]; /* siamese: a pair's weight (its `weight` array) by its kind:
+                              positive, same-class negative, other-class negative (1, 1, 1) */
     int shifts[4];         /* siamese: horizontal shifts of the extra test sets */
     int n_shifts;
     int n_labeled;         /* vae: labeled training images per known class */
@@ -141,8 +143,10 @@ typedef struct cg_data_config {
  * cg_data_generate (pipelines/pipeline.h) runs them. Deterministic: the same config and seed give
  * the same bytes. Splits and arrays:
  *  digits on backgrounds: train, test_id, test_ood with x (N,3,32,32), y, bg (background id)
- *  pairs: pairs (x1, x2, target 1 similar / 0 not, y1, y2), triplets (anchor, positive,
- *    negative) when asked, train and test (x, y), test_shift_<s> (x, y) per shift
+ *  pairs: pairs (x1, x2, target 1 similar / 0 not, y1, y2, kind 0 positive / 1 same-class
+ *    negative / 2 other-class negative, weight by kind), triplets (anchor, positive, negative)
+ *    when asked, train and test (x, y), test_shift_<s> (x, y) per shift; images standardised
+ *    by the training images' mean and deviation
  *  compare: train, test with x (N,2,14,14), target (1 when class 1 <= class 2), classes (N,2),
  *    y1, y2
  *  classes: train, test (x, y); open_set and one_class add known (1 / 0) to test and train on

@@ -158,6 +158,31 @@ static cg_status images_split(cg_dataset *out, const char *name, const cg_images
     return CG_OK;
 }
 
+/* As the study: every image of every split (x, x1, x2, anchor, ...) standardised by the mean
+ * and standard deviation of the pixels of the training images of the two classes; a pixel that
+ * a shift brought in (0) becomes the standardised 0, as the background. */
+static void standardise(cg_dataset *out, const cg_images *train, const int *idx, int n) {
+    double s = 0, s2 = 0;
+    for (int i = 0; i < n; i++)
+        for (int p = 0; p < D28; p++) {
+            double v = train->pixels[(size_t)idx[i] * D28 + p] / 255.0;
+            s += v;
+            s2 += v * v;
+        }
+    double count = (double)n * D28, mean = s / count;
+    double sd = sqrt(fmax(s2 / count - mean * mean, 0));
+    float m = (float)mean, inv = sd > 0 ? (float)(1 / sd) : 1.0f;
+    for (int k = 0; k < out->n_splits; k++)
+        for (int a = 0; a < out->splits[k].n_arrays; a++) {
+            cg_array *arr = &out->splits[k].arrays[a];
+            if (arr->dtype != CG_F32 || arr->shape.ndim != 4)
+                continue;
+            float *v = arr->data;
+            for (size_t i = 0, e = cg_shape_numel(&arr->shape); i < e; i++)
+                v[i] = (v[i] - m) * inv;
+        }
+}
+
 /* For each of the n images (indices idx), its k most cosine-similar images of the same class.
  * nb is (n, k) of positions into idx. */
 static int *neighbours(const cg_images *im, const int *idx, int n, int k) {
@@ -264,7 +289,9 @@ cg_status cg_gen_pairs(const cg_data_config *c, const cg_images *train, const cg
     cg_array *tg = x2 ? cg_split_add(pairs, "target", CG_F32, cg_shape_make(1, np, 0, 0, 0)) : NULL;
     cg_array *y1 = tg ? cg_split_add(pairs, "y1", CG_I32, cg_shape_make(1, np, 0, 0, 0)) : NULL;
     cg_array *y2 = y1 ? cg_split_add(pairs, "y2", CG_I32, cg_shape_make(1, np, 0, 0, 0)) : NULL;
-    if (st == CG_OK && !y2)
+    cg_array *kind = y2 ? cg_split_add(pairs, "kind", CG_I32, cg_shape_make(1, np, 0, 0, 0)) : NULL;
+    cg_array *wt = kind ? cg_split_add(pairs, "weight", CG_F32, cg_shape_make(1, np, 0, 0, 0)) : NULL;
+    if (st == CG_OK && !wt)
         st = CG_ERR_OUT_OF_MEMORY;
     for (int p = 0; st == CG_OK && p < np; p++) {
         int i = (int)cg__rng_below(&r, (uint32_t)ntr), j;
@@ -285,6 +312,10 @@ cg_status cg_gen_pairs(const cg_data_config *c, const cg_images *train, const cg
         ((float *)tg->data)[p] = positive ? 1.0f : 0.0f;
         ((int32_t *)y1->data)[p] = train->labels[itr[i]];
         ((int32_t *)y2->data)[p] = train->labels[itr[j]];
+        /* 0 a positive, 1 a negative of the same class (not a neighbour), 2 of the other. */
+        int kd = positive ? 0 : train->labels[itr[i]] == train->labels[itr[j]] ? 1 : 2;
+        ((int32_t *)kind->data)[p] = kd;
+        ((float *)wt->data)[p] = c->pair_weights[kd];
     }
     if (st == CG_OK && c->triplets) {
         cg__rng_init(&r, c->seed, STREAM_TRIPLETS);
@@ -316,6 +347,8 @@ cg_status cg_gen_pairs(const cg_data_config *c, const cg_images *train, const cg
                  abs(c->shifts[s]));
         st = images_split(out, name, test, ite, ne, c->shifts[s]);
     }
+    if (st == CG_OK)
+        standardise(out, train, itr, ntr);
     free(itr);
     free(ite);
     free(nb);

@@ -30,6 +30,24 @@ static cg_status int_list(const cg_ydoc *doc, const cg_ynode *node, const char *
     return CG_OK;
 }
 
+/* pair_weights: [positive, same-class negative, other-class negative], each >= 0. */
+static cg_status pair_weights(const cg_ydoc *doc, const cg_ynode *node, float *out) {
+    if (node->kind != CG_YSEQ || node->n != 3)
+        return cg_yerror(doc, node, "'pair_weights' is a list of three weights such as "
+                                    "[1, 0.2, 1]: positives, negatives of the same class, "
+                                    "negatives of the other class");
+    for (int i = 0; i < 3; i++) {
+        double w;
+        cg_status st = cg_yget_float(doc, node->items[i], "pair_weights", &w);
+        if (st == CG_OK && !(w >= 0 && w <= 1e6))
+            st = cg_yerror(doc, node->items[i], "a pair weight is %g; use a number >= 0", w);
+        if (st != CG_OK)
+            return st;
+        out[i] = (float)w;
+    }
+    return CG_OK;
+}
+
 /* A path relative to the experiment file's folder, unless absolute. */
 static cg_status resolve(const cg_ydoc *doc, const cg_ynode *node, const char *path, char *out,
                          size_t cap) {
@@ -124,6 +142,8 @@ static cg_status parse_data(const cg_ydoc *doc, const cg_ynode *map, const cg_pi
             st = cg_yget_bool(doc, v, k, &c->triplets);
         else if (strcmp(k, "shifts") == 0)
             st = int_list(doc, v, k, -27, 27, c->shifts, 4, &c->n_shifts);
+        else if (strcmp(k, "pair_weights") == 0)
+            st = pair_weights(doc, v, c->pair_weights);
         else if (strcmp(k, "labeled_per_class") == 0) {
             st = cg_yget_int(doc, v, k, 1, 100000, &n);
             c->n_labeled = (int)n;

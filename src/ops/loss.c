@@ -184,7 +184,6 @@ static cg_status mse_bwd(const cg_op_call *c) {
 static cg_status contrastive_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dtype *t,
                                    int n, cg_op_shapes *out) {
     (void)a;
-    (void)n;
     cg_status st = expect_matrix("contrastive", &in[0]);
     if (st == CG_OK)
         st = expect_same("contrastive", in, 1, 1);
@@ -192,17 +191,28 @@ static cg_status contrastive_infer(const cg_op_attrs *a, const cg_shape *in, con
         st = cg__shape_error("contrastive", "input 2 must hold one float target per pair "
                                             "(1 similar, 0 dissimilar), %d of them",
                              in[0].d[0]);
+    if (st == CG_OK && n == 4 && (in[3].ndim != 1 || in[3].d[0] != in[0].d[0] || t[3] != CG_F32))
+        st = cg__shape_error("contrastive", "input 3 must hold one float weight per pair, %d "
+                                            "of them",
+                             in[0].d[0]);
     if (st == CG_OK)
         per_sample(in, out, 1);
     return st;
 }
 
+/* The optional fourth input weights each pair; without it the kernels get the targets in its
+ * place and do not read them. */
+static const cl_mem *pair_weights(const cg_op_call *c) {
+    return c->n_in > 3 ? &c->in[3].mem : &c->in[2].mem;
+}
+
 static cg_status contrastive_fwd(const cg_op_call *c) {
-    const cg__karg args[] = {CG_KMEM(c->out->mem),  CG_KMEM(c->in[0].mem),
-                             CG_KMEM(c->in[1].mem), CG_KMEM(c->in[2].mem),
+    const cg__karg args[] = {CG_KMEM(c->out->mem),    CG_KMEM(c->in[0].mem),
+                             CG_KMEM(c->in[1].mem),   CG_KMEM(c->in[2].mem),
+                             {sizeof(cl_mem), pair_weights(c)}, CG_KU32(c->n_in > 3),
                              CG_KF32(c->attrs->alpha), CG_KU32(c->in[0].shape.d[1]),
                              CG_KU32(rows(&c->in[0]))};
-    return cg__kernel_run1d(c->ctx, PROGRAM, "contrastive_fwd", rows(&c->in[0]), 0, args, 7);
+    return cg__kernel_run1d(c->ctx, PROGRAM, "contrastive_fwd", rows(&c->in[0]), 0, args, 9);
 }
 
 static cg_status contrastive_bwd(const cg_op_call *c) {
@@ -212,11 +222,12 @@ static cg_status contrastive_bwd(const cg_op_call *c) {
     const cg__karg args[] = {CG_KMEM(c->din[0].mem),  CG_KMEM(c->din[1].mem),
                              CG_KMEM(c->dout->mem),   CG_KMEM(c->in[0].mem),
                              CG_KMEM(c->in[1].mem),   CG_KMEM(c->in[2].mem),
+                             {sizeof(cl_mem), pair_weights(c)}, CG_KU32(c->n_in > 3),
                              CG_KF32(c->attrs->alpha), CG_KU32(c->in[0].shape.d[1]),
                              CG_KU32(c->din[0].mem != NULL), CG_KU32(c->din[1].mem != NULL),
                              CG_KU32(cg_op_din_acc(c, 0)), CG_KU32(cg_op_din_acc(c, 1)),
                              CG_KU32(total)};
-    return cg__kernel_run1d(c->ctx, PROGRAM, "contrastive_bwd", total, 0, args, 13);
+    return cg__kernel_run1d(c->ctx, PROGRAM, "contrastive_bwd", total, 0, args, 15);
 }
 
 static cg_status triplet_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dtype *t,
@@ -384,7 +395,10 @@ const cg_op_def cg__op_cool = {.name = "cool", .program = PROGRAM, .min_inputs =
                                .classes = cool_classes};
 LOSS(cg__op_bce, "binary_cross_entropy", 2, bce_infer, bce_fwd, bce_bwd);
 LOSS(cg__op_mse, "mse", 2, mse_infer, mse_fwd, mse_bwd);
-LOSS(cg__op_contrastive, "contrastive", 3, contrastive_infer, contrastive_fwd, contrastive_bwd);
+const cg_op_def cg__op_contrastive = {.name = "contrastive", .program = PROGRAM, .min_inputs = 3,
+                                      .max_inputs = 4, .is_loss = true,
+                                      .infer = contrastive_infer, .forward = contrastive_fwd,
+                                      .backward = contrastive_bwd};
 LOSS(cg__op_triplet, "triplet", 3, triplet_infer, triplet_fwd, triplet_bwd);
 const cg_op_def cg__op_similarity = {.name = "similarity", .program = PROGRAM, .min_inputs = 2,
                                      .max_inputs = 3, .is_loss = true,

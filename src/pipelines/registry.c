@@ -48,6 +48,7 @@ void cg__pipeline_base_defaults(cg_data_config *c) {
     cg__copy_str(c->negatives, sizeof c->negatives, "other_class");
     c->shifts[0] = -6, c->shifts[1] = -3, c->shifts[2] = 3, c->shifts[3] = 6;
     c->n_shifts = 4;
+    c->pair_weights[0] = c->pair_weights[1] = c->pair_weights[2] = 1.0f;
     c->grid = 64;
 }
 

@@ -5,7 +5,7 @@
 #include "pipelines/pipeline.h"
 
 static const char *const keys[] = {"classes",   "task",     "mining", "neighbours",
-                                   "negatives", "triplets", "shifts", NULL};
+                                   "negatives", "triplets", "shifts", "pair_weights", NULL};
 
 static void defaults(cg_data_config *c) {
     cg__copy_str(c->task, sizeof c->task, "embedding");

@@ -2,7 +2,8 @@
  *  cross_entropy of logits [0, ln 3] (probabilities 1/4, 3/4) with label 1: -ln(3/4);
  *  cool with omega 2 on [0, 0, ln 3, ln 3] (probabilities 1/8, 1/8, 3/8, 3/8), label 1: -ln(3/8);
  *  binary cross-entropy of logit 0 against 1: ln 2; squared error of [1, 2] against [0, 4]: 5;
- *  contrastive (margin 1) of a similar pair at distance 1 and a dissimilar one at 0.5;
+ *  contrastive (margin 1) of a similar pair at distance 1 and a dissimilar one at 0.5, and the
+ *  same pairs weighted 2 and 0.5;
  *  triplet (margin 1) with one inactive and one active triplet;
  *  similarity of z = [1, 3, 5] with labels [0, 0, 1] (class means 2 and 5);
  *  KL of mu = [1, 0], log sigma = [0, ln 2]. */
@@ -79,6 +80,18 @@ static cg_status check_pairs(cg_context *ctx, bool *passed, char *detail, size_t
     cg_op_host_io io = loss_io("contrastive", &a, 3, s, in, -1, 2, ones);
     cg__op_expect want = {loss, {d1, d2}, {NULL}};
     cg_status st = cg__selftest_op(ctx, &io, &want, 1e-5, passed, detail, cap);
+    if (st != CG_OK || !*passed)
+        return st;
+    /* Weighted pairs (2 and 0.5): each loss and gradient scaled by its pair's weight. */
+    static const float w[2] = {2, 0.5f};
+    static const double wloss[2] = {1, 0.0625};
+    static const double wd1[4] = {-1.2, -1.6, 0.15, 0.2}, wd2[4] = {1.2, 1.6, -0.15, -0.2};
+    const cg_shape ws[4] = {s[0], s[1], s[2], s[2]};
+    const float *win[4] = {z1, z2, y, w};
+    cg_op_host_io wio = loss_io("contrastive", &a, 4, ws, win, -1, 2, ones);
+    wio.want_din[3] = false;
+    cg__op_expect wwant = {wloss, {wd1, wd2}, {NULL}};
+    st = cg__selftest_op(ctx, &wio, &wwant, 1e-5, passed, detail, cap);
     if (st != CG_OK || !*passed)
         return st;
     static const float an[4] = {0, 0, 0, 0}, po[4] = {0, 1, 3, 0}, ne[4] = {0, 3, 0, 1};
