@@ -281,6 +281,7 @@ def run_command():
         run_folders(tmp, exp, outdir)
         similarity_report(tmp)
         compare_report(tmp)
+        embedding_report(tmp)
         for cmd in ("run", "validate"):
             rc, out, err = run(cmd, exp, "--set")
             check(rc == 2 and "option '--set' needs a value" in err, "%s trailing --set: %r" % (cmd, err))
@@ -311,8 +312,10 @@ def check_report(outdir, figures):
         lines = root.findall(".//%spolyline" % ns)
         points = sum(len(l.get("points").split()) for l in lines)
         boxes = [g for g in root.iter("%sg" % ns) if g.get("class") == "box"]
-        check((lines and points >= 2) or boxes,
-              "%s plots its points (%d) or boxes (%d)" % (name, points, len(boxes)))
+        markers = sum(len(g) for g in root.iter("%sg" % ns) if g.get("class") == "points")
+        check((lines and points >= 2) or boxes or markers,
+              "%s plots its points (%d), boxes (%d) or markers (%d)"
+              % (name, points, len(boxes), markers))
         check(text.split("<svg", 1)[1][:200] in html, "%s is inline in report.html" % name)
 
 
@@ -359,6 +362,142 @@ def compare_report(tmp):
     html = open(os.path.join(out_dir, "report.html")).read()
     check("Final test accuracy over the rounds" in html and "the study</th>" in html,
           "the report has the box plot and the study's column")
+
+
+def read_samples(path):
+    """A samples CSV as (points, labels)."""
+    rows = open(path).read().strip().split("\n")
+    head = rows[0].split(",")
+    zs = [i for i, h in enumerate(head) if h.startswith("z_")]
+    y = head.index("y")
+    cells = [r.split(",") for r in rows[1:]]
+    return [[float(c[i]) for i in zs] for c in cells], [int(c[y]) for c in cells]
+
+
+def sq(a, b):
+    return sum((p - q) * (p - q) for p, q in zip(a, b))
+
+
+def knn_accuracy(ref, rl, pts, pl, k):
+    right = 0
+    for p, label in zip(pts, pl):
+        near = sorted(range(len(ref)), key=lambda j: (sq(p, ref[j]), j))[:k]
+        votes = [rl[j] for j in near]
+        best = max(votes, key=lambda v: (votes.count(v), -votes.index(v)))
+        right += best == label
+    return right / len(pts)
+
+
+def stray(ref, rl, pts, pl):
+    centres = {}
+    for label in set(rl):
+        mine = [r for r, l in zip(ref, rl) if l == label]
+        centres[label] = [sum(c) / len(mine) for c in zip(*mine)]
+    out = 0
+    for p, label in zip(pts, pl):
+        nearest = min(centres, key=lambda c: sq(p, centres[c]))
+        out += nearest != label
+    return out / len(pts)
+
+
+def separability(pts, pl):
+    """Fisher's direction in 2-D and the best threshold on it."""
+    a, b = sorted(set(pl))
+    ma = [sum(c) / pl.count(a) for c in zip(*[p for p, l in zip(pts, pl) if l == a])]
+    mb = [sum(c) / pl.count(b) for c in zip(*[p for p, l in zip(pts, pl) if l == b])]
+    s = [[0.0, 0.0], [0.0, 0.0]]
+    for p, l in zip(pts, pl):
+        m = ma if l == a else mb
+        for i in range(2):
+            for j in range(2):
+                s[i][j] += (p[i] - m[i]) * (p[j] - m[j])
+    ridge = 1e-9 * (s[0][0] + s[1][1]) / 2
+    s[0][0] += ridge
+    s[1][1] += ridge
+    det = s[0][0] * s[1][1] - s[0][1] * s[1][0]
+    d = [mb[0] - ma[0], mb[1] - ma[1]]
+    w = [(s[1][1] * d[0] - s[0][1] * d[1]) / det, (s[0][0] * d[1] - s[1][0] * d[0]) / det]
+    proj = sorted((w[0] * p[0] + w[1] * p[1], l == b) for p, l in zip(pts, pl))
+    nb = sum(1 for _, pos in proj if pos)
+    best = max(nb, len(proj) - nb)
+    below_pos = below_neg = 0
+    for i, (v, pos) in enumerate(proj):
+        below_pos += pos
+        below_neg += not pos
+        if i + 1 < len(proj) and proj[i + 1][0] == v:
+            continue
+        right = below_neg + nb - below_pos
+        best = max(best, right, len(proj) - right)
+    return best / len(proj)
+
+
+def silhouette(groups):
+    """groups: per split, (points, labels); the splits are the groups, within each label."""
+    total, count = 0.0, 0
+    for label in sorted({l for _, ls in groups for l in ls}):
+        g = [[p for p, l in zip(ps, ls) if l == label] for ps, ls in groups]
+        for gi, members in enumerate(g):
+            for p in members:
+                means = [sum(sq(p, q) ** 0.5 for q in other) for other in g]
+                if len(members) < 2:
+                    continue
+                a = means[gi] / (len(members) - 1)
+                bs = min(means[j] / len(g[j]) for j in range(len(g)) if j != gi and g[j])
+                total += (bs - a) / max(a, bs) if max(a, bs) > 0 else 0
+        count += sum(len(m) for m in g)
+    return total / count
+
+
+def embedding_report(tmp):
+    """The 4-vs-9 embedding study, reduced (300 pairs, 100 test images, 2 rounds, 2 epochs):
+    every variant runs; each number of the table is computed again here from the embeddings in
+    samples/ (k-NN accuracy, separability, stray share, silhouette of the shifts); the scatter
+    plots hold every point."""
+    import xml.etree.ElementTree as ET
+    here = os.path.dirname(os.path.abspath(__file__))
+    exp = os.path.join(here, "..", "experiments", "siamese-embedding.yaml")
+    out_dir = os.path.join(tmp, "embedding")
+    rc, out, err = run("run", exp, "--repeats", "2", "--epochs", "2", "--set", "data.train=300",
+                       "--set", "data.test=100", "--out", out_dir)
+    check(rc == 0 and "test knn_accuracy" in out and "weighted" in out and "triplet" in out,
+          "the embedding study runs: %r %r" % (out[-800:], err[-500:]))
+    if rc != 0:
+        return
+    check_report(out_dir, figures=16)
+    metrics = {}
+    for row in open(os.path.join(out_dir, "metrics.csv")).read().strip().split("\n")[1:]:
+        v, r, e, split, m, value = row.split(",")
+        metrics[(v, int(r), split, m)] = float(value)
+    shifts = ["test_shift_m6", "test_shift_m3", "test_shift_p3", "test_shift_p6"]
+    bad = []
+    for v in ("inlab", "regime1", "regime2", "triplet", "weighted"):
+        for r in (0, 1):
+            got = {s: read_samples(os.path.join(out_dir, "samples", "%s-r%d-%s.csv"
+                                                % (v, r + 1, s)))
+                   for s in ["train", "test"] + shifts}
+            ref, rl = got["train"]
+            for s in ["test"] + shifts:
+                pts, pl = got[s]
+                want = {"knn_accuracy": knn_accuracy(ref, rl, pts, pl, 5),
+                        "stray": stray(ref, rl, pts, pl),
+                        "separability": separability(pts, pl)}
+                for m, w in want.items():
+                    if abs(metrics.get((v, r, s, m), -9) - w) > 1e-9:
+                        bad.append((v, r, s, m, metrics.get((v, r, s, m)), w))
+            sil = silhouette([got[s] for s in ["test"] + shifts])
+            if abs(metrics.get((v, r, "test", "shift_silhouette"), -9) - sil) > 1e-6:
+                bad.append((v, r, "shift_silhouette", metrics.get((v, r, "test",
+                                                                   "shift_silhouette")), sil))
+    check(not bad, "the embedding statistics match a recomputation: %s" % bad[:5])
+    ns = "{http://www.w3.org/2000/svg}"
+    for name, count in (("inlab-1-scatter-z-train", 300), ("inlab-2-scatter-z-test", 100),
+                        ("weighted-3-scatter-z-shifted_embedding", 500)):
+        root = ET.parse(os.path.join(out_dir, "figures", "samples-%s.svg" % name)).getroot()
+        markers = sum(len(g) for g in root.iter("%sg" % ns) if g.get("class") == "points")
+        check(markers == count, "%s plots all %d points: %d" % (name, count, markers))
+    html = open(os.path.join(out_dir, "report.html")).read()
+    check("split, metric</th>" in html and "test_shift_p6 stray" in html,
+          "the wide table is turned: a row per split and metric")
 
 
 def run_folders(tmp, exp, outdir):

@@ -299,9 +299,9 @@ static void test_evaluation_blocks(void) {
           last_metric(csv, "test", "q90_score"), q90);
     CHECK(fabs(last_metric(csv, "test", "known_score") - known_sum / known) < 1e-5,
           "masked mean %g, host %g", last_metric(csv, "test", "known_score"), known_sum / known);
-    static const char *const figs[] = {"samples-base-roc-score.svg",
-                                       "samples-base-histogram-score-test.svg",
-                                       "samples-base-scatter-pair-test.svg"};
+    static const char *const figs[] = {"samples-base-1-roc-score.svg",
+                                       "samples-base-2-histogram-score-test.svg",
+                                       "samples-base-3-scatter-pair-test.svg"};
     for (int i = 0; i < 3; i++) {
         snprintf(p, sizeof p, "%s/figures/%s", out, figs[i]);
         CHECK(access(p, R_OK) == 0, "figure %s drawn", figs[i]);
@@ -310,7 +310,7 @@ static void test_evaluation_blocks(void) {
     char *html = NULL;
     CHECK_OK(cg__read_file(p, &html, NULL));
     CHECK(html && strstr(html, "base: ROC of score (positive: known != 0).") &&
-              strstr(html, "samples-base-scatter-pair-test.svg"),
+              strstr(html, "samples-base-3-scatter-pair-test.svg"),
           "the report shows the figures of collected values");
     free(html);
     free(csv);
@@ -411,7 +411,7 @@ static void test_rings_map(void) {
     snprintf(out, sizeof out, "%s/rings", dir);
     cg_run_options o = {.file = path, .out_dir = out};
     CHECK_OK(cg_run(&o));
-    snprintf(p, sizeof p, "%s/figures/samples-base-heatmap-conf-grid.svg", out);
+    snprintf(p, sizeof p, "%s/figures/samples-base-1-heatmap-conf-grid.svg", out);
     char *svg = NULL;
     CHECK_OK(cg__read_file(p, &svg, NULL));
     const char *cells = svg ? strstr(svg, "class=\"cells\"") : NULL;

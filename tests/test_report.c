@@ -253,8 +253,64 @@ static void test_svg(void) {
     printf("ok   SVG figures\n");
 }
 
+/* The embedding statistics on points placed by hand. */
+static void test_embedding_stats(void) {
+    const double ref[6] = {0, 1, 2, 10, 11, 12};
+    const int rl[6] = {0, 0, 0, 1, 1, 1};
+    /* k = 3: 0.5 -> {0, 1, 2} class 0, right; 10.5 -> class 1, wrong (labelled 0);
+     * 5.9 -> {2, 10, 1}: two votes for 0, wrong (labelled 1). */
+    const double q[3] = {0.5, 10.5, 5.9};
+    const int ql[3] = {0, 0, 1};
+    CHECK(NEAR(cg_stats_knn_accuracy(ref, rl, 6, q, ql, 3, 1, 3, false), 1.0 / 3, 1e-12),
+          "k-NN accuracy by hand");
+    /* k = 2 at 6 (labelled 1): 2 and 10 tie in votes; the nearest (2, found first at the same
+     * distance) decides: class 0, wrong. */
+    const double q6[1] = {6};
+    const int l6[1] = {1};
+    CHECK(cg_stats_knn_accuracy(ref, rl, 6, q6, l6, 1, 1, 2, false) == 0, "k-NN tie");
+    /* Leave one out, k = 1, with a 1 placed at 1.4: 0 -> 1 right, 1 -> 1.4 wrong, 2 -> 1.4
+     * wrong, 10 and 11 right, 1.4 -> 1 wrong: 3 of 6. */
+    const double loo[6] = {0, 1, 2, 10, 11, 1.4};
+    CHECK(NEAR(cg_stats_knn_accuracy(loo, rl, 6, loo, rl, 6, 1, 1, true), 0.5, 1e-12),
+          "k-NN leaving each point out");
+    CHECK(isnan(cg_stats_knn_accuracy(ref, rl, 2, q, ql, 3, 1, 3, false)), "k-NN: k > refs");
+
+    /* A 1 inside the triangle of the three 0s cannot be cut off by a line: 5 of 6 at best,
+     * which Fisher's direction reaches; moved out to (3, 4), all 6. */
+    double x[12] = {0, 0, 1, 0, 0, 1, 3, 3, 4, 3, 0.2, 0.2};
+    const int xl[6] = {0, 0, 0, 1, 1, 1};
+    CHECK(NEAR(cg_stats_linear_separability(x, xl, 6, 2), 5.0 / 6, 1e-12),
+          "separability with one point inside the other class (%g)",
+          cg_stats_linear_separability(x, xl, 6, 2));
+    x[10] = 3, x[11] = 4;
+    CHECK(cg_stats_linear_separability(x, xl, 6, 2) == 1, "separable");
+    const int three[6] = {0, 0, 1, 1, 2, 2};
+    CHECK(isnan(cg_stats_linear_separability(x, three, 6, 2)), "separability of three labels");
+
+    /* Centroids 1 (label 0) and 11 (label 1): 3 right, 7 stray, 5 (label 1) stray, 6.5 right;
+     * a label the reference lacks is stray. */
+    const double cref[4] = {0, 2, 10, 12}, pts[5] = {3, 7, 5, 6.5, 1};
+    const int cl[4] = {0, 0, 1, 1}, pl[5] = {0, 0, 1, 1, 7};
+    CHECK(NEAR(cg_stats_stray(cref, cl, 4, pts, pl, 4, 1), 0.5, 1e-12), "stray by hand");
+    CHECK(NEAR(cg_stats_stray(cref, cl, 4, pts, pl, 5, 1), 0.6, 1e-12), "stray: unknown label");
+
+    /* Groups {0, 1} and {10, 11}: s = 9.5/10.5 for the outer points, 8.5/9.5 for the inner;
+     * a third group {20} alone scores 0 and moves the others' b only where it is nearer. */
+    const double sp[5] = {0, 1, 10, 11, 20};
+    const int sg[5] = {0, 0, 1, 1, 2};
+    double want = (9.5 / 10.5 + 8.5 / 9.5) / 2;
+    CHECK(NEAR(cg_stats_silhouette(sp, sg, 4, 1), want, 1e-12), "silhouette by hand");
+    /* With {20}: 11's nearest other group is {20} (9 < 10.5): s = 8 / 9; 10's: b = min(9.5,
+     * 10) = 9.5 as before; 0 and 1 unchanged. */
+    double want3 = (9.5 / 10.5 + 8.5 / 9.5 + 8.5 / 9.5 + 8.0 / 9 + 0) / 5;
+    CHECK(NEAR(cg_stats_silhouette(sp, sg, 5, 1), want3, 1e-12), "silhouette with a lone point "
+          "(%g, want %g)", cg_stats_silhouette(sp, sg, 5, 1), want3);
+    CHECK(isnan(cg_stats_silhouette(sp, sg, 2, 1)), "silhouette of one group");
+}
+
 int main(void) {
     test_stats();
+    test_embedding_stats();
     test_json();
     test_csv();
     test_svg();

@@ -430,12 +430,80 @@ static const struct sample_kind {
     {"auc", false, "score", "label", "an array or value, positive where not 0"},
     {"mean", false, "value", "mask", NULL},
     {"quantile", false, "value", NULL, NULL},
+    {"knn_accuracy", false, "value", "label", "an integer array such as y"},
+    {"linear_separability", false, "value", "label", "an integer array with two labels"},
+    {"stray", false, "value", "label", "an integer array such as y"},
+    {"silhouette", false, "value", "label", "an integer array such as y"},
     {"scatter", true, "x", "colour", NULL},
     {"histogram", true, "value", "groups", NULL},
     {"roc", true, "score", "label", "an array or value, positive where not 0"},
     {"heatmap", true, "value", "at",
      "the two coordinates of each sample on a regular grid, such as the rings' grid split's x"},
 };
+
+static bool block_split(const cg_exp_stage *e, const char *name) {
+    for (int k = 0; k < e->n_eval_splits; k++)
+        if (!strcmp(e->eval_splits[k], name))
+            return true;
+    return false;
+}
+
+/* reference:, k: and splits: of a statistic or figure, where its type takes them. */
+static cg_status parse_sample_splits(const cg_ydoc *doc, const cg_ynode *v, const cg_exp_stage *e,
+                                     cg_exp_sample_item *it) {
+    bool wants_ref = !strcmp(it->type, "knn_accuracy") || !strcmp(it->type, "stray");
+    bool wants_splits = !strcmp(it->type, "silhouette") || !strcmp(it->type, "scatter");
+    const cg_ynode *n = cg_ymap_get(v, "reference");
+    cg_status st = CG_OK;
+    if (n && !wants_ref)
+        return cg_yerror(doc, n, "%s takes no 'reference:' (knn_accuracy and stray do)",
+                         it->type);
+    if (wants_ref && !n)
+        return cg_yerror(doc, v, "%s needs 'reference:', the split whose points are the "
+                                 "reference (such as train)",
+                         it->type);
+    if (n && (st = cg_yget_str(doc, n, "reference", it->reference, sizeof it->reference)) ==
+                 CG_OK &&
+        !block_split(e, it->reference))
+        return cg_yerror(doc, n, "the reference split '%s' is not one of this block's "
+                                 "'splits:'; add it there",
+                         it->reference);
+    it->k = 5;
+    long k;
+    if (st == CG_OK && (n = cg_ymap_get(v, "k"))) {
+        if (strcmp(it->type, "knn_accuracy") != 0)
+            return cg_yerror(doc, n, "%s takes no 'k:' (knn_accuracy does)", it->type);
+        if ((st = cg_yget_int(doc, n, "k", 1, 1000, &k)) == CG_OK)
+            it->k = (int)k;
+    }
+    n = cg_ymap_get(v, "splits");
+    if (st == CG_OK && n && !wants_splits)
+        return cg_yerror(doc, n, "%s takes no 'splits:' (silhouette and scatter do)", it->type);
+    if (st == CG_OK && !n && !strcmp(it->type, "silhouette"))
+        return cg_yerror(doc, v, "silhouette needs 'splits:', the splits whose points form the "
+                                 "groups (such as the test set and its shifted copies)");
+    if (st != CG_OK || !n)
+        return st;
+    int least = !strcmp(it->type, "silhouette") ? 2 : 1;
+    if (n->kind != CG_YSEQ || n->n < least || n->n > CG_MAX_SPLITS)
+        return cg_yerror(doc, n, "'splits' is a list of %d to %d of this block's splits", least,
+                         CG_MAX_SPLITS);
+    if (cg_ymap_get(v, "split"))
+        return cg_yerror(doc, n, "give 'split:' or 'splits:', not both");
+    for (int i = 0; i < n->n; i++) {
+        char *name = it->splits[i];
+        if ((st = cg_yget_str(doc, n->items[i], "splits", name, sizeof it->splits[i])) != CG_OK)
+            return st;
+        if (!block_split(e, name))
+            return cg_yerror(doc, n->items[i], "split '%s' is not one of this block's 'splits:'",
+                             name);
+        for (int j = 0; j < i; j++)
+            if (!strcmp(it->splits[j], name))
+                return cg_yerror(doc, n->items[i], "split '%s' is listed twice", name);
+    }
+    it->n_splits = n->n;
+    return CG_OK;
+}
 
 static cg_status parse_sample_items(const cg_ydoc *doc, const cg_ynode *list, bool figures,
                                     cg_exp_stage *e) {
@@ -462,7 +530,7 @@ static cg_status parse_sample_items(const cg_ydoc *doc, const cg_ynode *list, bo
         it->col = v->col;
         static const char *const keys[] = {"type",   "name",  "score",  "value", "x",  "label",
                                            "mask",   "colour", "color", "groups", "q", "at",
-                                           "split"};
+                                           "split", "reference", "k", "splits"};
         if (v->kind != CG_YMAP)
             return cg_yerror(doc, v, "an entry of '%s' is a mapping with type:", what);
         st = cg_ycheck_keys(doc, v, what, keys, CG__ARRAY_LEN(keys));
@@ -499,19 +567,18 @@ static cg_status parse_sample_items(const cg_ydoc *doc, const cg_ynode *list, bo
         it->q = q;
         if (st == CG_OK && (n = cg_ymap_get(v, "split"))) {
             st = cg_yget_str(doc, n, "split", it->split, sizeof it->split);
-            bool listed = false;
-            for (int k = 0; k < e->n_eval_splits; k++)
-                listed = listed || !strcmp(e->eval_splits[k], it->split);
-            if (st == CG_OK && !listed)
+            if (st == CG_OK && !block_split(e, it->split))
                 st = cg_yerror(doc, n, "split '%s' is not one of this block's 'splits:'",
                                it->split);
         }
+        if (st == CG_OK)
+            st = parse_sample_splits(doc, v, e, it);
         if (st == CG_OK && (n = cg_ymap_get(v, "name")))
             st = cg_yget_str(doc, n, "name", it->name, sizeof it->name);
         else if (!strcmp(it->type, "quantile"))
             snprintf(it->name, sizeof it->name, "q%g_%.30s", q * 100, it->value);
         else
-            snprintf(it->name, sizeof it->name, "%.10s_%.30s", it->type, it->value);
+            snprintf(it->name, sizeof it->name, "%.19s_%.27s", it->type, it->value);
         for (int j = 0; st == CG_OK && j < i; j++)
             if (!strcmp(out[j].name, it->name))
                 st = cg_yerror(doc, v, "two %s are named '%s'; give this one another 'name:'",

@@ -58,18 +58,27 @@ typedef struct cg_exp_loss {
 /* A statistic or a figure of the values collected per sample over an evaluation split.
  * Statistics (recorded as metrics of the split at the stage's last epoch): auc (score, label:
  * the ROC area of score with label != 0 as the positive class), mean (value, over the samples
- * where mask is not 0 when given), quantile (value, q). Figures (of the first repeat): scatter
- * (x: a value of two numbers per sample, colour: an integer array or value; one per split),
+ * where mask is not 0 when given), quantile (value, q); of an embedding (value: several numbers
+ * per sample, label: an integer array): knn_accuracy (k nearest points of the reference split
+ * vote), linear_separability (Fisher's discriminant, the best threshold), stray (the share
+ * nearer another label's centroid of the reference split), silhouette (the listed splits as
+ * groups, within each label; recorded on the first of them). Figures (of the first repeat):
+ * scatter (x: a value of two numbers per sample, colour: an integer array or value; one per
+ * split, or one of the listed splits with a marker per split),
  * histogram (value, groups: an integer array splitting the samples in two; one per split),
  * roc (score, label; one curve per split), heatmap (value, at: the two coordinates of each
  * sample on a regular grid; one per split). */
 typedef struct cg_exp_sample_item {
-    char type[16];
+    char type[24];
     char name[CG_EXP_NAME];
     char value[CG_EXP_NAME]; /* score / value / x */
     char by[CG_EXP_NAME];    /* label / mask / colour / groups / at; "" for none */
     char split[24];          /* only this evaluation split; "" for every one */
+    char reference[24];      /* knn_accuracy, stray: the split whose points are the reference */
+    int n_splits;            /* silhouette (the groups) and scatter (one figure): these splits */
+    char splits[CG_MAX_SPLITS][24];
     double q;
+    int k; /* knn_accuracy: neighbours (5) */
     int line, col;
 } cg_exp_sample_item;
 

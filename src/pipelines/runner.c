@@ -191,7 +191,7 @@ static cg_status sample_results(repeat_state *rs, const cg_exp_stage *sg, cg_sam
         double v[CG_EXP_MAX_SAMPLE_ITEMS];
         if (!s[k].split)
             continue;
-        st = cg_samples_statistics(rs->e, sg, &s[k], v);
+        st = cg_samples_statistics(rs->e, sg, s, n_splits, k, v);
         for (int i = 0; st == CG_OK && i < sg->n_statistics; i++)
             if (!isnan(v[i]))
                 record_value(rs->rec, rs->vname, rs->repeat, rs->epoch_base, s[k].split->name,
@@ -213,6 +213,11 @@ static cg_status evaluate_all(repeat_state *rs, const cg_exp_stage *sg, cg_exp_g
     size_t used = strlen(line);
     for (int s = 0; st == CG_OK && s < sg->n_eval_splits; s++) {
         double m[CG_EXP_MAX_METRICS];
+        bool any = false; /* a split with no metric of its own is not run per epoch */
+        for (int q = 0; q < sg->n_metrics; q++)
+            any = any || es[s].graph.metric_built[q];
+        if (!any)
+            continue;
         st = cg_param_store_give(rs->store, es[s].graph.graph, false, "the trained model");
         if (st == CG_OK)
             st = evaluate(sg, &es[s], m);
@@ -351,9 +356,11 @@ static cg_status run_stage(repeat_state *rs, int k, bool strict_init, const char
     cg_samples samples[CG_MAX_SPLITS];
     memset(samples, 0, sizeof samples);
     int n_samples = 0;
-    /* The evaluation graphs hold the trained parameters since the last evaluate_all. */
+    /* evaluate_all gave the trained parameters only to the splits with metrics. */
     for (int s = 0; st == CG_OK && s < sg->n_eval_splits && sg->n_collect; s++) {
-        st = write_samples(rs, sg, &es[s], &samples[n_samples]);
+        st = cg_param_store_give(rs->store, es[s].graph.graph, false, "the trained model");
+        if (st == CG_OK)
+            st = write_samples(rs, sg, &es[s], &samples[n_samples]);
         n_samples += samples[n_samples].split != NULL;
     }
     if (st == CG_OK && n_samples)

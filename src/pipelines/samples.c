@@ -70,13 +70,161 @@ static int roc_of(const double *v, const double *label, int n, double **fpr, dou
     return points;
 }
 
+/* Every number of a value per sample (n x *width, freed by the caller); NULL when the split
+ * lacks it. */
+static double *matrix(const cg_samples *s, const char *name, int *width) {
+    int w = 0;
+    double *first = column(s, name, 0, &w);
+    double *out = first ? malloc((size_t)(s->n > 0 ? s->n : 1) * (size_t)w * sizeof *out) : NULL;
+    for (int k = 0; out && k < w; k++) {
+        double *c = k ? column(s, name, k, NULL) : first;
+        if (!c) {
+            free(out);
+            out = NULL;
+            break;
+        }
+        for (int r = 0; r < s->n; r++)
+            out[(size_t)r * w + k] = c[r];
+        if (k)
+            free(c);
+    }
+    free(first);
+    *width = w;
+    return out;
+}
+
+/* A one-number-per-sample value as integers (freed by the caller); NULL when lacking. */
+static int *labels_of(const cg_samples *s, const char *name) {
+    double *v = column(s, name, 0, NULL);
+    int *out = v ? malloc((size_t)(s->n > 0 ? s->n : 1) * sizeof *out) : NULL;
+    for (int r = 0; out && r < s->n; r++)
+        out[r] = isfinite(v[r]) ? (int)lround(v[r]) : -1;
+    free(v);
+    return out;
+}
+
+static const cg_samples *find_split(const cg_samples *all, int n_all, const char *name) {
+    for (int k = 0; k < n_all; k++)
+        if (all[k].split && !strcmp(all[k].split->name, name))
+            return &all[k];
+    return NULL;
+}
+
+/* An embedding statistic of split s: its points and labels, and those of the reference split
+ * (knn_accuracy, stray) or of every listed split (silhouette, only on the first of them; the
+ * groups are the splits, compared within each label). NaN where it does not apply here. */
+static cg_status embedding_statistic(const cg_experiment *e, const cg_exp_sample_item *it,
+                                     const cg_samples *all, int n_all, const cg_samples *s,
+                                     double *out) {
+    bool silhouette = !strcmp(it->type, "silhouette");
+    if (silhouette && strcmp(it->splits[0], s->split->name) != 0)
+        return CG_OK;
+    const cg_samples *ref = it->reference[0] ? find_split(all, n_all, it->reference) : s;
+    if (!ref)
+        return cg__error(CG_ERR_INVALID_ARGUMENT,
+                         "%s:%d:%d: %s '%s' takes its reference from split '%s', which "
+                         "collected nothing",
+                         e->file, it->line, it->col, it->type, it->name, it->reference);
+    const cg_samples *parts[CG_MAX_SPLITS];
+    int n_parts = 0;
+    if (silhouette)
+        for (int k = 0; k < it->n_splits; k++) {
+            if (!(parts[n_parts] = find_split(all, n_all, it->splits[k])))
+                return cg__error(CG_ERR_INVALID_ARGUMENT,
+                                 "%s:%d:%d: silhouette '%s' groups split '%s', which collected "
+                                 "nothing",
+                                 e->file, it->line, it->col, it->name, it->splits[k]);
+            n_parts++;
+        }
+    else
+        parts[n_parts++] = s;
+    if (!silhouette && ref != s)
+        parts[n_parts++] = ref;
+    /* Read each part's points and labels; they must agree in width. */
+    double *x[CG_MAX_SPLITS + 1] = {NULL};
+    int *l[CG_MAX_SPLITS + 1] = {NULL}, dim = -1, total = 0;
+    cg_status st = CG_OK;
+    for (int k = 0; st == CG_OK && k < n_parts; k++) {
+        int w = 0;
+        x[k] = matrix(parts[k], it->value, &w);
+        l[k] = x[k] ? labels_of(parts[k], it->by) : NULL;
+        if (!x[k] || !l[k])
+            st = lacks(e, it, parts[k], x[k] ? it->by : it->value);
+        else if (dim >= 0 && w != dim)
+            st = cg__error(CG_ERR_INVALID_ARGUMENT, "%s:%d:%d: '%s' has %d numbers per sample "
+                                                    "on one split and %d on another",
+                           e->file, it->line, it->col, it->value, dim, w);
+        dim = w;
+        total += parts[k]->n;
+    }
+    if (st == CG_OK && !strcmp(it->type, "knn_accuracy"))
+        *out = cg_stats_knn_accuracy(x[n_parts - 1], l[n_parts - 1], ref->n, x[0], l[0], s->n,
+                                     dim, it->k, ref == s);
+    else if (st == CG_OK && !strcmp(it->type, "stray"))
+        *out = cg_stats_stray(x[n_parts - 1], l[n_parts - 1], ref->n, x[0], l[0], s->n, dim);
+    else if (st == CG_OK && !strcmp(it->type, "linear_separability"))
+        *out = cg_stats_linear_separability(x[0], l[0], s->n, dim);
+    else if (st == CG_OK) {
+        /* Silhouette of the splits as groups, within each label, over all their points. */
+        double *px = malloc((size_t)(total > 0 ? total : 1) * (size_t)dim * sizeof *px);
+        int *pg = malloc((size_t)(total > 0 ? total : 1) * sizeof *pg);
+        int *pl = malloc((size_t)(total > 0 ? total : 1) * sizeof *pl);
+        double sum = 0;
+        int counted = 0;
+        if (!px || !pg || !pl)
+            st = cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for a silhouette of %d points",
+                           total);
+        for (int at = 0, k = 0; st == CG_OK && k < n_parts; k++)
+            for (int r = 0; r < parts[k]->n; r++, at++)
+                pl[at] = l[k][r];
+        for (int label = 0; st == CG_OK && label < total; label++) {
+            /* Each distinct label once, at its first point. */
+            bool first = true;
+            for (int j = 0; j < label && first; j++)
+                first = pl[j] != pl[label];
+            if (!first)
+                continue;
+            int m = 0;
+            for (int at = 0, k = 0; k < n_parts; k++)
+                for (int r = 0; r < parts[k]->n; r++, at++)
+                    if (pl[at] == pl[label]) {
+                        memcpy(px + (size_t)m * dim, x[k] + (size_t)r * dim,
+                               (size_t)dim * sizeof *px);
+                        pg[m++] = k;
+                    }
+            double v = cg_stats_silhouette(px, pg, m, dim);
+            if (!isnan(v)) {
+                sum += v * m;
+                counted += m;
+            }
+        }
+        *out = counted ? sum / counted : NAN;
+        free(px);
+        free(pg);
+        free(pl);
+    }
+    for (int k = 0; k < n_parts; k++) {
+        free(x[k]);
+        free(l[k]);
+    }
+    return st;
+}
+
 cg_status cg_samples_statistics(const cg_experiment *e, const cg_exp_stage *sg,
-                                const cg_samples *s, double *out) {
+                                const cg_samples *all, int n_all, int which, double *out) {
+    const cg_samples *s = &all[which];
     for (int i = 0; i < sg->n_statistics; i++) {
         const cg_exp_sample_item *it = &sg->statistics[i];
         out[i] = NAN;
         if (it->split[0] && strcmp(it->split, s->split->name) != 0)
             continue;
+        if (!strcmp(it->type, "knn_accuracy") || !strcmp(it->type, "stray") ||
+            !strcmp(it->type, "linear_separability") || !strcmp(it->type, "silhouette")) {
+            cg_status st = embedding_statistic(e, it, all, n_all, s, &out[i]);
+            if (st != CG_OK)
+                return st;
+            continue;
+        }
         int width = 1;
         double *v = column(s, it->value, 0, &width);
         if (v && width != 1) {
@@ -128,8 +276,9 @@ static FILE *figure_file(const char *dir, const char *variant, const cg_experime
     cg__file_part(value, sizeof value, it->value);
     if (split)
         cg__file_part(where, sizeof where, split);
-    snprintf(name, sizeof name, "%s%s%s-%s-%s%s%s", variant, stage[0] ? "-" : "", stage, type,
-             value, split ? "-" : "", where);
+    /* The figure's place in its block comes first, so that the report shows them in order. */
+    snprintf(name, sizeof name, "%s%s%s-%d-%s-%s%s%s", variant, stage[0] ? "-" : "", stage,
+             (int)(it - sg->sample_figures) + 1, type, value, split ? "-" : "", where);
     snprintf(path, cap, "%.4000s/samples-%.160s.svg", sub, name);
     FILE *f = fopen(path, "w");
     if (!f)
@@ -141,26 +290,50 @@ static cg_status close_figure(FILE *f, const char *path) {
     return fclose(f) == 0 ? CG_OK : cg__error(CG_ERR_IO, "writing %s failed", path);
 }
 
-/* A scatter of a two-number value, coloured by an integer array (its distinct values become
- * the classes, in ascending order). */
+/* A scatter of a two-number value over one split, or over several in one figure with a marker
+ * per split; coloured by an integer array (its distinct values become the classes, in
+ * ascending order). */
 static cg_status scatter(const cg_experiment *e, const cg_exp_stage *sg,
-                         const cg_exp_sample_item *it, const cg_samples *s, const char *dir,
-                         const char *variant) {
-    int w = 0;
-    double *x = column(s, it->value, 0, &w), *y = column(s, it->value, 1, NULL);
-    double *c = it->by[0] ? column(s, it->by, 0, NULL) : NULL;
-    cg_status st = CG_OK;
-    if (!x || !y || (it->by[0] && !c))
-        st = !x ? lacks(e, it, s, it->value)
-             : !y ? cg__error(CG_ERR_INVALID_ARGUMENT,
-                              "%s:%d:%d: a scatter plots a value of two numbers per sample; "
-                              "'%s' has %d",
-                              e->file, it->line, it->col, it->value, w)
-                  : lacks(e, it, s, it->by);
-    int *cls = st == CG_OK ? calloc((size_t)(s->n > 0 ? s->n : 1), sizeof *cls) : NULL;
+                         const cg_exp_sample_item *it, const cg_samples *const *parts,
+                         int n_parts, const char *dir, const char *variant) {
+    int total = 0;
+    for (int k = 0; k < n_parts; k++)
+        total += parts[k]->n;
+    double *x = malloc((size_t)(total > 0 ? total : 1) * sizeof *x);
+    double *y = malloc((size_t)(total > 0 ? total : 1) * sizeof *y);
+    double *c = it->by[0] ? malloc((size_t)(total > 0 ? total : 1) * sizeof *c) : NULL;
+    int *group = malloc((size_t)(total > 0 ? total : 1) * sizeof *group);
+    int *cls = calloc((size_t)(total > 0 ? total : 1), sizeof *cls);
+    cg_status st = x && y && group && cls && (c || !it->by[0])
+                       ? CG_OK
+                       : cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for a scatter of %d points",
+                                   total);
+    for (int k = 0, at = 0; st == CG_OK && k < n_parts; k++) {
+        const cg_samples *s = parts[k];
+        int w = 0;
+        double *px = column(s, it->value, 0, &w), *py = column(s, it->value, 1, NULL);
+        double *pc = it->by[0] ? column(s, it->by, 0, NULL) : NULL;
+        if (!px || !py || (it->by[0] && !pc))
+            st = !px ? lacks(e, it, s, it->value)
+                 : !py ? cg__error(CG_ERR_INVALID_ARGUMENT,
+                                   "%s:%d:%d: a scatter plots a value of two numbers per "
+                                   "sample; '%s' has %d",
+                                   e->file, it->line, it->col, it->value, w)
+                       : lacks(e, it, s, it->by);
+        for (int r = 0; st == CG_OK && r < s->n; r++, at++) {
+            x[at] = px[r];
+            y[at] = py[r];
+            if (c)
+                c[at] = pc[r];
+            group[at] = k;
+        }
+        free(px);
+        free(py);
+        free(pc);
+    }
     double levels[10];
     int n_levels = 0;
-    for (int r = 0; cls && c && r < s->n; r++) {
+    for (int r = 0; st == CG_OK && c && r < total; r++) {
         int k = 0;
         while (k < n_levels && levels[k] != c[r])
             k++;
@@ -178,30 +351,41 @@ static cg_status scatter(const cg_experiment *e, const cg_exp_stage *sg,
             order[b] = order[b - 1];
             order[b - 1] = t;
         }
-    int rank[10];
+    int rank[10] = {0};
     for (int k = 0; k < n_levels; k++)
         rank[order[k]] = k;
-    for (int r = 0; cls && c && r < s->n; r++)
+    for (int r = 0; st == CG_OK && c && r < total; r++)
         cls[r] = rank[cls[r]];
     char names[10][48];
-    const char *np[10];
+    const char *np[10], *gp[CG_MAX_SPLITS];
     for (int k = 0; k < n_levels; k++) {
         snprintf(names[k], sizeof names[k], "%.30s %g", it->by, levels[order[k]]);
         np[k] = names[k];
     }
+    char where[200] = "";
+    for (int k = 0, used = 0; k < n_parts && used < (int)sizeof where; k++) {
+        gp[k] = parts[k]->split->name;
+        used += snprintf(where + used, sizeof where - (size_t)used, "%s%s", k ? ", " : "",
+                         gp[k]);
+    }
+    /* One split: the file is named after it; several: after the figure's name. */
+    const char *file_split = it->n_splits > 0 ? it->name : parts[0]->split->name;
     char path[4600], title[300];
-    FILE *f = cls ? figure_file(dir, variant, e, sg, it, s->split->name, path, sizeof path) : NULL;
-    if (cls && !f)
+    FILE *f = st == CG_OK ? figure_file(dir, variant, e, sg, it, file_split, path, sizeof path)
+                          : NULL;
+    if (st == CG_OK && !f)
         st = CG_ERR_IO;
     if (f) {
-        snprintf(title, sizeof title, "%s: %s on %s", variant, it->value, s->split->name);
+        snprintf(title, sizeof title, "%s: %s on %s", variant, it->value, where);
         cg_plot p = cg_plot_make(title, "dimension 1", "dimension 2");
-        cg_svg_scatter(f, &p, x, y, s->n, c ? cls : NULL, np, c ? n_levels : 0, NULL, NULL, 0);
+        cg_svg_scatter(f, &p, x, y, total, c ? cls : NULL, np, c ? n_levels : 0,
+                       n_parts > 1 ? group : NULL, gp, n_parts > 1 ? n_parts : 0);
         st = close_figure(f, path);
     }
     free(x);
     free(y);
     free(c);
+    free(group);
     free(cls);
     return st;
 }
@@ -380,10 +564,22 @@ cg_status cg_samples_figures(const cg_experiment *e, const cg_exp_stage *sg,
             st = roc(e, sg, it, splits, n_splits, dir, variant);
             continue;
         }
+        if (it->n_splits > 0) { /* a scatter of several splits in one figure */
+            const cg_samples *parts[CG_MAX_SPLITS];
+            int n_parts = 0;
+            for (int j = 0; j < it->n_splits; j++)
+                for (int k = 0; k < n_splits; k++)
+                    if (!strcmp(splits[k].split->name, it->splits[j]))
+                        parts[n_parts++] = &splits[k];
+            if (n_parts > 0)
+                st = scatter(e, sg, it, parts, n_parts, dir, variant);
+            continue;
+        }
         for (int k = 0; st == CG_OK && k < n_splits; k++) {
             if (it->split[0] && strcmp(it->split, splits[k].split->name) != 0)
                 continue;
-            st = !strcmp(it->type, "scatter")   ? scatter(e, sg, it, &splits[k], dir, variant)
+            const cg_samples *one = &splits[k];
+            st = !strcmp(it->type, "scatter")   ? scatter(e, sg, it, &one, 1, dir, variant)
                  : !strcmp(it->type, "heatmap") ? heatmap(e, sg, it, &splits[k], dir, variant)
                                                 : histogram(e, sg, it, &splits[k], dir, variant);
         }

@@ -19,9 +19,10 @@ typedef struct cg_samples {
 
 void cg_samples_free(cg_samples *s);
 
-/* Each statistic of the stage on one split; out[i] is NaN where the split lacks what it reads. */
+/* Each statistic of the stage on split all[which] (the other splits give the references and
+ * groups that some statistics read); out[i] is NaN where the split lacks what it reads. */
 cg_status cg_samples_statistics(const cg_experiment *e, const cg_exp_stage *sg,
-                                const cg_samples *s, double *out);
+                                const cg_samples *all, int n_all, int which, double *out);
 
 /* Draws the stage's figures of the collected values into dir/figures/, named after the variant
  * (and the stage when there are several). */

@@ -645,52 +645,115 @@ static cg_status make_figures(report *r) {
 
 /* ---- the table, as text and as HTML ---- */
 
-static cg_status print_table(const report *r, FILE *out) {
-    char head[64][128];
-    int width[65];
-    width[0] = 8;
-    for (int v = 0; v < r->n_variants; v++)
-        width[0] = (int)strlen(r->variants[v]) > width[0] ? (int)strlen(r->variants[v]) : width[0];
-    char (*cells)[128] = calloc((size_t)(r->n_variants * r->n_cols + 1), 128);
-    if (!cells)
+/* The results table as a grid of text cells: row 0 the heads, then one row per variant (its
+ * name, a cell per column, relative and the study's value where there is a paper column, and
+ * samples/s). With many columns it is turned, a row per column and a column per variant, so
+ * that it stays readable. note is what the HTML sets in small type after a variant's name. */
+typedef struct grid_cell {
+    char text[160];
+    char note[64];
+} grid_cell;
+
+#define CG_TABLE_TURN_AT 8
+
+typedef struct grid {
+    int rows, cols;
+    grid_cell *c; /* rows x cols */
+} grid;
+
+static grid_cell *grid_at(grid *g, int r, int c) {
+    return &g->c[(size_t)r * g->cols + c];
+}
+
+static cg_status results_grid(const report *r, grid *out) {
+    int pc = r->paper_col, extra = (pc >= 0 ? 2 : 0) + 1;
+    grid g = {r->n_variants + 1, r->n_cols + 1 + extra, NULL};
+    g.c = calloc((size_t)g.rows * g.cols, sizeof *g.c);
+    if (!g.c)
         return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for the table");
-    for (int c = 0; c < r->n_cols; c++) {
-        snprintf(head[c], sizeof head[c], "%s %s", r->cols[c].split, r->cols[c].metric);
-        width[c + 1] = (int)strlen(head[c]);
-        for (int v = 0; v < r->n_variants; v++) {
-            cell *x = cell_of(r, v, c);
-            if (x)
-                cell_text(x, cells[v * r->n_cols + c], 128);
-            free(x);
-            int w = (int)strlen(cells[v * r->n_cols + c]) - 1; /* ± is two bytes */
-            width[c + 1] = w > width[c + 1] ? w : width[c + 1];
-        }
-    }
-    int pc = r->paper_col;
-    fprintf(out, "\n%-*s", width[0], "variant");
+    snprintf(grid_at(&g, 0, 0)->text, sizeof g.c->text, "variant");
     for (int c = 0; c < r->n_cols; c++)
-        fprintf(out, "  %-*s", width[c + 1], head[c]);
-    if (pc >= 0)
-        fprintf(out, "  %-8s  %-18s", "relative", "paper");
-    fprintf(out, "  samples/s\n");
+        snprintf(grid_at(&g, 0, c + 1)->text, sizeof g.c->text, "%.70s %.70s", r->cols[c].split,
+                 r->cols[c].metric);
+    int at = r->n_cols + 1;
+    if (pc >= 0) {
+        snprintf(grid_at(&g, 0, at)->text, sizeof g.c->text, "relative");
+        snprintf(grid_at(&g, 0, at + 1)->text, sizeof g.c->text, "the study");
+    }
+    snprintf(grid_at(&g, 0, g.cols - 1)->text, sizeof g.c->text, "samples/s");
     for (int v = 0; v < r->n_variants; v++) {
-        fprintf(out, "%-*s", width[0], r->variants[v]);
+        grid_cell *name = grid_at(&g, v + 1, 0);
+        snprintf(name->text, sizeof name->text, "%s", r->variants[v]);
+        const char *against = reference_of(r, r->variants[v]);
+        if (against)
+            snprintf(name->note, sizeof name->note, "vs %s", against);
         for (int c = 0; c < r->n_cols; c++) {
-            const char *t = cells[v * r->n_cols + c];
-            fprintf(out, "  %-*s", width[c + 1] + (strstr(t, "±") ? 1 : 0), t);
+            cell *x = cell_of(r, v, c);
+            snprintf(grid_at(&g, v + 1, c + 1)->text, sizeof g.c->text, "-");
+            if (x)
+                cell_text(x, grid_at(&g, v + 1, c + 1)->text, sizeof g.c->text);
+            free(x);
         }
         if (pc >= 0) {
-            char rel[32];
-            relative_text(r, v, pc, rel, sizeof rel);
-            const char *pv = paper_value(r, r->variants[v]);
-            fprintf(out, "  %-8s  %-*s", rel, 18 + (strstr(pv, "±") ? 1 : 0), pv);
+            relative_text(r, v, pc, grid_at(&g, v + 1, at)->text, sizeof g.c->text);
+            snprintf(grid_at(&g, v + 1, at + 1)->text, sizeof g.c->text, "%s",
+                     paper_value(r, r->variants[v]));
         }
         double rate = rate_of(r, r->variants[v]);
-        if (isnan(rate))
-            fprintf(out, "  -\n");
-        else
-            fprintf(out, "  %.0f\n", rate);
+        snprintf(grid_at(&g, v + 1, g.cols - 1)->text, sizeof g.c->text,
+                 isnan(rate) ? "-" : "%.0f", rate);
     }
+    if (r->n_cols > CG_TABLE_TURN_AT) {
+        grid t = {g.cols, g.rows, malloc((size_t)g.rows * g.cols * sizeof *g.c)};
+        if (!t.c) {
+            free(g.c);
+            return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for the table");
+        }
+        for (int i = 0; i < t.rows; i++)
+            for (int j = 0; j < t.cols; j++)
+                *grid_at(&t, i, j) = *grid_at(&g, j, i);
+        snprintf(grid_at(&t, 0, 0)->text, sizeof g.c->text, "split, metric");
+        free(g.c);
+        g = t;
+    }
+    *out = g;
+    return CG_OK;
+}
+
+/* Characters as a terminal shows them (UTF-8 continuation bytes take no column). */
+static int columns_of(const char *s) {
+    int n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+static cg_status print_table(const report *r, FILE *out) {
+    grid g;
+    cg_status st = results_grid(r, &g);
+    if (st != CG_OK)
+        return st;
+    int *width = calloc((size_t)g.cols, sizeof *width);
+    if (!width) {
+        free(g.c);
+        return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for the table");
+    }
+    for (int i = 0; i < g.rows; i++)
+        for (int j = 0; j < g.cols; j++) {
+            int w = columns_of(grid_at(&g, i, j)->text);
+            width[j] = w > width[j] ? w : width[j];
+        }
+    fputc('\n', out);
+    for (int i = 0; i < g.rows; i++) {
+        for (int j = 0; j < g.cols; j++) {
+            const char *t = grid_at(&g, i, j)->text;
+            int pad = width[j] - columns_of(t);
+            fprintf(out, "%s%s%*s", j ? "  " : "", t, j + 1 < g.cols ? pad : 0, "");
+        }
+        fputc('\n', out);
+    }
+    free(width);
+    free(g.c);
     int repeats = (int)cg_json_number(r->run, "repeats", 0);
     fprintf(out, "(each variant's final epoch: mean ± standard deviation over %d repeat%s", repeats,
             repeats == 1 ? "" : "s");
@@ -701,7 +764,6 @@ static cg_status print_table(const report *r, FILE *out) {
     else if (r->reference && r->n_variants > 1)
         fprintf(out, ", p: Welch's t-test against %s", r->reference);
     fprintf(out, ")\n");
-    free(cells);
     return CG_OK;
 }
 
@@ -790,51 +852,27 @@ static cg_status write_html(report *r) {
     }
     fprintf(f, "<tr><td>seed, repeats</td><td>%.0f (repeat r uses seed + r), %.0f</td></tr>\n",
             cg_json_number(r->run, "seed", 0), cg_json_number(r->run, "repeats", 0));
-    fprintf(f, "</table>\n<h2>Results</h2>\n<div class=\"wide\"><table class=\"results\">\n"
-               "<tr><th>variant</th>");
-    for (int c = 0; c < r->n_cols; c++) {
-        fprintf(f, "<th>");
-        html_text(f, r->cols[c].split);
-        fputc(' ', f);
-        html_text(f, r->cols[c].metric);
-        fprintf(f, "</th>");
-    }
+    fprintf(f, "</table>\n<h2>Results</h2>\n<div class=\"wide\"><table class=\"results\">\n");
     int pc = r->paper_col;
-    if (pc >= 0)
-        fprintf(f, "<th>relative</th><th>the study</th>");
-    fprintf(f, "<th>samples/s</th></tr>\n");
-    for (int v = 0; v < r->n_variants; v++) {
-        fprintf(f, "<tr><td>");
-        html_text(f, r->variants[v]);
-        const char *against = reference_of(r, r->variants[v]);
-        if (against) {
-            fprintf(f, " <span class=\"note\">vs ");
-            html_text(f, against);
-            fprintf(f, "</span>");
+    grid g;
+    if (results_grid(r, &g) == CG_OK) {
+        for (int i = 0; i < g.rows; i++) {
+            fprintf(f, "<tr>");
+            for (int j = 0; j < g.cols; j++) {
+                const grid_cell *x = grid_at(&g, i, j);
+                const char *tag = i == 0 || j == 0 ? "th" : "td";
+                fprintf(f, "<%s>", tag);
+                html_text(f, x->text);
+                if (x->note[0]) {
+                    fprintf(f, " <span class=\"note\">");
+                    html_text(f, x->note);
+                    fprintf(f, "</span>");
+                }
+                fprintf(f, "</%s>", tag);
+            }
+            fprintf(f, "</tr>\n");
         }
-        fprintf(f, "</td>");
-        for (int c = 0; c < r->n_cols; c++) {
-            cell *x = cell_of(r, v, c);
-            char t[160] = "-";
-            if (x)
-                cell_text(x, t, sizeof t);
-            fprintf(f, "<td>");
-            html_text(f, t);
-            fprintf(f, "</td>");
-            free(x);
-        }
-        if (pc >= 0) {
-            char rel[32];
-            relative_text(r, v, pc, rel, sizeof rel);
-            fprintf(f, "<td>%s</td><td>", rel);
-            html_text(f, paper_value(r, r->variants[v]));
-            fprintf(f, "</td>");
-        }
-        double rate = rate_of(r, r->variants[v]);
-        if (isnan(rate))
-            fprintf(f, "<td>-</td></tr>\n");
-        else
-            fprintf(f, "<td>%.0f</td></tr>\n", rate);
+        free(g.c);
     }
     int repeats = (int)cg_json_number(r->run, "repeats", 0);
     fprintf(f, "</table></div>\n<p class=\"note\">Each variant at its own final epoch: mean ± standard "

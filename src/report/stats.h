@@ -55,4 +55,32 @@ typedef struct cg_prf {
 } cg_prf;
 cg_prf cg_stats_prf(const bool *predicted, const bool *truth, int n, double beta);
 
+/* ---- the geometry of an embedding: points are rows of dim numbers, labels integers ---- */
+
+/* The share of the n query points whose k nearest reference points (Euclidean) vote for the
+ * query's own label (majority; a tie goes to the label of the nearest of the tied). With
+ * leave_self_out the query set is the reference set and a point is not its own neighbour.
+ * NaN when there are no queries or fewer references than k. */
+double cg_stats_knn_accuracy(const double *ref, const int *ref_label, int n_ref,
+                             const double *q, const int *q_label, int n, int dim, int k,
+                             bool leave_self_out);
+
+/* How well one straight boundary separates the two labels: the points are projected on
+ * Fisher's discriminant direction (the pooled within-class scatter, lightly regularised, solved
+ * against the difference of the class means) and the best threshold on that line is taken; the
+ * share of points it puts on their own side comes back (0.5 to 1). NaN unless there are exactly
+ * two labels. */
+double cg_stats_linear_separability(const double *x, const int *label, int n, int dim);
+
+/* The share of the n points nearer the centroid of another label than their own, the centroids
+ * being the reference points' per-label means. A point whose label the reference lacks counts
+ * as stray. NaN for n = 0 or an empty reference. */
+double cg_stats_stray(const double *ref, const int *ref_label, int n_ref, const double *x,
+                      const int *label, int n, int dim);
+
+/* The mean silhouette of n points in groups: s(i) = (b - a) / max(a, b) with a the mean distance
+ * to the rest of i's group and b the smallest mean distance to another group; a point alone in
+ * its group scores 0. NaN with fewer than two groups. */
+double cg_stats_silhouette(const double *x, const int *group, int n, int dim);
+
 #endif
