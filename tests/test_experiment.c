@@ -437,6 +437,42 @@ static void test_rings_map(void) {
     cg_status st = cg_experiment_load(bad, NULL, NULL, 0, &e);
     CHECK(st == CG_ERR_PARSE, "a statistic's split must be evaluated");
     CHECK_CONTAINS(cg_error_message(), "split 'test' is not one of this block's 'splits:'");
+    /* The embedding statistics' keys: each mistake is a located error with a hint. */
+    static const struct {
+        const char *entry, *message;
+    } wrong[] = {
+        {"{type: knn_accuracy, value: conf, label: y}", "knn_accuracy needs 'reference:'"},
+        {"{type: stray, value: conf, label: y, reference: test}",
+         "the reference split 'test' is not one of this block's 'splits:'"},
+        {"{type: knn_accuracy, value: conf, reference: train}",
+         "knn_accuracy needs 'label:' (an integer array such as y)"},
+        {"{type: silhouette, value: conf, label: y}", "silhouette needs 'splits:'"},
+        {"{type: silhouette, value: conf, label: y, splits: [train]}",
+         "'splits' is a list of 2 to 8"},
+        {"{type: silhouette, value: conf, label: y, splits: [train, train]}",
+         "split 'train' is listed twice"},
+        {"{type: mean, value: conf, k: 3}", "mean takes no 'k:'"},
+        {"{type: mean, value: conf, reference: train}", "mean takes no 'reference:'"},
+        {"{type: knn_accuracy, value: conf, label: y, reference: train, k: 0}", "'k'"},
+    };
+    for (size_t i = 0; i < CG__ARRAY_LEN(wrong); i++) {
+        char entry[200];
+        snprintf(entry, sizeof entry, "statistics: [%s]\n  figures", wrong[i].entry);
+        bad = write_exp("badstat.yaml",
+                        edit_text(rings, "statistics: [{type: mean, value: conf, split: grid}]\n"
+                                         "  figures",
+                                  entry));
+        st = cg_experiment_load(bad, NULL, NULL, 0, &e);
+        CHECK(st == CG_ERR_PARSE && strstr(cg_error_message(), "badstat.yaml:16:"),
+              "%s is refused where it stands: %s", wrong[i].entry, cg_error_message());
+        CHECK_CONTAINS(cg_error_message(), wrong[i].message);
+    }
+    bad = write_exp("badfig.yaml",
+                    edit_text(rings, "figures: [{type: heatmap, value: conf, at: x, split: grid}]",
+                              "figures: [{type: scatter, x: conf, split: grid, splits: [train]}]"));
+    st = cg_experiment_load(bad, NULL, NULL, 0, &e);
+    CHECK(st == CG_ERR_PARSE, "split and splits together");
+    CHECK_CONTAINS(cg_error_message(), "give 'split:' or 'splits:', not both");
 }
 
 /* The descriptor written with a run holds absolute data folders, the header lines behind "# "
