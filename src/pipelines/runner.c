@@ -664,6 +664,12 @@ cg_status cg_run(const cg_run_options *o) {
     const cg_device_info *dev = cg_context_device(ctx);
     fprintf(stderr, "%s '%s' (%s) on %s; results in %s\n",
             o->from_run ? "evaluating" : "running", base.data.name, shown.file, dev->name, dir);
+    const char *tuning = cg_context_tuning(ctx);
+    if (strncmp(tuning, "none yet", 8) == 0)
+        fprintf(stderr, "  this device has no tuning file yet: 'clgraph tune' (a few minutes, "
+                        "once) makes training faster; the defaults apply\n");
+    else if (strstr(tuning, "ignored"))
+        fprintf(stderr, "  tuning: %s\n", tuning);
     char started[40];
     time_t t = time(NULL);
     struct tm tm;
