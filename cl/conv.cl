@@ -80,24 +80,23 @@ __kernel void col2im(__global float *x, __global const float *col, const uint co
     x[i] = (acc ? x[i] : 0.0f) + sum;
 }
 
-/* dst (C, N, HW) from src (N, C, HW) */
+/* dst (C, N, HW) from src (N, C, HW); a 3-D range (HW, C, N), so that no work-item divides. */
 __kernel void nchw_to_cnhw(__global float *dst, const uint dst_off, __global const float *src,
                            const uint N, const uint C, const uint HW) {
-    const uint i = get_global_id(0);
-    if (i >= N * C * HW)
+    const uint k = get_global_id(0), c = get_global_id(1), n = get_global_id(2);
+    if (k >= HW || c >= C || n >= N)
         return;
-    const uint k = i % HW, c = (i / HW) % C, n = i / (HW * C);
-    dst[dst_off + (c * N + n) * HW + k] = src[i];
+    dst[dst_off + (c * N + n) * HW + k] = src[(n * C + c) * HW + k];
 }
 
-/* dst (N, C, HW) = (acc ? dst : 0) + src (C, N, HW) [+ b[c] when has_bias] */
+/* dst (N, C, HW) = (acc ? dst : 0) + src (C, N, HW) [+ b[c] when has_bias]; range (HW, C, N). */
 __kernel void cnhw_to_nchw(__global float *dst, __global const float *src, const uint src_off,
                            __global const float *b, const uint has_bias, const uint N,
                            const uint C, const uint HW, const uint acc) {
-    const uint i = get_global_id(0);
-    if (i >= N * C * HW)
+    const uint k = get_global_id(0), c = get_global_id(1), n = get_global_id(2);
+    if (k >= HW || c >= C || n >= N)
         return;
-    const uint k = i % HW, c = (i / HW) % C, n = i / (HW * C);
+    const uint i = (n * C + c) * HW + k;
     float v = src[src_off + (c * N + n) * HW + k];
     if (has_bias)
         v += b[c];

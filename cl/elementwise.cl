@@ -80,10 +80,17 @@ __kernel void prelu_bwd_weight(__global float *dw, __global const float *dy,
         dw[s] += sum;
 }
 
+/* tanh(v) = sign(v) (1 - e) / (1 + e) with e = exp(-2|v|); below |v| = 0.1, where 1 - e loses
+ * digits, its odd series to v^9 (the next term is under 1e-12 of it). On CPU drivers the
+ * library tanh is several times slower. */
 __kernel void tanh_fwd(__global float *y, __global const float *x, const uint n) {
     const uint i = get_global_id(0);
-    if (i < n)
-        y[i] = tanh(x[i]);
+    if (i >= n)
+        return;
+    const float v = x[i], a = fabs(v), e = exp(-2.0f * a), v2 = v * v;
+    const float series =
+        v * (1.0f + v2 * (-1.0f / 3 + v2 * (2.0f / 15 + v2 * (-17.0f / 315 + v2 * (62.0f / 2835)))));
+    y[i] = a < 0.1f ? series : copysign((1.0f - e) / (1.0f + e), v);
 }
 
 /* Uses the output: d tanh = 1 - y^2. */

@@ -90,11 +90,24 @@ static cg_status col2im(cg_context *ctx, cl_mem x, cl_mem col, uint32_t off, con
     return cg__kernel_run1d(ctx, PROGRAM, "col2im", n, 0, args, CG__ARRAY_LEN(args));
 }
 
+/* The work-group of the layout kernels' (HW, C, N) range: up to 16 positions by up to 4
+ * channels, no larger than the range needs. */
+static void layout_local(uint32_t HW, uint32_t C, size_t *local) {
+    size_t a = 1, b = 1;
+    while (a < 16 && a < HW)
+        a *= 2;
+    while (b < 4 && b < C)
+        b *= 2;
+    local[0] = a, local[1] = b, local[2] = 1;
+}
+
 static cg_status to_cnhw(cg_context *ctx, cl_mem dst, uint32_t off, cl_mem src, uint32_t N,
                          uint32_t C, uint32_t HW) {
     const cg__karg args[] = {CG_KMEM(dst), CG_KU32(off), CG_KMEM(src),
                              CG_KU32(N),   CG_KU32(C),   CG_KU32(HW)};
-    return cg__kernel_run1d(ctx, PROGRAM, "nchw_to_cnhw", (size_t)N * C * HW, 0, args, 6);
+    size_t global[3] = {HW, C, N}, local[3];
+    layout_local(HW, C, local);
+    return cg__kernel_run(ctx, PROGRAM, "nchw_to_cnhw", 3, global, local, args, 6);
 }
 
 static cg_status from_cnhw(cg_context *ctx, cl_mem dst, cl_mem src, uint32_t off, cl_mem bias,
@@ -102,7 +115,9 @@ static cg_status from_cnhw(cg_context *ctx, cl_mem dst, cl_mem src, uint32_t off
     const cg__karg args[] = {CG_KMEM(dst),  CG_KMEM(src), CG_KU32(off), CG_KMEM(bias),
                              CG_KU32(bias != NULL), CG_KU32(N), CG_KU32(C), CG_KU32(HW),
                              CG_KU32(acc)};
-    return cg__kernel_run1d(ctx, PROGRAM, "cnhw_to_nchw", (size_t)N * C * HW, 0, args, 9);
+    size_t global[3] = {HW, C, N}, local[3];
+    layout_local(HW, C, local);
+    return cg__kernel_run(ctx, PROGRAM, "cnhw_to_nchw", 3, global, local, args, 9);
 }
 
 /* The algorithm of a pass (0 forward, 1 backward): as the layer asks, else as `clgraph tune`
