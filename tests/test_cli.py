@@ -322,11 +322,7 @@ def check_report(outdir, figures):
 def similarity_report(tmp):
     """The similarity study's report, reduced: the table with Welch's p-values and the study's two
     figures (accuracy per epoch in and out of distribution; longer training), plus the others."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    exp = os.path.join(here, "..", "experiments", "similarity.yaml")
-    out_dir = os.path.join(tmp, "similarity")
-    rc, out, err = run("run", exp, "--repeats", "2", "--epochs", "2", "--set", "data.train=256",
-                       "--set", "data.test=64", "--out", out_dir)
+    rc, out, err, out_dir = run_study(tmp, "similarity", 256, 64)
     check(rc == 0 and "p=" in out and "lambda_025_long" in out, "similarity runs: %r %r" % (out, err[-500:]))
     if rc != 0:
         return
@@ -341,14 +337,20 @@ def similarity_report(tmp):
           "Welch's test of lambda_025 against lambda_0: %s" % m)
 
 
+def run_study(tmp, name, train, test):
+    """Runs experiments/NAME.yaml reduced: 2 repeats of 2 epochs on TRAIN and TEST samples."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    exp = os.path.join(here, "..", "experiments", name + ".yaml")
+    out_dir = os.path.join(tmp, name)
+    rc, out, err = run("run", exp, "--repeats", "2", "--epochs", "2", "--set",
+                       "data.train=%d" % train, "--set", "data.test=%d" % test, "--out", out_dir)
+    return rc, out, err, out_dir
+
+
 def compare_report(tmp):
     """The digit-comparison study, reduced: its table beside the study's, with our relative
     performance; the per-epoch figures and the box plot of the rounds."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    exp = os.path.join(here, "..", "experiments", "compare.yaml")
-    out_dir = os.path.join(tmp, "compare")
-    rc, out, err = run("run", exp, "--repeats", "2", "--epochs", "2", "--set", "data.train=200",
-                       "--set", "data.test=200", "--out", out_dir)
+    rc, out, err, out_dir = run_study(tmp, "compare", 200, 200)
     check(rc == 0 and "relative" in out and "94.84% ± 0.80" in out and "78.26% ± 3.26" in out,
           "compare runs with the study's table beside: %r %r" % (out, err[-500:]))
     if rc != 0:
@@ -454,11 +456,7 @@ def embedding_report(tmp):
     samples/ (k-NN accuracy, separability, stray share, silhouette of the shifts); the scatter
     plots hold every point."""
     import xml.etree.ElementTree as ET
-    here = os.path.dirname(os.path.abspath(__file__))
-    exp = os.path.join(here, "..", "experiments", "siamese-embedding.yaml")
-    out_dir = os.path.join(tmp, "embedding")
-    rc, out, err = run("run", exp, "--repeats", "2", "--epochs", "2", "--set", "data.train=300",
-                       "--set", "data.test=100", "--out", out_dir)
+    rc, out, err, out_dir = run_study(tmp, "siamese-embedding", 300, 100)
     check(rc == 0 and "test knn_accuracy" in out and "weighted" in out and "triplet" in out,
           "the embedding study runs: %r %r" % (out[-800:], err[-500:]))
     if rc != 0:

@@ -293,14 +293,8 @@ static bool solve(double *A, double *b, int dim) {
     return true;
 }
 
-typedef struct projected {
-    double v;
-    int positive;
-} projected;
-
-static int by_projection(const void *a, const void *b) {
-    double x = ((const projected *)a)->v, y = ((const projected *)b)->v;
-    return x < y ? -1 : x > y ? 1 : 0;
+static int by_score_asc(const void *pa, const void *pb) {
+    return by_score_desc(pb, pa);
 }
 
 double cg_stats_linear_separability(const double *x, const int *label, int n, int dim) {
@@ -318,7 +312,7 @@ double cg_stats_linear_separability(const double *x, const int *label, int n, in
         return NAN;
     double *mean = calloc((size_t)2 * dim, sizeof *mean);
     double *S = calloc((size_t)dim * dim, sizeof *S), *w = calloc((size_t)dim, sizeof *w);
-    projected *p = malloc((size_t)n * sizeof *p);
+    scored *p = malloc((size_t)n * sizeof *p); /* each point's projection */
     double result = NAN;
     if (!mean || !S || !w || !p)
         goto done;
@@ -351,16 +345,16 @@ double cg_stats_linear_separability(const double *x, const int *label, int n, in
         double v = 0;
         for (int d = 0; d < dim; d++)
             v += w[d] * x[(size_t)i * dim + d];
-        p[i] = (projected){v, label[i] == lb};
+        p[i] = (scored){v, label[i] == lb};
     }
-    qsort(p, (size_t)n, sizeof *p, by_projection);
+    qsort(p, (size_t)n, sizeof *p, by_score_asc);
     /* A threshold between consecutive distinct projections: everything above it is called b
      * (or, the other way round, a); the best of either orientation. */
     int below_pos = 0, below_neg = 0, best = count[0] > count[1] ? count[0] : count[1];
     for (int i = 0; i < n; i++) {
         below_pos += p[i].positive;
         below_neg += !p[i].positive;
-        if (i + 1 < n && p[i + 1].v == p[i].v)
+        if (i + 1 < n && p[i + 1].score == p[i].score)
             continue;
         int right = below_neg + (count[1] - below_pos); /* a below, b above */
         int flipped = n - right;
