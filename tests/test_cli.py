@@ -282,6 +282,7 @@ def run_command():
         similarity_report(tmp)
         compare_report(tmp)
         embedding_report(tmp)
+        vae_report(tmp)
         for cmd in ("run", "validate"):
             rc, out, err = run(cmd, exp, "--set")
             check(rc == 2 and "option '--set' needs a value" in err, "%s trailing --set: %r" % (cmd, err))
@@ -496,6 +497,36 @@ def embedding_report(tmp):
     html = open(os.path.join(out_dir, "report.html")).read()
     check("split, metric</th>" in html and "test_shift_p6 stray" in html,
           "the wide table is turned: a row per split and metric")
+
+
+def vae_report(tmp):
+    """The VAE study, reduced: the transferred classifier beats chance, the anomaly scores are
+    collected and their AUCs recorded on both test sets, and evaluate: every: 10 evaluates the
+    classifier stage at its 10th and last epoch only."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    exp = os.path.join(here, "..", "experiments", "vae.yaml")
+    out_dir = os.path.join(tmp, "vae")
+    rc, out, err = run("run", exp, "--repeats", "2", "--variant", "labeled_20", "--set",
+                       "data.train=500", "--set", "data.test=200", "--set",
+                       "stages.0.epochs=3", "--set", "stages.1.epochs=12", "--out", out_dir)
+    check(rc == 0 and "auc_elbo" in out, "the VAE study runs: %r %r" % (out[-800:], err[-500:]))
+    if rc != 0:
+        return
+    rows = [r.split(",") for r in
+            open(os.path.join(out_dir, "metrics.csv")).read().strip().split("\n")[1:]]
+    acc = [(int(r[1]), int(r[2]), float(r[5])) for r in rows
+           if r[3] == "test_a" and r[4] == "known_accuracy"]
+    check(sorted({e for _, e, _ in acc}) == [13, 15] and len(acc) == 4,
+          "the classifier is evaluated at its 10th and last epoch: %s" % acc)
+    final = [a for _, e, a in acc if e == 15]
+    check(all(a > 0.4 for a in final), "the transferred classifier beats chance (0.2): %s"
+          % final)
+    aucs = {(r[3], r[4]): float(r[5]) for r in rows if r[4].startswith("auc_")}
+    check(len(aucs) == 6 and all(0 <= v <= 1 for v in aucs.values())
+          and aucs[("test_a", "auc_elbo")] > 0.6,
+          "AUCs of the ELBO and its parts on both test sets: %s" % aucs)
+    samples = os.listdir(os.path.join(out_dir, "samples"))
+    check("labeled_20-r1-classify-test_b.csv" in samples, "per-sample scores: %s" % samples)
 
 
 def run_folders(tmp, exp, outdir):

@@ -589,8 +589,13 @@ static cg_status parse_sample_items(const cg_ydoc *doc, const cg_ynode *list, bo
 }
 
 static cg_status parse_evaluate(const cg_ydoc *doc, const cg_ynode *v, cg_exp_stage *e) {
-    static const char *const keys[] = {"splits", "metrics", "collect", "statistics", "figures"};
+    static const char *const keys[] = {"splits",     "metrics", "collect",
+                                       "statistics", "figures", "every"};
     cg_status st = cg_ycheck_keys(doc, v, "evaluate", keys, CG__ARRAY_LEN(keys));
+    const cg_ynode *every = cg_ymap_get(v, "every");
+    long ev;
+    if (st == CG_OK && every && (st = cg_yget_int(doc, every, "every", 1, 100000, &ev)) == CG_OK)
+        e->eval_every = (int)ev;
     const cg_ynode *s = cg_ymap_get(v, "splits"), *m = cg_ymap_get(v, "metrics");
     const cg_ynode *c = cg_ymap_get(v, "collect");
     if (st == CG_OK && s) {

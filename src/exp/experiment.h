@@ -106,6 +106,7 @@ typedef struct cg_exp_stage {
     cg_exp_sample_item sample_figures[CG_EXP_MAX_SAMPLE_ITEMS];
     cg_optim_config optimizer;
     int epochs; /* 0: no training, evaluation only */
+    int eval_every; /* evaluate after every this many epochs (and the last); 0 or 1: each */
     int batch;  /* 0: the experiment's train.batch */
     int n_freeze;
     int freeze[CG_EXP_MAX_MODULES]; /* module indices */

@@ -338,7 +338,9 @@ static cg_status run_stage(repeat_state *rs, int k, bool strict_init, const char
             used += snprintf(line + used, sizeof line - (size_t)used, ")");
         record_value(rs->rec, rs->vname, rs->repeat, global, sg->split, "samples_per_s", rate);
         snprintf(line + used, sizeof line - (size_t)used, ", %.0f samples/s", rate);
-        st = evaluate_all(rs, sg, &tg, es, global, line, sizeof line);
+        /* Every eval_every epochs, and always the last: the table reads the final epoch. */
+        if (sg->eval_every <= 1 || epoch % sg->eval_every == 0 || epoch == epochs)
+            st = evaluate_all(rs, sg, &tg, es, global, line, sizeof line);
         if (rs->o->progress_bar)
             fprintf(stderr, "\r%*s\r", 110, "");
         fprintf(stderr, "%s (%.1f s)\n", line, secs);
