@@ -249,6 +249,22 @@ static void test_svg(void) {
     CHECK(xml_elements(buf) > 0 && count_of(buf, "class=\"box\"") == 2 &&
               count_of(buf, "class=\"outlier\"") == 1,
           "box plot: well-formed, 2 boxes, the outlier 40");
+    CHECK(buf && strstr(buf, ">neither</text>") && !strstr(buf, "<tspan"),
+          "two short labels stay on one line");
+    free(buf);
+    /* Eight long "variant, split" labels would run into each other: two lines each. */
+    cg_values many[8];
+    char names[8][40];
+    for (int i = 0; i < 8; i++) {
+        snprintf(names[i], sizeof names[i], "labeled_%d, test_%c", 100 + i, 'a' + i % 2);
+        many[i] = (cg_values){names[i], 6, g1};
+    }
+    f = open_memstream(&buf, &len);
+    cg_svg_boxes(f, &p, many, 8);
+    fclose(f);
+    CHECK(xml_elements(buf) > 0 && count_of(buf, "<tspan") == 8 &&
+              strstr(buf, ">labeled_103<tspan") && strstr(buf, ">test_b</tspan>"),
+          "crowded box labels break onto two lines");
     free(buf);
     printf("ok   SVG figures\n");
 }

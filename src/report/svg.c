@@ -463,10 +463,26 @@ void cg_svg_boxes(FILE *f, const cg_plot *p, const cg_values *groups, int n_grou
     for (int g = 0; g < n_groups && nk < 24; g++)
         keys[nk++] = (legend_key){groups[g].label, g, KEY_BAND, 0, false};
     begin_frame(f, p, &fr, keys, nk, 0, false);
-    for (int g = 0; g < n_groups; g++) { /* the groups' names under their boxes */
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", px(&fr, g + 1),
-                fr.top + fr.h + 16);
-        cg_xml_text(f, groups[g].label);
+    /* The groups' names under their boxes; where they would run into each other (about 7
+     * pixels a character), smaller and broken at ", " onto two lines. */
+    size_t longest = 0;
+    for (int g = 0; g < n_groups; g++)
+        longest = strlen(groups[g].label) > longest ? strlen(groups[g].label) : longest;
+    bool crowded = 7.0 * (double)longest > fr.w / (n_groups > 0 ? n_groups : 1);
+    for (int g = 0; g < n_groups; g++) {
+        const char *label = groups[g].label, *cut = crowded ? strstr(label, ", ") : NULL;
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\"%s>", px(&fr, g + 1),
+                fr.top + fr.h + 16, crowded ? " font-size=\"10\"" : "");
+        if (cut) {
+            char first[256];
+            snprintf(first, sizeof first, "%.*s", (int)(cut - label), label);
+            cg_xml_text(f, first);
+            fprintf(f, "<tspan x=\"%.1f\" dy=\"12\">", px(&fr, g + 1));
+            cg_xml_text(f, cut + 2);
+            fprintf(f, "</tspan>");
+        } else {
+            cg_xml_text(f, label);
+        }
         fprintf(f, "</text>\n");
     }
     for (int g = 0; g < n_groups; g++) {
