@@ -162,11 +162,20 @@ char *cli_command_line(const char *command, int argc, char **argv) {
     return out;
 }
 
-int cli_one_experiment(const char *command, size_t n_positional) {
+/* CLI_OK when one positional argument was given, else the usage error naming what it is. */
+static int exactly_one(const char *command, size_t n_positional, const char *what,
+                       const char *example) {
     if (n_positional == 1)
         return CLI_OK;
-    fprintf(stderr, "clgraph %s: error: name an experiment file, e.g. 'clgraph %s "
-                    "experiments/baseline.yaml'\n",
-            command, command);
+    fprintf(stderr, "clgraph %s: error: name %s, e.g. 'clgraph %s %s'\n", command, what,
+            command, example);
     return CLI_USAGE;
+}
+
+int cli_one_experiment(const char *command, size_t n_positional) {
+    return exactly_one(command, n_positional, "an experiment file", "experiments/baseline.yaml");
+}
+
+int cli_one_run_dir(const char *command, size_t n_positional) {
+    return exactly_one(command, n_positional, "a results folder", "runs/baseline/20261123-101500");
 }

@@ -32,6 +32,8 @@ void cli_take_sets(int argc, char **argv, const char **sets, int cap, int *n_set
 /* Checks that exactly one experiment file was named (n_positional of them); else prints what to
  * write and returns CLI_USAGE. */
 int cli_one_experiment(const char *command, size_t n_positional);
+/* The same for commands that take one results folder (eval, report). */
+int cli_one_run_dir(const char *command, size_t n_positional);
 
 /* Reads a whole number from 1 to 100000 given to option opt of command; else prints an error
  * and returns CLI_USAGE. */

@@ -30,11 +30,8 @@ int cmd_eval(int argc, char **argv) {
                        argc, argv, options, CG__ARRAY_LEN(options), pos, 1, &n_pos, &help);
     if (rc != CLI_OK || help)
         return rc;
-    if (n_pos != 1) {
-        fprintf(stderr, "clgraph eval: error: name a results folder, e.g. 'clgraph eval "
-                        "runs/baseline/20261123-101500'\n");
-        return CLI_USAGE;
-    }
+    if ((rc = cli_one_run_dir("eval", n_pos)) != CLI_OK)
+        return rc;
     if (force && !out) {
         fprintf(stderr, "clgraph eval: error: --force goes with --out DIR\n");
         return CLI_USAGE;

@@ -18,11 +18,8 @@ int cmd_report(int argc, char **argv) {
                        argc, argv, NULL, 0, pos, 1, &n_pos, &help);
     if (rc != CLI_OK || help)
         return rc;
-    if (n_pos != 1) {
-        fprintf(stderr, "clgraph report: error: name a results folder, e.g. 'clgraph report "
-                        "runs/baseline/20261123-101500'\n");
-        return CLI_USAGE;
-    }
+    if ((rc = cli_one_run_dir("report", n_pos)) != CLI_OK)
+        return rc;
     cg_status st = cg_report_build(pos[0], stdout);
     if (st != CG_OK) {
         fprintf(stderr, "clgraph report: error: %s\n", cg_error_message());
