@@ -96,6 +96,15 @@ const char *cg_context_cache_dir(const cg_context *ctx);
  * that was ignored). */
 const char *cg_context_tuning(const cg_context *ctx);
 
+/* The same as a state, for a caller that acts on it. */
+typedef enum cg_tuning_state {
+    CG_TUNING_NONE_YET,  /* no tuning file yet: `clgraph tune` writes one */
+    CG_TUNING_LOADED,    /* the device's tuning file applies */
+    CG_TUNING_CACHE_OFF, /* the kernel cache is off, and with it the tuning file */
+    CG_TUNING_IGNORED,   /* a corrupt or foreign file, ignored */
+} cg_tuning_state;
+cg_tuning_state cg_context_tuning_state(const cg_context *ctx);
+
 /* Waits until every command queued so far has finished. */
 cg_status cg_context_finish(cg_context *ctx);
 

@@ -91,7 +91,7 @@ typedef struct cg__gemm_tune {
 
 /* What the tuning file says (tuning.c), and what `clgraph tune` forces while it measures. */
 typedef struct cg__tuning {
-    bool loaded;
+    cg_tuning_state state;
     size_t local_1d; /* 0: the built-in default */
     bool has_chunk;
     int im2col_chunk; /* 0: a whole row */

@@ -166,11 +166,13 @@ void cg__tuning_load(cg_context *ctx) {
     char path[4200];
     if (!cg__tuning_path(ctx, path, sizeof path)) {
         snprintf(t->note, sizeof t->note, "none (the kernel cache is off): defaults");
+        t->state = CG_TUNING_CACHE_OFF;
         return;
     }
     FILE *f = fopen(path, "r");
     if (!f) {
         snprintf(t->note, sizeof t->note, "none yet (%s; run 'clgraph tune'): defaults", path);
+        t->state = CG_TUNING_NONE_YET;
         return;
     }
     char line[512], why[160] = "";
@@ -182,9 +184,10 @@ void cg__tuning_load(cg_context *ctx) {
     if (!ok) {
         memset(t, 0, sizeof *t);
         snprintf(t->note, sizeof t->note, "%s ignored, %s: defaults", path, why);
+        t->state = CG_TUNING_IGNORED;
         return;
     }
-    t->loaded = true;
+    t->state = CG_TUNING_LOADED;
     snprintf(t->note, sizeof t->note, "%s (%d convolution shapes, %d GEMM shapes)", path,
              t->n_conv, t->n_gemm);
     if (t->local_1d) ctx->default_local = t->local_1d;
@@ -258,4 +261,8 @@ int cg__tuned_conv_algo(const cg_context *ctx, const uint32_t key[11], int pass)
 
 const char *cg_context_tuning(const cg_context *ctx) {
     return ctx->tuning.note;
+}
+
+cg_tuning_state cg_context_tuning_state(const cg_context *ctx) {
+    return ctx->tuning.state;
 }

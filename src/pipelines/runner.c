@@ -207,16 +207,21 @@ static cg_status sample_results(repeat_state *rs, const cg_exp_stage *sg, cg_sam
 
 /* Evaluates every evaluation split after giving them the trained parameters; records the
  * metrics at epoch `global` and adds them to the epoch's line. */
+/* Whether the split's graph computes any of the stage's metrics. */
+static bool has_metric(const cg_exp_stage *sg, const eval_split *es) {
+    for (int q = 0; q < sg->n_metrics; q++)
+        if (es->graph.metric_built[q])
+            return true;
+    return false;
+}
+
 static cg_status evaluate_all(repeat_state *rs, const cg_exp_stage *sg, cg_exp_graph *tg,
                               eval_split *es, int global, char *line, size_t cap) {
     cg_status st = cg_param_store_take(rs->store, tg->graph);
     size_t used = strlen(line);
     for (int s = 0; st == CG_OK && s < sg->n_eval_splits; s++) {
         double m[CG_EXP_MAX_METRICS];
-        bool any = false; /* a split with no metric of its own is not run per epoch */
-        for (int q = 0; q < sg->n_metrics; q++)
-            any = any || es[s].graph.metric_built[q];
-        if (!any)
+        if (!has_metric(sg, &es[s])) /* nothing to compute per epoch */
             continue;
         st = cg_param_store_give(rs->store, es[s].graph.graph, false, "the trained model");
         if (st == CG_OK)
@@ -358,9 +363,11 @@ static cg_status run_stage(repeat_state *rs, int k, bool strict_init, const char
     cg_samples samples[CG_MAX_SPLITS];
     memset(samples, 0, sizeof samples);
     int n_samples = 0;
-    /* evaluate_all gave the trained parameters only to the splits with metrics. */
+    /* evaluate_all (which always runs after the last epoch) gave the trained parameters to
+     * the splits with metrics; the others get them here. */
     for (int s = 0; st == CG_OK && s < sg->n_eval_splits && sg->n_collect; s++) {
-        st = cg_param_store_give(rs->store, es[s].graph.graph, false, "the trained model");
+        if (!has_metric(sg, &es[s]))
+            st = cg_param_store_give(rs->store, es[s].graph.graph, false, "the trained model");
         if (st == CG_OK)
             st = write_samples(rs, sg, &es[s], &samples[n_samples]);
         n_samples += samples[n_samples].split != NULL;
@@ -666,12 +673,12 @@ cg_status cg_run(const cg_run_options *o) {
     const cg_device_info *dev = cg_context_device(ctx);
     fprintf(stderr, "%s '%s' (%s) on %s; results in %s\n",
             o->from_run ? "evaluating" : "running", base.data.name, shown.file, dev->name, dir);
-    const char *tuning = cg_context_tuning(ctx);
-    if (strncmp(tuning, "none yet", 8) == 0)
+    cg_tuning_state tuning = cg_context_tuning_state(ctx);
+    if (tuning == CG_TUNING_NONE_YET)
         fprintf(stderr, "  this device has no tuning file yet: 'clgraph tune' (a few minutes, "
                         "once) makes training faster; the defaults apply\n");
-    else if (strstr(tuning, "ignored"))
-        fprintf(stderr, "  tuning: %s\n", tuning);
+    else if (tuning == CG_TUNING_IGNORED)
+        fprintf(stderr, "  tuning: %s\n", cg_context_tuning(ctx));
     char started[40];
     time_t t = time(NULL);
     struct tm tm;
