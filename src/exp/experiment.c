@@ -421,24 +421,30 @@ static bool collected(const cg_exp_stage *e, const char *name) {
 
 /* statistics: or figures: of an evaluate block; the values they read must be collected. */
 /* Each kind of statistic or figure: the key naming the value it reads, the key naming what it
- * splits, masks or colours by (NULL for none), and, when that is required, what it means. */
+ * splits, masks or colours by (NULL for none), and, when that is required, what it means;
+ * whether it needs `reference:`, takes `k:`, and how many `splits:` it takes (0: none; 1: may
+ * take a list of one or more; 2: needs a list of two or more). */
 static const struct sample_kind {
     const char *type;
     bool figure;
     const char *value_key, *by_key, *by_needed;
+    bool reference, k;
+    int splits;
 } sample_kinds[] = {
-    {"auc", false, "score", "label", "an array or value, positive where not 0"},
-    {"mean", false, "value", "mask", NULL},
-    {"quantile", false, "value", NULL, NULL},
-    {"knn_accuracy", false, "value", "label", "an integer array such as y"},
-    {"linear_separability", false, "value", "label", "an integer array with two labels"},
-    {"stray", false, "value", "label", "an integer array such as y"},
-    {"silhouette", false, "value", "label", "an integer array such as y"},
-    {"scatter", true, "x", "colour", NULL},
-    {"histogram", true, "value", "groups", NULL},
-    {"roc", true, "score", "label", "an array or value, positive where not 0"},
+    {"auc", false, "score", "label", "an array or value, positive where not 0", false, false, 0},
+    {"mean", false, "value", "mask", NULL, false, false, 0},
+    {"quantile", false, "value", NULL, NULL, false, false, 0},
+    {"knn_accuracy", false, "value", "label", "an integer array such as y", true, true, 0},
+    {"linear_separability", false, "value", "label", "an integer array with two labels", false,
+     false, 0},
+    {"stray", false, "value", "label", "an integer array such as y", true, false, 0},
+    {"silhouette", false, "value", "label", "an integer array such as y", false, false, 2},
+    {"scatter", true, "x", "colour", NULL, false, false, 1},
+    {"histogram", true, "value", "groups", NULL, false, false, 0},
+    {"roc", true, "score", "label", "an array or value, positive where not 0", false, false, 0},
     {"heatmap", true, "value", "at",
-     "the two coordinates of each sample on a regular grid, such as the rings' grid split's x"},
+     "the two coordinates of each sample on a regular grid, such as the rings' grid split's x",
+     false, false, 0},
 };
 
 static bool block_split(const cg_exp_stage *e, const char *name) {
@@ -450,9 +456,8 @@ static bool block_split(const cg_exp_stage *e, const char *name) {
 
 /* reference:, k: and splits: of a statistic or figure, where its type takes them. */
 static cg_status parse_sample_splits(const cg_ydoc *doc, const cg_ynode *v, const cg_exp_stage *e,
-                                     cg_exp_sample_item *it) {
-    bool wants_ref = !strcmp(it->type, "knn_accuracy") || !strcmp(it->type, "stray");
-    bool wants_splits = !strcmp(it->type, "silhouette") || !strcmp(it->type, "scatter");
+                                     const struct sample_kind *kind, cg_exp_sample_item *it) {
+    bool wants_ref = kind->reference, wants_splits = kind->splits > 0;
     const cg_ynode *n = cg_ymap_get(v, "reference");
     cg_status st = CG_OK;
     if (n && !wants_ref)
@@ -471,7 +476,7 @@ static cg_status parse_sample_splits(const cg_ydoc *doc, const cg_ynode *v, cons
     it->k = 5;
     long k;
     if (st == CG_OK && (n = cg_ymap_get(v, "k"))) {
-        if (strcmp(it->type, "knn_accuracy") != 0)
+        if (!kind->k)
             return cg_yerror(doc, n, "%s takes no 'k:' (knn_accuracy does)", it->type);
         if ((st = cg_yget_int(doc, n, "k", 1, 1000, &k)) == CG_OK)
             it->k = (int)k;
@@ -479,12 +484,12 @@ static cg_status parse_sample_splits(const cg_ydoc *doc, const cg_ynode *v, cons
     n = cg_ymap_get(v, "splits");
     if (st == CG_OK && n && !wants_splits)
         return cg_yerror(doc, n, "%s takes no 'splits:' (silhouette and scatter do)", it->type);
-    if (st == CG_OK && !n && !strcmp(it->type, "silhouette"))
+    if (st == CG_OK && !n && kind->splits == 2)
         return cg_yerror(doc, v, "silhouette needs 'splits:', the splits whose points form the "
                                  "groups (such as the test set and its shifted copies)");
     if (st != CG_OK || !n)
         return st;
-    int least = !strcmp(it->type, "silhouette") ? 2 : 1;
+    int least = kind->splits;
     if (n->kind != CG_YSEQ || n->n < least || n->n > CG_MAX_SPLITS)
         return cg_yerror(doc, n, "'splits' is a list of %d to %d of this block's splits", least,
                          CG_MAX_SPLITS);
@@ -572,7 +577,7 @@ static cg_status parse_sample_items(const cg_ydoc *doc, const cg_ynode *list, bo
                                it->split);
         }
         if (st == CG_OK)
-            st = parse_sample_splits(doc, v, e, it);
+            st = parse_sample_splits(doc, v, e, kind, it);
         if (st == CG_OK && (n = cg_ymap_get(v, "name")))
             st = cg_yget_str(doc, n, "name", it->name, sizeof it->name);
         else if (!strcmp(it->type, "quantile"))
