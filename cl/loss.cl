@@ -109,8 +109,10 @@ __kernel void bce_logits_bwd(__global float *dx, __global const float *dloss,
 }
 
 /* Squared error summed over the sample's F values. */
+/* loss = scale * sum (p - t)^2 + offset per sample: the squared error (scale 1, offset 0), or
+ * a Gaussian negative log-likelihood of variance v (scale 1 / (2 v), offset F/2 log(2 pi v)). */
 __kernel void mse_fwd(__global float *loss, __global const float *p, __global const float *t,
-                      const uint F, const uint N) {
+                      const float scale, const float offset, const uint F, const uint N) {
     const uint n = get_global_id(0);
     if (n >= N)
         return;
@@ -119,10 +121,11 @@ __kernel void mse_fwd(__global float *loss, __global const float *p, __global co
         const float d = p[(size_t)n * F + f] - t[(size_t)n * F + f];
         s += d * d;
     }
-    loss[n] = s;
+    loss[n] = scale * s + offset;
 }
 
-/* dx = sign * 2 * dloss * (p - t): sign 1 for the prediction, -1 for the target. */
+/* dx = sign * 2 * dloss * (p - t): sign 1 for the prediction, -1 for the target, times the
+ * forward's scale. */
 __kernel void mse_bwd(__global float *dx, __global const float *dloss, __global const float *p,
                       __global const float *t, const float sign, const uint F, const uint acc,
                       const uint total) {
@@ -233,6 +236,42 @@ __kernel void kl_normal_bwd(__global float *dmu, __global float *dls, __global c
         dmu[i] = (acc_mu ? dmu[i] : 0.0f) + g * mu[i];
     if (want_ls)
         dls[i] = (acc_ls ? dls[i] : 0.0f) + g * (exp(2.0f * ls[i]) - 1.0f);
+}
+
+/* log q(z) - log p(z) of one draw z from q = N(mu, sigma^2) under the prior p = N(0, 1), summed
+ * per sample: sum of -e^2/2 - ls + z^2/2 with e = (z - mu) / sigma (the constants cancel). Its
+ * mean over draws is the KL; one work-item per sample. */
+__kernel void kl_sample_fwd(__global float *loss, __global const float *z,
+                            __global const float *mu, __global const float *ls, const uint D,
+                            const uint N) {
+    const uint n = get_global_id(0);
+    if (n >= N)
+        return;
+    float s = 0.0f;
+    for (uint k = 0; k < D; k++) {
+        const size_t i = (size_t)n * D + k;
+        const float e = (z[i] - mu[i]) * exp(-ls[i]);
+        s += -0.5f * e * e - ls[i] + 0.5f * z[i] * z[i];
+    }
+    loss[n] = s;
+}
+
+/* dz = g (z - e / sigma), dmu = g e / sigma, dls = g (e^2 - 1). Per element; want/acc bits 0, 1,
+ * 2 for z, mu, ls. */
+__kernel void kl_sample_bwd(__global float *dz, __global float *dmu, __global float *dls,
+                            __global const float *dloss, __global const float *z,
+                            __global const float *mu, __global const float *ls, const uint D,
+                            const uint want, const uint acc, const uint total) {
+    const uint i = get_global_id(0);
+    if (i >= total)
+        return;
+    const float g = dloss[i / D], is = exp(-ls[i]), e = (z[i] - mu[i]) * is;
+    if (want & 1u)
+        dz[i] = ((acc & 1u) ? dz[i] : 0.0f) + g * (z[i] - e * is);
+    if (want & 2u)
+        dmu[i] = ((acc & 2u) ? dmu[i] : 0.0f) + g * e * is;
+    if (want & 4u)
+        dls[i] = ((acc & 4u) ? dls[i] : 0.0f) + g * (e * e - 1.0f);
 }
 
 /* Similarity loss. The scratch `stats` holds, for K classes of D features: the class means

@@ -503,15 +503,19 @@ static void noise_b(ref_io *io) {
         io->din[0][i] = pass ? io->dout[i] : 0;
     }
 }
+static bool reparam_draws(const ref_io *io) {
+    return io->a->sample == CG_SAMPLE_ALWAYS ||
+           (io->a->sample == CG_SAMPLE_TRAINING && io->training);
+}
 static void reparam_f(ref_io *io) {
     for (size_t i = 0; i < nout(io); i++) {
-        double eps = io->training ? ref_normal((uint32_t)i, io->counter, io->seed) : 0;
+        double eps = reparam_draws(io) ? ref_normal((uint32_t)i, io->counter, io->seed) : 0;
         io->out[i] = io->in[0][i] + exp(io->in[1][i]) * eps;
     }
 }
 static void reparam_b(ref_io *io) {
     for (size_t i = 0; i < nout(io); i++) {
-        double eps = io->training ? ref_normal((uint32_t)i, io->counter, io->seed) : 0;
+        double eps = reparam_draws(io) ? ref_normal((uint32_t)i, io->counter, io->seed) : 0;
         if (io->din[0])
             io->din[0][i] = io->dout[i];
         if (io->din[1])
@@ -603,6 +607,26 @@ static void mse_b(ref_io *io) {
     size_t F = cols_of(io);
     for (size_t i = 0; i < rows_of(io) * F; i++) {
         double g = 2 * io->dout[i / F] * (io->in[0][i] - io->in[1][i]);
+        if (io->din[0])
+            io->din[0][i] = g;
+        if (io->din[1])
+            io->din[1][i] = -g;
+    }
+}
+/* The negative log-likelihood of the target under a Gaussian of mean p and variance v per
+ * element: the squared error / (2 v) + F/2 log(2 pi v). */
+static void gaussian_nll_f(ref_io *io) {
+    size_t F = cols_of(io);
+    double v = io->a->alpha;
+    mse_f(io);
+    for (size_t n = 0; n < rows_of(io); n++)
+        io->out[n] = io->out[n] / (2 * v) + 0.5 * (double)F * log(2 * 3.14159265358979323846 * v);
+}
+static void gaussian_nll_b(ref_io *io) {
+    size_t F = cols_of(io);
+    double v = io->a->alpha;
+    for (size_t i = 0; i < rows_of(io) * F; i++) {
+        double g = io->dout[i / F] * (io->in[0][i] - io->in[1][i]) / v;
         if (io->din[0])
             io->din[0][i] = g;
         if (io->din[1])
@@ -776,6 +800,34 @@ static void kl_b(ref_io *io) {
     }
 }
 
+/* log q(z | mu, sigma) - log p(z) for q = N(mu, sigma^2), p = N(0, 1), summed per sample:
+ * sum of -e^2/2 - ls + z^2/2 with e = (z - mu) / sigma. */
+static void kl_sample_f(ref_io *io) {
+    size_t D = cols_of(io);
+    for (size_t n = 0; n < rows_of(io); n++) {
+        double s = 0;
+        for (size_t k = 0; k < D; k++) {
+            size_t i = n * D + k;
+            double z = io->in[0][i], e = (z - io->in[1][i]) * exp(-io->in[2][i]);
+            s += -0.5 * e * e - io->in[2][i] + 0.5 * z * z;
+        }
+        io->out[n] = s;
+    }
+}
+static void kl_sample_b(ref_io *io) {
+    size_t D = cols_of(io);
+    for (size_t i = 0; i < rows_of(io) * D; i++) {
+        double z = io->in[0][i], is = exp(-io->in[2][i]), e = (z - io->in[1][i]) * is;
+        double g = io->dout[i / D];
+        if (io->din[0])
+            io->din[0][i] = g * (z - e * is);
+        if (io->din[1])
+            io->din[1][i] = g * e * is;
+        if (io->din[2])
+            io->din[2][i] = g * (e * e - 1);
+    }
+}
+
 /* ---- metrics (no backward) ---- */
 
 static void accuracy_f(ref_io *io) {
@@ -813,6 +865,8 @@ static const ref_op table[] = {
     {"triplet", triplet_f, triplet_b},
     {"similarity", similarity_f, similarity_b},
     {"kl_normal", kl_f, kl_b},
+    {"kl_sample", kl_sample_f, kl_sample_b},
+    {"gaussian_nll", gaussian_nll_f, gaussian_nll_b},
     {"dropout", dropout_f, dropout_b},
     {"gaussian_noise", noise_f, noise_b},
     {"reparameterize", reparam_f, reparam_b},

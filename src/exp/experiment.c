@@ -199,7 +199,7 @@ static cg_status parse_op_node(const cg_ydoc *doc, const char *name, const cg_yn
     if (role == ROLE_LOSS && !n->op.op->is_loss)
         return cg_yerror(doc, type, "%s is not a loss; the losses are cross_entropy, "
                                     "binary_cross_entropy, mse, contrastive, triplet, "
-                                    "similarity, kl_normal, cool",
+                                    "similarity, kl_normal, kl_sample, gaussian_nll, cool",
                          n->op.op->name);
     if (role == ROLE_METRIC && n->op.op->backward && !n->op.op->is_loss)
         return cg_yerror(doc, type, "%s is not a metric; the metrics are accuracy, "

@@ -21,6 +21,7 @@ typedef enum key_kind {
     K_SHAPE,    /* shape: [..] per sample */
     K_START,    /* start: channel */
     K_LENGTH,   /* count: channels */
+    K_SAMPLE,   /* sample: training | always | never */
 } key_kind;
 
 typedef struct key_spec {
@@ -63,7 +64,7 @@ static const layer_row rows[] = {
     {"slice", "slice", {{"start", K_START, true, 0}, {"count", K_LENGTH, true, 0}}},
     {"concat", "concat", {{NULL, 0, 0, 0}}},
     {"add", "add", {{NULL, 0, 0, 0}}},
-    {"reparameterize", "reparameterize", {{NULL, 0, 0, 0}}},
+    {"reparameterize", "reparameterize", {{"sample", K_SAMPLE, false, 0}}},
     {"accuracy", "accuracy", {{NULL, 0, 0, 0}}},
     {"cool_confidence", "cool_confidence", {{"omega", K_COUNT, true, 0}}},
     /* losses */
@@ -74,6 +75,8 @@ static const layer_row rows[] = {
     {"triplet", "triplet", {{"margin", K_ALPHA, false, 1.0f}}},
     {"similarity", "similarity", {{"classes", K_COUNT, true, 0}}},
     {"kl_normal", "kl_normal", {{NULL, 0, 0, 0}}},
+    {"kl_sample", "kl_sample", {{NULL, 0, 0, 0}}},
+    {"gaussian_nll", "gaussian_nll", {{"variance", K_ALPHA, false, 1.0f}}},
     {"cool", "cool", {{"omega", K_COUNT, true, 0}}},
 };
 
@@ -145,6 +148,16 @@ static cg_status apply(const cg_ydoc *doc, const cg_ynode *v, const key_spec *k,
     case K_CLAMP:
         st = cg_yget_bool(doc, v, k->key, &a->clamp);
         break;
+    case K_SAMPLE: {
+        static const char *const when[] = {"training", "always", "never"};
+        char w[16];
+        st = cg_yget_choice(doc, v, k->key, when, 3, w, sizeof w);
+        a->sample = st != CG_OK ? CG_SAMPLE_TRAINING
+                    : !strcmp(w, "always") ? CG_SAMPLE_ALWAYS
+                    : !strcmp(w, "never")  ? CG_SAMPLE_NEVER
+                                           : CG_SAMPLE_TRAINING;
+        break;
+    }
     case K_SHAPE:
         if (v->kind != CG_YSEQ || v->n < 1 || v->n > CG_MAX_DIMS - 1)
             return cg_yerror(doc, v, "'shape' is a list of 1 to %d sizes per sample, such as "

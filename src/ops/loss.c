@@ -1,6 +1,8 @@
 /* Losses (kernels in cl/loss.cl). Each takes (prediction, target...) and writes one value per
  * sample, shape (N); backward scales by the per-sample upstream gradient. Labels are int32 class
  * indices in [0, classes); contrastive similarity targets are floats (1 similar, 0 not). */
+#include <math.h>
+
 #include "ops/ops_internal.h"
 
 #define PROGRAM "loss.cl"
@@ -159,24 +161,64 @@ static cg_status bce_bwd(const cg_op_call *c) {
     return cg__kernel_run1d(c->ctx, PROGRAM, "bce_logits_bwd", total, 0, args, 7);
 }
 
-static cg_status mse_fwd(const cg_op_call *c) {
-    return rowwise_fwd(c, "mse_fwd");
+/* The squared error, scale * sum (p - t)^2 + offset per sample: mse is scale 1, offset 0; the
+ * Gaussian negative log-likelihood of variance v is scale 1 / (2 v), offset F/2 log(2 pi v). */
+static void squared_error_terms(const cg_op_call *c, bool gaussian, float *scale, float *offset) {
+    double v = c->attrs->alpha, F = (double)per_row(&c->in[0].shape);
+    *scale = gaussian ? (float)(0.5 / v) : 1.0f;
+    *offset = gaussian ? (float)(0.5 * F * log(2.0 * 3.14159265358979323846 * v)) : 0.0f;
 }
 
-static cg_status mse_bwd(const cg_op_call *c) {
+static cg_status squared_error_fwd(const cg_op_call *c, bool gaussian) {
+    float scale, offset;
+    squared_error_terms(c, gaussian, &scale, &offset);
+    const cg__karg args[] = {CG_KMEM(c->out->mem), CG_KMEM(c->in[0].mem), CG_KMEM(c->in[1].mem),
+                             CG_KF32(scale), CG_KF32(offset), CG_KU32(per_row(&c->in[0].shape)),
+                             CG_KU32(rows(&c->in[0]))};
+    return cg__kernel_run1d(c->ctx, PROGRAM, "mse_fwd", rows(&c->in[0]), 0, args, 7);
+}
+
+static cg_status squared_error_bwd(const cg_op_call *c, bool gaussian) {
+    float scale, offset;
+    squared_error_terms(c, gaussian, &scale, &offset);
     size_t total = cg_shape_numel(&c->in[0].shape);
     for (int i = 0; i < 2; i++) {
         if (!c->din[i].mem)
             continue;
         const cg__karg args[] = {CG_KMEM(c->din[i].mem), CG_KMEM(c->dout->mem),
                                  CG_KMEM(c->in[0].mem), CG_KMEM(c->in[1].mem),
-                                 CG_KF32(i == 0 ? 1.0f : -1.0f), CG_KU32(per_row(&c->in[0].shape)),
+                                 CG_KF32(i == 0 ? scale : -scale), CG_KU32(per_row(&c->in[0].shape)),
                                  CG_KU32(cg_op_din_acc(c, i)), CG_KU32(total)};
         cg_status st = cg__kernel_run1d(c->ctx, PROGRAM, "mse_bwd", total, 0, args, 8);
         if (st != CG_OK)
             return st;
     }
     return CG_OK;
+}
+
+static cg_status mse_fwd(const cg_op_call *c) {
+    return squared_error_fwd(c, false);
+}
+
+static cg_status mse_bwd(const cg_op_call *c) {
+    return squared_error_bwd(c, false);
+}
+
+static cg_status gaussian_nll_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dtype *t,
+                                    int n, cg_op_shapes *out) {
+    (void)t;
+    (void)n;
+    if (!(a->alpha > 0.0f))
+        return cg__shape_error("gaussian_nll", "variance %g; it must be above 0", (double)a->alpha);
+    return pair_infer("gaussian_nll", in, out);
+}
+
+static cg_status gaussian_nll_fwd(const cg_op_call *c) {
+    return squared_error_fwd(c, true);
+}
+
+static cg_status gaussian_nll_bwd(const cg_op_call *c) {
+    return squared_error_bwd(c, true);
 }
 
 /* ---- metric learning: contrastive, triplet ---- */
@@ -371,6 +413,46 @@ static cg_status kl_bwd(const cg_op_call *c) {
     return cg__kernel_run1d(c->ctx, PROGRAM, "kl_normal_bwd", total, 0, args, 11);
 }
 
+/* ---- one draw's log q(z) - log p(z) (kl_sample) ---- */
+
+static cg_status kl_sample_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dtype *t,
+                                 int n, cg_op_shapes *out) {
+    (void)a;
+    (void)t;
+    (void)n;
+    cg_status st = expect_matrix("kl_sample", &in[0]);
+    if (st == CG_OK)
+        st = expect_same("kl_sample", in, 1, 2);
+    if (st == CG_OK)
+        per_sample(in, out, 1);
+    return st;
+}
+
+static cg_status kl_sample_fwd(const cg_op_call *c) {
+    const cg__karg args[] = {CG_KMEM(c->out->mem), CG_KMEM(c->in[0].mem), CG_KMEM(c->in[1].mem),
+                             CG_KMEM(c->in[2].mem), CG_KU32(per_row(&c->in[0].shape)),
+                             CG_KU32(rows(&c->in[0]))};
+    return cg__kernel_run1d(c->ctx, PROGRAM, "kl_sample_fwd", rows(&c->in[0]), 0, args, 6);
+}
+
+static cg_status kl_sample_bwd(const cg_op_call *c) {
+    unsigned want = 0, acc = 0;
+    for (int i = 0; i < 3; i++) {
+        want |= c->din[i].mem ? 1u << i : 0u;
+        acc |= c->din[i].mem && cg_op_din_acc(c, i) ? 1u << i : 0u;
+    }
+    if (!want)
+        return CG_OK;
+    size_t total = cg_shape_numel(&c->in[0].shape);
+    const cg__karg args[] = {CG_KMEM(c->din[0].mem), CG_KMEM(c->din[1].mem),
+                             CG_KMEM(c->din[2].mem), CG_KMEM(c->dout->mem),
+                             CG_KMEM(c->in[0].mem),  CG_KMEM(c->in[1].mem),
+                             CG_KMEM(c->in[2].mem),  CG_KU32(per_row(&c->in[0].shape)),
+                             CG_KU32(want),          CG_KU32(acc),
+                             CG_KU32(total)};
+    return cg__kernel_run1d(c->ctx, PROGRAM, "kl_sample_bwd", total, 0, args, 11);
+}
+
 #define LOSS(var, name_, n_in, infer_, fwd_, bwd_)                                                 \
     const cg_op_def var = {.name = name_,       .program = PROGRAM, .min_inputs = n_in,           \
                            .max_inputs = n_in,  .is_loss = true,    .infer = infer_,              \
@@ -395,6 +477,8 @@ const cg_op_def cg__op_cool = {.name = "cool", .program = PROGRAM, .min_inputs =
                                .classes = cool_classes};
 LOSS(cg__op_bce, "binary_cross_entropy", 2, bce_infer, bce_fwd, bce_bwd);
 LOSS(cg__op_mse, "mse", 2, mse_infer, mse_fwd, mse_bwd);
+LOSS(cg__op_gaussian_nll, "gaussian_nll", 2, gaussian_nll_infer, gaussian_nll_fwd,
+     gaussian_nll_bwd);
 const cg_op_def cg__op_contrastive = {.name = "contrastive", .program = PROGRAM, .min_inputs = 3,
                                       .max_inputs = 4, .is_loss = true,
                                       .infer = contrastive_infer, .forward = contrastive_fwd,
@@ -406,3 +490,4 @@ const cg_op_def cg__op_similarity = {.name = "similarity", .program = PROGRAM, .
                                      .backward = similarity_bwd, .label_input = 2,
                                      .classes = similarity_classes};
 LOSS(cg__op_kl_normal, "kl_normal", 2, kl_infer, kl_fwd, kl_bwd);
+LOSS(cg__op_kl_sample, "kl_sample", 3, kl_sample_infer, kl_sample_fwd, kl_sample_bwd);

@@ -68,7 +68,13 @@ typedef struct cg_op_attrs {
     cg_shape target; /* reshape: the output shape, batch dim included; -1 infers one dim */
     int slice[2];    /* slice: first channel and channel count along dim 1 */
     int conv_algo;   /* conv2d: CG_CONV_AUTO, CG_CONV_IM2COL or CG_CONV_DIRECT */
+    int sample;      /* reparameterize: when it draws, CG_SAMPLE_* */
 } cg_op_attrs;
+
+/* When reparameterize draws eps (else z = mu): in training only (the default), in evaluation
+ * too (a held-out ELBO, importance-weighted bounds, samples from the prior), or never (a
+ * deterministic autoencoder, for checks). */
+enum { CG_SAMPLE_TRAINING, CG_SAMPLE_ALWAYS, CG_SAMPLE_NEVER };
 
 
 /* One forward or backward launch. Arrays have n_in / n_params entries. */

@@ -1,7 +1,8 @@
 /* Ops that draw random numbers on the device: dropout, gaussian_noise, reparameterize (kernels
  * in cl/random.cl). Each launch uses the call's Philox key (seed) and counter; the backward
  * pass, given the same seed and counter, regenerates the forward's draws. In evaluation mode
- * dropout and noise are the identity and reparameterize returns mu. */
+ * dropout and noise are the identity and reparameterize returns mu (unless told to draw
+ * always). */
 #include "ops/ops_internal.h"
 
 #define PROGRAM "random.cl"
@@ -105,9 +106,15 @@ static cg_status reparam_infer(const cg_op_attrs *a, const cg_shape *in, const c
     return same_infer(a, in, t, n, out);
 }
 
+/* Whether this launch draws eps. */
+static bool reparam_draws(const cg_op_call *c) {
+    return c->attrs->sample == CG_SAMPLE_ALWAYS ||
+           (c->attrs->sample == CG_SAMPLE_TRAINING && c->training);
+}
+
 static cg_status reparam_fwd(const cg_op_call *c) {
     const cg__karg args[] = {CG_KMEM(c->out->mem), CG_KMEM(c->in[0].mem), CG_KMEM(c->in[1].mem),
-                             CG_KU32(c->training), CG_KU32(c->seed[0]), CG_KU32(c->seed[1]),
+                             CG_KU32(reparam_draws(c)), CG_KU32(c->seed[0]), CG_KU32(c->seed[1]),
                              CG_KU32(c->counter), CG_KU32(numel(c->out))};
     return cg__kernel_run1d(c->ctx, PROGRAM, "reparameterize_fwd", numel(c->out), 0, args, 8);
 }
@@ -118,7 +125,7 @@ static cg_status reparam_bwd(const cg_op_call *c) {
     const cg__karg args[] = {CG_KMEM(c->din[0].mem), CG_KMEM(c->din[1].mem), CG_KMEM(c->dout->mem),
                              CG_KMEM(c->in[1].mem),  CG_KU32(c->din[0].mem != NULL),
                              CG_KU32(c->din[1].mem != NULL), CG_KU32(cg_op_din_acc(c, 0)),
-                             CG_KU32(cg_op_din_acc(c, 1)), CG_KU32(c->training),
+                             CG_KU32(cg_op_din_acc(c, 1)), CG_KU32(reparam_draws(c)),
                              CG_KU32(c->seed[0]), CG_KU32(c->seed[1]), CG_KU32(c->counter),
                              CG_KU32(numel(c->out))};
     return cg__kernel_run1d(c->ctx, PROGRAM, "reparameterize_bwd", numel(c->out), 0, args, 13);

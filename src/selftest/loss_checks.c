@@ -6,7 +6,8 @@
  *  same pairs weighted 2 and 0.5;
  *  triplet (margin 1) with one inactive and one active triplet;
  *  similarity of z = [1, 3, 5] with labels [0, 0, 1] (class means 2 and 5);
- *  KL of mu = [1, 0], log sigma = [0, ln 2]. */
+ *  KL of mu = [1, 0], log sigma = [0, ln 2]; the Gaussian negative log-likelihood of variance 1/2
+ *  (the squared error plus F/2 ln pi); one draw's log q(z) - log p(z). */
 #include <math.h>
 
 #include "ops/ops.h"
@@ -65,7 +66,15 @@ static cg_status check_bce_mse(cg_context *ctx, bool *passed, char *detail, size
     const float *min[2] = {p, q};
     cg_op_host_io mio = loss_io("mse", &a, 2, ms, min, -1, -1, one);
     cg__op_expect mwant = {my, {dp, dq}, {NULL}};
-    return cg__selftest_op(ctx, &mio, &mwant, 1e-5, passed, detail, cap);
+    st = cg__selftest_op(ctx, &mio, &mwant, 1e-5, passed, detail, cap);
+    if (st != CG_OK || !*passed)
+        return st;
+    /* Variance 1/2: the squared error plus F/2 log(pi), the same gradients. */
+    const double gy[1] = {5 + log(3.14159265358979323846)};
+    cg_op_attrs ga = {.alpha = 0.5f};
+    cg_op_host_io gio = loss_io("gaussian_nll", &ga, 2, ms, min, -1, -1, one);
+    cg__op_expect gwant = {gy, {dp, dq}, {NULL}};
+    return cg__selftest_op(ctx, &gio, &gwant, 1e-5, passed, detail, cap);
 }
 
 static cg_status check_pairs(cg_context *ctx, bool *passed, char *detail, size_t cap) {
@@ -139,6 +148,20 @@ static cg_status check_kl(cg_context *ctx, bool *passed, char *detail, size_t ca
     return cg__selftest_op(ctx, &io, &want, 1e-5, passed, detail, cap);
 }
 
+/* z = [1, 2] drawn from mu = [0, 0], sigma = [1, 2]: e = [1, 1], terms 0 and 1.5 - ln 2;
+ * dz = z - e / sigma = [0, 1.5], dmu = e / sigma = [1, 0.5], dls = e^2 - 1 = [0, 0]. */
+static cg_status check_kl_sample(cg_context *ctx, bool *passed, char *detail, size_t cap) {
+    const float z[2] = {1, 2}, mu[2] = {0, 0}, ls[2] = {0, (float)log(2.0)}, dl[1] = {1};
+    const double loss[1] = {1.5 - log(2.0)}, dz[2] = {0, 1.5}, dmu[2] = {1, 0.5}, dls[2] = {0, 0};
+    const cg_shape s[3] = {cg_shape_make(2, 1, 2, 0, 0), cg_shape_make(2, 1, 2, 0, 0),
+                           cg_shape_make(2, 1, 2, 0, 0)};
+    const float *in[3] = {z, mu, ls};
+    cg_op_attrs a = {0};
+    cg_op_host_io io = loss_io("kl_sample", &a, 3, s, in, -1, -1, dl);
+    cg__op_expect want = {loss, {dz, dmu, dls}, {NULL}};
+    return cg__selftest_op(ctx, &io, &want, 1e-5, passed, detail, cap);
+}
+
 const cg__selftest_case cg__loss_checks[] = {
     {"loss.cl", "cross_entropy_fwd cross_entropy_bwd cool_fwd cool_bwd", check_ce_cool},
     {"loss.cl", "bce_logits_fwd bce_logits_bwd mse_fwd mse_bwd", check_bce_mse},
@@ -147,5 +170,6 @@ const cg__selftest_case cg__loss_checks[] = {
      "class_stats similarity_fwd similarity_bwd similarity_pairs_fwd similarity_pairs_bwd",
      check_similarity},
     {"loss.cl", "kl_normal_fwd kl_normal_bwd", check_kl},
+    {"loss.cl", "kl_sample_fwd kl_sample_bwd", check_kl_sample},
 };
 const size_t cg__loss_check_count = CG__ARRAY_LEN(cg__loss_checks);
