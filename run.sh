@@ -25,19 +25,26 @@ main | test) ;;
     ;;
 esac
 
-# What is needed, as "check:debian-package" pairs. A check is a command name or pkg-config:NAME.
+# What is needed, as "check:debian-package" pairs. A check is a command name, pkg-config:NAME or
+# file:PATH (optional: installed where apt-get can, else named and left out).
 needs=(
     "cc:gcc" "meson:meson" "ninja:ninja-build" "pkg-config:pkg-config" "python3:python3"
     "pkg-config:OpenCL:ocl-icd-opencl-dev" "pkg-config:clblast:libclblast-dev"
     "pkg-config:yaml-0.1:libyaml-dev" "pkg-config:zlib:zlib1g-dev" "pkg-config:libpng:libpng-dev"
     "pkg-config:libcjson:libcjson-dev"
     "clinfo:clinfo"
+    # The full Fashion-MNIST for the VAE study (60,000/10,000 images; the built-in subset has
+    # 3,000/1,000).
+    "file:/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz:dataset-fashion-mnist"
 )
 missing=()
+optional=()
 for n in "${needs[@]}"; do
     IFS=: read -r kind name pkg <<<"$n"
     if [ "$kind" = pkg-config ] && [ -n "$pkg" ]; then
         command -v pkg-config >/dev/null && pkg-config --exists "$name" || missing+=("$pkg")
+    elif [ "$kind" = file ]; then
+        [ -e "$name" ] || optional+=("$pkg")
     else
         command -v "$kind" >/dev/null || missing+=("$name")
     fi
@@ -47,6 +54,11 @@ if ! ls /etc/OpenCL/vendors/*.icd >/dev/null 2>&1 && [ -z "${OCL_ICD_VENDORS:-}"
     missing+=("pocl-opencl-icd")
 fi
 
+if [ ${#optional[@]} -gt 0 ] && ! command -v apt-get >/dev/null; then
+    echo "run.sh: left out (optional, Debian names): ${optional[*]}" >&2
+    optional=()
+fi
+missing+=(${optional[@]+"${optional[@]}"})
 if [ ${#missing[@]} -gt 0 ]; then
     if command -v apt-get >/dev/null; then
         sudo=""

@@ -1,8 +1,8 @@
 /* The report's parts against values computed by hand or independently: Student t quantiles and
  * CDF, summaries with the interval rule, Welch's test, ROC curves and AUC with ties, quantiles,
- * precision / recall / F; the JSON writer with hostile strings and non-finite numbers; CSV
- * quoting and exact numbers, read back; every SVG figure well-formed with one element per plotted
- * point. Needs no device. */
+ * the importance-weighted bound, precision / recall / F; the JSON writer with hostile strings
+ * and non-finite numbers; CSV quoting and exact numbers, read back; every SVG figure well-formed
+ * with one element per plotted point. Needs no device. */
 #include <math.h>
 
 #include "harness.h"
@@ -324,8 +324,26 @@ static void test_embedding_stats(void) {
     CHECK(isnan(cg_stats_silhouette(sp, sg, 2, 1)), "silhouette of one group");
 }
 
+/* The importance-weighted bound: -log((e^-1 + e^-2) / 2) = 1 - log((1 + e^-1) / 2)
+ * = 1.3798855 by hand; one draw is its own value; equal draws give that value even where
+ * exp(-v) underflows (v = 1000); more draws can only lower it below their mean (Jensen). */
+static void test_importance_bound(void) {
+    const double two[2] = {1, 2}, one[1] = {7.5}, big[3] = {1000, 1000, 1000};
+    const double spread[4] = {3, 5, 4, 8};
+    CHECK(NEAR(cg_stats_importance_bound(two, 2), 1.3798855, 1e-6), "bound of {1, 2}: %.7f",
+          cg_stats_importance_bound(two, 2));
+    CHECK(cg_stats_importance_bound(one, 1) == 7.5, "one draw: %g",
+          cg_stats_importance_bound(one, 1));
+    CHECK(NEAR(cg_stats_importance_bound(big, 3), 1000, 1e-9), "no underflow: %g",
+          cg_stats_importance_bound(big, 3));
+    double b = cg_stats_importance_bound(spread, 4);
+    CHECK(b < 5 && b > 3, "below the mean of the draws (5), above their least: %g", b);
+    CHECK(isnan(cg_stats_importance_bound(two, 0)), "no draws: NaN");
+}
+
 int main(void) {
     test_stats();
+    test_importance_bound();
     test_embedding_stats();
     test_json();
     test_csv();

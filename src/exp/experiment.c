@@ -1,6 +1,7 @@
 /* Reading an experiment descriptor and building its graph (see experiment.h). */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +145,21 @@ static cg_status parse_module(const cg_ydoc *doc, const char *name, const cg_yno
     cg__copy_str(m->name, sizeof m->name, name);
     m->share = true;
     const cg_ynode *layers = v;
+    if (v->kind == CG_YMAP && cg_ymap_get(v, "type")) {
+        /* One layer as the module itself, as PyTorch's `self.mu = nn.Linear(400, 30)`: its
+         * parameters are "<module>.weight", without a layer index. */
+        cg_exp_layer *l = &m->layers[0];
+        cg_status st = cg_exp_read_layer(doc, v, NULL, &l->op, &l->attrs, l->name,
+                                         sizeof l->name);
+        if (st == CG_OK && l->op->is_loss)
+            return cg_yerror(doc, v, "%s is a loss; put it under 'losses:'", l->op->name);
+        if (st == CG_OK && l->name[0])
+            return cg_yerror(doc, v, "module '%s' is one layer; it takes no 'name:' (a list "
+                                     "of layers names each)",
+                             name);
+        m->n_layers = st == CG_OK;
+        return st;
+    }
     if (v->kind == CG_YMAP) {
         static const char *const keys[] = {"layers", "share"};
         cg_status st = cg_ycheck_keys(doc, v, "a module", keys, 2);
@@ -201,9 +217,12 @@ static cg_status parse_op_node(const cg_ydoc *doc, const char *name, const cg_yn
                                     "binary_cross_entropy, mse, contrastive, triplet, "
                                     "similarity, kl_normal, kl_sample, gaussian_nll, cool",
                          n->op.op->name);
-    if (role == ROLE_METRIC && n->op.op->backward && !n->op.op->is_loss)
+    if (role == ROLE_METRIC && n->op.op->backward && !n->op.op->is_loss &&
+        strcmp(n->op.op->name, "add") != 0)
         return cg_yerror(doc, type, "%s is not a metric; the metrics are accuracy, "
-                                    "cool_confidence and every loss (its mean per sample)",
+                                    "cool_confidence, every loss (its mean per sample) and add "
+                                    "(of values of one number per sample, such as a negative "
+                                    "ELBO from its two parts)",
                          n->op.op->name);
     cg__copy_str(n->name, sizeof n->name, given[0] ? given : fallback);
     cg__copy_str(n->op.name, sizeof n->op.name, n->name);
@@ -445,7 +464,29 @@ static const struct sample_kind {
     {"heatmap", true, "value", "at",
      "the two coordinates of each sample on a regular grid, such as the rings' grid split's x",
      false, false, 0},
+    {"images", true, "values", NULL, NULL, false, false, 0},
 };
+
+/* An images figure's values: [a, b, ...] (graph values; they need not be collected), and
+ * count: the samples drawn (10). */
+static cg_status parse_image_values(const cg_ydoc *doc, const cg_ynode *v,
+                                    cg_exp_sample_item *it) {
+    const cg_ynode *n = cg_ymap_get(v, "values");
+    if (!n || n->kind != CG_YSEQ || n->n < 1 || n->n > 4)
+        return cg_yerror(doc, n ? n : v, "images needs 'values:', a list of 1 to 4 values that "
+                                         "are images, such as [flat, recon, prior_images]");
+    cg_status st = CG_OK;
+    for (int i = 0; st == CG_OK && i < n->n; i++)
+        st = cg_yget_str(doc, n->items[i], "values", it->values[i], CG_EXP_NAME);
+    it->n_values = n->n;
+    cg__copy_str(it->value, sizeof it->value, it->values[0]);
+    long count = 10;
+    const cg_ynode *c = cg_ymap_get(v, "count");
+    if (st == CG_OK && c)
+        st = cg_yget_int(doc, c, "count", 1, 64, &count);
+    it->count = (int)count;
+    return st;
+}
 
 static bool block_split(const cg_exp_stage *e, const char *name) {
     for (int k = 0; k < e->n_eval_splits; k++)
@@ -535,7 +576,8 @@ static cg_status parse_sample_items(const cg_ydoc *doc, const cg_ynode *list, bo
         it->col = v->col;
         static const char *const keys[] = {"type",   "name",  "score",  "value", "x",  "label",
                                            "mask",   "colour", "color", "groups", "q", "at",
-                                           "split", "reference", "k", "splits"};
+                                           "split", "reference", "k", "splits",
+                                           "values", "count"};
         if (v->kind != CG_YMAP)
             return cg_yerror(doc, v, "an entry of '%s' is a mapping with type:", what);
         st = cg_ycheck_keys(doc, v, what, keys, CG__ARRAY_LEN(keys));
@@ -551,13 +593,19 @@ static cg_status parse_sample_items(const cg_ydoc *doc, const cg_ynode *list, bo
             kind++;
         const char *vkey = kind->value_key, *bkey = kind->by_key;
         const cg_ynode *n;
-        if (st == CG_OK && !(n = cg_ymap_get(v, vkey)))
+        bool images = !strcmp(it->type, "images");
+        if (!images && (n = cg_ymap_get(v, "values")))
+            return cg_yerror(doc, n, "%s takes no 'values:' (images does)", it->type);
+        if (!images && (n = cg_ymap_get(v, "count")))
+            return cg_yerror(doc, n, "%s takes no 'count:' (images does)", it->type);
+        if (images)
+            st = parse_image_values(doc, v, it);
+        else if (st == CG_OK && !(n = cg_ymap_get(v, vkey)))
             st = cg_yerror(doc, v, "%s needs '%s:' (a collected value)", it->type, vkey);
-        if (st == CG_OK)
+        if (st == CG_OK && !images)
             st = cg_yget_str(doc, n, vkey, it->value, sizeof it->value);
-        if (st == CG_OK && !collected(e, it->value))
-            st = cg_yerror(doc, n, "'%s' is not collected; add it to this block's 'collect:'",
-                           it->value);
+        it->value_line = n && !images ? n->line : v->line;
+        it->value_col = n && !images ? n->col : v->col;
         if (st == CG_OK && bkey && !strcmp(bkey, "colour") && !cg_ymap_get(v, bkey))
             bkey = "color";
         if (st == CG_OK && bkey && (n = cg_ymap_get(v, bkey)))
@@ -593,14 +641,68 @@ static cg_status parse_sample_items(const cg_ydoc *doc, const cg_ynode *list, bo
     return st;
 }
 
+/* collect: a list of value names, or of {value: V, name: N, draws: K, combine: C} for a value
+ * read over K passes (fresh random draws each) and combined per sample. */
+static cg_status parse_collect(const cg_ydoc *doc, const cg_ynode *c, cg_exp_stage *e) {
+    int count = c->kind == CG_YSEQ ? c->n : 1;
+    if (count > CG_EXP_MAX_COLLECT)
+        return cg_yerror(doc, c, "'collect' has %d values; at most %d", count,
+                         CG_EXP_MAX_COLLECT);
+    e->collect_line = c->line;
+    e->collect_col = c->col;
+    e->n_collect = 0;
+    static const char *const combines[] = {"mean", "importance"};
+    static const char *const keys[] = {"value", "name", "draws", "combine"};
+    cg_status st = CG_OK;
+    for (int i = 0; st == CG_OK && i < count; i++) {
+        const cg_ynode *item = c->kind == CG_YSEQ ? c->items[i] : c;
+        e->collect_draws[i] = 1;
+        e->collect_combine[i] = CG_COMBINE_MEAN;
+        if (item->kind != CG_YMAP) {
+            st = cg_yget_str(doc, item, "collect", e->collect_value[i], CG_EXP_NAME);
+            cg__copy_str(e->collect[i], CG_EXP_NAME, e->collect_value[i]);
+        } else {
+            const cg_ynode *n;
+            long draws = 1;
+            char how[16] = "mean";
+            st = cg_ycheck_keys(doc, item, "a collected value", keys, CG__ARRAY_LEN(keys));
+            if (st == CG_OK && !(n = cg_ymap_get(item, "value")))
+                st = cg_yerror(doc, item, "a collected value given as a mapping needs 'value:' "
+                                          "(a graph value), such as {value: nlw, draws: 10, "
+                                          "combine: importance, name: iwae_10}");
+            if (st == CG_OK)
+                st = cg_yget_str(doc, n, "value", e->collect_value[i], CG_EXP_NAME);
+            cg__copy_str(e->collect[i], CG_EXP_NAME, e->collect_value[i]);
+            if (st == CG_OK && (n = cg_ymap_get(item, "name")))
+                st = cg_yget_str(doc, n, "name", e->collect[i], CG_EXP_NAME);
+            if (st == CG_OK && (n = cg_ymap_get(item, "draws")))
+                st = cg_yget_int(doc, n, "draws", 1, 10000, &draws);
+            if (st == CG_OK && (n = cg_ymap_get(item, "combine")))
+                st = cg_yget_choice(doc, n, "combine", combines, 2, how, sizeof how);
+            e->collect_draws[i] = (int)draws;
+            e->collect_combine[i] = !strcmp(how, "importance") ? CG_COMBINE_IMPORTANCE
+                                                               : CG_COMBINE_MEAN;
+        }
+        for (int j = 0; st == CG_OK && j < i; j++)
+            if (!strcmp(e->collect[j], e->collect[i]))
+                st = cg_yerror(doc, item, "'%s' is collected twice; give one another 'name:'",
+                               e->collect[i]);
+        e->n_collect += st == CG_OK;
+    }
+    return st;
+}
+
 static cg_status parse_evaluate(const cg_ydoc *doc, const cg_ynode *v, cg_exp_stage *e) {
-    static const char *const keys[] = {"splits",     "metrics", "collect",
-                                       "statistics", "figures", "every"};
+    static const char *const keys[] = {"splits",     "metrics", "collect", "statistics",
+                                       "figures",    "every",   "file",  "batch"};
     cg_status st = cg_ycheck_keys(doc, v, "evaluate", keys, CG__ARRAY_LEN(keys));
     const cg_ynode *every = cg_ymap_get(v, "every");
     long ev;
     if (st == CG_OK && every && (st = cg_yget_int(doc, every, "every", 1, 100000, &ev)) == CG_OK)
         e->eval_every = (int)ev;
+    const cg_ynode *eb = cg_ymap_get(v, "batch");
+    if (st == CG_OK && eb && (st = cg_yget_int(doc, eb, "batch", 1, 65536, &ev)) == CG_OK)
+        e->eval_batch = (int)ev;
     const cg_ynode *s = cg_ymap_get(v, "splits"), *m = cg_ymap_get(v, "metrics");
     const cg_ynode *c = cg_ymap_get(v, "collect");
     if (st == CG_OK && s) {
@@ -611,16 +713,14 @@ static cg_status parse_evaluate(const cg_ydoc *doc, const cg_ynode *v, cg_exp_st
             st = cg_yget_str(doc, s->items[i], "splits", e->eval_splits[i], 24);
         e->n_eval_splits = s->n;
     }
-    if (st == CG_OK && c) {
-        char names[CG_EXP_MAX_COLLECT][CG_EXP_NAME];
-        int count = 0;
-        st = read_name_list(doc, c, "collect", names, CG_EXP_MAX_COLLECT, &count);
-        for (int i = 0; st == CG_OK && i < count; i++)
-            cg__copy_str(e->collect[i], CG_EXP_NAME, names[i]);
-        e->n_collect = st == CG_OK ? count : 0;
-        e->collect_line = c->line;
-        e->collect_col = c->col;
-    }
+    if (st == CG_OK && c)
+        st = parse_collect(doc, c, e);
+    const cg_ynode *file = cg_ymap_get(v, "file");
+    if (st == CG_OK && file)
+        st = cg_yget_str(doc, file, "file", e->collect_file, sizeof e->collect_file);
+    if (st == CG_OK && file && !c)
+        st = cg_yerror(doc, file, "'file' names the per-sample CSV of the collected values; "
+                                  "this block collects none");
     if (st == CG_OK && m)
         e->n_metrics = 0;
     if (st == CG_OK && m) {
@@ -760,8 +860,22 @@ static cg_status parse_figure(const cg_ydoc *doc, const cg_ynode *v, const cg_ex
         st = cg_yget_str(doc, n, "title", f->title, sizeof f->title);
     if (st == CG_OK && !(n = cg_ymap_get(v, "metric")))
         st = cg_yerror(doc, v, "a figure needs 'metric:' (the metric it plots, such as accuracy)");
-    if (st == CG_OK)
+    if (st == CG_OK && n->kind == CG_YSEQ) { /* [loss, nelbo]: the first each split has */
+        char names[4][CG_EXP_NAME];
+        int count = 0;
+        st = read_name_list(doc, n, "metric", names, 4, &count);
+        if (st == CG_OK && count == 0)
+            st = cg_yerror(doc, n, "'metric' names a metric, or a list of them");
+        for (int i = 0; st == CG_OK && i < count; i++)
+            cg__copy_str(i ? f->more[i - 1] : f->metric, CG_EXP_NAME, names[i]);
+        f->n_more = st == CG_OK ? count - 1 : 0;
+    } else if (st == CG_OK) {
         st = cg_yget_str(doc, n, "metric", f->metric, sizeof f->metric);
+    }
+    if (st == CG_OK && f->n_more && strcmp(f->type, "epochs") != 0)
+        st = cg_yerror(doc, n, "a %s figure plots one metric; a list of metrics is for epochs "
+                               "figures",
+                       f->type);
     if (st == CG_OK && (n = cg_ymap_get(v, "splits"))) {
         char names[4][CG_EXP_NAME];
         st = read_name_list(doc, n, "splits", names, 4, &f->n_splits);
@@ -889,7 +1003,7 @@ static cg_status parse(const cg_ydoc *doc, cg_experiment *e) {
         st = cg_yerror(doc, root, "the experiment has no 'model:' (named modules, each a list of "
                                   "layers)");
     if (st == CG_OK && model->kind != CG_YMAP)
-        st = cg_yerror(doc, model, "'model' maps module names to lists of layers");
+        st = cg_yerror(doc, model, "'model' maps module names to lists of layers (or to one layer)");
     for (int i = 0; st == CG_OK && i < model->n; i++) {
         if (e->n_modules == CG_EXP_MAX_MODULES)
             return cg_yerror(doc, model->keys[i], "more than %d modules", CG_EXP_MAX_MODULES);
@@ -1179,9 +1293,10 @@ static cg_status apply_module(cg_graph *g, const cg_experiment *e, const cg_exp_
         const cg_exp_layer *layer = &m->layers[l];
         bool fresh = first_here || !m->share;
         char pname[2 * CG_EXP_NAME + 2], vname[2 * CG_EXP_NAME + 2];
-        snprintf(vname, sizeof vname, "%s.%s", n->name, layer->name);
-        snprintf(pname, sizeof pname, "%s.%s", m->share || first_anywhere ? m->name : n->name,
-                 layer->name);
+        bool whole = !layer->name[0]; /* a one-layer module: no layer name in its parameters */
+        snprintf(vname, sizeof vname, "%s.%s", n->name, whole ? "0" : layer->name);
+        snprintf(pname, sizeof pname, "%s%s%s", m->share || first_anywhere ? m->name : n->name,
+                 whole ? "" : ".", layer->name);
         int prev = *v;
         if (fresh)
             st = cg_graph_layer(g, pname, layer->op, &layer->attrs, &prev, 1, n->module, v,
@@ -1192,13 +1307,63 @@ static cg_status apply_module(cg_graph *g, const cg_experiment *e, const cg_exp_
         st = located(e, n, st);
         if (st == CG_OK) {
             define(s, vname, *v);
-            if (first_here) {
+            if (first_here && !whole) {
                 snprintf(vname, sizeof vname, "%s.%s", m->name, layer->name);
                 define(s, vname, *v);
             }
         }
     }
     return st;
+}
+
+/* Marks the node that defines name for a node at index `before` (the last one before it, as
+ * lookup finds it), and through it every node it reads. A name NODE.LAYER is a layer of that
+ * node, MODULE.LAYER a layer of the module's first application; arrays mark nothing. */
+static void mark_wanted(const cg_experiment *e, const cg_exp_node *const *nodes, int before,
+                        const char *name, bool *wanted) {
+    char head[CG_EXP_NAME];
+    cg__copy_str(head, sizeof head, name);
+    char *dot = strchr(head, '.');
+    if (dot)
+        *dot = '\0';
+    int at = -1;
+    for (int i = before - 1; i >= 0 && at < 0; i--)
+        if (!strcmp(nodes[i]->name, name) || (dot && !strcmp(nodes[i]->name, head)))
+            at = i;
+    int m = dot && at < 0 ? module_index(e, head) : -1;
+    for (int i = 0; m >= 0 && i < before && at < 0; i++)
+        if (nodes[i]->kind == CG_EXP_APPLY && nodes[i]->module == m)
+            at = i;
+    if (at < 0 || wanted[at])
+        return;
+    wanted[at] = true;
+    const cg_exp_node *n = nodes[at];
+    if (n->kind == CG_EXP_TAP)
+        mark_wanted(e, nodes, at, n->tap, wanted);
+    for (int k = 0; n->kind != CG_EXP_TAP && k < n->n_in; k++)
+        mark_wanted(e, nodes, at, n->inputs[k], wanted);
+}
+
+/* Which graph nodes this graph needs: those its losses (training) or its metrics, masks and
+ * collected values (evaluation) read, directly or not. The others are left out, so a training
+ * step spends no launches on scores that only evaluation reads, nor evaluation on losses. */
+static void wanted_nodes(const cg_experiment *e, const cg_exp_stage *sg,
+                         const cg_exp_node *const *nodes, int n_nodes, bool eval, bool *wanted) {
+    memset(wanted, 0, (size_t)n_nodes * sizeof *wanted);
+    for (int i = 0; !eval && i < sg->n_losses; i++)
+        for (int k = 0; k < sg->losses[i].node.n_in; k++)
+            mark_wanted(e, nodes, n_nodes, sg->losses[i].node.inputs[k], wanted);
+    for (int i = 0; eval && i < sg->n_metrics; i++) {
+        for (int k = 0; k < sg->metrics[i].n_in; k++)
+            mark_wanted(e, nodes, n_nodes, sg->metrics[i].inputs[k], wanted);
+        if (sg->metrics[i].mask[0])
+            mark_wanted(e, nodes, n_nodes, sg->metrics[i].mask, wanted);
+    }
+    for (int i = 0; eval && i < sg->n_collect; i++)
+        mark_wanted(e, nodes, n_nodes, sg->collect_value[i], wanted);
+    for (int i = 0; eval && i < sg->n_sample_figures; i++)
+        for (int k = 0; k < sg->sample_figures[i].n_values; k++)
+            mark_wanted(e, nodes, n_nodes, sg->sample_figures[i].values[k], wanted);
 }
 
 static cg_status build(const cg_experiment *e, int stage, cg_context *ctx, const cg_split *split,
@@ -1246,6 +1411,8 @@ static cg_status build(const cg_experiment *e, int stage, cg_context *ctx, const
         if (nodes[i]->kind == CG_EXP_APPLY)
             first_node[nodes[i]->module] = i;
     int op_group = e->n_modules; /* parameters of op nodes outside modules */
+    bool wanted[2 * CG_EXP_MAX_NODES];
+    wanted_nodes(e, sg, nodes, n_nodes, how->eval, wanted);
     for (int i = 0; i < n_nodes && st == CG_OK; i++) {
         const cg_exp_node *n = nodes[i];
         int ids[CG_MAX_INPUTS], v = -1;
@@ -1258,6 +1425,10 @@ static cg_status build(const cg_experiment *e, int stage, cg_context *ctx, const
         }
         if (st == CG_OK && missing) { /* this split cannot give it */
             leave_out(s, n->name, missing);
+            continue;
+        }
+        if (st == CG_OK && !wanted[i]) { /* nothing of this graph reads it */
+            leave_out(s, n->name, n->name);
             continue;
         }
         if (st == CG_OK && n->kind == CG_EXP_OP) {
@@ -1309,7 +1480,7 @@ static cg_status build(const cg_experiment *e, int stage, cg_context *ctx, const
         out->metric_built[i] = st == CG_OK;
     }
     for (int i = 0; i < sg->n_collect && st == CG_OK && how->eval; i++) {
-        const char *name = sg->collect[i];
+        const char *name = sg->collect_value[i];
         const char *missing = NULL;
         cg_exp_node at = {.line = sg->collect_line, .col = sg->collect_col};
         snprintf(at.name, sizeof at.name, "collect");
@@ -1422,6 +1593,62 @@ static cg_status no_split(const cg_experiment *e, const cg_exp_stage *sg, const 
                      e->file, sg->name, name, e->data.pipeline, list);
 }
 
+/* A statistic's or figure's value on a split it applies to: collected, or an array of the split
+ * with a number or a row of numbers per sample (such as the anomaly flags, for an oracle). */
+static cg_status check_sample_value(const cg_experiment *e, const cg_exp_stage *sg,
+                                    const cg_exp_sample_item *it, const cg_split *split) {
+    if (it->n_values > 0 || (it->split[0] && strcmp(it->split, split->name) != 0) ||
+        collected(sg, it->value))
+        return CG_OK;
+    for (int k = 0; k < split->n_arrays; k++)
+        if (!strcmp(split->arrays[k].name, it->value) && split->arrays[k].shape.ndim <= 2)
+            return CG_OK;
+    return cg__error(CG_ERR_PARSE, "%s:%d:%d: '%s' is not collected, nor an array of split '%s'; "
+                                   "add it to this block's 'collect:'",
+                     e->file, it->value_line, it->value_col, it->value, split->name);
+}
+
+/* An images figure's values on a split it draws: each a value this split computes, with an
+ * image per sample: (C, H, W) with 1 or 3 channels, or a square number of numbers. */
+static cg_status check_image_values(const cg_experiment *e, const cg_exp_sample_item *it,
+                                    const cg_exp_graph *g, const cg_split *split) {
+    if (it->n_values == 0 || (it->split[0] && strcmp(it->split, split->name) != 0))
+        return CG_OK;
+    for (int k = 0; k < it->n_values; k++) {
+        int v = cg_exp_graph_value(g, it->values[k]);
+        if (v < 0)
+            return cg__error(CG_ERR_PARSE, "%s:%d:%d: images: split '%s' cannot compute '%s'; "
+                                           "name its split with 'split:'",
+                             e->file, it->line, it->col, split->name, it->values[k]);
+        int c, h, w;
+        if (!cg_exp_image_shape(cg_graph_value_shape(g->graph, v), &c, &h, &w)) {
+            char sh[64];
+            cg_shape shape = cg_graph_value_shape(g->graph, v);
+            cg_shape_str(&shape, sh, sizeof sh);
+            return cg__error(CG_ERR_PARSE, "%s:%d:%d: images: '%s' has shape %s, which is no "
+                                           "image per sample (1 or 3 channels, or a square "
+                                           "number of pixels such as 1024)",
+                             e->file, it->line, it->col, it->values[k], sh);
+        }
+    }
+    return CG_OK;
+}
+
+bool cg_exp_image_shape(cg_shape s, int *c, int *h, int *w) {
+    *c = *h = *w = 0;
+    if (s.ndim == 4 && (s.d[1] == 1 || s.d[1] == 3)) {
+        *c = s.d[1], *h = s.d[2], *w = s.d[3];
+        return true;
+    }
+    size_t n = s.ndim >= 1 && s.d[0] > 0 ? cg_shape_numel(&s) / (size_t)s.d[0] : 0;
+    int side = (int)(sqrt((double)n) + 0.5);
+    if (s.ndim == 2 && n > 1 && (size_t)side * (size_t)side == n) {
+        *c = 1, *h = *w = side;
+        return true;
+    }
+    return false;
+}
+
 cg_status cg_experiment_check_stage(const cg_experiment *e, int stage, const cg_dataset *data,
                                     cg_exp_graph *train_out) {
     const cg_exp_stage *sg = &e->stages[stage];
@@ -1443,13 +1670,20 @@ cg_status cg_experiment_check_stage(const cg_experiment *e, int stage, const cg_
             break;
         }
         cg_exp_graph eg = {0};
-        st = build(e, stage, NULL, split, batch, 0, &how, &eg);
+        st = build(e, stage, NULL, split, sg->eval_batch ? sg->eval_batch : batch, 0, &how,
+                   &eg);
         if (st == CG_OK)
             st = cg_experiment_check_labels(e, stage, &eg, split, false);
         for (int i = 0; st == CG_OK && i < sg->n_metrics; i++)
             metric_seen[i] = metric_seen[i] || eg.metric_built[i];
         for (int i = 0; st == CG_OK && i < sg->n_collect; i++)
             collect_seen[i] = collect_seen[i] || eg.collect[i] >= 0;
+        for (int i = 0; st == CG_OK && i < sg->n_sample_figures; i++)
+            st = check_image_values(e, &sg->sample_figures[i], &eg, split);
+        for (int i = 0; st == CG_OK && i < sg->n_statistics + sg->n_sample_figures; i++)
+            st = check_sample_value(e, sg, i < sg->n_statistics ? &sg->statistics[i]
+                                          : &sg->sample_figures[i - sg->n_statistics],
+                                    split);
         cg_exp_graph_free(&eg);
     }
     for (int i = 0; st == CG_OK && sg->n_eval_splits > 0 && i < sg->n_metrics; i++)

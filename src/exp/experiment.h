@@ -15,7 +15,7 @@
 #define CG_EXP_MAX_LOSSES 8
 #define CG_EXP_MAX_METRICS 8
 #define CG_EXP_MAX_VARIANTS 16
-#define CG_EXP_MAX_COLLECT 8
+#define CG_EXP_MAX_COLLECT 12
 #define CG_EXP_MAX_FIGURES 8
 
 typedef struct cg_exp_layer {
@@ -67,7 +67,9 @@ typedef struct cg_exp_loss {
  * split, or one of the listed splits with a marker per split),
  * histogram (value, groups: an integer array splitting the samples in two; one per split),
  * roc (score, label; one curve per split), heatmap (value, at: the two coordinates of each
- * sample on a regular grid; one per split). */
+ * sample on a regular grid; one per split), images (values: up to 4 values that are images,
+ * such as the inputs, their reconstructions and samples from the prior, a row each over the
+ * first `count` samples of each split; a PNG; the values need not be collected). */
 typedef struct cg_exp_sample_item {
     char type[24];
     char name[CG_EXP_NAME];
@@ -79,10 +81,19 @@ typedef struct cg_exp_sample_item {
     char splits[CG_MAX_SPLITS][24];
     double q;
     int k; /* knn_accuracy: neighbours (5) */
+    int n_values; /* images: the values drawn, one row each, and the samples (columns) */
+    char values[4][CG_EXP_NAME];
+    int count;
+    int value_line, value_col; /* where the value is named */
     int line, col;
 } cg_exp_sample_item;
 
 #define CG_EXP_MAX_SAMPLE_ITEMS 8
+
+/* How a value collected over several passes combines its draws per sample: their mean, or, for
+ * v the negative log importance weight of one draw (-log p(x, z) + log q(z | x)), the negative
+ * importance-weighted bound -log(mean(exp(-v))) (with one draw, the negative ELBO). */
+enum { CG_COMBINE_MEAN, CG_COMBINE_IMPORTANCE };
 
 /* One training stage: its split, its own graph nodes (after the experiment's shared ones), its
  * losses, evaluation, optimizer, epochs and frozen modules. An experiment without `stages:` has
@@ -99,7 +110,13 @@ typedef struct cg_exp_stage {
     int n_eval_splits;
     char eval_splits[CG_MAX_SPLITS][24];
     int n_collect; /* values read per sample over each evaluation split at the stage's end */
-    char collect[CG_EXP_MAX_COLLECT][CG_EXP_NAME];
+    char collect[CG_EXP_MAX_COLLECT][CG_EXP_NAME];       /* the names they are recorded as */
+    char collect_value[CG_EXP_MAX_COLLECT][CG_EXP_NAME]; /* the graph values they read */
+    /* Per collected value: the passes over the split (fresh random draws each), and how the
+     * draws combine per sample (CG_COMBINE_*). */
+    int collect_draws[CG_EXP_MAX_COLLECT];
+    int collect_combine[CG_EXP_MAX_COLLECT];
+    char collect_file[CG_EXP_NAME]; /* samples/<variant>-r<k>-<file>-<split>.csv; "" the stage */
     int collect_line, collect_col;
     int n_statistics, n_sample_figures;
     cg_exp_sample_item statistics[CG_EXP_MAX_SAMPLE_ITEMS];
@@ -107,6 +124,8 @@ typedef struct cg_exp_stage {
     cg_optim_config optimizer;
     int epochs; /* 0: no training, evaluation only */
     int eval_every; /* evaluate after every this many epochs (and the last); 0 or 1: each */
+    int eval_batch; /* the evaluation graphs' batch; 0: the stage's (ops such as similarity
+                       see a batch at a time, so it changes what they compute) */
     int batch;  /* 0: the experiment's train.batch */
     int n_freeze;
     int freeze[CG_EXP_MAX_MODULES]; /* module indices */
@@ -119,6 +138,10 @@ typedef struct cg_exp_figure {
     char type[16]; /* epochs | box */
     char title[160];
     char metric[CG_EXP_NAME];
+    /* epochs: further metrics, each split's curve showing the first one it has (the training
+     * split's loss beside the held-out splits' negative ELBO) */
+    int n_more;
+    char more[3][CG_EXP_NAME];
     int n_splits;
     char splits[4][24];
     int n_variants; /* 0: every variant */
@@ -235,6 +258,10 @@ cg_status cg_experiment_check_labels(const cg_experiment *e, int stage, const cg
  * train_out, the training graph (shapes only) is handed back for its layer table. */
 cg_status cg_experiment_check_stage(const cg_experiment *e, int stage, const cg_dataset *data,
                                     cg_exp_graph *train_out);
+
+/* Whether a value's shape holds an image per sample, and its channels, height and width:
+ * (N, C, H, W) with 1 or 3 channels, or (N, F) with F a square (a flattened grey image). */
+bool cg_exp_image_shape(cg_shape s, int *c, int *h, int *w);
 
 void cg_exp_graph_free(cg_exp_graph *g);
 

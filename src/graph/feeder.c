@@ -131,10 +131,17 @@ cg_status cg_feeder_gather(cg_feeder *f, int off) {
 #define COLLECT_CHUNK_BYTES ((size_t)64 << 20)
 
 cg_status cg_feeder_collect(cg_feeder *f, const int *values, int n_values, float **out) {
+    return cg_feeder_collect_first(f, values, n_values, 0, out);
+}
+
+cg_status cg_feeder_collect_first(cg_feeder *f, const int *values, int n_values, int first,
+                                  float **out) {
     cg_graph *g = f->graph;
     if (!g)
         return cg__error(CG_ERR_INVALID_ARGUMENT, "a feeder collects once bound to a graph");
     int n = cg_split_count(f->split), batch = cg_graph_batch(g);
+    if (first > 0 && first < n)
+        n = first;
     size_t rows[64], per_sample = 0;
     if (n_values > 64)
         return cg__error(CG_ERR_INVALID_ARGUMENT, "at most 64 values are collected at once");
@@ -153,6 +160,8 @@ cg_status cg_feeder_collect(cg_feeder *f, const int *values, int n_values, float
     if (chunk > (size_t)n)
         chunk = ((size_t)n + (size_t)batch - 1) / (size_t)batch * (size_t)batch;
     cl_mem dev[64] = {NULL};
+    /* An evaluation graph runs only what these values, the losses and the metrics need. */
+    bool part = cg_graph_run_only(g, values, n_values) == CG_OK;
     cg_status st = cg_feeder_order(f, NULL, 0);
     for (int k = 0; st == CG_OK && k < n_values; k++) {
         out[k] = malloc((size_t)(n > 0 ? n : 1) * rows[k] * sizeof(float));
@@ -176,6 +185,8 @@ cg_status cg_feeder_collect(cg_feeder *f, const int *values, int n_values, float
                                  (size_t)(end - start) * rows[k] * 4);
     }
     cg_graph_set_valid_rows(g, 0);
+    if (part)
+        cg_graph_run_all(g);
     for (int k = 0; k < n_values; k++)
         cg__buffer_release(dev[k]);
     if (st != CG_OK)

@@ -35,6 +35,11 @@ cg_status cg_feeder_gather(cg_feeder *f, int off);
  * Metrics accumulate as a forward does; the accumulator is not reset here. */
 cg_status cg_feeder_collect(cg_feeder *f, const int *values, int n_values, float **out);
 
+/* The same over the first `first` samples only (all when first <= 0 or above the count); out[k]
+ * then holds min(first, count) rows. */
+cg_status cg_feeder_collect_first(cg_feeder *f, const int *values, int n_values, int first,
+                                  float **out);
+
 /* Every sample once, forward in evaluation mode, for the metrics (no values collected). */
 cg_status cg_feeder_evaluate(cg_feeder *f);
 

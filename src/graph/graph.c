@@ -37,6 +37,7 @@ typedef struct node {
      * backward differentiates. */
     bool ran_forward, fwd_training;
     uint32_t fwd_counter;
+    bool skip; /* left out of forward passes by cg_graph_run_only */
 } node;
 
 typedef struct param {
@@ -320,6 +321,13 @@ cg_status cg_graph_metric_masked(cg_graph *g, int val, int mask, int *slot, int 
         return CG_ERR_INVALID_ARGUMENT;
     if (n->metric_slot >= 0)
         return cg__error(CG_ERR_INVALID_ARGUMENT, "%s is already a metric", n->name);
+    const value *out = &g->values[n->out];
+    if (out->shape.ndim != 1) {
+        char os[64];
+        cg_shape_str(&out->shape, os, sizeof os);
+        return cg__error(CG_ERR_SHAPE, "%s has shape %s; a metric is one number per sample (%d)",
+                         n->name, os, out->shape.d[0]);
+    }
     if (mask >= 0) {
         if (mask >= g->n_values)
             return cg__error(CG_ERR_INVALID_ARGUMENT, "a metric's mask %d is no value", mask);
@@ -594,6 +602,8 @@ cg_status cg_graph_forward(cg_graph *g, bool training) {
     g->launch += (uint32_t)g->n_nodes;
     for (int i = 0; i < g->n_nodes; i++) {
         node *n = &g->nodes[i];
+        if (n->skip)
+            continue;
         cg_tensor in[CG_MAX_INPUTS], params[CG_MAX_PARAMS], out;
         cg_op_call c;
         call_of(g, n, training, &c, in, params, &out);
@@ -942,4 +952,29 @@ cg_status cg_graph_read_params(cg_graph *g, float *host, bool gradients) {
 
 cg_status cg_graph_write_params(cg_graph *g, const float *host) {
     return cg__buffer_write(g->ctx, g->param_buf, host, g->param_floats * 4);
+}
+
+cg_status cg_graph_run_only(cg_graph *g, const int *values, int n_values) {
+    if (!g->inference)
+        return cg__error(CG_ERR_INVALID_ARGUMENT, "only a forward-only graph runs part of its "
+                                                  "nodes (backward needs them all)");
+    bool need[CG_GRAPH_MAX_VALUES] = {false};
+    for (int k = 0; k < n_values; k++)
+        if (values[k] >= 0 && values[k] < g->n_values)
+            need[values[k]] = true;
+    /* Producers come before their readers: walk back from the last node. */
+    for (int i = g->n_nodes - 1; i >= 0; i--) {
+        node *n = &g->nodes[i];
+        n->skip = !(need[n->out] || n->is_loss || n->metric_slot >= 0);
+        for (int k = 0; !n->skip && k < n->n_in; k++)
+            need[n->in[k]] = true;
+        if (!n->skip && n->mask >= 0)
+            need[n->mask] = true;
+    }
+    return CG_OK;
+}
+
+void cg_graph_run_all(cg_graph *g) {
+    for (int i = 0; i < g->n_nodes; i++)
+        g->nodes[i].skip = false;
 }

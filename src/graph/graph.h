@@ -81,6 +81,12 @@ cg_status cg_graph_forward(cg_graph *g, bool training);
  * are kept per node, so an evaluation forward in between changes neither. */
 cg_status cg_graph_backward(cg_graph *g);
 
+/* Forward passes of a forward-only graph from now on run only the nodes that these values and
+ * the losses and metrics need (an evaluation that reads one score skips the rest), until
+ * cg_graph_run_all. */
+cg_status cg_graph_run_only(cg_graph *g, const int *values, int n_values);
+void cg_graph_run_all(cg_graph *g);
+
 /* Makes the graph forward-only, before compiling: no gradient buffers (an evaluation graph
  * needs none); backward fails. */
 cg_status cg_graph_set_inference(cg_graph *g);

@@ -22,6 +22,7 @@
 #include "report/csv.h"
 #include "report/json.h"
 #include "report/report.h"
+#include "report/stats.h"
 
 /* ---- metrics.csv ---- */
 
@@ -103,6 +104,33 @@ static cg_status evaluate(const cg_exp_stage *sg, eval_split *es, double *out) {
 /* Reads the values collected per sample over an evaluation split into *out and writes them,
  * with the split's one-number integer arrays (labels, flags) beside them, as
  * samples/<variant>-r<k>[-<stage>]-<split>.csv. */
+/* A value collected over `draws` passes (fresh random draws each), combined number by number
+ * into *out (n floats: samples x the value's width; freed by the caller) as the collect entry
+ * says: the mean of the draws, or their importance-weighted bound. */
+static cg_status collect_draws(cg_feeder *f, int id, int draws, int combine, int n, float **out) {
+    float **each = calloc((size_t)draws, sizeof *each);
+    double *v = malloc((size_t)draws * sizeof *v);
+    cg_status st = each && v ? CG_OK : cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for %d draws",
+                                                 draws);
+    for (int d = 0; st == CG_OK && d < draws; d++)
+        st = cg_feeder_collect(f, &id, 1, &each[d]);
+    *out = st == CG_OK ? malloc((size_t)(n > 0 ? n : 1) * sizeof **out) : NULL;
+    if (st == CG_OK && !*out)
+        st = cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for %d rows", n);
+    for (int r = 0; st == CG_OK && r < n; r++) {
+        double sum = 0;
+        for (int d = 0; d < draws; d++)
+            sum += v[d] = each[d][r];
+        (*out)[r] = (float)(combine == CG_COMBINE_IMPORTANCE ? cg_stats_importance_bound(v, draws)
+                                                             : sum / draws);
+    }
+    for (int d = 0; each && d < draws; d++)
+        free(each[d]);
+    free(each);
+    free(v);
+    return st;
+}
+
 static cg_status write_samples(repeat_state *rs, const cg_exp_stage *sg, eval_split *es,
                                cg_samples *out) {
     int ids[CG_EXP_MAX_COLLECT], which[CG_EXP_MAX_COLLECT], n_ids = 0;
@@ -113,17 +141,36 @@ static cg_status write_samples(repeat_state *rs, const cg_exp_stage *sg, eval_sp
         }
     if (n_ids == 0)
         return CG_OK;
-    float *rows[CG_EXP_MAX_COLLECT] = {NULL};
-    cg_status st = cg_feeder_collect(es->feeder, ids, n_ids, rows);
+    size_t width[CG_EXP_MAX_COLLECT];
+    int batch = cg_graph_batch(es->graph.graph);
+    for (int i = 0; i < n_ids; i++) {
+        cg_shape sh = cg_graph_value_shape(es->graph.graph, ids[i]);
+        width[i] = cg_shape_numel(&sh) / (size_t)batch;
+    }
+    /* The values of one draw in one pass, then each value of several draws on its own. */
+    float *rows[CG_EXP_MAX_COLLECT] = {NULL}, *once[CG_EXP_MAX_COLLECT] = {NULL};
+    int once_ids[CG_EXP_MAX_COLLECT], n_once = 0;
+    for (int i = 0; i < n_ids; i++)
+        if (sg->collect_draws[which[i]] <= 1)
+            once_ids[n_once++] = ids[i];
     const cg_split *split = cg_feeder_split(es->feeder);
+    cg_status st = n_once ? cg_feeder_collect(es->feeder, once_ids, n_once, once) : CG_OK;
+    for (int i = 0, j = 0; i < n_ids; i++) {
+        int draws = sg->collect_draws[which[i]];
+        if (draws <= 1)
+            rows[i] = once[j++];
+        else if (st == CG_OK)
+            st = collect_draws(es->feeder, ids[i], draws, sg->collect_combine[which[i]],
+                               cg_split_count(split) * (int)width[i], &rows[i]);
+    }
     char path[4600], v[80], s[80], k[80];
     snprintf(path, sizeof path, "%s/samples", rs->dir);
     if (st == CG_OK)
         st = cg__mkdir_p(path);
     cg__file_part(v, sizeof v, rs->vname);
     cg__file_part(s, sizeof s, split->name);
-    cg__file_part(k, sizeof k, sg->name);
-    if (rs->e->n_stages > 1)
+    cg__file_part(k, sizeof k, sg->collect_file[0] ? sg->collect_file : sg->name);
+    if (rs->e->n_stages > 1 || sg->collect_file[0])
         snprintf(path, sizeof path, "%s/samples/%s-r%d-%s-%s.csv", rs->dir, v, rs->repeat + 1, k,
                  s);
     else
@@ -131,12 +178,6 @@ static cg_status write_samples(repeat_state *rs, const cg_exp_stage *sg, eval_sp
     FILE *f = st == CG_OK ? fopen(path, "w") : NULL;
     if (st == CG_OK && !f)
         st = cg__error(CG_ERR_IO, "cannot write %s: %s", path, strerror(errno));
-    size_t width[CG_EXP_MAX_COLLECT];
-    int batch = cg_graph_batch(es->graph.graph);
-    for (int i = 0; i < n_ids; i++) {
-        cg_shape sh = cg_graph_value_shape(es->graph.graph, ids[i]);
-        width[i] = cg_shape_numel(&sh) / (size_t)batch;
-    }
     if (f) {
         fprintf(f, "index");
         for (int a = 0; a < split->n_arrays; a++)
@@ -178,6 +219,38 @@ static cg_status write_samples(repeat_state *rs, const cg_exp_stage *sg, eval_sp
         out->names[i] = sg->collect[which[i]];
         out->width[i] = (int)width[i];
         out->rows[i] = rows[i];
+    }
+    return st;
+}
+
+/* The block's images figures on this split (first repeat): the first samples of each value. */
+static cg_status write_images(repeat_state *rs, const cg_exp_stage *sg, eval_split *es) {
+    const cg_split *split = cg_feeder_split(es->feeder);
+    cg_status st = CG_OK;
+    for (int i = 0; st == CG_OK && i < sg->n_sample_figures; i++) {
+        const cg_exp_sample_item *it = &sg->sample_figures[i];
+        if (it->n_values == 0 || (it->split[0] && strcmp(it->split, split->name) != 0))
+            continue;
+        int ids[4], chw[4][3];
+        for (int k = 0; st == CG_OK && k < it->n_values; k++) {
+            ids[k] = cg_exp_graph_value(&es->graph, it->values[k]);
+            if (ids[k] < 0 || !cg_exp_image_shape(cg_graph_value_shape(es->graph.graph, ids[k]),
+                                                  &chw[k][0], &chw[k][1], &chw[k][2]))
+                st = cg__error(CG_ERR_INVALID_ARGUMENT, "%s:%d:%d: images: split '%s' has no "
+                                                        "image value '%s'",
+                               rs->e->file, it->line, it->col, split->name, it->values[k]);
+        }
+        float *rows[4] = {NULL};
+        int count = cg_split_count(split) < it->count ? cg_split_count(split) : it->count;
+        if (st == CG_OK)
+            st = cg_feeder_collect_first(es->feeder, ids, it->n_values, count, rows);
+        char v[80];
+        cg__file_part(v, sizeof v, rs->vname);
+        if (st == CG_OK)
+            st = cg_samples_images(rs->e, sg, it, split->name, count,
+                                   (const float *const *)rows, (const int(*)[3])chw, rs->dir, v);
+        for (int k = 0; k < it->n_values; k++)
+            free(rows[k]);
     }
     return st;
 }
@@ -269,7 +342,8 @@ static cg_status run_stage(repeat_state *rs, int k, bool strict_init, const char
         cg_split *sp = cg_dataset_find(rs->data, sg->eval_splits[s]);
         st = cg_feeder_create(ctx, sp, &es[s].feeder);
         if (st == CG_OK)
-            st = cg_experiment_build_for(e, k, ctx, sp, batch, rs->seed, &how, &es[s].graph);
+            st = cg_experiment_build_for(e, k, ctx, sp, sg->eval_batch ? sg->eval_batch : batch,
+                                         rs->seed, &how, &es[s].graph);
         if (st == CG_OK)
             st = cg_feeder_bind(es[s].feeder, es[s].graph.graph);
     }
@@ -365,12 +439,17 @@ static cg_status run_stage(repeat_state *rs, int k, bool strict_init, const char
     int n_samples = 0;
     /* evaluate_all (which always runs after the last epoch) gave the trained parameters to
      * the splits with metrics; the others get them here. */
-    for (int s = 0; st == CG_OK && s < sg->n_eval_splits && sg->n_collect; s++) {
+    bool images = false;
+    for (int i = 0; i < sg->n_sample_figures; i++)
+        images = images || (rs->repeat == 0 && sg->sample_figures[i].n_values > 0);
+    for (int s = 0; st == CG_OK && s < sg->n_eval_splits && (sg->n_collect || images); s++) {
         if (!has_metric(sg, &es[s]))
             st = cg_param_store_give(rs->store, es[s].graph.graph, false, "the trained model");
-        if (st == CG_OK)
+        if (st == CG_OK && sg->n_collect)
             st = write_samples(rs, sg, &es[s], &samples[n_samples]);
         n_samples += samples[n_samples].split != NULL;
+        if (st == CG_OK && images)
+            st = write_images(rs, sg, &es[s]);
     }
     if (st == CG_OK && n_samples)
         st = sample_results(rs, sg, samples, n_samples);
@@ -533,6 +612,9 @@ static cg_status write_run(const char *dir, const cg_run_options *o, const cg_ex
         cJSON_AddStringToObject(x, "type", f->type);
         cJSON_AddStringToObject(x, "title", f->title);
         cJSON_AddStringToObject(x, "metric", f->metric);
+        cJSON *more = f->n_more ? cJSON_AddArrayToObject(x, "metrics") : NULL;
+        for (int k = 0; more && k <= f->n_more; k++)
+            cJSON_AddItemToArray(more, cJSON_CreateString(k ? f->more[k - 1] : f->metric));
         cJSON *s = cJSON_AddArrayToObject(x, "splits");
         for (int k = 0; s && k < f->n_splits; k++)
             cJSON_AddItemToArray(s, cJSON_CreateString(f->splits[k]));

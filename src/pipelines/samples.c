@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/raster.h"
 #include "pipelines/samples.h"
 #include "report/stats.h"
 #include "report/svg.h"
@@ -261,13 +262,15 @@ cg_status cg_samples_statistics(const cg_experiment *e, const cg_exp_stage *sg,
     return CG_OK;
 }
 
-static FILE *figure_file(const char *dir, const char *variant, const cg_experiment *e,
-                         const cg_exp_stage *sg, const cg_exp_sample_item *it, const char *split,
-                         char *path, size_t cap) {
+/* figures/samples-<variant>[-<stage>]-<index>-<type>-<value>[-<split>].<ext>, its folder
+ * made; false when it cannot be. */
+static bool figure_path(const char *dir, const char *variant, const cg_experiment *e,
+                        const cg_exp_stage *sg, const cg_exp_sample_item *it, const char *split,
+                        const char *ext, char *path, size_t cap) {
     char sub[4200];
     snprintf(sub, sizeof sub, "%s/figures", dir);
     if (cg__mkdir_p(sub) != CG_OK)
-        return NULL;
+        return false;
     /* Each part made safe for a file name on its own (the variant already is). */
     char stage[80] = "", type[80], value[80], where[80] = "", name[400];
     if (e->n_stages > 1)
@@ -279,7 +282,15 @@ static FILE *figure_file(const char *dir, const char *variant, const cg_experime
     /* The figure's place in its block comes first, so that the report shows them in order. */
     snprintf(name, sizeof name, "%s%s%s-%d-%s-%s%s%s", variant, stage[0] ? "-" : "", stage,
              (int)(it - sg->sample_figures) + 1, type, value, split ? "-" : "", where);
-    snprintf(path, cap, "%.4000s/samples-%.160s.svg", sub, name);
+    snprintf(path, cap, "%.4000s/samples-%.160s.%s", sub, name, ext);
+    return true;
+}
+
+static FILE *figure_file(const char *dir, const char *variant, const cg_experiment *e,
+                         const cg_exp_stage *sg, const cg_exp_sample_item *it, const char *split,
+                         char *path, size_t cap) {
+    if (!figure_path(dir, variant, e, sg, it, split, "svg", path, cap))
+        return NULL;
     FILE *f = fopen(path, "w");
     if (!f)
         cg__error(CG_ERR_IO, "cannot write %s: %s", path, strerror(errno));
@@ -560,6 +571,8 @@ cg_status cg_samples_figures(const cg_experiment *e, const cg_exp_stage *sg,
     cg_status st = CG_OK;
     for (int i = 0; st == CG_OK && i < sg->n_sample_figures; i++) {
         const cg_exp_sample_item *it = &sg->sample_figures[i];
+        if (!strcmp(it->type, "images")) /* drawn by the runner, which has the graph */
+            continue;
         if (!strcmp(it->type, "roc")) {
             st = roc(e, sg, it, splits, n_splits, dir, variant);
             continue;
@@ -584,5 +597,72 @@ cg_status cg_samples_figures(const cg_experiment *e, const cg_exp_stage *sg,
                                                 : histogram(e, sg, it, &splits[k], dir, variant);
         }
     }
+    return st;
+}
+
+/* The grey level of v in [lo, hi]. */
+static uint8_t grey(float v, float lo, float hi) {
+    float t = hi > lo ? (v - lo) / (hi - lo) : 0.0f;
+    return (uint8_t)(t <= 0 ? 0 : t >= 1 ? 255 : t * 255.0f + 0.5f);
+}
+
+cg_status cg_samples_images(const cg_experiment *e, const cg_exp_stage *sg,
+                            const cg_exp_sample_item *it, const char *split, int count,
+                            const float *const *rows, const int (*chw)[3], const char *dir,
+                            const char *variant) {
+    enum { PAD = 8, GAP = 2 };
+    int label_w = 0, tile_w = 0, tile_h = 0, scale[4];
+    for (int k = 0; k < it->n_values; k++) {
+        int w = cg_raster_text_width(it->values[k]);
+        label_w = label_w > w ? label_w : w;
+        scale[k] = chw[k][1] <= 16 ? 4 : chw[k][1] <= 48 ? 2 : 1;
+        tile_w = tile_w > chw[k][2] * scale[k] ? tile_w : chw[k][2] * scale[k];
+        tile_h = tile_h > chw[k][1] * scale[k] ? tile_h : chw[k][1] * scale[k];
+    }
+    char title[300], names[200] = "";
+    for (int k = 0, used = 0; k < it->n_values && used < (int)sizeof names; k++)
+        used += snprintf(names + used, sizeof names - (size_t)used, "%s%s",
+                         k == 0 ? "" : k + 1 < it->n_values ? ", " : " and ", it->values[k]);
+    snprintf(title, sizeof title, "%s: %s of the first %d samples of %s", variant, names, count,
+             split);
+    int w = PAD + label_w + PAD + count * (tile_w + GAP) + PAD;
+    int tw = cg_raster_text_width(title) + 2 * PAD;
+    w = w > tw ? w : tw;
+    int h = PAD + CG_RASTER_LINE_H + PAD + it->n_values * (tile_h + GAP) + PAD;
+    cg_raster c;
+    cg_status st = cg_raster_create(w, h, &c);
+    if (st != CG_OK)
+        return st;
+    cg_raster_text(&c, PAD, PAD, title);
+    for (int k = 0; k < it->n_values; k++) {
+        int C = chw[k][0], H = chw[k][1], W = chw[k][2], sc = scale[k];
+        size_t per = (size_t)C * H * W;
+        /* Values in [0, 1] as they are; others stretched over their range in this row. */
+        float lo = 0, hi = 1;
+        for (size_t i = 0; i < (size_t)count * per; i++) {
+            lo = rows[k][i] < lo ? rows[k][i] : lo;
+            hi = rows[k][i] > hi ? rows[k][i] : hi;
+        }
+        int y0 = PAD + CG_RASTER_LINE_H + PAD + k * (tile_h + GAP);
+        cg_raster_text(&c, PAD, y0 + tile_h / 2 - CG_RASTER_LINE_H / 2, it->values[k]);
+        for (int n = 0; n < count; n++) {
+            const float *img = rows[k] + (size_t)n * per;
+            int x0 = PAD + label_w + PAD + n * (tile_w + GAP);
+            for (int y = 0; y < H * sc; y++)
+                for (int x = 0; x < W * sc; x++) {
+                    size_t p = (size_t)(y / sc) * W + (size_t)(x / sc);
+                    uint8_t r = grey(img[p], lo, hi);
+                    uint8_t g = C == 3 ? grey(img[(size_t)H * W + p], lo, hi) : r;
+                    uint8_t b = C == 3 ? grey(img[2 * (size_t)H * W + p], lo, hi) : r;
+                    cg_raster_put(&c, x0 + x, y0 + y, r, g, b);
+                }
+        }
+    }
+    char path[4600];
+    if (!figure_path(dir, variant, e, sg, it, split, "png", path, sizeof path))
+        st = cg__error(CG_ERR_IO, "cannot make %s/figures", dir);
+    if (st == CG_OK)
+        st = cg_raster_write_png(&c, path, title);
+    cg_raster_free(&c);
     return st;
 }

@@ -30,4 +30,11 @@ cg_status cg_samples_figures(const cg_experiment *e, const cg_exp_stage *sg,
                              const cg_samples *splits, int n_splits, const char *dir,
                              const char *variant);
 
+/* Draws an images figure of one split as a PNG: a row per value (rows[k]: count images of
+ * chw[k] = channels, height, width), a column per sample, beside each row the value's name. */
+cg_status cg_samples_images(const cg_experiment *e, const cg_exp_stage *sg,
+                            const cg_exp_sample_item *it, const char *split, int count,
+                            const float *const *rows, const int (*chw)[3], const char *dir,
+                            const char *variant);
+
 #endif

@@ -13,6 +13,11 @@
 #include "report/report.h"
 #include "report/stats.h"
 #include "report/svg.h"
+#include "core/raster.h"
+
+
+/* Figures shown in one report, at most. */
+#define CG_REPORT_MAX_FIGURES 48
 
 /* ---- metrics.csv ---- */
 
@@ -142,8 +147,8 @@ typedef struct report {
     column cols[64];
     int n_cols;
     int paper_col; /* the column the study's numbers stand beside, -1 for none */
-    char figures[16][256]; /* file names under figures/ */
-    char captions[16][512];
+    char figures[CG_REPORT_MAX_FIGURES][256]; /* file names under figures/ */
+    char captions[CG_REPORT_MAX_FIGURES][512];
     int n_figures;
 } report;
 
@@ -451,9 +456,10 @@ static void epoch_curve(const records *r, const char *variant, const char *split
 
 /* One figure of metric on the given splits (line style per split) for the given variants
  * (colour per variant); returns false when nothing of it was recorded. */
-static cg_status epochs_figure(report *r, const char *title, const char *metric,
-                               const char *const *splits, int n_splits,
+static cg_status epochs_figure(report *r, const char *title, const char *const *metrics,
+                               int n_metrics, const char *const *splits, int n_splits,
                                const char *const *variants, int n_vars, bool *made) {
+    const char *metric = metrics[0];
     *made = false;
     int n_lines = 0;
     cg_line lines[64];
@@ -465,7 +471,8 @@ static cg_status epochs_figure(report *r, const char *title, const char *metric,
     for (int v = 0; v < n_vars; v++)
         for (int s = 0; s < n_splits && n_lines < 64; s++) {
             curve *c = &curves[n_lines];
-            epoch_curve(&r->rec, variants[v], splits[s], metric, c);
+            for (int m = 0; m < n_metrics && c->n == 0; m++) /* the first this split has */
+                epoch_curve(&r->rec, variants[v], splits[s], metrics[m], c);
             if (c->n == 0)
                 continue;
             for (int k = 0; k < c->n; k++)
@@ -486,11 +493,15 @@ static cg_status epochs_figure(report *r, const char *title, const char *metric,
     int longest = 0; /* a metric recorded once (a statistic at a stage's end) has no curve */
     for (int i = 0; i < n_lines; i++)
         longest = lines[i].n > longest ? lines[i].n : longest;
-    if (n_lines > 0 && longest > 1 && r->n_figures < 16) {
+    if (n_lines > 0 && longest > 1 && r->n_figures < CG_REPORT_MAX_FIGURES) {
         char path[4600];
         FILE *f = next_figure(r, title, path, sizeof path, &st);
         if (f) {
-            cg_plot p = cg_plot_make(title, "epoch", metric);
+            char axis[200] = "";
+            for (int m = 0, used = 0; m < n_metrics && used < (int)sizeof axis; m++)
+                used += snprintf(axis + used, sizeof axis - (size_t)used, "%s%s",
+                                 m ? " / " : "", metrics[m]);
+            cg_plot p = cg_plot_make(title, "epoch", n_metrics > 1 ? axis : metric);
             p.integer_x = true;
             cg_svg_lines(f, &p, lines, n_lines);
             if (fclose(f) != 0)
@@ -515,7 +526,18 @@ static void sample_figures(report *r) {
     char *names[64];
     int n = sorted_files(path, "samples-", names, 64);
     for (int i = 0; i < n; i++) {
-        if (strstr(names[i], ".svg") && r->n_figures < 16) {
+        bool png = strstr(names[i], ".png") != NULL;
+        if (png && r->n_figures < CG_REPORT_MAX_FIGURES) {
+            char full[4600];
+            snprintf(full, sizeof full, "%s/figures/%s", r->dir, names[i]);
+            cg__copy_str(r->figures[r->n_figures], sizeof r->figures[0], names[i]);
+            cg_raster_png_title(full, r->captions[r->n_figures], sizeof r->captions[0] - 1);
+            if (!r->captions[r->n_figures][0])
+                cg__copy_str(r->captions[r->n_figures], sizeof r->captions[0], names[i]);
+            else
+                strcat(r->captions[r->n_figures], ".");
+            r->n_figures++;
+        } else if (strstr(names[i], ".svg") && r->n_figures < CG_REPORT_MAX_FIGURES) {
             char full[4600], *text = NULL;
             snprintf(full, sizeof full, "%s/figures/%s", r->dir, names[i]);
             cg__copy_str(r->figures[r->n_figures], sizeof r->figures[0], names[i]);
@@ -556,7 +578,7 @@ static cg_status box_figure(report *r, const char *title, const char *metric,
             n++;
         }
     cg_status st = CG_OK;
-    if (n > 0 && r->n_figures < 16) {
+    if (n > 0 && r->n_figures < CG_REPORT_MAX_FIGURES) {
         char path[4600];
         FILE *f = next_figure(r, title, path, sizeof path, &st);
         if (f) {
@@ -599,7 +621,13 @@ static cg_status make_figures(report *r) {
             vars[v] = r->variants[v];
         if (nv == 0)
             nv = r->n_variants;
-        const char *metric = cg_json_string(f, "metric", "accuracy");
+        const char *metric = cg_json_string(f, "metric", "accuracy"), *metrics[4] = {metric};
+        int nm = 1;
+        const cJSON *m;
+        cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(f, "metrics")) {
+            if (cJSON_IsString(m) && nm < 4 && strcmp(m->valuestring, metric) != 0)
+                metrics[nm++] = m->valuestring;
+        }
         /* A figure naming no splits shows every split the metric was evaluated on. */
         for (int c = 0; ns == 0 && c < r->n_cols; c++)
             if (!strcmp(r->cols[c].metric, metric) && ns < 4)
@@ -611,7 +639,7 @@ static cg_status make_figures(report *r) {
             snprintf(title, sizeof title, box ? "Final %s over the repeats" : "Test %s per epoch",
                      metric);
         st = box ? box_figure(r, title, metric, splits, ns, vars, nv)
-                 : epochs_figure(r, title, metric, splits, ns, vars, nv, &made);
+                 : epochs_figure(r, title, metrics, nm, splits, ns, vars, nv, &made);
         given++;
     }
     if (st == CG_OK && given == 0) {
@@ -629,13 +657,14 @@ static cg_status make_figures(report *r) {
                     splits[ns++] = r->cols[d].split;
             char title[200];
             snprintf(title, sizeof title, "%s per epoch", r->cols[c].metric);
-            st = epochs_figure(r, title, r->cols[c].metric, splits, ns, r->variants,
-                               r->n_variants, &made);
+            const char *metric = r->cols[c].metric;
+            st = epochs_figure(r, title, &metric, 1, splits, ns, r->variants, r->n_variants,
+                               &made);
         }
     }
     if (st == CG_OK) {
-        static const char *const any[] = {NULL};
-        st = epochs_figure(r, "Training loss per epoch", "loss", any, 1, r->variants,
+        static const char *const any[] = {NULL}, *loss[] = {"loss"};
+        st = epochs_figure(r, "Training loss per epoch", loss, 1, any, 1, r->variants,
                            r->n_variants, &made);
     }
     if (st == CG_OK)
@@ -904,13 +933,22 @@ static cg_status write_html(report *r) {
     for (int i = 0; i < r->n_figures; i++) {
         char fig[4600];
         snprintf(fig, sizeof fig, "%s/figures/%s", r->dir, r->figures[i]);
+        bool png = strstr(r->figures[i], ".png") != NULL;
         fprintf(f, "<figure id=\"figure-%d\">\n", i + 1);
-        inline_file(f, fig);
+        if (png) { /* an image grid: beside the page, not inlined */
+            fprintf(f, "<img src=\"figures/");
+            html_text(f, r->figures[i]);
+            fprintf(f, "\" alt=\"");
+            html_text(f, r->captions[i]);
+            fprintf(f, "\">\n");
+        } else {
+            inline_file(f, fig);
+        }
         fprintf(f, "<figcaption>Figure %d. ", i + 1);
         html_text(f, r->captions[i]);
         fprintf(f, " (<a href=\"figures/");
         html_text(f, r->figures[i]);
-        fprintf(f, "\">SVG</a>)</figcaption>\n</figure>\n");
+        fprintf(f, "\">%s</a>)</figcaption>\n</figure>\n", png ? "PNG" : "SVG");
     }
     fprintf(f, "<h2>Files</h2>\n<ul>\n");
     html_links(f, r->dir, "");

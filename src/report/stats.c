@@ -459,3 +459,15 @@ double cg_stats_silhouette(const double *x, const int *group, int n, int dim) {
     free(of);
     return ok && counted ? total / counted : NAN;
 }
+
+double cg_stats_importance_bound(const double *v, int k) {
+    if (k < 1)
+        return NAN;
+    double lo = v[0];
+    for (int i = 1; i < k; i++)
+        lo = v[i] < lo ? v[i] : lo;
+    double sum = 0;
+    for (int i = 0; i < k; i++)
+        sum += exp(lo - v[i]);
+    return lo - log(sum / k);
+}

@@ -47,6 +47,12 @@ int cg_stats_roc(const double *score, const bool *positive, int n, double *fpr, 
  * (NumPy's default); the values are not changed. NaN for n = 0. */
 double cg_stats_quantile(const double *v, int n, double q);
 
+/* The negative importance-weighted bound from k draws' negative log weights v (each
+ * -log p(x, z) + log q(z | x) of one draw z ~ q): -log((1/k) sum exp(-v)), computed against the
+ * smallest v so that large values do not underflow. With k = 1 it is v: the negative ELBO of
+ * that draw. NaN for k < 1. */
+double cg_stats_importance_bound(const double *v, int k);
+
 /* Precision, recall and the F-measure (F_beta; beta 1 gives F1) of predictions against truth.
  * An empty denominator gives 0, as scikit-learn's zero_division=0. */
 typedef struct cg_prf {
