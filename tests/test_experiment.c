@@ -383,6 +383,124 @@ static void test_evaluation_blocks(void) {
     cg_dataset_free(&d);
 }
 
+static const char vae[] =
+    "pipeline: vae\n"
+    "data: {train: 200, test: 100, labeled_per_class: 4}\n"
+    "model:\n"
+    "  enc: [flatten, {type: linear, out: 16}, relu]\n"
+    "  mu: {type: linear, out: 2}\n"
+    "  ls: {type: linear, out: 2}\n"
+    "  dec: [{type: linear, out: 1024}, sigmoid]\n"
+    "graph:\n"
+    "  h: {module: enc, input: x}\n"
+    "  m: {module: mu, input: h}\n"
+    "  s: {module: ls, input: h}\n"
+    "  z: {type: reparameterize, inputs: [m, s], sample: always}\n"
+    "  recon: {module: dec, input: z}\n"
+    "  flat: {type: flatten, inputs: [x]}\n"
+    "  kl: {type: kl_normal, inputs: [m, s]}\n"
+    "  rec: {type: gaussian_nll, inputs: [recon, flat], variance: 0.5}\n"
+    "  score: {type: add, inputs: [kl, rec]}\n"
+    "  lr: {type: kl_sample, inputs: [z, m, s]}\n"
+    "  nlw: {type: add, inputs: [rec, lr]}\n"
+    "  prior: {module: dec, input: m}\n"
+    "stages:\n"
+    "  - name: fit\n"
+    "    split: unlabeled\n"
+    "    batch: 20\n"
+    "    losses: [{type: kl_normal, inputs: [m, s]}, {type: mse, inputs: [recon, flat]}]\n"
+    "    evaluate:\n"
+    "      splits: [test_a]\n"
+    "      batch: 50\n"
+    "      metrics: [{type: add, inputs: [kl, rec], name: nelbo}]\n"
+    "      collect: [score, {value: rec, draws: 3, combine: importance, name: iwae}]\n"
+    "      statistics: [{type: auc, score: iwae, label: anomaly}]\n"
+    "      figures: [{type: images, values: [flat, prior], count: 4}]\n"
+    "report:\n"
+    "  figures: [{type: epochs, metric: [loss, nelbo], splits: [unlabeled, test_a]}]\n";
+
+/* The VAE study's pieces: a one-layer module named as PyTorch names a bare layer, graphs that
+ * leave out the nodes nothing of theirs reads, collected values over several draws, images
+ * figures, add as a metric, a list of metrics in an epochs figure, and the mistakes of each. */
+static void test_vae_pieces(void) {
+    cg_experiment e;
+    const char *path = write_exp("vae.yaml", vae);
+    CHECK_OK(cg_experiment_load(path, NULL, NULL, 0, &e));
+    const cg_exp_stage *sg = &e.stages[0];
+    CHECK(sg->n_collect == 2 && sg->collect_draws[1] == 3 &&
+              sg->collect_combine[1] == CG_COMBINE_IMPORTANCE &&
+              !strcmp(sg->collect[1], "iwae") && !strcmp(sg->collect_value[1], "rec") &&
+              sg->eval_batch == 50,
+          "collect entries: %s <- %s x %d", sg->collect[1], sg->collect_value[1],
+          sg->collect_draws[1]);
+    CHECK(sg->sample_figures[0].n_values == 2 && sg->sample_figures[0].count == 4 &&
+              e.report.figures[0].n_more == 1 && !strcmp(e.report.figures[0].more[0], "nelbo"),
+          "an images figure and a list of metrics");
+    cg_dataset d;
+    cg_data_config c = e.data.data;
+    CHECK_OK(cg_data_generate("vae", &c, &d));
+    cg_exp_graph tg = {0};
+    CHECK_OK(cg_experiment_check_stage(&e, 0, &d, &tg));
+    bool has_score = false, has_prior = false, has_recon = false, bare = false;
+    for (int i = 0; tg.graph && i < cg_graph_node_count(tg.graph); i++) {
+        const char *n = cg_graph_node_at(tg.graph, i).name;
+        has_score = has_score || !strcmp(n, "score");
+        has_prior = has_prior || !strncmp(n, "prior", 5);
+        has_recon = has_recon || !strncmp(n, "recon", 5) || !strncmp(n, "dec.", 4);
+    }
+    for (int i = 0; tg.graph && i < cg_graph_param_count(tg.graph); i++)
+        bare = bare || !strcmp(cg_graph_param_at(tg.graph, i).name, "mu.weight");
+    CHECK(!has_score && !has_prior && has_recon, "the training graph leaves out what only "
+                                                 "evaluation reads (score %d, prior %d)",
+          has_score, has_prior);
+    CHECK(bare, "a one-layer module's parameters are mu.weight and mu.bias");
+    cg_exp_graph_free(&tg);
+
+    /* What the data decides: a value neither collected nor an array, a value that is no image. */
+    static const struct {
+        const char *from, *to, *message;
+    } late[] = {
+        {"score: iwae, label", "score: kl, label",
+         "vae.yaml:31:39: 'kl' is not collected, nor an array of split 'test_a'"},
+        {"values: [flat, prior]", "values: [flat, m]",
+         "vae.yaml:32:17: images: 'm' has shape (50, 2), which is no image per sample"},
+    };
+    for (size_t i = 0; i < sizeof late / sizeof *late; i++) {
+        CHECK_OK(cg_experiment_load(write_exp("vae.yaml", edit_text(vae, late[i].from, late[i].to)),
+                                    NULL, NULL, 0, &e));
+        CHECK(cg_experiment_check_stage(&e, 0, &d, NULL) != CG_OK, "refused: %s", late[i].to);
+        CHECK_CONTAINS(cg_error_message(), late[i].message);
+    }
+    /* An oracle needs no collecting: the anomaly flags are an array of the split. */
+    CHECK_OK(cg_experiment_load(write_exp("vae.yaml", edit_text(vae, "score: iwae, label",
+                                                                "score: anomaly, label")),
+                                NULL, NULL, 0, &e));
+    CHECK_OK(cg_experiment_check_stage(&e, 0, &d, NULL));
+    cg_dataset_free(&d);
+
+    static const struct {
+        const char *from, *to, *message;
+    } bad[] = {
+        {"{value: rec, draws: 3", "{draws: 3", "a collected value given as a mapping needs "
+                                               "'value:'"},
+        {"combine: importance", "combine: median", "median"},
+        {"draws: 3", "draws: 0", "draws"},
+        {"name: iwae}", "name: score}", "'score' is collected twice"},
+        {"values: [flat, prior], count: 4", "count: 4", "images needs 'values:'"},
+        {"{type: images, values: [flat, prior]", "{type: histogram, value: score, values: [a]",
+         "histogram takes no 'values:'"},
+        {"[{type: epochs, metric: [loss, nelbo]", "[{type: box, metric: [loss, nelbo]",
+         "a box figure plots one metric"},
+        {"{type: add, inputs: [kl, rec], name: nelbo}", "{type: relu, inputs: [kl]}",
+         "relu is not a metric"},
+        {"  mu: {type: linear, out: 2}", "  mu: {type: linear, out: 2, name: fc}",
+         "module 'mu' is one layer; it takes no 'name:'"},
+        {"sample: always", "sample: sometimes", "sometimes"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        expect_load_error("vae.yaml", edit_text(vae, bad[i].from, bad[i].to), bad[i].message);
+}
+
 /* The dAE study's toy map: a classifier of three rings, its confidence drawn over the grid as a
  * heatmap, and the final accuracies of the repeats as a box plot in the report. */
 static void test_rings_map(void) {
@@ -503,6 +621,7 @@ int main(void) {
         return 1;
     test_resolved_paths();
     test_evaluation_blocks();
+    test_vae_pieces();
     test_rings_map();
     cg_experiment e;
     char path[512];
