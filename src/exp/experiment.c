@@ -221,8 +221,7 @@ static cg_status parse_op_node(const cg_ydoc *doc, const char *name, const cg_yn
         strcmp(n->op.op->name, "add") != 0)
         return cg_yerror(doc, type, "%s is not a metric; the metrics are accuracy, "
                                     "cool_confidence, every loss (its mean per sample) and add "
-                                    "(of values of one number per sample, such as a negative "
-                                    "ELBO from its two parts)",
+                                    "(such as a negative ELBO from its two parts)",
                          n->op.op->name);
     cg__copy_str(n->name, sizeof n->name, given[0] ? given : fallback);
     cg__copy_str(n->op.name, sizeof n->op.name, n->name);

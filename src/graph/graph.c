@@ -321,13 +321,6 @@ cg_status cg_graph_metric_masked(cg_graph *g, int val, int mask, int *slot, int 
         return CG_ERR_INVALID_ARGUMENT;
     if (n->metric_slot >= 0)
         return cg__error(CG_ERR_INVALID_ARGUMENT, "%s is already a metric", n->name);
-    const value *out = &g->values[n->out];
-    if (out->shape.ndim != 1) {
-        char os[64];
-        cg_shape_str(&out->shape, os, sizeof os);
-        return cg__error(CG_ERR_SHAPE, "%s has shape %s; a metric is one number per sample (%d)",
-                         n->name, os, out->shape.d[0]);
-    }
     if (mask >= 0) {
         if (mask >= g->n_values)
             return cg__error(CG_ERR_INVALID_ARGUMENT, "a metric's mask %d is no value", mask);
