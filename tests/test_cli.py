@@ -288,6 +288,13 @@ def run_command():
             check(rc == 2 and "option '--set' needs a value" in err, "%s trailing --set: %r" % (cmd, err))
             rc, out, err = run(cmd, "--help")
             check("--set KEY=VALUE" in out and "repeatable" in out, "%s --help lists --set" % cmd)
+            many = [a for i in range(33) for a in ("--set", "train.batch=16")]
+            rc, out, err = run(cmd, exp, *many)
+            check(rc == 2 and "33 --set options; at most 32 are taken" in err,
+                  "%s: too many --set: %r" % (cmd, err))
+            rc, out, err = run(cmd, exp, "--set", "train.epochs=abc")
+            check(rc != 0 and "--set 'train.epochs=abc': 'epochs' must be a whole number" in err
+                  and ":1:1" not in err, "%s: a --set error names the option: %r" % (cmd, err))
 
 
 

@@ -711,6 +711,35 @@ int main(void) {
     CHECK(st == CG_ERR_SHAPE, "linear on images");
     CHECK_CONTAINS(cg_error_message(), "shape.yaml:10:11: enc.fc1: linear: input of shape "
                                        "(16, 1, 28, 28)");
+    /* As PyTorch users write a binary classifier: (N, 1) logits against (N) targets, and a
+     * reshape of (N, 1) into (N). */
+    static const char binary[] = "pipeline: siamese\n"
+                                 "data: {train: 64, test: 32}\n"
+                                 "model:\n  net: [flatten, {type: linear, out: 1}]\n"
+                                 "graph:\n"
+                                 "  logit: {module: net, input: x1}\n"
+                                 "  flat: {type: reshape, inputs: [logit], shape: []}\n"
+                                 "losses:\n"
+                                 "  - {type: binary_cross_entropy, inputs: [logit, target]}\n"
+                                 "  - {type: binary_cross_entropy, inputs: [flat, target]}\n"
+                                 "train: {epochs: 1, batch: 16, split: pairs}\n";
+    CHECK_OK(cg_experiment_load(write_exp("binary.yaml", binary), NULL, NULL, 0, &e));
+    {
+        cg_dataset pd;
+        cg_data_config pc = e.data.data;
+        CHECK_OK(cg_data_generate("siamese", &pc, &pd));
+        CHECK_OK(cg_experiment_check_stage(&e, 0, &pd, NULL));
+        cg_dataset_free(&pd);
+    }
+    /* A pooling window that does not fit says the stride it defaulted to (the window's). */
+    CHECK_OK(cg_experiment_load(write_exp("pool.yaml", edit("    - flatten\n",
+                                                           "    - {type: maxpool2d, kernel: 30}\n"
+                                                           "    - flatten\n")),
+                                NULL, NULL, 0, &e));
+    st = cg_experiment_check(&e, 0, cg_dataset_find(&d, "train"), 16, &eg);
+    CHECK(st == CG_ERR_SHAPE, "a window larger than the image");
+    CHECK_CONTAINS(cg_error_message(), "a 30x30 window with stride 30x30 (the window's) does not "
+                                       "fit a 28x28 input");
 
     /* Weights: save, load into a fresh graph, compare; then a mismatch is named. */
     cg_context *ctx = cgt_open(NULL);

@@ -93,17 +93,26 @@ int cli_parse(const char *command, const char *usage, const char *summary, int a
     return CLI_OK;
 }
 
-void cli_take_sets(int argc, char **argv, const char **sets, int cap, int *n_sets, char **rest,
-                   int *n_rest) {
+bool cli_take_sets(const char *command, int argc, char **argv, const char **sets, int cap,
+                   int *n_sets, char **rest, int *n_rest) {
     *n_sets = *n_rest = 0;
+    int given = 0;
     for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--set") == 0 && i + 1 < argc && *n_sets < cap)
-            sets[(*n_sets)++] = argv[++i];
-        else if (strncmp(argv[i], "--set=", 6) == 0 && *n_sets < cap)
-            sets[(*n_sets)++] = argv[i] + 6;
-        else
+        bool set = strcmp(argv[i], "--set") == 0 && i + 1 < argc;
+        if (set || strncmp(argv[i], "--set=", 6) == 0) {
+            given++;
+            const char *v = set ? argv[++i] : argv[i] + 6;
+            if (*n_sets < cap)
+                sets[(*n_sets)++] = v;
+        } else {
             rest[(*n_rest)++] = argv[i];
+        }
     }
+    if (given > cap)
+        fprintf(stderr, "clgraph %s: error: %d --set options; at most %d are taken (put the "
+                        "others in the experiment file, or a variant)\n",
+                command, given, cap);
+    return given <= cap;
 }
 
 void cli_report_error(const char *what, int status) {

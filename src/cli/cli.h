@@ -24,10 +24,11 @@ int cli_parse(const char *command, const char *usage, const char *summary, int a
               const cli_option *options, size_t option_count, const char **positional,
               size_t max_positional, size_t *positional_count, bool *help_shown);
 
-/* Takes every `--set KEY=VALUE` (or --set=KEY=VALUE) out of argv into sets (at most cap) and the
- * other arguments into rest, in order; the option may repeat. */
-void cli_take_sets(int argc, char **argv, const char **sets, int cap, int *n_sets, char **rest,
-                   int *n_rest);
+/* Takes every `--set KEY=VALUE` (or --set=KEY=VALUE) out of argv into sets and the other
+ * arguments into rest, in order; the option may repeat. More than cap of them: false, with a
+ * message saying how many are taken. */
+bool cli_take_sets(const char *command, int argc, char **argv, const char **sets, int cap,
+                   int *n_sets, char **rest, int *n_rest);
 
 /* Checks that exactly one experiment file was named (n_positional of them); else prints what to
  * write and returns CLI_USAGE. */

@@ -18,7 +18,8 @@ int cmd_run(int argc, char **argv) {
     bool help = false, force = false;
     char *rest[256];
     int n_rest = 0;
-    cli_take_sets(argc < 256 ? argc : 256, argv, sets, 32, &n_sets, rest, &n_rest);
+    if (!cli_take_sets("run", argc < 256 ? argc : 256, argv, sets, 32, &n_sets, rest, &n_rest))
+        return CLI_USAGE;
     const cli_option options[] = {
         {"--device", "D", "the device ('P:D', gpu, cpu, or part of a name)", &device, NULL},
         {"--repeats", "N", "repeats per variant (default: the experiment's)", &repeats, NULL},

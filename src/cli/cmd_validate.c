@@ -103,7 +103,8 @@ int cmd_validate(int argc, char **argv) {
     /* --set may repeat: collect them before the shared parser sees the rest. */
     char *rest[256];
     int n_rest = 0;
-    cli_take_sets(argc < 256 ? argc : 256, argv, sets, 32, &n_sets, rest, &n_rest);
+    if (!cli_take_sets("validate", argc < 256 ? argc : 256, argv, sets, 32, &n_sets, rest, &n_rest))
+        return CLI_USAGE;
     const cli_option options[] = {
         {"--set", "KEY=VALUE", "override a key, e.g. train.epochs=3 (repeatable)", NULL, NULL},
     };

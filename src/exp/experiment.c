@@ -51,8 +51,10 @@ static cg_status set_path(cg_ydoc *doc, const char *path, const cg_ynode *value,
                 if (!keys)
                     return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for an override");
                 cur->keys = keys;
-                cg_ynode key = {CG_YSCALAR, value->line, value->col, (char *)part, false, 0, NULL, NULL};
-                cg_ynode map = {CG_YMAP, value->line, value->col, NULL, false, 0, NULL, NULL};
+                cg_ynode key = {CG_YSCALAR, value->line, value->col, (char *)part, false, 0,
+                                NULL, NULL, value->origin};
+                cg_ynode map = {CG_YMAP, value->line, value->col, NULL, false, 0, NULL, NULL,
+                                value->origin};
                 keys[cur->n] = copy_node(&key);
                 items[cur->n] = next ? copy_node(&map) : NULL;
                 slot = &items[cur->n++];
@@ -104,6 +106,18 @@ static cg_status apply_variant(cg_ydoc *doc, const char *variant) {
     return CG_OK;
 }
 
+/* Marks a parsed --set value and everything in it as coming from that option. */
+static void mark_origin(cg_ynode *n, const char *origin) {
+    if (!n)
+        return;
+    n->origin = origin;
+    for (int i = 0; i < n->n; i++) {
+        mark_origin(n->items[i], origin);
+        if (n->keys)
+            mark_origin(n->keys[i], origin);
+    }
+}
+
 static cg_status apply_set(cg_ydoc *doc, const char *set) {
     const char *eq = strchr(set, '=');
     if (!eq || eq == set)
@@ -114,8 +128,9 @@ static cg_status apply_set(cg_ydoc *doc, const char *set) {
     cg_ydoc *val;
     cg_status st = cg_ydoc_parse("--set", eq + 1, strlen(eq + 1), &val);
     if (st != CG_OK)
-        return st;
-    cg_ynode empty = {CG_YSCALAR, 1, 1, (char *)"", false, 0, NULL, NULL};
+        return cg__error_prefix(st, "--set '%s'", set);
+    mark_origin(val->root, set);
+    cg_ynode empty = {CG_YSCALAR, 1, 1, (char *)"", false, 0, NULL, NULL, set};
     st = set_path(doc, key, val->root ? val->root : &empty, doc->root);
     cg_ydoc_free(val);
     return st;

@@ -159,9 +159,9 @@ static cg_status apply(const cg_ydoc *doc, const cg_ynode *v, const key_spec *k,
         break;
     }
     case K_SHAPE:
-        if (v->kind != CG_YSEQ || v->n < 1 || v->n > CG_MAX_DIMS - 1)
-            return cg_yerror(doc, v, "'shape' is a list of 1 to %d sizes per sample, such as "
-                                     "[64, 4, 4]",
+        if (v->kind != CG_YSEQ || v->n > CG_MAX_DIMS - 1)
+            return cg_yerror(doc, v, "'shape' is a list of up to %d sizes per sample, such as "
+                                     "[64, 4, 4], or [] for one number per sample",
                              CG_MAX_DIMS - 1);
         a->target.ndim = v->n + 1;
         a->target.d[0] = -1; /* the batch */

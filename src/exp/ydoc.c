@@ -197,6 +197,8 @@ cg_status cg_yerror(const cg_ydoc *doc, const cg_ynode *node, const char *fmt, .
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    if (node && node->origin)
+        return cg__error(CG_ERR_PARSE, "%s: --set '%s': %s", doc->file, node->origin, msg);
     if (node)
         return cg__error(CG_ERR_PARSE, "%s:%d:%d: %s", doc->file, node->line, node->col, msg);
     return cg__error(CG_ERR_PARSE, "%s: %s", doc->file, msg);

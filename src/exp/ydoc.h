@@ -20,6 +20,7 @@ typedef struct cg_ynode {
     int n;                     /* items of a sequence, pairs of a mapping */
     struct cg_ynode **items;   /* sequence items, or mapping values */
     struct cg_ynode **keys;    /* mapping keys (scalars) */
+    const char *origin;        /* the `--set KEY=VALUE` text it came from; NULL: the file */
 } cg_ynode;
 
 typedef struct cg_ydoc {

@@ -130,6 +130,14 @@ static cg_status bce_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dt
     (void)a;
     (void)t;
     (void)n;
+    /* (N, 1) logits against (N) targets, as PyTorch users write a binary classifier's loss:
+     * the same numbers in the same order. */
+    bool column = in[0].ndim == 2 && in[0].d[1] == 1 && in[1].ndim == 1 &&
+                  in[1].d[0] == in[0].d[0];
+    if (column) {
+        per_sample(in, out, 1);
+        return CG_OK;
+    }
     return pair_infer("binary_cross_entropy", in, out);
 }
 

@@ -31,9 +31,10 @@ static cg_status pool_infer_named(const char *op, const cg_op_attrs *a, const cg
     pool_geom g = geom_of(a, x);
     if (g.HO == 0)
         return cg__shape_error(op,
-                               "a %dx%d window with stride %dx%d does not fit a %dx%d input "
+                               "a %dx%d window with stride %dx%d%s does not fit a %dx%d input "
                                "(window and stride must be at least 1)",
-                               a->kernel[0], a->kernel[1], a->stride[0], a->stride[1], x->d[2],
+                               a->kernel[0], a->kernel[1], (int)g.SH, (int)g.SW,
+                               a->stride[0] || a->stride[1] ? "" : " (the window's)", x->d[2],
                                x->d[3]);
     out->out = cg_shape_make(4, x->d[0], x->d[1], (int)g.HO, (int)g.WO);
     return CG_OK;
