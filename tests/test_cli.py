@@ -252,6 +252,23 @@ def run_command():
         first = [float(r.split(",")[5]) for r in rows[1:] if ",train,loss," in r]
         check(rc == 0 and first and first[0] < losses[0],
               "--init starts from trained weights: %s vs %s" % (first, losses[0]))
+        # A tensor that matches no parameter (a misspelt name) is refused, unless partial.
+        extra = dict(header)
+        extra["net.fc9.weight"] = {"dtype": "F32", "shape": [1], "data_offsets":
+                                   [len(raw) - 8 - hlen, len(raw) - 8 - hlen + 4]}
+        head = json.dumps(extra).encode()
+        misspelt = os.path.join(tmp, "misspelt.safetensors")
+        with open(misspelt, "wb") as f:
+            f.write(struct.pack("<Q", len(head)) + head + raw[8 + hlen:] + b"\0\0\0\0")
+        rc, out, err = run("run", exp, "--variant", "narrow", "--repeats", "1", "--epochs", "1",
+                           "--init", misspelt, "--out", os.path.join(tmp, "misspelt"))
+        check(rc == 1 and "1 tensor matches no parameter of the experiment: 'net.fc9.weight'"
+              in err and "net.fc1.weight" in err and "--init-partial" in err,
+              "--init with an unmatched tensor: %r" % err[-600:])
+        rc, out, err = run("run", exp, "--variant", "narrow", "--repeats", "1", "--epochs", "1",
+                           "--init", misspelt, "--init-partial", "--out",
+                           os.path.join(tmp, "partial"))
+        check(rc == 0, "--init-partial loads the matching tensors: %r" % err[-400:])
         rc, out, err = run("run", exp, "--variant", "wide")
         check(rc == 1 and "has no variant 'wide'" in err, "unknown variant: %r" % err)
         rc, out, err = run("run", exp, "--epochs", "-1")

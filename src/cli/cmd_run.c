@@ -15,7 +15,7 @@ int cmd_run(int argc, char **argv) {
     const char *init = NULL, *variant = NULL;
     size_t n_pos = 0;
     int n_sets = 0;
-    bool help = false, force = false;
+    bool help = false, force = false, init_partial = false;
     char *rest[256];
     int n_rest = 0;
     if (!cli_take_sets("run", argc < 256 ? argc : 256, argv, sets, 32, &n_sets, rest, &n_rest))
@@ -30,11 +30,15 @@ int cmd_run(int argc, char **argv) {
         {"--force", NULL, "let --out name a folder that holds files (they are replaced)", NULL,
          &force},
         {"--init", "FILE", "start from these weights (.safetensors)", &init, NULL},
+        {"--init-partial", NULL, "let --init hold tensors that match no parameter (else an "
+                                 "error names them)",
+         NULL, &init_partial},
         {"--variant", "NAME", "run only this variant", &variant, NULL},
         {"--set", "KEY=VALUE", "override a key, e.g. train.batch=128 (repeatable)", NULL, NULL},
     };
     int rc = cli_parse("run", "EXPERIMENT.yaml [--device D] [--repeats N] [--epochs N] "
-                              "[--out DIR [--force]] [--init FILE] [--set KEY=VALUE]...",
+                              "[--out DIR [--force]] [--init FILE [--init-partial]] "
+                              "[--set KEY=VALUE]...",
                        "Trains and evaluates the experiment: every variant times every repeat. "
                        "Shows progress,\nwrites report.html (the table and the figures), "
                        "summary.json, metrics.csv, the weights\n(.safetensors, PyTorch names), "
@@ -49,7 +53,8 @@ int cmd_run(int argc, char **argv) {
     if ((rc = cli_one_experiment("run", n_pos)) != CLI_OK)
         return rc;
     cg_run_options o = {.file = pos[0], .device = device, .out_dir = out,
-                        .force = force, .init = init, .variant = variant, .sets = sets,
+                        .force = force, .init = init, .init_partial = init_partial,
+                        .variant = variant, .sets = sets,
                         .n_sets = n_sets, .progress_bar = isatty(STDERR_FILENO)};
     if (repeats && (rc = cli_positive("run", "--repeats", repeats, &o.repeats)) != CLI_OK)
         return rc;

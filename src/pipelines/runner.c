@@ -465,10 +465,56 @@ static cg_status run_stage(repeat_state *rs, int k, bool strict_init, const char
     return st;
 }
 
+/* Every tensor of a weights file given to start from must be some parameter of the experiment
+ * (a misspelt name would load nothing into its layer): the parameters of every stage's graphs,
+ * built on the data without a device. */
+static cg_status check_init_names(const cg_experiment *e, const cg_dataset *d,
+                                  const cg_param_store *init, const char *path) {
+    char names[CG_GRAPH_MAX_PARAMS][96];
+    int n = 0;
+    cg_status st = CG_OK;
+    for (int k = 0; st == CG_OK && k < e->n_stages; k++) {
+        cg_exp_graph tg = {0};
+        st = cg_experiment_check_stage(e, k, d, &tg);
+        for (int i = 0; st == CG_OK && i < cg_graph_param_count(tg.graph); i++) {
+            const char *name = cg_graph_param_at(tg.graph, i).name;
+            bool seen = false;
+            for (int j = 0; j < n && !seen; j++)
+                seen = !strcmp(names[j], name);
+            if (!seen && n < CG_GRAPH_MAX_PARAMS)
+                cg__copy_str(names[n++], sizeof names[0], name);
+        }
+        cg_exp_graph_free(&tg);
+    }
+    char unmatched[1024] = "", known[1024] = "";
+    int missing = 0;
+    for (int t = 0; st == CG_OK && t < init->n; t++) {
+        bool found = false;
+        for (int j = 0; j < n && !found; j++)
+            found = !strcmp(names[j], init->tensors[t].name);
+        if (!found && missing++ < 8) {
+            size_t used = strlen(unmatched);
+            snprintf(unmatched + used, sizeof unmatched - used, "%s'%.95s'", used ? ", " : "",
+                     init->tensors[t].name);
+        }
+    }
+    for (int j = 0, used = 0; j < n && used + 100 < (int)sizeof known; j++)
+        used += snprintf(known + used, sizeof known - (size_t)used, "%s%.95s", j ? ", " : "",
+                         names[j]);
+    if (st == CG_OK && missing)
+        st = cg__error(CG_ERR_INVALID_ARGUMENT,
+                       "%s: %d tensor%s match%s no parameter of the experiment: %s%s (its "
+                       "parameters: %s); check the names, or pass --init-partial to load the "
+                       "matching ones only",
+                       path, missing, missing == 1 ? "" : "s", missing == 1 ? "es" : "",
+                       unmatched, missing > 8 ? ", ..." : "", known);
+    return st;
+}
+
 /* Trains and evaluates one (variant, repeat): every stage in turn, then saves the weights. */
 static cg_status run_one(const cg_run_options *o, cg_context *ctx, const cg_experiment *e,
-                         const char *vname, int repeat, const char *init, const char *dir,
-                         recorder *rec) {
+                         const char *vname, int repeat, const char *init, bool check_names,
+                         const char *dir, recorder *rec) {
     cg_data_config cfg = e->data.data;
     cfg.seed = e->data.data.seed + (uint64_t)repeat;
     cg_dataset d;
@@ -482,6 +528,8 @@ static cg_status run_one(const cg_run_options *o, cg_context *ctx, const cg_expe
     }
     if (init)
         st = cg_param_store_load(store, init);
+    if (st == CG_OK && init && check_names)
+        st = check_init_names(e, &d, store, init);
     repeat_state rs = {o, ctx, e, &d, store, vname, dir, repeat, cfg.seed, 0, rec};
     for (int k = 0; st == CG_OK && k < e->n_stages; k++)
         st = run_stage(&rs, k, k == 0 && init, init);
@@ -797,7 +845,10 @@ cg_status cg_run(const cg_run_options *o) {
                                : o->init       ? o->init
                                : e.init[0]     ? e.init
                                                : NULL;
-            st = run_one(o, ctx, &e, plan.names[v], r, init, dir, &rec);
+            /* A finished run's own weights match by construction; a file the user names is
+             * checked for tensors that would load into nothing. */
+            st = run_one(o, ctx, &e, plan.names[v], r, init, !plan.weights[0] && !o->init_partial,
+                         dir, &rec);
         }
     }
     if (rec.csv)

@@ -17,6 +17,7 @@ typedef struct cg_run_options {
     const char *out_dir;  /* NULL: runs/<name>/<time>/ (made anew, never reused) */
     bool force;           /* allow out_dir to hold files already (they are replaced) */
     const char *init;     /* NULL: the experiment's init:, if any */
+    bool init_partial;    /* tensors of init that match no parameter are left, not an error */
     const char *variant;  /* NULL: every variant (or the base when there are none) */
     const char *from_run; /* evaluate this finished run's weights with its descriptors (no
                              training; file is not read); results in <from_run>/eval-<time>/ */
