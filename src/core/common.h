@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "clgraph/status.h"
 
@@ -62,6 +63,10 @@ void cg__rng_shuffle(cg__rng *r, int *a, int n);
 
 /* Reads a whole file into a NUL-terminated buffer freed with free(). */
 cg_status cg__read_file(const char *path, char **out, size_t *size);
+
+/* Opens a regular file for reading, else NULL with errno (EINVAL: not a regular file; a FIFO
+ * or a device in place of a cache or settings file would otherwise block or never end). */
+FILE *cg__fopen_regular(const char *path);
 
 /* Creates a folder and its parents (mode 0755); an existing folder is fine. */
 cg_status cg__mkdir_p(const char *path);

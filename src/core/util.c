@@ -7,14 +7,37 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "core/common.h"
 
+FILE *cg__fopen_regular(const char *path) {
+    /* Without O_NONBLOCK, opening a FIFO for reading waits for a writer: forever. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK);
+    if (fd < 0)
+        return NULL;
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        errno = EINVAL;
+        return NULL;
+    }
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0)
+        fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f)
+        close(fd);
+    return f;
+}
+
 cg_status cg__read_file(const char *path, char **out, size_t *size) {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
+    FILE *f = cg__fopen_regular(path);
     if (!f)
-        return cg__error(CG_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+        return cg__error(CG_ERR_IO, "cannot open %s: %s", path,
+                         errno == EINVAL ? "not a regular file" : strerror(errno));
     size_t cap = 1 << 16, len = 0;
     char *buf = malloc(cap + 1);
     if (!buf) {

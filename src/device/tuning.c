@@ -18,6 +18,7 @@
  *
  * Any line that does not parse, or a device or driver that is not this one, makes the whole
  * file ignored: the context keeps its safe defaults and says why in its tuning note. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,7 +170,13 @@ void cg__tuning_load(cg_context *ctx) {
         t->state = CG_TUNING_CACHE_OFF;
         return;
     }
-    FILE *f = fopen(path, "r");
+    FILE *f = cg__fopen_regular(path);
+    if (!f && errno == EINVAL) {
+        snprintf(t->note, sizeof t->note, "ignored (%.3900s is not a regular file): defaults",
+                 path);
+        t->state = CG_TUNING_IGNORED;
+        return;
+    }
     if (!f) {
         snprintf(t->note, sizeof t->note, "none yet (%s; run 'clgraph tune'): defaults", path);
         t->state = CG_TUNING_NONE_YET;
