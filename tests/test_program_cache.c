@@ -130,6 +130,40 @@ static void foreign(const char *path, long size) {
     cg_context_destroy(ctx);
 }
 
+/* This program's header (its key, the right size and checksum) around another program's
+ * binary: the header checks pass, the kernels are not there. */
+static void wrong_binary(const char *path, long size) {
+    (void)size;
+    FILE *f = fopen(path, "rb");
+    uint8_t header[8 + 4 + 4 + 32 + 8 + 32];
+    CHECK(f && fread(header, 1, sizeof header, f) == sizeof header, "read the header");
+    if (f)
+        fclose(f);
+    char dir[512];
+    cg_context *ctx = open_fresh(dir, sizeof dir);
+    static const char other[] = "__kernel void other(__global float *x) { x[0] = 1.0f; }\n";
+    cl_program prog;
+    CHECK_OK(cg__program_build(ctx, "other.cl", NULL, other, NULL, &prog, NULL));
+    size_t n = 0;
+    clGetProgramInfo(prog, CL_PROGRAM_BINARY_SIZES, sizeof n, &n, NULL);
+    uint8_t *bin = malloc(n);
+    clGetProgramInfo(prog, CL_PROGRAM_BINARIES, sizeof bin, &bin, NULL);
+    clReleaseProgram(prog);
+    cg_context_destroy(ctx);
+    for (int i = 0; i < 8; i++)
+        header[48 + i] = (uint8_t)((uint64_t)n >> (8 * i));
+    cg__sha256 h;
+    cg__sha256_init(&h);
+    cg__sha256_update(&h, bin, n);
+    cg__sha256_final(&h, header + 56);
+    f = fopen(path, "wb");
+    CHECK(f && fwrite(header, 1, sizeof header, f) == sizeof header && fwrite(bin, 1, n, f) == n,
+          "write the wrong binary");
+    if (f)
+        fclose(f);
+    free(bin);
+}
+
 static void garbage(const char *path, long size) {
     (void)size;
     FILE *f = fopen(path, "wb");
@@ -215,6 +249,7 @@ int main(void) {
     damage_and_rebuild("corrupt byte", flip_byte);
     damage_and_rebuild("truncated", truncate_half);
     damage_and_rebuild("foreign", foreign);
+    damage_and_rebuild("another program's binary", wrong_binary);
     damage_and_rebuild("garbage", garbage);
     test_no_cache();
     test_bad_source();

@@ -249,6 +249,32 @@ static void store_binary(cg_context *ctx, cl_program prog, const char *key) {
     free(bin);
 }
 
+/* Whether the program holds every kernel the source declares ("__kernel void NAME("): a cache
+ * file whose header is right for this source around another program's binary (a copy, a bug,
+ * a tool) would otherwise be loaded on every run and fail at clCreateKernel. */
+static bool has_source_kernels(cl_program prog, const char *source) {
+    size_t size = 0;
+    if (clGetProgramInfo(prog, CL_PROGRAM_KERNEL_NAMES, 0, NULL, &size) != CL_SUCCESS)
+        return false;
+    char *names = malloc(size + 2);
+    if (!names)
+        return false;
+    names[0] = ';';
+    bool ok = clGetProgramInfo(prog, CL_PROGRAM_KERNEL_NAMES, size, names + 1, NULL) ==
+              CL_SUCCESS;
+    names[size] = '\0'; /* the driver's string ends in a NUL at size - 1 */
+    static const char decl[] = "__kernel void ";
+    for (const char *p = strstr(source, decl); ok && p; p = strstr(p + 1, decl)) {
+        const char *n = p + sizeof decl - 1;
+        size_t len = strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+        ok = false; /* find ";NAME;" or ";NAME" at the end in ";a;b;c" */
+        for (const char *q = strstr(names, ";"); q && !ok; q = strchr(q + 1, ';'))
+            ok = strncmp(q + 1, n, len) == 0 && (q[1 + len] == ';' || q[1 + len] == '\0');
+    }
+    free(names);
+    return ok;
+}
+
 cg_status cg__program_build(cg_context *ctx, const char *file, const char *prelude,
                             const char *source, const char *defines, cl_program *out,
                             cg__program_origin *origin) {
@@ -264,10 +290,14 @@ cg_status cg__program_build(cg_context *ctx, const char *file, const char *prelu
         size_t size = 0;
         int found = cache_read(path, key, &bin, &size);
         if (found == 1 && build_from_binary(ctx, bin, size, options, out) == CG_OK) {
-            free(bin);
-            if (origin)
-                *origin = CG__PROGRAM_CACHE_HIT;
-            return CG_OK;
+            if (has_source_kernels(*out, source)) {
+                free(bin);
+                if (origin)
+                    *origin = CG__PROGRAM_CACHE_HIT;
+                return CG_OK;
+            }
+            clReleaseProgram(*out); /* another program's binary: built again, replaced */
+            found = -1;
         }
         free(bin);
         from = found == 0 ? CG__PROGRAM_BUILT : CG__PROGRAM_REBUILT;
