@@ -54,6 +54,7 @@ def main():
 
     data_commands()
     cache_fifos()
+    training_draws_ignore_evaluation()
 
     # No OpenCL platform at all: a clear message, exit 1, no crash.
     with tempfile.TemporaryDirectory() as empty:
@@ -113,6 +114,25 @@ def npy_header(path):
     check((10 + hlen) % 64 == 0, "%s: header padded to 64 bytes" % path)
     header = ast.literal_eval(raw[10:10 + hlen].decode("latin1"))
     return header["descr"], tuple(header["shape"]), len(raw) - 10 - hlen
+
+
+def training_draws_ignore_evaluation():
+    """Training's random draws (dropout here) depend on the seed, repeat and step only:
+    evaluating after every epoch or only after the last gives the same training losses."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    exp = os.path.join(here, "..", "experiments", "compare.yaml")
+    losses = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for every in (1, 3):
+            out_dir = os.path.join(tmp, "every%d" % every)
+            rc, out, err = run("run", exp, "--variant", "both", "--repeats", "1", "--epochs", "3",
+                               "--set", "data.train=1000", "--set", "data.test=200", "--set",
+                               "evaluate.every=%d" % every, "--out", out_dir)
+            rows = open(os.path.join(out_dir, "metrics.csv")).read().split("\n") if rc == 0 \
+                else []
+            losses.append([r for r in rows if ",train,loss," in r])
+    check(len(losses[0]) == 3 and losses[0] == losses[1],
+          "training losses do not depend on how often evaluation runs: %s" % losses)
 
 
 def cache_fifos():
