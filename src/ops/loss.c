@@ -55,6 +55,18 @@ static void per_sample(const cg_shape *in, cg_op_shapes *out, int elements) {
     out->loss_elements = elements;
 }
 
+/* A loss of inputs 0..last that are all the same (batch, features) matrix, one value per
+ * sample: triplet, kl_normal, kl_sample. */
+static cg_status same_matrices_infer(const char *op, const cg_shape *in, int last,
+                                     cg_op_shapes *out) {
+    cg_status st = expect_matrix(op, &in[0]);
+    if (st == CG_OK)
+        st = expect_same(op, in, 1, last);
+    if (st == CG_OK)
+        per_sample(in, out, 1);
+    return st;
+}
+
 /* ---- cross-entropy and COOL ---- */
 
 static cg_status ce_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dtype *t, int n,
@@ -285,12 +297,7 @@ static cg_status triplet_infer(const cg_op_attrs *a, const cg_shape *in, const c
     (void)a;
     (void)t;
     (void)n;
-    cg_status st = expect_matrix("triplet", &in[0]);
-    if (st == CG_OK)
-        st = expect_same("triplet", in, 1, 2);
-    if (st == CG_OK)
-        per_sample(in, out, 1);
-    return st;
+    return same_matrices_infer("triplet", in, 2, out);
 }
 
 static cg_status triplet_fwd(const cg_op_call *c) {
@@ -397,12 +404,7 @@ static cg_status kl_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dty
     (void)a;
     (void)t;
     (void)n;
-    cg_status st = expect_matrix("kl_normal", &in[0]);
-    if (st == CG_OK)
-        st = expect_same("kl_normal", in, 1, 1);
-    if (st == CG_OK)
-        per_sample(in, out, 1);
-    return st;
+    return same_matrices_infer("kl_normal", in, 1, out);
 }
 
 static cg_status kl_fwd(const cg_op_call *c) {
@@ -428,12 +430,7 @@ static cg_status kl_sample_infer(const cg_op_attrs *a, const cg_shape *in, const
     (void)a;
     (void)t;
     (void)n;
-    cg_status st = expect_matrix("kl_sample", &in[0]);
-    if (st == CG_OK)
-        st = expect_same("kl_sample", in, 1, 2);
-    if (st == CG_OK)
-        per_sample(in, out, 1);
-    return st;
+    return same_matrices_infer("kl_sample", in, 2, out);
 }
 
 static cg_status kl_sample_fwd(const cg_op_call *c) {
