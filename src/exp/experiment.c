@@ -606,7 +606,7 @@ static cg_status parse_sample_items(const cg_ydoc *doc, const cg_ynode *list, bo
         while (strcmp(kind->type, it->type) != 0)
             kind++;
         const char *vkey = kind->value_key, *bkey = kind->by_key;
-        const cg_ynode *n;
+        const cg_ynode *n = NULL;
         bool images = !strcmp(it->type, "images");
         if (!images && (n = cg_ymap_get(v, "values")))
             return cg_yerror(doc, n, "%s takes no 'values:' (images does)", it->type);
@@ -618,8 +618,8 @@ static cg_status parse_sample_items(const cg_ydoc *doc, const cg_ynode *list, bo
             st = cg_yerror(doc, v, "%s needs '%s:' (a collected value)", it->type, vkey);
         if (st == CG_OK && !images)
             st = cg_yget_str(doc, n, vkey, it->value, sizeof it->value);
-        it->value_line = n && !images ? n->line : v->line;
-        it->value_col = n && !images ? n->col : v->col;
+        it->value_line = !images && n ? n->line : v->line;
+        it->value_col = !images && n ? n->col : v->col;
         if (st == CG_OK && bkey && !strcmp(bkey, "colour") && !cg_ymap_get(v, bkey))
             bkey = "color";
         if (st == CG_OK && bkey && (n = cg_ymap_get(v, bkey)))
@@ -1364,14 +1364,12 @@ static void mark_wanted(const cg_experiment *e, const cg_exp_node *const *nodes,
 static void wanted_nodes(const cg_experiment *e, const cg_exp_stage *sg,
                          const cg_exp_node *const *nodes, int n_nodes, bool eval, bool *wanted) {
     memset(wanted, 0, (size_t)n_nodes * sizeof *wanted);
-    for (int i = 0; !eval && i < sg->n_losses; i++)
-        for (int k = 0; k < sg->losses[i].node.n_in; k++)
-            mark_wanted(e, nodes, n_nodes, sg->losses[i].node.inputs[k], wanted);
-    for (int i = 0; eval && i < sg->n_metrics; i++) {
-        for (int k = 0; k < sg->metrics[i].n_in; k++)
-            mark_wanted(e, nodes, n_nodes, sg->metrics[i].inputs[k], wanted);
-        if (sg->metrics[i].mask[0])
-            mark_wanted(e, nodes, n_nodes, sg->metrics[i].mask, wanted);
+    for (int i = 0; i < (eval ? sg->n_metrics : sg->n_losses); i++) {
+        const cg_exp_node *r = eval ? &sg->metrics[i] : &sg->losses[i].node;
+        for (int k = 0; k < r->n_in; k++)
+            mark_wanted(e, nodes, n_nodes, r->inputs[k], wanted);
+        if (r->mask[0])
+            mark_wanted(e, nodes, n_nodes, r->mask, wanted);
     }
     for (int i = 0; eval && i < sg->n_collect; i++)
         mark_wanted(e, nodes, n_nodes, sg->collect_value[i], wanted);
@@ -1635,9 +1633,9 @@ static cg_status check_image_values(const cg_experiment *e, const cg_exp_sample_
                                            "name its split with 'split:'",
                              e->file, it->line, it->col, split->name, it->values[k]);
         int c, h, w;
-        if (!cg_exp_image_shape(cg_graph_value_shape(g->graph, v), &c, &h, &w)) {
+        cg_shape shape = cg_graph_value_shape(g->graph, v);
+        if (!cg_exp_image_shape(shape, &c, &h, &w)) {
             char sh[64];
-            cg_shape shape = cg_graph_value_shape(g->graph, v);
             cg_shape_str(&shape, sh, sizeof sh);
             return cg__error(CG_ERR_PARSE, "%s:%d:%d: images: '%s' has shape %s, which is no "
                                            "image per sample (1 or 3 channels, or a square "

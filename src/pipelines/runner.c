@@ -101,9 +101,6 @@ static cg_status evaluate(const cg_exp_stage *sg, eval_split *es, double *out) {
     return st;
 }
 
-/* Reads the values collected per sample over an evaluation split into *out and writes them,
- * with the split's one-number integer arrays (labels, flags) beside them, as
- * samples/<variant>-r<k>[-<stage>]-<split>.csv. */
 /* A value collected over `draws` passes (fresh random draws each), combined number by number
  * into *out (n floats: samples x the value's width; freed by the caller) as the collect entry
  * says: the mean of the draws, or their importance-weighted bound. */
@@ -131,6 +128,9 @@ static cg_status collect_draws(cg_feeder *f, int id, int draws, int combine, int
     return st;
 }
 
+/* Reads the values collected per sample over an evaluation split into *out and writes them,
+ * with the split's one-number integer arrays (labels, flags) beside them, as
+ * samples/<variant>-r<k>[-<stage> | -<file>]-<split>.csv. */
 static cg_status write_samples(repeat_state *rs, const cg_exp_stage *sg, eval_split *es,
                                cg_samples *out) {
     int ids[CG_EXP_MAX_COLLECT], which[CG_EXP_MAX_COLLECT], n_ids = 0;
@@ -846,9 +846,9 @@ cg_status cg_run(const cg_run_options *o) {
                                : e.init[0]     ? e.init
                                                : NULL;
             /* A finished run's own weights match by construction; a file the user names is
-             * checked for tensors that would load into nothing. */
-            st = run_one(o, ctx, &e, plan.names[v], r, init, !plan.weights[0] && !o->init_partial,
-                         dir, &rec);
+             * checked (once per variant) for tensors that would load into nothing. */
+            bool check = r == 0 && !plan.weights[0] && !o->init_partial;
+            st = run_one(o, ctx, &e, plan.names[v], r, init, check, dir, &rec);
         }
     }
     if (rec.csv)

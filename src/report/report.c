@@ -15,7 +15,6 @@
 #include "report/svg.h"
 #include "core/raster.h"
 
-
 /* Figures shown in one report, at most. */
 #define CG_REPORT_MAX_FIGURES 48
 
@@ -526,29 +525,23 @@ static void sample_figures(report *r) {
     char *names[64];
     int n = sorted_files(path, "samples-", names, 64);
     for (int i = 0; i < n; i++) {
-        bool png = strstr(names[i], ".png") != NULL;
-        if (png && r->n_figures < CG_REPORT_MAX_FIGURES) {
-            char full[4600];
+        bool png = strstr(names[i], ".png") != NULL, svg = strstr(names[i], ".svg") != NULL;
+        if ((png || svg) && r->n_figures < CG_REPORT_MAX_FIGURES) {
+            char full[4600], title[512] = "", *text = NULL;
             snprintf(full, sizeof full, "%s/figures/%s", r->dir, names[i]);
             cg__copy_str(r->figures[r->n_figures], sizeof r->figures[0], names[i]);
-            cg_raster_png_title(full, r->captions[r->n_figures], sizeof r->captions[0] - 1);
-            if (!r->captions[r->n_figures][0])
-                cg__copy_str(r->captions[r->n_figures], sizeof r->captions[0], names[i]);
-            else
-                strcat(r->captions[r->n_figures], ".");
-            r->n_figures++;
-        } else if (strstr(names[i], ".svg") && r->n_figures < CG_REPORT_MAX_FIGURES) {
-            char full[4600], *text = NULL;
-            snprintf(full, sizeof full, "%s/figures/%s", r->dir, names[i]);
-            cg__copy_str(r->figures[r->n_figures], sizeof r->figures[0], names[i]);
-            snprintf(r->captions[r->n_figures], sizeof r->captions[0], "%s", names[i]);
-            if (cg__read_file(full, &text, NULL) == CG_OK) {
+            /* The caption is the figure's title (a PNG's tEXt, an SVG's <title>), else its
+             * file name. */
+            if (png) {
+                cg_raster_png_title(full, title, sizeof title);
+            } else if (cg__read_file(full, &text, NULL) == CG_OK) {
                 char *t = strstr(text, "<title>"), *end = t ? strstr(t, "</title>") : NULL;
                 if (t && end)
-                    snprintf(r->captions[r->n_figures], sizeof r->captions[0], "%.*s.",
-                             (int)(end - t - 7), t + 7);
+                    snprintf(title, sizeof title, "%.*s", (int)(end - t - 7), t + 7);
             }
             free(text);
+            snprintf(r->captions[r->n_figures], sizeof r->captions[0], "%.500s%s",
+                     title[0] ? title : names[i], title[0] ? "." : "");
             r->n_figures++;
         }
         free(names[i]);
