@@ -124,10 +124,9 @@ static void test_tuned_gemm(cg_context *ctx) {
     check_gemm(ctx, 301, 300, 700);
 }
 
-static void check_gemm(cg_context *ctx, int M, int N, int K) {
-    static const size_t params[CG__GEMM_PARAMS] = {2, 4, 4, 4, 4, 0, 0, 8, 8, 32};
-    static const size_t bad[CG__GEMM_PARAMS] = {2, 4, 4, 4, 4, 0, 0, 8, 8, 30};
-    CHECK(cg__gemm_params_valid(params) && !cg__gemm_params_valid(bad), "parameter checks");
+/* Runs an M x N x K GEMM through cg__sgemm (with the context's tuning as it stands) and counts
+ * the values that differ from the host's. */
+static int gemm_errors(cg_context *ctx, int M, int N, int K) {
     float *a = malloc(sizeof(float) * M * K), *b = malloc(sizeof(float) * K * N);
     float *c = malloc(sizeof(float) * M * N);
     size_t sa = sizeof(float) * M * K, sb = sizeof(float) * K * N, sc = sizeof(float) * M * N;
@@ -141,9 +140,7 @@ static void check_gemm(cg_context *ctx, int M, int N, int K) {
     CHECK_OK(cg__buffer_create(ctx, sc, &mc));
     CHECK_OK(cg__buffer_write(ctx, ma, a, sa));
     CHECK_OK(cg__buffer_write(ctx, mb, b, sb));
-    ctx->tuning.force_gemm = params;
     CHECK_OK(cg__sgemm(ctx, false, false, M, N, K, 1.0f, ma, 0, K, mb, 0, N, 0.0f, mc, 0, N));
-    ctx->tuning.force_gemm = NULL;
     CHECK_OK(cg__buffer_read(ctx, mc, c, sc));
     int bad_values = 0;
     for (int i = 0; i < M; i++)
@@ -153,14 +150,63 @@ static void check_gemm(cg_context *ctx, int M, int N, int K) {
                 want += a[i * K + k] * b[k * N + j];
             bad_values += c[i * N + j] != want;
         }
-    CHECK(bad_values == 0 && ctx->tuning.gemm_applied == params,
-          "a %dx%dx%d GEMM with tuned parameters is right (%d wrong)", M, N, K, bad_values);
     free(a);
     free(b);
     free(c);
     clReleaseMemObject(ma);
     clReleaseMemObject(mb);
     clReleaseMemObject(mc);
+    return bad_values;
+}
+
+static void check_gemm(cg_context *ctx, int M, int N, int K) {
+    static const size_t params[CG__GEMM_PARAMS] = {2, 4, 4, 4, 4, 0, 0, 8, 8, 32};
+    static const size_t bad[CG__GEMM_PARAMS] = {2, 4, 4, 4, 4, 0, 0, 8, 8, 30};
+    CHECK(cg__gemm_params_valid(params) && !cg__gemm_params_valid(bad), "parameter checks");
+    ctx->tuning.force_gemm = params;
+    int bad_values = gemm_errors(ctx, M, N, K);
+    ctx->tuning.force_gemm = NULL;
+    CHECK(bad_values == 0 && ctx->tuning.gemm_applied == params,
+          "a %dx%dx%d GEMM with tuned parameters is right (%d wrong)", M, N, K, bad_values);
+}
+
+/* A tuned choice is tried on its first use: one CLBlast cannot run (more local memory than
+ * PoCL's 1 MiB) and one far slower than CLBlast's generic parameters (work-groups of one item)
+ * give way to the generic ones, the GEMMs stay right, and the tuning note says why. One that is
+ * fine stands. */
+static void test_tuned_gemm_fallback(cg_context *ctx) {
+    static const size_t fails[CG__GEMM_PARAMS] = {2, 64, 64, 64, 64, 0, 0, 1, 1, 512};
+    static const size_t slow[CG__GEMM_PARAMS] = {1, 1, 1, 1, 1, 0, 0, 1, 1, 1};
+    static const size_t fine[CG__GEMM_PARAMS] = {2, 8, 8, 8, 8, 1, 1, 1, 1, 32};
+    cg__tuning *t = &ctx->tuning;
+    cg__tuning saved = *t;
+    const size_t *choice[] = {fails, slow, fine};
+    const uint32_t m[] = {32, 128, 48};
+    t->n_gemm = 3;
+    for (int i = 0; i < 3; i++) {
+        t->gemm[i] = (cg__gemm_tune){{0, 0, m[i], m[i], m[i]}, {0}, 0};
+        memcpy(t->gemm[i].params, choice[i], sizeof t->gemm[i].params);
+    }
+    CHECK(ctx->info.local_mem < 2u << 20, "the failing choice needs more local memory (%llu)",
+          (unsigned long long)ctx->info.local_mem);
+    for (int i = 0; i < 3; i++) {
+        int wrong = gemm_errors(ctx, (int)m[i], (int)m[i], (int)m[i]);
+        CHECK(wrong == 0, "a %ux%ux%u GEMM after its tuned choice was tried is right (%d wrong)",
+              m[i], m[i], m[i], wrong);
+    }
+    CHECK(t->gemm[0].verdict < 0 && t->gemm[1].verdict < 0 && t->gemm[2].verdict > 0 &&
+              cg_context_tuning_fallbacks(ctx) == 2,
+          "two tuned choices set aside, one stands (%d %d %d, %d)", t->gemm[0].verdict,
+          t->gemm[1].verdict, t->gemm[2].verdict, cg_context_tuning_fallbacks(ctx));
+    const char *note = cg_context_tuning(ctx);
+    CHECK_CONTAINS(note, "NN 32x32x32 failed with");
+    CHECK_CONTAINS(note, "NN 128x128x128 ran");
+    CHECK(!strstr(note, "48x48x48"), "the choice that stands is not named: %s", note);
+    /* Tried once: the second use takes the verdict. */
+    CHECK(gemm_errors(ctx, 128, 128, 128) == 0 && cg_context_tuning_fallbacks(ctx) == 2,
+          "a choice is tried once");
+    *t = saved;
+    t->gemm_applied = NULL;
 }
 
 static void test_tuning(void) {
@@ -217,6 +263,29 @@ static void test_tuning(void) {
     CHECK_CONTAINS(cg_context_tuning(ctx), "ignored");
     CHECK(ctx->tuning.n_gemm == 0, "invalid GEMM parameters are not used");
     cg_context_destroy(ctx);
+    /* Parameters that meet CLBlast's constraints but not this device or the range its own tuner
+     * searches (the first made PoCL compile for minutes or crash in XgemmDirectTT). */
+    const char *const unfit[][2] = {
+        {"gemm 0 0 8 8 8 256 16 16 16 16 0 0 16 16 256", "KWID 256"},
+        {"gemm 0 0 8 8 8 2 8 8 8 8 0 0 1 1 128", "a tile of 256 floats per work-item"},
+        {"gemm_default 2 8 8 8 8 0 0 16 16 128", "vector widths 16 and 16"},
+        {"gemm 0 0 8 8 8 2 8 8 8 8 1 1 1 1 64", "33280 bytes of local memory (WGD 64)"},
+    };
+    ctx = cgt_open(&o);
+    uint64_t local_mem = ctx->info.local_mem;
+    for (size_t i = 0; i < sizeof unfit / sizeof unfit[0]; i++) {
+        char text[200];
+        ctx->info.local_mem = i == 3 ? 16384 : local_mem; /* the last: a device with 16 KiB */
+        snprintf(text, sizeof text, "clgraph tuning 1\ngemm_default 2 4 4 4 4 0 0 8 8 32\n%s\n",
+                 unfit[i][0]);
+        write_file(path, text);
+        cg__tuning_load(ctx);
+        CHECK_CONTAINS(cg_context_tuning(ctx), "ignored");
+        CHECK_CONTAINS(cg_context_tuning(ctx), unfit[i][1]);
+        CHECK(ctx->tuning.n_gemm == 0 && !ctx->tuning.has_gemm_default,
+              "unfit GEMM parameters set nothing: %s", unfit[i][0]);
+    }
+    cg_context_destroy(ctx);
     write_file(path, "clgraph tuning 1\ndevice Some Other GPU\nlocal_1d 64\n");
     ctx = cgt_open(&o);
     CHECK_CONTAINS(cg_context_tuning(ctx), "another device");
@@ -245,6 +314,9 @@ int main(void) {
     test_profile(ctx);
     test_peak(ctx);
     test_tuned_gemm(ctx);
+    cg_context_destroy(ctx);
+    ctx = cgt_open(&o);
+    test_tuned_gemm_fallback(ctx);
     cg_context_destroy(ctx);
     test_tuning();
     char cmd[300];

@@ -105,6 +105,11 @@ typedef enum cg_tuning_state {
 } cg_tuning_state;
 cg_tuning_state cg_context_tuning_state(const cg_context *ctx);
 
+/* How many tuned GEMM choices have been set aside since the context opened: each is tried once,
+ * on its first use, and one that fails or runs more than twice as slow as CLBlast's generic
+ * parameters gives way to them; cg_context_tuning then says which and why. */
+int cg_context_tuning_fallbacks(const cg_context *ctx);
+
 /* Waits until every command queued so far has finished. */
 cg_status cg_context_finish(cg_context *ctx);
 

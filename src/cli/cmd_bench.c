@@ -298,6 +298,8 @@ static cg_status bench_device(const bench_opts *o, const char *spec, bool no_cac
             printf("\n");
             fflush(stdout);
         }
+    if (cg_context_tuning_fallbacks(ctx))
+        printf("tuning: %s\n", cg_context_tuning(ctx));
     cg_context_destroy(plain);
     cg_context_destroy(ctx);
     return st;

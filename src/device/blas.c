@@ -1,6 +1,7 @@
 /* GEMM through CLBlast on the context's queue. CLBlast compiles and tunes its own kernels per
  * device; its status codes are OpenCL's where they overlap, and named here otherwise. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <clblast_c.h>
@@ -51,18 +52,12 @@ static cg_status override(cg_context *ctx, const char *kernel, size_t n,
     return CG_OK;
 }
 
-/* Gives CLBlast the tuned direct-GEMM parameters of this shape (or the forced ones while
- * tuning), when they are not the ones it has already. CLBlast keeps a compiled kernel per
- * parameter set, so switching between shapes costs a table lookup, not a compile. Overrides
- * are CLBlast's, per device and process: they cannot be taken back, only replaced. */
-static cg_status apply_tuning(cg_context *ctx, const uint32_t key[5]) {
-    const size_t *want = ctx->tuning.force_gemm;
-    for (int i = 0; !want && i < ctx->tuning.n_gemm; i++)
-        if (memcmp(ctx->tuning.gemm[i].key, key, sizeof ctx->tuning.gemm[i].key) == 0)
-            want = ctx->tuning.gemm[i].params;
-    if (!want && ctx->tuning.has_gemm_default)
-        want = ctx->tuning.gemm_default;
-    if (!want || want == ctx->tuning.gemm_applied)
+/* Gives CLBlast these direct-GEMM parameters when they are not the ones it has already. CLBlast
+ * keeps a compiled kernel per parameter set, so switching between shapes costs a table lookup,
+ * not a compile. Overrides are CLBlast's, per device and process: they cannot be taken back, only
+ * replaced. */
+static cg_status apply(cg_context *ctx, const size_t *want) {
+    if (want == ctx->tuning.gemm_applied)
         return CG_OK;
     /* Tuned parameters are for the direct kernel: every GEMM runs it, whatever its size (on
      * PoCL the tuned direct kernel ran the seed models' largest GEMMs 2-3.6x faster than
@@ -77,7 +72,124 @@ static cg_status apply_tuning(cg_context *ctx, const uint32_t key[5]) {
     if (st == CG_OK)
         ctx->tuning.gemm_applied = want;
     return st;
-    return CG_OK;
+}
+
+/* CLBlast's generic direct-GEMM parameters: what a tuned choice that fails or runs far slower
+ * gives way to. */
+static const size_t generic[CG__GEMM_PARAMS] = {2, 8, 8, 8, 8, 1, 1, 1, 1, 32};
+
+/* A tuned choice stands when it runs the shape no more than this many times slower than the
+ * generic parameters (the tuner picked it as faster; 2x is beyond timing noise). */
+#define FAR_SLOWER 2.0
+/* Shapes above this many multiply-adds are not tried (the seed models' largest has 2^23). */
+#define TRY_MAX_MACS ((double)(1u << 30))
+
+/* The fastest of three runs of the shape with these parameters on zeroed scratch buffers, in
+ * milliseconds (the first run also compiles); a negative CLBlast status when it fails. */
+static double time_params(cg_context *ctx, const size_t *params, const uint32_t key[5],
+                          cl_mem *buf, int *status) {
+    size_t m = key[2], n = key[3], k = key[4];
+    *status = CLBlastSuccess;
+    cg_status st = apply(ctx, params);
+    if (st != CG_OK) {
+        *status = CLBlastInvalidLocalMemUsage; /* an override CLBlast refused */
+        return 0;
+    }
+    double best = 0;
+    for (int run = 0; run < 3; run++) {
+        double t0 = cg__now_ms();
+        CLBlastStatusCode s = CLBlastSgemm(
+            CLBlastLayoutRowMajor, key[0] ? CLBlastTransposeYes : CLBlastTransposeNo,
+            key[1] ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, 1.0f, buf[0], 0,
+            key[0] ? m : k, buf[1], 0, key[1] ? k : n, 0.0f, buf[2], 0, n, &ctx->queue, NULL);
+        if (s == CLBlastSuccess)
+            s = (CLBlastStatusCode)clFinish(ctx->queue);
+        if (s != CLBlastSuccess) {
+            *status = (int)s;
+            return 0;
+        }
+        double ms = cg__now_ms() - t0;
+        if (run == 1 || (run == 2 && ms < best))
+            best = ms;
+    }
+    return best;
+}
+
+/* Tries a tuned choice once, on the first GEMM of a shape that uses it, against CLBlast's generic
+ * parameters; sets *verdict (1: it stands, -1: set aside) and says why in the tuning note. */
+static cg_status try_choice(cg_context *ctx, const size_t *params, const uint32_t key[5],
+                            bool is_default, signed char *verdict) {
+    size_t m = key[2], n = key[3], k = key[4];
+    *verdict = 1;
+    if ((double)m * n * k > TRY_MAX_MACS)
+        return CG_OK;
+    size_t sizes[3] = {sizeof(float) * m * k, sizeof(float) * k * n, sizeof(float) * m * n};
+    size_t most = sizes[0] > sizes[1] ? sizes[0] : sizes[1];
+    most = most > sizes[2] ? most : sizes[2];
+    float *zeros = calloc(1, most);
+    cl_mem buf[3] = {NULL, NULL, NULL};
+    cg_status st = zeros ? CG_OK : cg__error(CG_ERR_OUT_OF_MEMORY, "no memory to try a GEMM");
+    for (int i = 0; i < 3 && st == CG_OK; i++) {
+        st = cg__buffer_create(ctx, sizes[i], &buf[i]);
+        if (st == CG_OK)
+            st = cg__buffer_write(ctx, buf[i], zeros, sizes[i]);
+    }
+    int tuned_status = 0, generic_status = 0;
+    double tuned = 0, plain = 0;
+    if (st == CG_OK) {
+        tuned = time_params(ctx, params, key, buf, &tuned_status);
+        plain = time_params(ctx, generic, key, buf, &generic_status);
+    }
+    char what[200] = "";
+    if (st == CG_OK && tuned_status != CLBlastSuccess && generic_status == CLBlastSuccess)
+        snprintf(what, sizeof what, "failed with %s (%d)", blas_status_name(tuned_status),
+                 tuned_status);
+    else if (st == CG_OK && tuned_status == CLBlastSuccess && generic_status == CLBlastSuccess &&
+             tuned > FAR_SLOWER * plain)
+        snprintf(what, sizeof what, "ran %.3f ms against %.3f ms", tuned, plain);
+    if (what[0]) {
+        *verdict = -1;
+        ctx->tuning.n_fallbacks++;
+        size_t used = strlen(ctx->tuning.note);
+        if (used + 1 < sizeof ctx->tuning.note)
+            snprintf(ctx->tuning.note + used, sizeof ctx->tuning.note - used,
+                     "; the tuned %sGEMM parameters %s %s%s %zux%zux%zu %s: CLBlast's generic "
+                     "ones are used instead", is_default ? "default " : "",
+                     is_default ? "tried on" : "of", key[0] ? "T" : "N", key[1] ? "T" : "N", m,
+                     n, k, what);
+    }
+    for (int i = 0; i < 3; i++)
+        if (buf[i])
+            clReleaseMemObject(buf[i]);
+    free(zeros);
+    return st;
+}
+
+/* Gives CLBlast the tuned direct-GEMM parameters of this shape (or the forced ones while
+ * tuning), the first time a choice is used only once it has been tried. */
+static cg_status apply_tuning(cg_context *ctx, const uint32_t key[5]) {
+    cg__tuning *t = &ctx->tuning;
+    if (t->force_gemm)
+        return apply(ctx, t->force_gemm);
+    const size_t *want = NULL;
+    signed char *verdict = NULL;
+    for (int i = 0; !want && i < t->n_gemm; i++)
+        if (memcmp(t->gemm[i].key, key, sizeof t->gemm[i].key) == 0) {
+            want = t->gemm[i].params;
+            verdict = &t->gemm[i].verdict;
+        }
+    if (!want && t->has_gemm_default) {
+        want = t->gemm_default;
+        verdict = &t->default_verdict;
+    }
+    if (!want)
+        return CG_OK;
+    if (*verdict == 0) {
+        cg_status st = try_choice(ctx, want, key, verdict == &t->default_verdict, verdict);
+        if (st != CG_OK)
+            return st;
+    }
+    return apply(ctx, *verdict > 0 ? want : generic);
 }
 
 cg_status cg__sgemm(cg_context *ctx, bool trans_a, bool trans_b, size_t m, size_t n, size_t k,

@@ -87,6 +87,7 @@ extern const char *const cg__gemm_param_names[CG__GEMM_PARAMS];
 typedef struct cg__gemm_tune {
     uint32_t key[5];
     size_t params[CG__GEMM_PARAMS];
+    signed char verdict; /* 0: not tried yet; 1: stands; -1: failed or far slower, not used */
 } cg__gemm_tune;
 
 /* What the tuning file says (tuning.c), and what `clgraph tune` forces while it measures. */
@@ -101,6 +102,8 @@ typedef struct cg__tuning {
     cg__gemm_tune gemm[CG__MAX_TUNED_GEMM];
     bool has_gemm_default;
     size_t gemm_default[CG__GEMM_PARAMS]; /* for GEMM shapes without an entry of their own */
+    signed char default_verdict; /* gemm_default's, tried on the first shape that uses it */
+    int n_fallbacks;             /* tuned GEMM choices set aside since the context opened */
     const size_t *gemm_applied; /* the parameters CLBlast was last given, NULL for none */
     const size_t *force_gemm;   /* every GEMM uses these (while tuning), NULL: as tuned */
     int force_conv;  /* CG_CONV_*: every conv2d uses it (while tuning) */
@@ -238,6 +241,14 @@ const char *cg__conv_algo_name(int algo);
 /* Whether ten direct-GEMM parameters (cg__gemm_param_names order) satisfy CLBlast's
  * constraints. */
 bool cg__gemm_params_valid(const size_t *params);
+
+/* Whether valid direct-GEMM parameters suit device d and stay in the range CLBlast's own tuner
+ * searches: work-groups and local memory within the device's limits, KWID (unrolled) at most 16,
+ * vector widths 1 to 8, and a register tile of at most 64 floats per work-item. Outside it PoCL
+ * compiled one kernel for minutes, or overflowed a thread's stack. why says what is wrong. */
+#define CG__GEMM_MAX_KWID 16
+#define CG__GEMM_MAX_TILE 64
+bool cg__gemm_params_fit(const cg_device_info *d, const size_t *params, char *why, size_t cap);
 /* Columns per im2col work-item for rows of wo columns. */
 uint32_t cg__tuned_im2col_chunk(const cg_context *ctx, uint32_t wo);
 /* The tuned algorithm of a convolution shape's forward (pass 0) or backward (pass 1),

@@ -16,8 +16,10 @@
  * layer of that shape (they are independent: each pass makes what it needs); a gemm line gives
  * CLBlast's direct GEMM kernel the parameters that ran a GEMM of that shape fastest.
  *
- * Any line that does not parse, or a device or driver that is not this one, makes the whole
- * file ignored: the context keeps its safe defaults and says why in its tuning note. */
+ * Any line that does not parse, GEMM parameters this device cannot run (cg__gemm_params_fit),
+ * or a device or driver that is not this one, makes the whole file ignored: the context keeps
+ * its safe defaults and says why in its tuning note. A GEMM choice that passes these checks is
+ * still tried once against CLBlast's generic parameters before it stands (blas.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +67,28 @@ bool cg__gemm_params_valid(const size_t *q) {
            wgd % ((mdimcd * ndimcd) / mdimad) == 0 && wgd % ((mdimcd * ndimcd) / ndimbd) == 0;
 }
 
+bool cg__gemm_params_fit(const cg_device_info *d, const size_t *q, char *why, size_t cap) {
+    size_t kwid = q[0], mdimcd = q[2], ndimcd = q[4], vwmd = q[7], vwnd = q[8], wgd = q[9];
+    size_t items = mdimcd * ndimcd, tile = (wgd / mdimcd) * (wgd / ndimcd);
+    size_t local = sizeof(float) * (wgd * (wgd + q[5]) + wgd * (wgd + q[6]));
+    if (items > d->max_work_group_size)
+        snprintf(why, cap, "work-groups of %zu (MDIMCD x NDIMCD), more than the device's %llu",
+                 items, (unsigned long long)d->max_work_group_size);
+    else if (local > d->local_mem)
+        snprintf(why, cap, "%zu bytes of local memory (WGD %zu), more than the device's %llu",
+                 local, wgd, (unsigned long long)d->local_mem);
+    else if (kwid > CG__GEMM_MAX_KWID)
+        snprintf(why, cap, "KWID %zu, an unrolling deeper than %d", kwid, CG__GEMM_MAX_KWID);
+    else if (vwmd > 8 || vwnd > 8 || (vwmd & (vwmd - 1)) || (vwnd & (vwnd - 1)))
+        snprintf(why, cap, "vector widths %zu and %zu, not 1, 2, 4 or 8", vwmd, vwnd);
+    else if (tile > CG__GEMM_MAX_TILE)
+        snprintf(why, cap, "a tile of %zu floats per work-item ((WGD/MDIMCD) x (WGD/NDIMCD)), "
+                 "more than %d", tile, CG__GEMM_MAX_TILE);
+    else
+        return true;
+    return false;
+}
+
 static int algo_of(const char *word) {
     return strcmp(word, "direct") == 0   ? CG_CONV_DIRECT
            : strcmp(word, "im2col") == 0 ? CG_CONV_IM2COL
@@ -106,6 +130,15 @@ static bool copy_u32(const unsigned long *v, uint32_t *out, int n) {
     return true;
 }
 
+/* Whether a line's GEMM parameters suit this device; why names the line when not. */
+static bool gemm_fits(const cg_context *ctx, const char *line, const size_t *q, char *why,
+                      size_t cap) {
+    char reason[160];
+    if (cg__gemm_params_fit(&ctx->info, q, reason, sizeof reason)) return true;
+    snprintf(why, cap, "line '%.60s' asks for %.120s", line, reason);
+    return false;
+}
+
 /* Parses one line into t; false when it is not a tuning line. */
 static bool parse_line(const cg_context *ctx, char *line, cg__tuning *t, char *why, size_t cap) {
     line[strcspn(line, "\r\n")] = '\0';
@@ -142,17 +175,19 @@ static bool parse_line(const cg_context *ctx, char *line, cg__tuning *t, char *w
         for (int k = 0; k < CG__GEMM_PARAMS; k++)
             q[k] = (size_t)v[k];
         if (cg__gemm_params_valid(q)) {
+            if (!gemm_fits(ctx, line, q, why, cap)) return false;
             memcpy(t->gemm_default, q, sizeof t->gemm_default);
             t->has_gemm_default = true;
             return true;
         }
     }
-    cg__gemm_tune g;
+    cg__gemm_tune g = {0};
     if (strncmp(line, "gemm ", 5) == 0 && t->n_gemm < CG__MAX_TUNED_GEMM &&
         at_end(read_numbers(line + 5, v, 5 + CG__GEMM_PARAMS)) && copy_u32(v, g.key, 5)) {
         for (int k = 0; k < CG__GEMM_PARAMS; k++)
             g.params[k] = (size_t)v[5 + k];
         if (cg__gemm_params_valid(g.params)) {
+            if (!gemm_fits(ctx, line, g.params, why, cap)) return false;
             t->gemm[t->n_gemm++] = g;
             return true;
         }
@@ -182,7 +217,7 @@ void cg__tuning_load(cg_context *ctx) {
         t->state = CG_TUNING_NONE_YET;
         return;
     }
-    char line[512], why[160] = "";
+    char line[512], why[256] = "";
     bool ok = fgets(line, sizeof line, f) && strncmp(line, HEADER, strlen(HEADER)) == 0;
     if (!ok) snprintf(why, sizeof why, "no '%s' header", HEADER);
     while (ok && fgets(line, sizeof line, f))
@@ -272,4 +307,8 @@ const char *cg_context_tuning(const cg_context *ctx) {
 
 cg_tuning_state cg_context_tuning_state(const cg_context *ctx) {
     return ctx->tuning.state;
+}
+
+int cg_context_tuning_fallbacks(const cg_context *ctx) {
+    return ctx->tuning.n_fallbacks;
 }

@@ -28,6 +28,7 @@
 
 typedef struct recorder {
     FILE *csv;
+    int tuning_fallbacks; /* those the run has shown */
 } recorder;
 
 static void record_value(recorder *r, const char *variant, int repeat, int epoch,
@@ -423,6 +424,10 @@ static cg_status run_stage(repeat_state *rs, int k, bool strict_init, const char
         if (rs->o->progress_bar)
             fprintf(stderr, "\r%*s\r", 110, "");
         fprintf(stderr, "%s (%.1f s)\n", line, secs);
+        if (cg_context_tuning_fallbacks(ctx) > rs->rec->tuning_fallbacks) {
+            rs->rec->tuning_fallbacks = cg_context_tuning_fallbacks(ctx);
+            fprintf(stderr, "  tuning: %s\n", cg_context_tuning(ctx));
+        }
     }
     if (st == CG_OK && epochs == 0) { /* evaluation only */
         char line[2048];
