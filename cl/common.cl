@@ -18,6 +18,17 @@ static float row_log_sum_exp(__global const float *r, const uint K, float *max_o
     return m + log(s);
 }
 
+/* The squared distance between row n of a and row n of b, D numbers each. */
+static float row_squared_distance(__global const float *a, __global const float *b, const uint n,
+                                  const uint D) {
+    float s = 0.0f;
+    for (uint i = 0; i < D; i++) {
+        const float d = a[(size_t)n * D + i] - b[(size_t)n * D + i];
+        s += d * d;
+    }
+    return s;
+}
+
 /* Sums `value` over the work-group (whose size is a power of two) through local memory `part`;
  * every work-item must call it, and work-item 0 receives the total. */
 static float group_sum(float value, __local float *part) {

@@ -132,3 +132,32 @@ __kernel void scale_acc(__global float *dx, __global const float *dy, const floa
     if (i < n)
         ACC(dx[i], alpha * dy[i]);
 }
+
+/* y[n, j] = s[n] * x[n, j]: each sample's row scaled by its own number (x: N rows of K). */
+__kernel void mul_rows_fwd(__global float *y, __global const float *x, __global const float *s,
+                           const uint K, const uint n) {
+    const uint i = get_global_id(0);
+    if (i < n)
+        y[i] = s[i / K] * x[i];
+}
+
+/* dx[n, j] = s[n] * dy[n, j] (+ dx). */
+__kernel void mul_rows_bwd_x(__global float *dx, __global const float *dy,
+                             __global const float *s, const uint K, const uint acc, const uint n) {
+    const uint i = get_global_id(0);
+    if (i < n)
+        ACC(dx[i], s[i / K] * dy[i]);
+}
+
+/* ds[n] = sum over j of x[n, j] * dy[n, j] (+ ds); one work-item per sample. */
+__kernel void mul_rows_bwd_s(__global float *ds, __global const float *dy,
+                             __global const float *x, const uint K, const uint acc,
+                             const uint N) {
+    const uint n = get_global_id(0);
+    if (n >= N)
+        return;
+    float t = 0.0f;
+    for (uint j = 0; j < K; j++)
+        t += x[(size_t)n * K + j] * dy[(size_t)n * K + j];
+    ACC(ds[n], t);
+}

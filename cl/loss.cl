@@ -108,7 +108,6 @@ __kernel void bce_logits_bwd(__global float *dx, __global const float *dloss,
     dx[i] = (acc ? dx[i] : 0.0f) + dloss[i / F] * (sig - t[i]);
 }
 
-/* Squared error summed over the sample's F values. */
 /* loss = scale * sum (p - t)^2 + offset per sample: the squared error (scale 1, offset 0), or
  * a Gaussian negative log-likelihood of variance v (scale 1 / (2 v), offset F/2 log(2 pi v)). */
 __kernel void mse_fwd(__global float *loss, __global const float *p, __global const float *t,
@@ -116,12 +115,7 @@ __kernel void mse_fwd(__global float *loss, __global const float *p, __global co
     const uint n = get_global_id(0);
     if (n >= N)
         return;
-    float s = 0.0f;
-    for (uint f = 0; f < F; f++) {
-        const float d = p[(size_t)n * F + f] - t[(size_t)n * F + f];
-        s += d * d;
-    }
-    loss[n] = scale * s + offset;
+    loss[n] = scale * row_squared_distance(p, t, n, F) + offset;
 }
 
 /* dx = sign * 2 * dloss * (p - t): sign 1 for the prediction, -1 for the target, times the

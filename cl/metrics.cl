@@ -7,9 +7,11 @@
  * Defines: none required.
  */
 
-/* correct[n] = 1 when the first maximum of row n is at label[n], else 0. */
+/* correct[n] = 1 when the first maximum of row n is at label[n] and above threshold (-inf for
+ * none), else 0. */
 __kernel void argmax_correct(__global float *correct, __global const float *x,
-                             __global const int *label, const uint K, const uint N) {
+                             __global const int *label, const float threshold, const uint K,
+                             const uint N) {
     const uint n = get_global_id(0);
     if (n >= N)
         return;
@@ -18,7 +20,7 @@ __kernel void argmax_correct(__global float *correct, __global const float *x,
     for (uint k = 1; k < K; k++)
         if (r[k] > r[best])
             best = k;
-    correct[n] = best == (uint)label[n] ? 1.0f : 0.0f;
+    correct[n] = best == (uint)label[n] && r[best] > threshold ? 1.0f : 0.0f;
 }
 
 /* COOL confidence of class k (Kardan & Stanley 2017): omega^omega times the product of the
@@ -85,4 +87,43 @@ __kernel void mark_first(__global int *hit, __global const float *cond, const fl
     const uint i = get_global_id(0);
     if (i < N && hit[i] < 0 && cond[i] >= threshold)
         hit[i] = step;
+}
+
+/* The trace of the Jacobian of r (N samples of D numbers) with respect to x, per sample, from
+ * K probes by forward differences: xp and rp hold K copies of the batch, copy k at rows
+ * k * N ..., xp = x + d for a probe d and rp what the network made of it. Each probe gives
+ * D * (d . (rp - r)) / (d . d), which is d^T J d / eps^2 * D / D for d = eps * v, v = +-1 (an
+ * unbiased estimate of the trace: Hutchinson), and D * J_ii for d = eps * e_i (basis probes:
+ * their mean over i is the trace). trace = the mean over the K probes. */
+__kernel void jacobian_trace(__global float *trace, __global const float *x,
+                             __global const float *xp, __global const float *r,
+                             __global const float *rp, const uint D, const uint K, const uint N) {
+    const uint n = get_global_id(0);
+    if (n >= N)
+        return;
+    float total = 0.0f;
+    for (uint k = 0; k < K; k++) {
+        const size_t o = ((size_t)k * N + n) * D;
+        float num = 0.0f, den = 0.0f;
+        for (uint i = 0; i < D; i++) {
+            const float d = xp[o + i] - x[(size_t)n * D + i];
+            num += d * (rp[o + i] - r[(size_t)n * D + i]);
+            den += d * d;
+        }
+        total += den > 0.0f ? (float)D * num / den : 0.0f;
+    }
+    trace[n] = total / (float)K;
+}
+
+/* The dAE confidence (Spigler 2019): c = exp(-alpha / D * ||r - x||_2) * G, gamma = (trace -
+ * D) / D (the mean of dr_i/dx_i - 1), G = 1 when gamma <= 0, else exp(-beta * gamma). */
+__kernel void dae_confidence(__global float *c, __global const float *x, __global const float *r,
+                             __global const float *trace, const float alpha, const float beta,
+                             const uint D, const uint N) {
+    const uint n = get_global_id(0);
+    if (n >= N)
+        return;
+    const float e = row_squared_distance(r, x, n, D);
+    const float gamma = (trace[n] - (float)D) / (float)D;
+    c[n] = exp(-alpha / (float)D * sqrt(e)) * (gamma <= 0.0f ? 1.0f : exp(-beta * gamma));
 }

@@ -172,3 +172,34 @@ __kernel void reparameterize_bwd(__global float *dmu, __global float *dls,
     if (want_ls)
         dls[i] = (acc_ls ? dls[i] : 0.0f) + dz[i] * exp(log_sigma[i]) * eps;
 }
+
+/* The sign of a draw: -1 or +1 with equal probability (a Rademacher probe). */
+static float to_sign(const uint4 r) {
+    return (r.x & 1u) ? 1.0f : -1.0f;
+}
+
+/* K copies of x (each of n numbers), each moved by eps times a probe: y[k * n + i] = x[i] +
+ * eps * v, v = +-1 drawn per element (basis = 0), or in the basis: copy k moves only element
+ * k % D of each sample (D numbers per sample, K = D), by eps. */
+__kernel void probe_fwd(__global float *y, __global const float *x, const float eps,
+                        const uint basis, const uint D, const uint seed0, const uint seed1,
+                        const uint launch, const uint n, const uint total) {
+    const uint g = get_global_id(0);
+    if (g >= total)
+        return;
+    const uint i = g % n, k = g / n;
+    const float v = basis ? (i % D == k ? 1.0f : 0.0f) : to_sign(draw(g, launch, seed0, seed1));
+    y[g] = x[i] + eps * v;
+}
+
+/* dx[i] = sum over the K copies of dy[k * n + i] (+ dx). */
+__kernel void probe_bwd(__global float *dx, __global const float *dy, const uint K,
+                        const uint acc, const uint n) {
+    const uint i = get_global_id(0);
+    if (i >= n)
+        return;
+    float t = 0.0f;
+    for (uint k = 0; k < K; k++)
+        t += dy[(size_t)k * n + i];
+    dx[i] = (acc ? dx[i] : 0.0f) + t;
+}

@@ -100,6 +100,25 @@ static void scale_b(ref_io *io) {
         io->din[0][i] = io->a->alpha * io->dout[i];
 }
 
+/* mul: each sample's row of in[0] scaled by in[1]'s number for it. */
+static void mul_f(ref_io *io) {
+    size_t K = nout(io) / (size_t)io->out_shape.d[0];
+    for (size_t i = 0; i < nout(io); i++)
+        io->out[i] = io->in[0][i] * io->in[1][i / K];
+}
+static void mul_b(ref_io *io) {
+    size_t K = nout(io) / (size_t)io->out_shape.d[0];
+    if (io->din[1])
+        for (int n = 0; n < io->out_shape.d[0]; n++)
+            io->din[1][n] = 0;
+    for (size_t i = 0; i < nout(io); i++) {
+        if (io->din[0])
+            io->din[0][i] = io->dout[i] * io->in[1][i / K];
+        if (io->din[1])
+            io->din[1][i / K] += io->dout[i] * io->in[0][i];
+    }
+}
+
 /* ---- linear and convolutions ---- */
 
 static void linear_f(ref_io *io) {
@@ -828,6 +847,26 @@ static void kl_sample_b(ref_io *io) {
     }
 }
 
+/* probe: K copies of the batch, each element moved by eps times a sign drawn per output
+ * element (or, with basis, copy k moves element k of each sample by eps). */
+static void probe_f(ref_io *io) {
+    size_t n = ref_numel(&io->in_shape[0]), D = n / (size_t)io->in_shape[0].d[0];
+    for (size_t g = 0; g < nout(io); g++) {
+        size_t i = g % n, k = g / n;
+        uint32_t r[4];
+        draw((uint32_t)g, io->counter, io->seed, r);
+        double v = io->a->basis ? (i % D == k) : (r[0] & 1u) ? 1.0 : -1.0;
+        io->out[g] = io->in[0][i] + io->a->alpha * v;
+    }
+}
+static void probe_b(ref_io *io) {
+    size_t n = ref_numel(&io->in_shape[0]);
+    for (size_t i = 0; i < n; i++)
+        io->din[0][i] = 0;
+    for (size_t g = 0; g < nout(io); g++)
+        io->din[0][g % n] += io->dout[g];
+}
+
 /* ---- metrics (no backward) ---- */
 
 static void accuracy_f(ref_io *io) {
@@ -837,7 +876,38 @@ static void accuracy_f(ref_io *io) {
         for (size_t k = 1; k < K; k++)
             if (io->in[0][n * K + k] > io->in[0][n * K + best])
                 best = k;
-        io->out[n] = best == (size_t)io->in[1][n];
+        io->out[n] = best == (size_t)io->in[1][n] &&
+                     (!io->a->thresholded || io->in[0][n * K + best] > io->a->threshold);
+    }
+}
+
+/* The mean over the K probes of D (d . (rp - r)) / (d . d), d = xp - x. */
+static void jacobian_trace_f(ref_io *io) {
+    size_t N = rows_of(io), D = cols_of(io), K = (size_t)io->in_shape[1].d[0] / N;
+    for (size_t n = 0; n < N; n++) {
+        double total = 0;
+        for (size_t k = 0; k < K; k++) {
+            double num = 0, den = 0;
+            for (size_t i = 0; i < D; i++) {
+                double d = io->in[1][(k * N + n) * D + i] - io->in[0][n * D + i];
+                num += d * (io->in[3][(k * N + n) * D + i] - io->in[2][n * D + i]);
+                den += d * d;
+            }
+            total += den > 0 ? (double)D * num / den : 0;
+        }
+        io->out[n] = total / (double)K;
+    }
+}
+/* c = exp(-alpha / D ||r - x||) * (gamma <= 0 ? 1 : exp(-beta gamma)), gamma = trace / D - 1. */
+static void dae_confidence_f(ref_io *io) {
+    size_t N = rows_of(io), D = cols_of(io);
+    for (size_t n = 0; n < N; n++) {
+        double e = 0;
+        for (size_t i = 0; i < D; i++)
+            e += pow(io->in[1][n * D + i] - io->in[0][n * D + i], 2);
+        double gamma = io->in[2][n] / (double)D - 1;
+        io->out[n] = exp(-io->a->alpha / (double)D * sqrt(e)) *
+                     (gamma <= 0 ? 1 : exp(-io->a->beta * gamma));
     }
 }
 static void cool_confidence_f(ref_io *io) {
@@ -857,6 +927,10 @@ static void cool_confidence_f(ref_io *io) {
 static const ref_op table[] = {
     {"accuracy", accuracy_f, NULL},
     {"cool_confidence", cool_confidence_f, NULL},
+    {"jacobian_trace", jacobian_trace_f, NULL},
+    {"dae_confidence", dae_confidence_f, NULL},
+    {"probe", probe_f, probe_b},
+    {"mul", mul_f, mul_b},
     {"cross_entropy", ce_f, ce_b},
     {"cool", cool_f, cool_b},
     {"binary_cross_entropy", bce_f, bce_b},

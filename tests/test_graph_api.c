@@ -1,4 +1,5 @@
-/* The graph API the studies need, each against finite differences or a host computation:
+/* The graph API the studies need, each against finite differences or a host computation
+ * (the dAE confidence against an exact Jacobian from backward passes):
  * gradients with respect to an input, a group trained in front of a frozen one, backward from any
  * value with a seed, the per-node forward state that backward reuses (mode and random draws),
  * metrics restricted to a mask, and a training loop that stops on a device-side condition. */
@@ -464,8 +465,140 @@ static void test_run_only(void) {
     printf("ok   forward passes of part of a graph\n");
 }
 
+/* The dAE study's confidence: an autoencoder r(x) = sigmoid(W2 tanh(W1 x)) applied to x and, with
+ * the same weights, to probed copies of x; the trace of its Jacobian by forward differences in
+ * the basis and by Hutchinson's probes, against the exact Jacobian from backward passes (one per
+ * output element); dae_confidence against the host formula (its traces lie below D: the branch
+ * above D is test_ops' dae_confidence case); and the identity autoencoder, whose trace is D and
+ * confidence 1 exactly. */
+enum { HK = 400 };
+typedef struct ae_model {
+    cg_graph *g;
+    int x, r, tr_basis, tr_hutch, conf, tr_id, conf_id;
+} ae_model;
+
+static int apply_ae(cg_graph *g, const char *tag, int in, const int *p) {
+    cg_op_attrs enc = {.features = 6, .bias = true}, dec = {.features = F, .bias = true};
+    cg_op_attrs none = {0};
+    char name[32];
+    int h, a, o, r;
+    snprintf(name, sizeof name, "%s.enc", tag);
+    CHECK_OK(cg_graph_node(g, name, op("linear"), &enc, &in, 1, p, 2, &h));
+    snprintf(name, sizeof name, "%s.tanh", tag);
+    CHECK_OK(cg_graph_node(g, name, op("tanh"), &none, &h, 1, NULL, 0, &a));
+    snprintf(name, sizeof name, "%s.dec", tag);
+    CHECK_OK(cg_graph_node(g, name, op("linear"), &dec, &a, 1, p + 2, 2, &o));
+    snprintf(name, sizeof name, "%s.sig", tag);
+    CHECK_OK(cg_graph_node(g, name, op("sigmoid"), &none, &o, 1, NULL, 0, &r));
+    return r;
+}
+
+static ae_model build_ae(void) {
+    ae_model m;
+    CHECK_OK(cg_graph_create(ctx, B, &m.g));
+    cg_shape xs = {1, {F}};
+    CHECK_OK(cg_graph_input(m.g, "x", &xs, CG_F32, &m.x));
+    int p[4];
+    cg_shape w1 = {2, {6, F}}, b1 = {1, {6}}, w2 = {2, {F, 6}}, b2 = {1, {F}};
+    CHECK_OK(cg_graph_param(m.g, "enc.weight", &w1, CG_INIT_KAIMING_UNIFORM, F, 0, 0, &p[0]));
+    CHECK_OK(cg_graph_param(m.g, "enc.bias", &b1, CG_INIT_BIAS_UNIFORM, F, 0, 0, &p[1]));
+    CHECK_OK(cg_graph_param(m.g, "dec.weight", &w2, CG_INIT_KAIMING_UNIFORM, 6, 0, 0, &p[2]));
+    CHECK_OK(cg_graph_param(m.g, "dec.bias", &b2, CG_INIT_BIAS_UNIFORM, 6, 0, 0, &p[3]));
+    m.r = apply_ae(m.g, "clean", m.x, p);
+    cg_op_attrs basis = {.alpha = 1e-3f, .basis = true}, hutch = {.alpha = 1e-3f, .count = HK};
+    cg_op_attrs none = {0}, conf = {.alpha = 20.0f, .beta = 10.0f};
+    int xb, xh;
+    CHECK_OK(cg_graph_node(m.g, "xb", op("probe"), &basis, &m.x, 1, NULL, 0, &xb));
+    CHECK_OK(cg_graph_node(m.g, "xh", op("probe"), &hutch, &m.x, 1, NULL, 0, &xh));
+    int rb = apply_ae(m.g, "basis", xb, p), rh = apply_ae(m.g, "hutch", xh, p);
+    int in[4] = {m.x, xb, m.r, rb};
+    CHECK_OK(cg_graph_node(m.g, "tr_basis", op("jacobian_trace"), &none, in, 4, NULL, 0,
+                           &m.tr_basis));
+    in[1] = xh;
+    in[3] = rh;
+    CHECK_OK(cg_graph_node(m.g, "tr_hutch", op("jacobian_trace"), &none, in, 4, NULL, 0,
+                           &m.tr_hutch));
+    int cin[3] = {m.x, m.r, m.tr_basis};
+    CHECK_OK(cg_graph_node(m.g, "conf", op("dae_confidence"), &conf, cin, 3, NULL, 0, &m.conf));
+    /* The identity: r = x, and the probed copies are their own reconstructions. */
+    int id[4] = {m.x, xh, m.x, xh};
+    CHECK_OK(cg_graph_node(m.g, "tr_id", op("jacobian_trace"), &none, id, 4, NULL, 0, &m.tr_id));
+    int cid[3] = {m.x, m.x, m.tr_id};
+    CHECK_OK(cg_graph_node(m.g, "conf_id", op("dae_confidence"), &conf, cid, 3, NULL, 0,
+                           &m.conf_id));
+    CHECK_OK(cg_graph_require_grad(m.g, m.x));
+    CHECK_OK(cg_graph_compile(m.g, 5));
+    float x[B * F];
+    fill(x, B * F, 9, 1.0);
+    CHECK_OK(cg__buffer_write(ctx, cg_graph_value_mem(m.g, m.x), x, sizeof x));
+    return m;
+}
+
+static void test_dae_confidence(void) {
+    ae_model m = build_ae();
+    /* The exact Jacobian, row i of every sample's from one backward pass seeded with e_i. */
+    double J[B][F][F];
+    float seed[B * F], grad[B * F], x[B * F], r[B * F];
+    for (int i = 0; i < F; i++) {
+        for (int k = 0; k < B * F; k++)
+            seed[k] = k % F == i ? 1.0f : 0.0f;
+        CHECK_OK(cg_graph_forward(m.g, false));
+        CHECK_OK(cg_graph_backward_from(m.g, m.r, seed));
+        CHECK_OK(cg_graph_read_grad(m.g, m.x, grad));
+        for (int n = 0; n < B; n++)
+            for (int j = 0; j < F; j++)
+                J[n][i][j] = grad[n * F + j];
+    }
+    float tb[B], th[B], conf[B], tid[B], cid[B];
+    CHECK_OK(cg_graph_forward(m.g, false));
+    CHECK_OK(cg_graph_read_value(m.g, m.tr_basis, tb));
+    CHECK_OK(cg_graph_read_value(m.g, m.tr_hutch, th));
+    CHECK_OK(cg_graph_read_value(m.g, m.conf, conf));
+    CHECK_OK(cg_graph_read_value(m.g, m.tr_id, tid));
+    CHECK_OK(cg_graph_read_value(m.g, m.conf_id, cid));
+    CHECK_OK(cg_graph_read_value(m.g, m.x, x));
+    CHECK_OK(cg_graph_read_value(m.g, m.r, r));
+    int bad_basis = 0, bad_hutch = 0, bad_conf = 0, bad_id = 0;
+    for (int n = 0; n < B; n++) {
+        double trace = 0, var = 0, e = 0;
+        for (int i = 0; i < F; i++) {
+            trace += J[n][i][i];
+            e += pow((double)r[n * F + i] - x[n * F + i], 2);
+            for (int j = 0; j < F; j++)
+                if (i != j) /* Var(v^T J v) for +-1 probes: the off-diagonal pairs */
+                    var += 0.5 * pow(J[n][i][j] + J[n][j][i], 2);
+        }
+        if (fabs(tb[n] - trace) > 2e-2) {
+            bad_basis++;
+            fprintf(stderr, "  sample %d: basis trace %g, exact %g\n", n, tb[n], trace);
+        }
+        if (fabs(th[n] - trace) > 5 * sqrt(var / HK) + 2e-2) {
+            bad_hutch++;
+            fprintf(stderr, "  sample %d: Hutchinson trace %g, exact %g (sd %g)\n", n, th[n],
+                    trace, sqrt(var / HK));
+        }
+        double gamma = trace / F - 1;
+        double want = exp(-20.0 / F * sqrt(e)) * (gamma <= 0 ? 1 : exp(-10 * gamma));
+        if (fabs(conf[n] - want) > 2e-3 * (want + 1e-3)) {
+            bad_conf++;
+            fprintf(stderr, "  sample %d: confidence %g, by hand %g\n", n, conf[n], want);
+        }
+        bad_id += tid[n] != (float)F || cid[n] != 1.0f;
+    }
+    CHECK(bad_basis == 0, "the trace by forward differences in the basis matches the exact "
+                          "Jacobian's (%d off)", bad_basis);
+    CHECK(bad_hutch == 0, "Hutchinson's estimate with %d probes is within 5 standard deviations "
+                          "of the exact trace (%d off)", HK, bad_hutch);
+    CHECK(bad_conf == 0, "dae_confidence matches the formula on the exact trace (%d off)",
+          bad_conf);
+    CHECK(bad_id == 0, "the identity autoencoder: trace D and confidence 1 exactly (%d off)",
+          bad_id);
+    cg_graph_destroy(m.g);
+}
+
 int main(void) {
     ctx = cgt_open(NULL);
+    test_dae_confidence();
     test_run_only();
     test_input_and_front_group();
     test_saved_forward_state();

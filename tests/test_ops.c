@@ -16,6 +16,7 @@ typedef enum gen_kind {
     GEN_LABELS,   /* integers in [0, label_range) */
     GEN_BINARY,   /* 0 or 1 */
     GEN_UNIT,     /* uniform in (0, 1) */
+    GEN_TRACE,    /* 12 + 3 N(0, 1): a Jacobian trace around D = 12, on both sides of it */
 } gen_kind;
 
 typedef struct op_case {
@@ -142,6 +143,19 @@ static const op_case cases[] = {
     {"accuracy", {0}, 2, {S2(65, 10), S1(65)}, LAB, {false}, 10, 0},
     {"accuracy", {0}, 2, {S2(1, 3), S1(1)}, LAB, {false}, 3, 0},
     {"cool_confidence", {.count = 3}, 1, {S2(7, 30)}, N1, {false}, 0, 1e-4},
+    {"accuracy", {.thresholded = true, .threshold = 0.5f}, 2, {S2(65, 10), S1(65)}, LAB,
+     {false}, 10, 0},
+    {"mul", {0}, 2, {S2(65, 10), S1(65)}, N2, G2, 0, 1e-5},
+    {"mul", {0}, 2, {S4(3, 2, 5, 5), S2(3, 1)}, N2, G2, 0, 1e-5},
+    {"probe", {.alpha = 0.25f, .count = 3}, 1, {S4(5, 1, 7, 7)}, N1, G1, 0, 1e-5},
+    {"probe", {.alpha = 0.5f, .basis = true}, 1, {S2(4, 3)}, N1, G1, 0, 1e-5},
+    {"probe", {.alpha = 0.5f, .count = 1}, 1, {S2(4, 3)}, N1, G1, 0, 1e-5, true},
+    {"jacobian_trace", {0}, 4, {S2(5, 12), S2(15, 12), S2(5, 12), S2(15, 12)},
+     {GEN_NORMAL, GEN_NORMAL, GEN_NORMAL, GEN_NORMAL}, {false}, 0, 1e-4},
+    {"jacobian_trace", {0}, 4, {S4(2, 1, 4, 4), S4(2, 1, 4, 4), S2(2, 16), S2(2, 16)},
+     {GEN_NORMAL, GEN_NORMAL, GEN_NORMAL, GEN_NORMAL}, {false}, 0, 1e-4},
+    {"dae_confidence", {.alpha = 20.0f, .beta = 10.0f}, 3, {S2(7, 12), S2(7, 12), S1(7)},
+     {GEN_UNIT, GEN_UNIT, GEN_TRACE}, {false}, 0, 1e-5},
 };
 
 /* ---- random numbers for test data (splitmix64) ---- */
@@ -166,6 +180,7 @@ static double *gen(size_t n, gen_kind kind, int range) {
         double v = kind == GEN_NORMAL   ? rng_normal()
                    : kind == GEN_LABELS ? (double)(rng_next() % (uint64_t)range)
                    : kind == GEN_BINARY ? (double)(rng_next() & 1)
+                   : kind == GEN_TRACE  ? 12 + 3 * rng_normal()
                                         : rng_unit();
         x[i] = (double)(float)v;
     }

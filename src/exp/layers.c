@@ -22,13 +22,16 @@ typedef enum key_kind {
     K_START,    /* start: channel */
     K_LENGTH,   /* count: channels */
     K_SAMPLE,   /* sample: training | always | never */
+    K_BETA,     /* a float into beta */
+    K_THRESHOLD, /* threshold: a float; the op then applies it */
+    K_BASIS,    /* basis: true | false */
 } key_kind;
 
 typedef struct key_spec {
     const char *key;
     key_kind kind;
     bool required;
-    float dflt; /* default for K_ALPHA / K_COUNT */
+    float dflt; /* default for K_ALPHA / K_COUNT / K_BETA */
 } key_spec;
 
 typedef struct layer_row {
@@ -65,7 +68,13 @@ static const layer_row rows[] = {
     {"concat", "concat", {{NULL, 0, 0, 0}}},
     {"add", "add", {{NULL, 0, 0, 0}}},
     {"reparameterize", "reparameterize", {{"sample", K_SAMPLE, false, 0}}},
-    {"accuracy", "accuracy", {{NULL, 0, 0, 0}}},
+    {"accuracy", "accuracy", {{"threshold", K_THRESHOLD, false, 0}}},
+    {"mul", "mul", {{NULL, 0, 0, 0}}},
+    {"probe", "probe",
+     {{"eps", K_ALPHA, false, 1e-3f}, {"count", K_COUNT, false, 1}, {"basis", K_BASIS, false, 0}}},
+    {"jacobian_trace", "jacobian_trace", {{NULL, 0, 0, 0}}},
+    {"dae_confidence", "dae_confidence",
+     {{"alpha", K_ALPHA, true, 0}, {"beta", K_BETA, false, 10.0f}}},
     {"cool_confidence", "cool_confidence", {{"omega", K_COUNT, true, 0}}},
     /* losses */
     {"cross_entropy", "cross_entropy", {{NULL, 0, 0, 0}}},
@@ -148,6 +157,18 @@ static cg_status apply(const cg_ydoc *doc, const cg_ynode *v, const key_spec *k,
     case K_CLAMP:
         st = cg_yget_bool(doc, v, k->key, &a->clamp);
         break;
+    case K_BASIS:
+        st = cg_yget_bool(doc, v, k->key, &a->basis);
+        break;
+    case K_BETA:
+        st = cg_yget_float(doc, v, k->key, &f);
+        a->beta = (float)f;
+        break;
+    case K_THRESHOLD:
+        st = cg_yget_float(doc, v, k->key, &f);
+        a->threshold = (float)f;
+        a->thresholded = true;
+        break;
     case K_SAMPLE: {
         static const char *const when[] = {"training", "always", "never"};
         char w[16];
@@ -223,6 +244,8 @@ cg_status cg_exp_read_layer(const cg_ydoc *doc, const cg_ynode *node, const char
             attrs->alpha = row->keys[k].dflt;
         if (row->keys[k].kind == K_COUNT)
             attrs->count = (int)row->keys[k].dflt;
+        if (row->keys[k].kind == K_BETA)
+            attrs->beta = row->keys[k].dflt;
     }
     if (node->kind != CG_YMAP) {
         for (size_t k = 0; k < CG__ARRAY_LEN(row->keys) && row->keys[k].key; k++)

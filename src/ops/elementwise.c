@@ -1,5 +1,5 @@
-/* Element-wise ops: relu, leaky_relu, prelu, tanh, sigmoid, add, scale. Kernels in
- * cl/elementwise.cl. */
+/* Element-wise ops: relu, leaky_relu, prelu, tanh, sigmoid, add, scale, mul (rows scaled by a
+ * number per sample). Kernels in cl/elementwise.cl. */
 #include "ops/ops.h"
 #include "ops/ops_internal.h"
 
@@ -165,6 +165,52 @@ static cg_status add_bwd(const cg_op_call *c) {
     return CG_OK;
 }
 
+/* mul: x (N, ...) times s, one number per sample ((N) or (N, 1)): each row scaled by its own. */
+static cg_status mul_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dtype *types,
+                           int n_in, cg_op_shapes *out) {
+    (void)a;
+    (void)types;
+    (void)n_in;
+    if (in[0].ndim < 1 || in[1].d[0] != in[0].d[0] ||
+        cg_shape_numel(&in[1]) != (size_t)in[0].d[0]) {
+        char s0[64], s1[64];
+        cg_shape_str(&in[0], s0, sizeof s0);
+        cg_shape_str(&in[1], s1, sizeof s1);
+        return cg__shape_error("mul", "inputs of shapes %s and %s; mul scales each sample of "
+                                      "the first by the second's one number per sample", s0, s1);
+    }
+    out->out = in[0];
+    return CG_OK;
+}
+
+static uint32_t row_len(const cg_tensor *t) {
+    return (uint32_t)(numel(t) / (size_t)t->shape.d[0]);
+}
+
+static cg_status mul_fwd(const cg_op_call *c) {
+    const cg__karg args[] = {CG_KMEM(c->out->mem), CG_KMEM(c->in[0].mem), CG_KMEM(c->in[1].mem),
+                             CG_KU32(row_len(c->out)), CG_KU32(numel(c->out))};
+    return cg__kernel_run1d(c->ctx, PROGRAM, "mul_rows_fwd", numel(c->out), 0, args, 5);
+}
+
+static cg_status mul_bwd(const cg_op_call *c) {
+    cg_status st = CG_OK;
+    if (c->din[0].mem) {
+        const cg__karg args[] = {CG_KMEM(c->din[0].mem),   CG_KMEM(c->dout->mem),
+                                 CG_KMEM(c->in[1].mem),    CG_KU32(row_len(c->out)),
+                                 CG_KU32(cg_op_din_acc(c, 0)), CG_KU32(numel(c->out))};
+        st = cg__kernel_run1d(c->ctx, PROGRAM, "mul_rows_bwd_x", numel(c->out), 0, args, 6);
+    }
+    if (st == CG_OK && c->din[1].mem) {
+        size_t N = (size_t)c->out->shape.d[0];
+        const cg__karg args[] = {CG_KMEM(c->din[1].mem),   CG_KMEM(c->dout->mem),
+                                 CG_KMEM(c->in[0].mem),    CG_KU32(row_len(c->out)),
+                                 CG_KU32(cg_op_din_acc(c, 1)), CG_KU32(N)};
+        st = cg__kernel_run1d(c->ctx, PROGRAM, "mul_rows_bwd_s", N, 0, args, 6);
+    }
+    return st;
+}
+
 static cg_status scale_fwd(const cg_op_call *c) {
     return cg__scale_acc(c->ctx, c->out->mem, c->in[0].mem, c->attrs->alpha, false,
                          numel(c->out));
@@ -239,4 +285,13 @@ const cg_op_def cg__op_scale = {
     .infer = same_shape,
     .forward = scale_fwd,
     .backward = scale_bwd,
+};
+const cg_op_def cg__op_mul = {
+    .name = "mul",
+    .program = PROGRAM,
+    .min_inputs = 2,
+    .max_inputs = 2,
+    .infer = mul_infer,
+    .forward = mul_fwd,
+    .backward = mul_bwd,
 };

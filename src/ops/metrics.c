@@ -1,6 +1,10 @@
-/* Metric ops (no backward): `accuracy` gives 1 or 0 per sample for an argmax against labels;
- * `cool_confidence` gives the COOL confidence of every class. cg__sum_into adds a vector's sum
- * into an accumulator slot on the device. Kernels in cl/metrics.cl. */
+/* Metric ops (no backward): `accuracy` gives 1 or 0 per sample for an argmax against labels
+ * (with `threshold`, only where the best score exceeds it); `cool_confidence` gives the COOL
+ * confidence of every class; `jacobian_trace` estimates the trace of an autoencoder's Jacobian
+ * from probes (see `probe`) and `dae_confidence` turns it and the reconstruction error into the
+ * dAE study's confidence. cg__sum_into adds a vector's sum into an accumulator slot on the
+ * device. Kernels in cl/metrics.cl. */
+#include <math.h>
 #include <stdlib.h>
 
 #include "ops/ops_internal.h"
@@ -26,9 +30,11 @@ static cg_status accuracy_infer(const cg_op_attrs *a, const cg_shape *in, const 
 
 static cg_status accuracy_fwd(const cg_op_call *c) {
     size_t n = (size_t)c->in[0].shape.d[0];
-    const cg__karg args[] = {CG_KMEM(c->out->mem), CG_KMEM(c->in[0].mem), CG_KMEM(c->in[1].mem),
+    float threshold = c->attrs->thresholded ? c->attrs->threshold : -INFINITY;
+    const cg__karg args[] = {CG_KMEM(c->out->mem),         CG_KMEM(c->in[0].mem),
+                             CG_KMEM(c->in[1].mem),        CG_KF32(threshold),
                              CG_KU32(c->in[0].shape.d[1]), CG_KU32(n)};
-    return cg__kernel_run1d(c->ctx, PROGRAM, "argmax_correct", n, 0, args, 5);
+    return cg__kernel_run1d(c->ctx, PROGRAM, "argmax_correct", n, 0, args, 6);
 }
 
 static cg_status confidence_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dtype *t,
@@ -53,6 +59,80 @@ static cg_status confidence_fwd(const cg_op_call *c) {
                              CG_KU32((uint32_t)c->in[0].shape.d[1] / omega), CG_KU32(omega),
                              CG_KU32(n)};
     return cg__kernel_run1d(c->ctx, PROGRAM, "cool_confidence", n, 0, args, 5);
+}
+
+/* The numbers per sample of a value (everything after the batch dimension). */
+static size_t per_sample(const cg_shape *s) {
+    return s->d[0] ? cg_shape_numel(s) / (size_t)s->d[0] : 0;
+}
+
+/* x (N, ...), xp (K N, ...), r (N, ...), rp (K N, ...): as many numbers per sample in each. */
+static cg_status trace_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dtype *t, int n,
+                             cg_op_shapes *out) {
+    (void)a;
+    (void)t;
+    (void)n;
+    size_t d = per_sample(&in[0]);
+    int N = in[0].d[0];
+    bool ok = N > 0 && in[1].d[0] % N == 0 && in[2].d[0] == N && in[3].d[0] == in[1].d[0] &&
+              per_sample(&in[1]) == d && per_sample(&in[2]) == d && per_sample(&in[3]) == d;
+    if (!ok) {
+        char s[4][64];
+        for (int i = 0; i < 4; i++)
+            cg_shape_str(&in[i], s[i], sizeof s[i]);
+        return cg__shape_error("jacobian_trace",
+                               "inputs x %s, probed x %s, r %s, probed r %s; it takes x and r "
+                               "with as many numbers per sample and the probed copies of both "
+                               "(from probe: K times the batch)",
+                               s[0], s[1], s[2], s[3]);
+    }
+    out->out = cg_shape_make(1, N, 0, 0, 0);
+    return CG_OK;
+}
+
+static cg_status trace_fwd(const cg_op_call *c) {
+    uint32_t N = (uint32_t)c->in[0].shape.d[0];
+    const cg__karg args[] = {CG_KMEM(c->out->mem),
+                             CG_KMEM(c->in[0].mem),
+                             CG_KMEM(c->in[1].mem),
+                             CG_KMEM(c->in[2].mem),
+                             CG_KMEM(c->in[3].mem),
+                             CG_KU32(per_sample(&c->in[0].shape)),
+                             CG_KU32((uint32_t)c->in[1].shape.d[0] / N),
+                             CG_KU32(N)};
+    return cg__kernel_run1d(c->ctx, PROGRAM, "jacobian_trace", N, 0, args, 8);
+}
+
+/* x (N, ...), r (N, ...) with as many numbers per sample, trace (N). */
+static cg_status dae_conf_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dtype *t,
+                                int n, cg_op_shapes *out) {
+    (void)t;
+    (void)n;
+    int N = in[0].d[0];
+    if (N <= 0 || in[1].d[0] != N || per_sample(&in[1]) != per_sample(&in[0]) ||
+        cg_shape_numel(&in[2]) != (size_t)N) {
+        char s[3][64];
+        for (int i = 0; i < 3; i++)
+            cg_shape_str(&in[i], s[i], sizeof s[i]);
+        return cg__shape_error("dae_confidence",
+                               "inputs x %s, r %s, trace %s; it takes x and its reconstruction "
+                               "with as many numbers per sample, and one trace per sample",
+                               s[0], s[1], s[2]);
+    }
+    if (!(a->alpha >= 0.0f) || !(a->beta >= 0.0f))
+        return cg__shape_error("dae_confidence", "alpha %g and beta %g; both must be >= 0",
+                               (double)a->alpha, (double)a->beta);
+    out->out = cg_shape_make(1, N, 0, 0, 0);
+    return CG_OK;
+}
+
+static cg_status dae_conf_fwd(const cg_op_call *c) {
+    uint32_t N = (uint32_t)c->in[0].shape.d[0];
+    const cg__karg args[] = {CG_KMEM(c->out->mem),    CG_KMEM(c->in[0].mem),
+                             CG_KMEM(c->in[1].mem),   CG_KMEM(c->in[2].mem),
+                             CG_KF32(c->attrs->alpha), CG_KF32(c->attrs->beta),
+                             CG_KU32(per_sample(&c->in[0].shape)), CG_KU32(N)};
+    return cg__kernel_run1d(c->ctx, PROGRAM, "dae_confidence", N, 0, args, 8);
 }
 
 cg_status cg__sum_into(cg_context *ctx, cl_mem acc, uint32_t slot, cl_mem x, size_t n,
@@ -99,6 +179,12 @@ const cg_op_def cg__op_accuracy = {.name = "accuracy", .program = PROGRAM, .min_
                                    .max_inputs = 2, .infer = accuracy_infer,
                                    .forward = accuracy_fwd, .label_input = 2,
                                    .classes = cg__classes_of_width};
+const cg_op_def cg__op_jacobian_trace = {.name = "jacobian_trace", .program = PROGRAM,
+                                         .min_inputs = 4, .max_inputs = 4,
+                                         .infer = trace_infer, .forward = trace_fwd};
+const cg_op_def cg__op_dae_confidence = {.name = "dae_confidence", .program = PROGRAM,
+                                         .min_inputs = 3, .max_inputs = 3,
+                                         .infer = dae_conf_infer, .forward = dae_conf_fwd};
 const cg_op_def cg__op_cool_confidence = {.name = "cool_confidence", .program = PROGRAM,
                                           .min_inputs = 1, .max_inputs = 1,
                                           .infer = confidence_infer, .forward = confidence_fwd};

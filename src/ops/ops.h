@@ -69,6 +69,10 @@ typedef struct cg_op_attrs {
     int slice[2];    /* slice: first channel and channel count along dim 1 */
     int conv_algo;   /* conv2d: CG_CONV_AUTO, CG_CONV_IM2COL or CG_CONV_DIRECT */
     int sample;      /* reparameterize: when it draws, CG_SAMPLE_* */
+    float beta;      /* dae_confidence: the weight of the Jacobian term */
+    bool basis;      /* probe: one probe per input element (the finite-difference diagonal) */
+    bool thresholded; /* accuracy: a sample counts only when its best score exceeds threshold */
+    float threshold;
 } cg_op_attrs;
 
 /* When reparameterize draws eps (else z = mu): in training only (the default), in evaluation

@@ -131,6 +131,45 @@ static cg_status reparam_bwd(const cg_op_call *c) {
     return cg__kernel_run1d(c->ctx, PROGRAM, "reparameterize_bwd", numel(c->out), 0, args, 13);
 }
 
+/* probe: K copies of x (K = count, or one per number of a sample with basis), each moved by
+ * eps times a probe, stacked along the batch: (K N, ...). Drawn in evaluation as in training. */
+static cg_status probe_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dtype *t, int n,
+                             cg_op_shapes *out) {
+    (void)t;
+    (void)n;
+    size_t d = in[0].d[0] ? cg_shape_numel(&in[0]) / (size_t)in[0].d[0] : 0;
+    size_t k = a->basis ? d : (size_t)a->count;
+    if (!(a->alpha > 0.0f) || k < 1 || k * (size_t)in[0].d[0] > (1u << 24))
+        return cg__shape_error("probe",
+                               "eps %g and %zu copies of a batch of %d; eps must be > 0 and the "
+                               "copies at most 2^24 samples in all",
+                               (double)a->alpha, k, in[0].d[0]);
+    out->out = in[0];
+    out->out.d[0] = (int)(k * (size_t)in[0].d[0]);
+    return CG_OK;
+}
+
+static cg_status probe_fwd(const cg_op_call *c) {
+    size_t n = numel(&c->in[0]), total = numel(c->out);
+    uint32_t D = (uint32_t)(n / (size_t)c->in[0].shape.d[0]);
+    const cg__karg args[] = {CG_KMEM(c->out->mem),  CG_KMEM(c->in[0].mem),
+                             CG_KF32(c->attrs->alpha), CG_KU32(c->attrs->basis),
+                             CG_KU32(D),            CG_KU32(c->seed[0]),
+                             CG_KU32(c->seed[1]),   CG_KU32(c->counter),
+                             CG_KU32(n),            CG_KU32(total)};
+    return cg__kernel_run1d(c->ctx, PROGRAM, "probe_fwd", total, 0, args, 10);
+}
+
+static cg_status probe_bwd(const cg_op_call *c) {
+    if (!c->din[0].mem)
+        return CG_OK;
+    size_t n = numel(&c->in[0]);
+    const cg__karg args[] = {CG_KMEM(c->din[0].mem), CG_KMEM(c->dout->mem),
+                             CG_KU32(numel(c->out) / n), CG_KU32(cg_op_din_acc(c, 0)),
+                             CG_KU32(n)};
+    return cg__kernel_run1d(c->ctx, PROGRAM, "probe_bwd", n, 0, args, 5);
+}
+
 cg_status cg__philox_raw(cg_context *ctx, cl_mem out, const uint32_t ctr[4], const uint32_t key[2],
                          size_t n) {
     const cg__karg args[] = {CG_KMEM(out),    CG_KU32(ctr[0]), CG_KU32(ctr[1]), CG_KU32(ctr[2]),
@@ -157,3 +196,10 @@ const cg_op_def cg__op_reparameterize = {.name = "reparameterize", .program = PR
                                          .min_inputs = 2, .max_inputs = 2,
                                          .infer = reparam_infer, .forward = reparam_fwd,
                                          .backward = reparam_bwd};
+const cg_op_def cg__op_probe = {.name = "probe",
+                                .program = PROGRAM,
+                                .min_inputs = 1,
+                                .max_inputs = 1,
+                                .infer = probe_infer,
+                                .forward = probe_fwd,
+                                .backward = probe_bwd};

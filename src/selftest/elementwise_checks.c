@@ -109,7 +109,29 @@ static cg_status check_add_scale(cg_context *ctx, bool *passed, char *detail, si
     return cg__selftest_op(ctx, &io2, &want2, 1e-6, passed, detail, cap);
 }
 
+/* mul: a (2, 3) batch of rows {1, 2, 3} and {-1, 0, 4} scaled by {2, -0.5}; with dout all
+ * {1, -1, 2}: dx = s * dout, ds = sum of x * dout per row: {1 - 2 + 6, -1 + 0 + 8}. */
+static cg_status check_mul(cg_context *ctx, bool *passed, char *detail, size_t cap) {
+    static const float xs[6] = {1, 2, 3, -1, 0, 4}, s[2] = {2, -0.5f};
+    static const float dy[6] = {1, -1, 2, 1, -1, 2};
+    static const double out[6] = {2, 4, 6, 0.5, 0, -2}, dx[6] = {2, -2, 4, -0.5, 0.5, -1};
+    static const double ds[2] = {5, 7};
+    cg_op_attrs a = {0};
+    cg_op_host_io io = unary_io("mul", &a);
+    io.in_shape[0] = cg_shape_make(2, 2, 3, 0, 0);
+    io.in[0] = xs;
+    io.n_in = 2;
+    io.in_shape[1] = cg_shape_make(1, 2, 0, 0, 0);
+    io.in_type[1] = CG_F32;
+    io.in[1] = s;
+    io.want_din[1] = true;
+    io.dout = dy;
+    cg__op_expect want = {out, {dx, ds}, {NULL}};
+    return cg__selftest_op(ctx, &io, &want, 1e-6, passed, detail, cap);
+}
+
 const cg__selftest_case cg__elementwise_checks[] = {
+    {"elementwise.cl", "mul_rows_fwd mul_rows_bwd_x mul_rows_bwd_s", check_mul},
     {"elementwise.cl", "relu_fwd relu_bwd", check_relu},
     {"elementwise.cl", "leaky_relu_fwd leaky_relu_bwd", check_leaky},
     {"elementwise.cl", "prelu_fwd prelu_bwd_data prelu_bwd_weight", check_prelu},

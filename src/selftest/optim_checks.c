@@ -70,8 +70,8 @@ static cg_status check_metrics(cg_context *ctx, bool *passed, char *detail, size
     float out[2] = {7, 7};
     static const double want[2] = {1, 0};
     const cg__check_arg args[] = {CG__F32_BUF(out, 2), CG__F32_BUF(x, 6), CG__I32_BUF(label, 2),
-                                  CG__U32(3), CG__U32(2)};
-    cg_status st = cg__selftest_kernel(ctx, "metrics.cl", "argmax_correct", args, 5, 2, 0, want,
+                                  CG__F32(2.5f), CG__U32(3), CG__U32(2)};
+    cg_status st = cg__selftest_kernel(ctx, "metrics.cl", "argmax_correct", args, 6, 2, 0, want,
                                        0, passed, detail, cap);
     if (st != CG_OK || !*passed)
         return st;
@@ -150,9 +150,46 @@ static cg_status check_masked(cg_context *ctx, bool *passed, char *detail, size_
     return st;
 }
 
+/* jacobian_trace on one sample of D = 2, x = {1, 2}, r = {0.5, 0.5}, two probes: d = {1, 0}
+ * moving r by {3, 1} (2 * 3 / 1 = 6) and d = {1, 1} moving r by {1, 2} (2 * 3 / 2 = 3): the
+ * trace is their mean, 4.5. Then dae_confidence of x = {1, 2}, r = {1, 0} (||r - x|| = 2), alpha
+ * 1, beta 2, on traces 1 (gamma = -0.5: exp(-1)) and 3 (gamma = 0.5: exp(-1) exp(-1)). */
+static cg_status check_dae(cg_context *ctx, bool *passed, char *detail, size_t cap) {
+    static const float x2[2] = {1, 2}, xp[4] = {2, 2, 2, 3}, r2[2] = {0.5f, 0.5f};
+    static const float rp[4] = {3.5f, 1.5f, 1.5f, 2.5f};
+    static const double tw[1] = {4.5};
+    cg_op_host_io io = {.op = cg_op_find("jacobian_trace"), .n_in = 4};
+    cg_op_attrs none = {0};
+    io.attrs = &none;
+    const float *ins[4] = {x2, xp, r2, rp};
+    const int rows[4] = {1, 2, 1, 2};
+    for (int i = 0; i < 4; i++) {
+        io.in_shape[i] = cg_shape_make(2, rows[i], 2, 0, 0);
+        io.in_type[i] = CG_F32;
+        io.in[i] = ins[i];
+    }
+    cg__op_expect want = {tw, {NULL}, {NULL}};
+    cg_status st = cg__selftest_op(ctx, &io, &want, 1e-6, passed, detail, cap);
+    if (st != CG_OK || !*passed)
+        return st;
+    static const float xc[4] = {1, 2, 1, 2}, rc[4] = {1, 0, 1, 0}, tr[2] = {1, 3};
+    const double cw[2] = {exp(-1.0), exp(-2.0)};
+    cg_op_attrs a = {.alpha = 1.0f, .beta = 2.0f};
+    cg_op_host_io io2 = {.op = cg_op_find("dae_confidence"), .attrs = &a, .n_in = 3};
+    const float *ins2[3] = {xc, rc, tr};
+    for (int i = 0; i < 3; i++) {
+        io2.in_shape[i] = i < 2 ? cg_shape_make(2, 2, 2, 0, 0) : cg_shape_make(1, 2, 0, 0, 0);
+        io2.in_type[i] = CG_F32;
+        io2.in[i] = ins2[i];
+    }
+    cg__op_expect want2 = {cw, {NULL}, {NULL}};
+    return cg__selftest_op(ctx, &io2, &want2, 1e-6, passed, detail, cap);
+}
+
 const cg__selftest_case cg__optim_checks[] = {
     {"metrics.cl", "sum_masked_into mark_first", check_masked},
     {"optim.cl", "sgd_step adam_step", check_optim},
     {"metrics.cl", "argmax_correct cool_confidence sum_into", check_metrics},
+    {"metrics.cl", "jacobian_trace dae_confidence", check_dae},
 };
 const size_t cg__optim_check_count = CG__ARRAY_LEN(cg__optim_checks);

@@ -111,7 +111,44 @@ static cg_status check_reparameterize(cg_context *ctx, bool *passed, char *detai
     return cg__selftest_op(ctx, &io, &want, 1e-5, passed, detail, cap);
 }
 
+/* probe with two copies of x (as a (2, 3) batch): copy k of element i is x_i + 0.5 * (+-1), the
+ * sign from bit 0 of the first word of draw k * 6 + i; the gradient sums the copies. Then basis
+ * probes on a (2, 3) batch: copy k moves element k of each sample by 0.5. */
+static cg_status check_probe(cg_context *ctx, bool *passed, char *detail, size_t cap) {
+    double y[2 * N], dx[N];
+    float dy[2 * N];
+    for (uint32_t k = 0; k < 2; k++)
+        for (uint32_t i = 0; i < N; i++) {
+            uint32_t r[4], ctr[4] = {k * N + i, LAUNCH, 0, 0};
+            cg__philox(ctr, seed, r);
+            y[k * N + i] = x[i] + 0.5 * ((r[0] & 1u) ? 1 : -1);
+            dy[k * N + i] = (float)(k + 1) * g[i];
+        }
+    for (int i = 0; i < N; i++)
+        dx[i] = 3.0 * g[i];
+    cg_op_attrs a = {.alpha = 0.5f, .count = 2};
+    cg_op_host_io io = random_io("probe", &a);
+    io.in_shape[0] = cg_shape_make(2, 2, 3, 0, 0);
+    io.dout = dy;
+    cg__op_expect want = {y, {dx}, {NULL}};
+    cg_status st = cg__selftest_op(ctx, &io, &want, 1e-6, passed, detail, cap);
+    if (st != CG_OK || !*passed)
+        return st;
+    double yb[3 * N];
+    for (int k = 0; k < 3; k++)
+        for (int i = 0; i < N; i++)
+            yb[k * N + i] = x[i] + (i % 3 == k ? 0.5 : 0.0);
+    cg_op_attrs b = {.alpha = 0.5f, .basis = true};
+    cg_op_host_io io2 = random_io("probe", &b);
+    io2.in_shape[0] = cg_shape_make(2, 2, 3, 0, 0);
+    io2.dout = NULL;
+    io2.want_din[0] = false;
+    cg__op_expect want2 = {yb, {NULL}, {NULL}};
+    return cg__selftest_op(ctx, &io2, &want2, 1e-6, passed, detail, cap);
+}
+
 const cg__selftest_case cg__random_checks[] = {
+    {"random.cl", "probe_fwd probe_bwd", check_probe},
     {"random.cl", "philox_raw", check_philox},
     {"random.cl", "rand_uniform rand_normal", check_draws},
     {"random.cl", "dropout_fwd dropout_bwd", check_dropout},
