@@ -690,6 +690,33 @@ int main(void) {
     st = cg_experiment_load(path, NULL, bad_path, 1, &e);
     CHECK(st == CG_ERR_PARSE, "an override path that does not exist");
     CHECK_CONTAINS(cg_error_message(), "the override 'model.enc.9.out' names '9'");
+    /* The index one past a list's end appends (a second loss); two past is an error. */
+    const char *append[] = {"losses.1={type: cross_entropy, inputs: [logits, y], name: again}"};
+    CHECK_OK(cg_experiment_load(path, NULL, append, 1, &e));
+    CHECK(e.stages[0].n_losses == 2 && strcmp(e.stages[0].losses[1].node.name, "again") == 0,
+          "an override one past the end of losses adds a loss (%d)", e.stages[0].n_losses);
+    const char *past[] = {"losses.2={type: cross_entropy, inputs: [logits, y]}"};
+    st = cg_experiment_load(path, NULL, past, 1, &e);
+    CHECK(st == CG_ERR_PARSE, "an override two past a list's end");
+    CHECK_CONTAINS(cg_error_message(), "the override 'losses.2' names '2'");
+    /* Thresholded accuracy, and the paper's numbers in several columns. */
+    const char *more = "evaluate:\n  splits: [test]\n  metrics:\n"
+                       "    - {type: accuracy, inputs: [logits, y], threshold: 0.9, name: a90}\n"
+                       "report:\n  paper:\n    source: the study\n    columns:\n"
+                       "      - {metric: test/accuracy, values: {small: '99%'}}\n"
+                       "      - {metric: test/a90, values: {small: '98%'}}\n";
+    char text[4096];
+    snprintf(text, sizeof text, "%s%s", base, more);
+    CHECK_OK(cg_experiment_load(write_exp("paper.yaml", text), NULL, NULL, 0, &e));
+    const cg_exp_report *rp = &e.report;
+    CHECK(rp->n_paper_cols == 2 && strcmp(rp->paper[1].metric, "test/a90") == 0 &&
+              rp->paper[1].n == 1 && strcmp(rp->paper[1].value[0], "98%") == 0,
+          "two columns of the paper's numbers");
+    CHECK(e.stages[0].n_metrics == 1 && e.stages[0].metrics[0].op.attrs.thresholded &&
+              e.stages[0].metrics[0].op.attrs.threshold == 0.9f,
+          "accuracy with a threshold");
+    expect_load_error("paper2.yaml", edit_text(text, "columns:", "metric: test/accuracy\n    columns:"),
+                      "paper: takes columns: or metric: and values:, not both");
     const char *no_eq[] = {"train.epochs"};
     st = cg_experiment_load(path, NULL, no_eq, 1, &e);
     CHECK(st == CG_ERR_INVALID_ARGUMENT, "--set without =");

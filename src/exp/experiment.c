@@ -29,7 +29,9 @@ static cg_ynode *copy_node(const cg_ynode *n) {
 }
 
 /* Sets the value at a dotted path ("losses.1.weight", "train.epochs") to a copy of value;
- * a missing last key of a mapping is added. at (for messages) is where the override came from. */
+ * a missing last key of a mapping is added, and a last index one past a list's end appends
+ * ("losses.1" on a list of one loss adds a second). at (for messages) is where the override
+ * came from. */
 static cg_status set_path(cg_ydoc *doc, const char *path, const cg_ynode *value,
                           const cg_ynode *at) {
     char buf[256];
@@ -64,6 +66,14 @@ static cg_status set_path(cg_ydoc *doc, const char *path, const cg_ynode *value,
             long i = strtol(part, &end, 10);
             if (*end == '\0' && i >= 0 && i < cur->n)
                 slot = &cur->items[i];
+            if (*end == '\0' && i == cur->n && !next) {
+                cg_ynode **items = realloc(cur->items, (size_t)(cur->n + 1) * sizeof *items);
+                if (!items)
+                    return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for an override");
+                cur->items = items;
+                items[cur->n] = NULL;
+                slot = &items[cur->n++];
+            }
         }
         if (!slot)
             return cg_yerror(doc, at, "the override '%s' names '%s', which is not in the "
@@ -904,34 +914,62 @@ static cg_status parse_figure(const cg_ydoc *doc, const cg_ynode *v, const cg_ex
     return st;
 }
 
-/* report: paper: {source: ..., metric: test/accuracy, values: {variant: "78.26 ± 3.26"}} */
-static cg_status parse_paper(const cg_ydoc *doc, const cg_ynode *v, cg_experiment *e) {
-    static const char *const keys[] = {"source", "metric", "values"};
-    cg_exp_report *r = &e->report;
-    cg_status st = cg_ycheck_keys(doc, v, "paper", keys, CG__ARRAY_LEN(keys));
-    const cg_ynode *n;
-    if (st == CG_OK && (n = cg_ymap_get(v, "source")))
-        st = cg_yget_str(doc, n, "source", r->paper_source, sizeof r->paper_source);
+/* One column of the paper's numbers: {metric: test/accuracy, values: {variant: "78.26 ± 3.26"}}
+ * (the mapping may hold source: too, where it is the paper: mapping itself). */
+static cg_status parse_paper_col(const cg_ydoc *doc, const cg_ynode *v, cg_experiment *e,
+                                 const char *const *keys, size_t n_keys, cg_exp_paper_col *col) {
+    cg_status st = cg_ycheck_keys(doc, v, "paper", keys, n_keys);
+    const cg_ynode *n = NULL;
     if (st == CG_OK && !(n = cg_ymap_get(v, "metric")))
         st = cg_yerror(doc, v, "paper: needs 'metric:', the split and metric its numbers sit "
                                "beside, such as test/accuracy");
     if (st == CG_OK)
-        st = cg_yget_str(doc, n, "metric", r->paper_metric, sizeof r->paper_metric);
-    if (st == CG_OK && !strchr(r->paper_metric, '/'))
+        st = cg_yget_str(doc, n, "metric", col->metric, sizeof col->metric);
+    if (st == CG_OK && !strchr(col->metric, '/'))
         st = cg_yerror(doc, n, "'%s': write the metric as SPLIT/METRIC, such as test/accuracy",
-                       r->paper_metric);
+                       col->metric);
     const cg_ynode *vals = st == CG_OK ? cg_ymap_get(v, "values") : NULL;
     if (st == CG_OK && (!vals || vals->kind != CG_YMAP || vals->n > CG_EXP_MAX_VARIANTS))
         return cg_yerror(doc, vals ? vals : v, "paper: 'values' maps variants to the paper's "
                                                "numbers, such as {none: '78.26 ± 3.26'}");
     for (int i = 0; st == CG_OK && i < vals->n; i++) {
-        cg__copy_str(r->paper_variant[i], CG_EXP_NAME, vals->keys[i]->value);
-        st = known_variant(doc, vals->keys[i], e, r->paper_variant[i]);
+        cg__copy_str(col->variant[i], CG_EXP_NAME, vals->keys[i]->value);
+        st = known_variant(doc, vals->keys[i], e, col->variant[i]);
         if (st == CG_OK)
-            st = cg_yget_str(doc, vals->items[i], "values", r->paper_value[i],
-                             sizeof r->paper_value[i]);
-        r->n_paper += st == CG_OK;
+            st = cg_yget_str(doc, vals->items[i], "values", col->value[i], sizeof col->value[i]);
+        col->n += st == CG_OK;
     }
+    return st;
+}
+
+/* report: paper: {source: ..., metric: test/accuracy, values: {variant: "78.26 ± 3.26"}}, or
+ * {source: ..., columns: [{metric: ..., values: {...}}, ...]} for several metrics. */
+static cg_status parse_paper(const cg_ydoc *doc, const cg_ynode *v, cg_experiment *e) {
+    static const char *const keys[] = {"source", "metric", "values", "columns"};
+    static const char *const col_keys[] = {"metric", "values"};
+    cg_exp_report *r = &e->report;
+    if (v->kind != CG_YMAP)
+        return cg_yerror(doc, v, "paper: is a mapping with source:, and metric: and values: (or "
+                                 "columns:, a list of them)");
+    const cg_ynode *n;
+    cg_status st = CG_OK;
+    if ((n = cg_ymap_get(v, "source")))
+        st = cg_yget_str(doc, n, "source", r->paper_source, sizeof r->paper_source);
+    const cg_ynode *cols = cg_ymap_get(v, "columns");
+    if (st != CG_OK)
+        return st;
+    if (!cols) {
+        r->n_paper_cols = 1;
+        return parse_paper_col(doc, v, e, keys, 3, &r->paper[0]);
+    }
+    if (cg_ymap_get(v, "metric") || cg_ymap_get(v, "values"))
+        return cg_yerror(doc, cols, "paper: takes columns: or metric: and values:, not both");
+    st = cg_ycheck_keys(doc, v, "paper", keys, CG__ARRAY_LEN(keys));
+    if (st == CG_OK && (cols->kind != CG_YSEQ || cols->n < 1 || cols->n > CG_EXP_MAX_PAPER_COLS))
+        return cg_yerror(doc, cols, "paper: columns: is a list of 1 to %d {metric:, values:}",
+                         CG_EXP_MAX_PAPER_COLS);
+    for (int i = 0; st == CG_OK && i < cols->n; i++)
+        st = parse_paper_col(doc, cols->items[i], e, col_keys, 2, &r->paper[r->n_paper_cols++]);
     return st;
 }
 

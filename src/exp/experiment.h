@@ -151,17 +151,25 @@ typedef struct cg_exp_figure {
 /* The `report:` section: the variant the others are tested against (Welch's t-test at the final
  * epoch; default: the first), or per variant its own reference, and the figures (default: the
  * pipeline's). */
+#define CG_EXP_MAX_PAPER_COLS 8
+typedef struct cg_exp_paper_col {
+    char metric[2 * CG_EXP_NAME];
+    int n;
+    char variant[CG_EXP_MAX_VARIANTS][CG_EXP_NAME], value[CG_EXP_MAX_VARIANTS][64];
+} cg_exp_paper_col;
+
 typedef struct cg_exp_report {
     char reference[CG_EXP_NAME];
     int n_pairs; /* reference: {variant: its reference, ...} */
     char pair_variant[CG_EXP_MAX_VARIANTS][CG_EXP_NAME], pair_reference[CG_EXP_MAX_VARIANTS][CG_EXP_NAME];
     int n_figures;
     cg_exp_figure figures[CG_EXP_MAX_FIGURES];
-    /* The original study's numbers for one metric ("split/metric"), per variant as the paper
-     * writes them, shown beside ours with our relative performance against the reference. */
-    char paper_source[200], paper_metric[2 * CG_EXP_NAME];
-    int n_paper;
-    char paper_variant[CG_EXP_MAX_VARIANTS][CG_EXP_NAME], paper_value[CG_EXP_MAX_VARIANTS][64];
+    /* The original study's numbers, a column per metric ("split/metric") with a value per
+     * variant as the paper writes them, shown beside ours; the first column's also with our
+     * relative performance against the reference. */
+    char paper_source[200];
+    int n_paper_cols;
+    cg_exp_paper_col paper[CG_EXP_MAX_PAPER_COLS];
 } cg_exp_report;
 
 typedef struct cg_experiment {

@@ -680,12 +680,17 @@ static cg_status write_run(const char *dir, const cg_run_options *o, const cg_ex
         cJSON_AddStringToObject(j, "paper", r->paper_source);
     else if (p && p->paper)
         cJSON_AddStringToObject(j, "paper", p->paper);
-    cJSON *table = r->n_paper ? cJSON_AddObjectToObject(j, "paper_table") : NULL;
-    if (table) {
-        cJSON_AddStringToObject(table, "metric", r->paper_metric);
+    cJSON *tables = r->n_paper_cols ? cJSON_AddArrayToObject(j, "paper_tables") : NULL;
+    for (int k = 0; tables && k < r->n_paper_cols; k++) {
+        const cg_exp_paper_col *col = &r->paper[k];
+        cJSON *table = cJSON_CreateObject();
+        if (!table)
+            break;
+        cJSON_AddItemToArray(tables, table);
+        cJSON_AddStringToObject(table, "metric", col->metric);
         cJSON *vals = cJSON_AddObjectToObject(table, "values");
-        for (int i = 0; vals && i < r->n_paper; i++)
-            cJSON_AddStringToObject(vals, r->paper_variant[i], r->paper_value[i]);
+        for (int i = 0; vals && i < col->n; i++)
+            cJSON_AddStringToObject(vals, col->variant[i], col->value[i]);
     }
     char path[4200];
     snprintf(path, sizeof path, "%s/run.json", dir);

@@ -145,7 +145,11 @@ typedef struct report {
     const cJSON *references;   /* {variant: its reference} */
     column cols[64];
     int n_cols;
-    int paper_col; /* the column the study's numbers stand beside, -1 for none */
+#define MAX_PAPER_TABLES 8 /* as an experiment's report.paper columns */
+    /* The study's numbers: per table of run.json's paper_tables, the column of ours it stands
+     * beside (-1: none of ours); the first also gives the relative column. */
+    int n_paper;
+    int paper_col[MAX_PAPER_TABLES];
     char figures[CG_REPORT_MAX_FIGURES][256]; /* file names under figures/ */
     char captions[CG_REPORT_MAX_FIGURES][512];
     int n_figures;
@@ -191,22 +195,41 @@ static double rate_of(const report *r, const char *variant) {
     return n ? sum / n : NAN;
 }
 
-/* The original study's numbers beside ours (run.json's paper_table): the column they sit
- * beside, or -1, and per variant the paper's text and our mean relative to the reference's. */
-static int paper_column(const report *r) {
-    const cJSON *t = cJSON_GetObjectItemCaseSensitive(r->run, "paper_table");
-    const char *m = cg_json_string(t, "metric", NULL);
-    for (int c = 0; m && c < r->n_cols; c++) {
-        char key[256];
-        snprintf(key, sizeof key, "%s/%s", r->cols[c].split, r->cols[c].metric);
-        if (!strcmp(key, m))
-            return c;
+/* The original study's numbers beside ours: run.json's paper_tables (paper_table, one, in
+ * folders written before there could be several), each with the column of ours it sits beside,
+ * and per variant the paper's text. */
+static const cJSON *paper_table(const report *r, int k) {
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(r->run, "paper_tables");
+    if (cJSON_IsArray(list))
+        return cJSON_GetArrayItem(list, k);
+    return k == 0 ? cJSON_GetObjectItemCaseSensitive(r->run, "paper_table") : NULL;
+}
+
+static void find_paper_columns(report *r) {
+    r->n_paper = 0;
+    for (int k = 0; k < MAX_PAPER_TABLES && paper_table(r, k); k++) {
+        const char *m = cg_json_string(paper_table(r, k), "metric", NULL);
+        r->paper_col[k] = -1;
+        for (int c = 0; m && c < r->n_cols; c++) {
+            char key[256];
+            snprintf(key, sizeof key, "%s/%s", r->cols[c].split, r->cols[c].metric);
+            if (!strcmp(key, m))
+                r->paper_col[k] = c;
+        }
+        r->n_paper++;
     }
+}
+
+/* The table whose numbers sit beside our column c, or -1. */
+static int paper_of_column(const report *r, int c) {
+    for (int k = 0; k < r->n_paper; k++)
+        if (r->paper_col[k] == c)
+            return k;
     return -1;
 }
 
-static const char *paper_value(const report *r, const char *variant) {
-    const cJSON *t = cJSON_GetObjectItemCaseSensitive(r->run, "paper_table");
+static const char *paper_value(const report *r, int k, const char *variant) {
+    const cJSON *t = paper_table(r, k);
     return cg_json_string(cJSON_GetObjectItemCaseSensitive(t, "values"), variant, "-");
 }
 
@@ -329,12 +352,14 @@ static cg_status write_summary(report *r) {
                 cJSON_AddItemToArray(vals, isfinite(x->values[i])
                                                ? cJSON_CreateNumber(x->values[i])
                                                : cJSON_CreateNull());
-            if (c == r->paper_col) {
+            int k = paper_of_column(r, c);
+            if (k == 0) {
                 char rel[32];
                 relative_text(r, v, c, rel, sizeof rel);
                 cg_json_add_number(e, "relative", strcmp(rel, "-") ? strtod(rel, NULL) : NAN);
-                cJSON_AddStringToObject(e, "paper", paper_value(r, r->variants[v]));
             }
+            if (k >= 0)
+                cJSON_AddStringToObject(e, "paper", paper_value(r, k, r->variants[v]));
             const char *against = reference_of(r, r->variants[v]);
             if (against) {
                 cg_json_add_number(e, "welch_p", x->p);
@@ -688,7 +713,12 @@ static grid_cell *grid_at(grid *g, int r, int c) {
 }
 
 static cg_status results_grid(const report *r, grid *out) {
-    int pc = r->paper_col, extra = (pc >= 0 ? 2 : 0) + 1;
+    /* the study's columns: those of the tables that sit beside one of ours */
+    int pk[MAX_PAPER_TABLES], n_pk = 0, pc = r->n_paper ? r->paper_col[0] : -1;
+    for (int k = 0; k < r->n_paper; k++)
+        if (r->paper_col[k] >= 0)
+            pk[n_pk++] = k;
+    int extra = (pc >= 0 ? 1 : 0) + n_pk + 1;
     grid g = {r->n_variants + 1, r->n_cols + 1 + extra, NULL};
     g.c = calloc((size_t)g.rows * g.cols, sizeof *g.c);
     if (!g.c)
@@ -697,10 +727,16 @@ static cg_status results_grid(const report *r, grid *out) {
     for (int c = 0; c < r->n_cols; c++)
         snprintf(grid_at(&g, 0, c + 1)->text, sizeof g.c->text, "%.70s %.70s", r->cols[c].split,
                  r->cols[c].metric);
-    int at = r->n_cols + 1;
-    if (pc >= 0) {
+    int at = r->n_cols + 1, study_at = at + (pc >= 0 ? 1 : 0);
+    if (pc >= 0)
         snprintf(grid_at(&g, 0, at)->text, sizeof g.c->text, "relative");
-        snprintf(grid_at(&g, 0, at + 1)->text, sizeof g.c->text, "the study");
+    for (int i = 0; i < n_pk; i++) {
+        const column *c = &r->cols[r->paper_col[pk[i]]];
+        if (n_pk == 1)
+            snprintf(grid_at(&g, 0, study_at)->text, sizeof g.c->text, "the study");
+        else
+            snprintf(grid_at(&g, 0, study_at + i)->text, sizeof g.c->text, "the study: %.60s %.60s",
+                     c->split, c->metric);
     }
     snprintf(grid_at(&g, 0, g.cols - 1)->text, sizeof g.c->text, "samples/s");
     for (int v = 0; v < r->n_variants; v++) {
@@ -716,11 +752,11 @@ static cg_status results_grid(const report *r, grid *out) {
                 cell_text(x, grid_at(&g, v + 1, c + 1)->text, sizeof g.c->text);
             free(x);
         }
-        if (pc >= 0) {
+        if (pc >= 0)
             relative_text(r, v, pc, grid_at(&g, v + 1, at)->text, sizeof g.c->text);
-            snprintf(grid_at(&g, v + 1, at + 1)->text, sizeof g.c->text, "%s",
-                     paper_value(r, r->variants[v]));
-        }
+        for (int i = 0; i < n_pk; i++)
+            snprintf(grid_at(&g, v + 1, study_at + i)->text, sizeof g.c->text, "%s",
+                     paper_value(r, pk[i], r->variants[v]));
         double rate = rate_of(r, r->variants[v]);
         snprintf(grid_at(&g, v + 1, g.cols - 1)->text, sizeof g.c->text,
                  isnan(rate) ? "-" : "%.0f", rate);
@@ -875,7 +911,6 @@ static cg_status write_html(report *r) {
     fprintf(f, "<tr><td>seed, repeats</td><td>%.0f (repeat r uses seed + r), %.0f</td></tr>\n",
             cg_json_number(r->run, "seed", 0), cg_json_number(r->run, "repeats", 0));
     fprintf(f, "</table>\n<h2>Results</h2>\n<div class=\"wide\"><table class=\"results\">\n");
-    int pc = r->paper_col;
     grid g;
     if (results_grid(r, &g) == CG_OK) {
         for (int i = 0; i < g.rows; i++) {
@@ -912,13 +947,18 @@ static cg_status write_html(report *r) {
     if (paper[0]) {
         fprintf(f, "<p class=\"note\">The original study: ");
         html_text(f, paper);
-        if (pc >= 0) {
-            fprintf(f, ". Its numbers stand beside our ");
+        int shown = 0;
+        for (int k = 0; k < r->n_paper; k++) {
+            int pc = r->paper_col[k];
+            if (pc < 0)
+                continue;
+            fprintf(f, shown++ ? ", " : ". Its numbers stand beside our ");
             html_text(f, r->cols[pc].split);
             fputc(' ', f);
             html_text(f, r->cols[pc].metric);
-            fprintf(f, "; relative is our mean over the reference variant's");
         }
+        if (r->n_paper && r->paper_col[0] >= 0)
+            fprintf(f, "; relative is our mean of the first over the reference variant's");
         fprintf(f, ".</p>\n");
     }
     if (r->n_figures > 0)
@@ -987,7 +1027,7 @@ cg_status cg_report_build(const char *dir, FILE *table) {
     r->references = cJSON_GetObjectItemCaseSensitive(r->run, "references");
     if (st == CG_OK) {
         find_columns(r);
-        r->paper_col = paper_column(r);
+        find_paper_columns(r);
         st = write_summary(r);
     }
     if (st == CG_OK)
