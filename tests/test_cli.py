@@ -63,6 +63,17 @@ def main():
             check(rc == 1 and "no OpenCL platform found" in err and "pocl-opencl-icd" in err,
                   "%s without a platform: rc %d, %r" % (cmd, rc, err))
 
+    # A driver that is there but starts no device (PoCL without a writable cache folder): the
+    # message says what was found and what to check, not that no platform was found.
+    rc, out, err = run("devices", env={"XDG_CACHE_HOME": "/proc/no-such-folder",
+                                       "POCL_CACHE_DIR": "/proc/no-such-folder"})
+    if rc != 0 and "OpenCL platform(s) found" in err:
+        check("no OpenCL platform found" not in err and "none lists a device" in err
+              and "POCL_CACHE_DIR" in err, "a driver without devices: %r" % err)
+    with tempfile.TemporaryDirectory() as folder:
+        rc, out, err = run("validate", folder)
+        check(rc == 1 and "it is a folder" in err, "validate of a folder: %r" % err)
+
     rc, out, err = run("devices", "--json")
     if rc != 0 and "no OpenCL platform" in err and os.environ.get("CLGRAPH_REQUIRE_DEVICE") != "1":
         print("skipped: no OpenCL device")

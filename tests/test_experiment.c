@@ -715,6 +715,8 @@ int main(void) {
     CHECK(e.stages[0].n_metrics == 1 && e.stages[0].metrics[0].op.attrs.thresholded &&
               e.stages[0].metrics[0].op.attrs.threshold == 0.9f,
           "accuracy with a threshold");
+    expect_load_error("classes.yaml", edit("test: 32}", "test: 32, classes: [4, 4]}"),
+                      "classes.yaml:3:38: classes: names 4 twice; list each class once");
     expect_load_error("paper2.yaml", edit_text(text, "columns:", "metric: test/accuracy\n    columns:"),
                       "paper: takes columns: or metric: and values:, not both");
     const char *no_eq[] = {"train.epochs"};

@@ -35,6 +35,9 @@ FILE *cg__fopen_regular(const char *path) {
 cg_status cg__read_file(const char *path, char **out, size_t *size) {
     *out = NULL;
     FILE *f = cg__fopen_regular(path);
+    struct stat sb;
+    if (!f && errno == EINVAL && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return cg__error(CG_ERR_IO, "cannot read %s: it is a folder; name a file in it", path);
     if (!f)
         return cg__error(CG_ERR_IO, "cannot open %s: %s", path,
                          errno == EINVAL ? "not a regular file" : strerror(errno));

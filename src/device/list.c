@@ -155,13 +155,26 @@ cg_status cg_device_list(cg_device_info **out, size_t *count) {
         }
         free(devices);
     }
-    free(platforms);
     if (n == 0) {
+        /* Drivers are installed but start no device: say which, and what to check. */
+        char names[512] = "";
+        size_t used = 0;
+        for (cl_uint pi = 0; pi < np && used < sizeof names; pi++) {
+            char name[128] = "?";
+            clGetPlatformInfo(platforms[pi], CL_PLATFORM_NAME, sizeof name - 1, name, NULL);
+            used += (size_t)snprintf(names + used, sizeof names - used, "%s'%.100s'",
+                                     pi ? ", " : "", name);
+        }
+        free(platforms);
         free(list);
-        return cg__error(CG_ERR_NO_PLATFORM,
-                         "%u OpenCL platform(s) found, but none has a device; %s", np,
-                         no_platform_hint);
+        return cg__error(CG_ERR_NO_DEVICE,
+                         "%u OpenCL platform(s) found (%s), but none lists a device: the driver "
+                         "is installed but could not start one. Check what it needs (PoCL needs "
+                         "a writable cache folder: HOME or XDG_CACHE_HOME, or set "
+                         "POCL_CACHE_DIR), and run 'clinfo' to see what it reports",
+                         np, names);
     }
+    free(platforms);
     *out = list;
     *count = n;
     return CG_OK;

@@ -127,9 +127,16 @@ static cg_status parse_data(const cg_ydoc *doc, const cg_ynode *map, const cg_pi
         } else if (strcmp(k, "pools_per_class") == 0 || strcmp(k, "ood_pool") == 0) {
             st = cg_yget_int(doc, v, k, 1, 100000, &n);
             *(k[0] == 'p' ? &c->pools_per_class : &c->ood_pool) = (int)n;
-        } else if (strcmp(k, "classes") == 0)
+        } else if (strcmp(k, "classes") == 0) {
             st = int_list(doc, v, k, 0, 9, c->classes, 10, &c->n_classes);
-        else if (strcmp(k, "task") == 0)
+            for (int i = 0; st == CG_OK && i < c->n_classes; i++)
+                for (int j = 0; st == CG_OK && j < i; j++)
+                    if (c->classes[i] == c->classes[j])
+                        st = cg_yerror(doc, v, "classes: names %d twice; list each class once "
+                                               "(pairs need two different classes, such as "
+                                               "[4, 9])",
+                                       c->classes[i]);
+        } else if (strcmp(k, "task") == 0)
             st = cg_yget_choice(doc, v, k, tasks, CG__ARRAY_LEN(tasks), c->task, sizeof c->task);
         else if (strcmp(k, "mining") == 0)
             st = cg_yget_choice(doc, v, k, minings, 2, c->mining, sizeof c->mining);

@@ -235,9 +235,11 @@ cg_status cg_graph_node(cg_graph *g, const char *name, const cg_op_def *op,
     n->op = op;
     n->attrs = *attrs;
     n->n_in = n_inputs;
-    memcpy(n->in, inputs, (size_t)n_inputs * sizeof *inputs);
+    if (n_inputs) /* memcpy from NULL is undefined even for 0 bytes */
+        memcpy(n->in, inputs, (size_t)n_inputs * sizeof *inputs);
     n->n_params = n_params;
-    memcpy(n->params, params, (size_t)n_params * sizeof *params);
+    if (n_params)
+        memcpy(n->params, params, (size_t)n_params * sizeof *params);
     n->out = v;
     n->scratch_bytes = sh.scratch_bytes;
     n->loss_elements = sh.loss_elements > 0 ? sh.loss_elements : 1;
@@ -463,6 +465,69 @@ static void init_param(const param *p, uint64_t seed, int slot, float *dst) {
         dst[i] = (float)((2 * cg__rng_uniform(&r) - 1) * bound);
 }
 
+/* Sizes in GB, for messages. */
+static double gb(double bytes) {
+    return bytes / 1e9;
+}
+
+/* Whether what compile is about to allocate fits the device: each buffer within its largest
+ * allocation, all of them within its memory. A message names what needs the most, so a layer
+ * too large for the device is named, not a bare clCreateBuffer failure. */
+static cg_status check_fits(const cg_graph *g, size_t param_bytes) {
+    const cg_device_info *d = &g->ctx->info;
+    size_t act = 0, scratch = 0, big_param = 0, big_value = 0;
+    int bp = -1, bv = -1, bs = -1;
+    for (int i = 0; i < g->n_params; i++) {
+        size_t b = cg_shape_numel(&g->params[i].shape) * 4;
+        if (b > big_param)
+            big_param = b, bp = i;
+    }
+    for (int i = 0; i < g->n_values; i++) {
+        size_t b = cg_shape_numel(&g->values[i].shape) * 4;
+        act += b;
+        if (b > big_value)
+            big_value = b, bv = i;
+    }
+    for (int i = 0; i < g->n_nodes; i++)
+        if (g->nodes[i].scratch_bytes > scratch)
+            scratch = g->nodes[i].scratch_bytes, bs = i;
+    char shape[64];
+    if (param_bytes > d->max_alloc && bp >= 0) {
+        cg_shape_str(&g->params[bp].shape, shape, sizeof shape);
+        return cg__error(CG_ERR_INVALID_ARGUMENT,
+                         "the parameters need %.2f GB in one buffer, more than this device's "
+                         "largest allocation (%.2f GB); the largest is %.95s %s (%.2f GB): make "
+                         "that layer smaller",
+                         gb((double)param_bytes), gb((double)d->max_alloc), g->params[bp].name,
+                         shape, gb((double)big_param));
+    }
+    if (act > d->max_alloc && bv >= 0) {
+        cg_shape_str(&g->values[bv].shape, shape, sizeof shape);
+        return cg__error(CG_ERR_INVALID_ARGUMENT,
+                         "the activations need %.2f GB in one buffer, more than this device's "
+                         "largest allocation (%.2f GB); the largest is %.95s %s (%.2f GB): lower "
+                         "the batch or make that layer smaller",
+                         gb((double)act), gb((double)d->max_alloc), g->values[bv].name, shape,
+                         gb((double)big_value));
+    }
+    if (scratch > d->max_alloc && bs >= 0)
+        return cg__error(CG_ERR_INVALID_ARGUMENT,
+                         "%.95s (%s) needs a workspace of %.2f GB, more than this device's "
+                         "largest allocation (%.2f GB): lower the batch (or the evaluation's)",
+                         g->nodes[bs].name, g->nodes[bs].op->name, gb((double)scratch),
+                         gb((double)d->max_alloc));
+    /* parameters, gradients, activations, their gradients (at most as many) and the workspace */
+    double total = 2.0 * (double)param_bytes + 2.0 * (double)act + (double)scratch;
+    if (total > (double)d->global_mem)
+        return cg__error(CG_ERR_INVALID_ARGUMENT,
+                         "the graph needs up to %.2f GB (parameters %.2f, activations %.2f, "
+                         "workspace %.2f, and gradients), more than this device's %.2f GB: "
+                         "lower the batch or make the model smaller",
+                         gb(total), gb((double)param_bytes), gb((double)act), gb((double)scratch),
+                         gb((double)d->global_mem));
+    return CG_OK;
+}
+
 cg_status cg_graph_compile(cg_graph *g, uint64_t seed) {
     cg_status st = not_compiled(g, "compiling");
     if (st != CG_OK)
@@ -480,6 +545,8 @@ cg_status cg_graph_compile(cg_graph *g, uint64_t seed) {
         at = align_up(at + cg_shape_numel(&g->params[i].shape) * 4, align);
     }
     g->param_floats = at / 4;
+    if ((st = check_fits(g, at)) != CG_OK)
+        return st;
     float *host = calloc(g->param_floats ? g->param_floats : 1, sizeof *host);
     if (!host)
         return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for %zu parameters", g->param_floats);
