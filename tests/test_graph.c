@@ -377,6 +377,20 @@ static void test_errors(void) {
     st = cg_graph_loss(g, x, 1.0f, CG_REDUCE_MEAN, NULL);
     CHECK(st == CG_ERR_INVALID_ARGUMENT, "an input is not a loss");
     cg_graph_destroy(g);
+    /* A layer too large for the device: compile names it before allocating anything. */
+    const cg_device_info *d = cg_context_device(ctx);
+    CHECK_OK(cg_graph_create(ctx, 1, &g));
+    cg_shape row = {1, {16}};
+    int out = (int)(d->max_alloc / (16 * 4) + 1024); /* weights over the largest allocation */
+    cg_op_attrs huge = {.features = out};
+    CHECK_OK(cg_graph_input(g, "x", &row, CG_F32, &x));
+    CHECK_OK(cg_graph_layer(g, "head", cg_op_find("linear"), &huge, &x, 1, 0, &h, NULL, NULL));
+    st = cg_graph_compile(g, 1);
+    CHECK(st == CG_ERR_INVALID_ARGUMENT, "a layer above the largest allocation is refused (%s)",
+          cg_status_str(st));
+    CHECK_CONTAINS(cg_error_message(), "more than this device's largest allocation");
+    CHECK_CONTAINS(cg_error_message(), "the largest is head.weight");
+    cg_graph_destroy(g);
 }
 
 int main(void) {
