@@ -44,3 +44,45 @@ __kernel void bias_bwd_rows(__global float *db, __global const float *dy, const 
         sum += dy[r * channels + c];
     db[c] += sum;
 }
+
+/* per_sample_linear: every sample n has its own W[n] (O x I) and b[n] (O):
+ * y[n, o] = b[n, o] + sum over i of W[n, o, i] x[n, i]; one work-item per (n, o). */
+__kernel void per_sample_linear_fwd(__global float *y, __global const float *x,
+                                    __global const float *w, __global const float *b,
+                                    const uint has_bias, const uint O, const uint I,
+                                    const uint total) {
+    const uint g = get_global_id(0);
+    if (g >= total)
+        return;
+    const uint n = g / O;
+    __global const float *row = w + (size_t)g * I, *xn = x + (size_t)n * I;
+    float s = has_bias ? b[g] : 0.0f;
+    for (uint i = 0; i < I; i++)
+        s += row[i] * xn[i];
+    y[g] = s;
+}
+
+/* dx[n, i] = sum over o of W[n, o, i] dy[n, o] (+ dx); one work-item per (n, i). */
+__kernel void per_sample_linear_bwd_data(__global float *dx, __global const float *dy,
+                                         __global const float *w, const uint O, const uint I,
+                                         const uint acc, const uint total) {
+    const uint g = get_global_id(0);
+    if (g >= total)
+        return;
+    const uint n = g / I, i = g % I;
+    float s = 0.0f;
+    for (uint o = 0; o < O; o++)
+        s += w[((size_t)n * O + o) * I + i] * dy[(size_t)n * O + o];
+    dx[g] = (acc ? dx[g] : 0.0f) + s;
+}
+
+/* dW[n, o, i] += dy[n, o] x[n, i]; one work-item per weight. */
+__kernel void per_sample_linear_bwd_weight(__global float *dw, __global const float *dy,
+                                           __global const float *x, const uint O, const uint I,
+                                           const uint total) {
+    const size_t g = get_global_id(0);
+    if (g >= total)
+        return;
+    const size_t row = g / I, n = row / O;
+    dw[g] += dy[row] * x[n * I + g % I];
+}

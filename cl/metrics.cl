@@ -127,3 +127,13 @@ __kernel void dae_confidence(__global float *c, __global const float *x, __globa
     const float gamma = (trace[n] - (float)D) / (float)D;
     c[n] = exp(-alpha / (float)D * sqrt(e)) * (gamma <= 0.0f ? 1.0f : exp(-beta * gamma));
 }
+
+/* picked[n] = x[n, index[n]] (NAN for an index outside 0..K-1). */
+__kernel void pick(__global float *picked, __global const float *x, __global const int *index,
+                   const uint K, const uint N) {
+    const uint n = get_global_id(0);
+    if (n >= N)
+        return;
+    const int k = index[n];
+    picked[n] = k >= 0 && k < (int)K ? x[(size_t)n * K + k] : NAN;
+}

@@ -121,6 +121,36 @@ static void mul_b(ref_io *io) {
 
 /* ---- linear and convolutions ---- */
 
+/* Each sample n through its own W[n] (O x I) and b[n]. */
+static void psl_f(ref_io *io) {
+    int N = io->in_shape[0].d[0], I = io->in_shape[0].d[1], O = io->out_shape.d[1];
+    for (int n = 0; n < N; n++)
+        for (int o = 0; o < O; o++) {
+            double s = io->n_params > 1 ? io->params[1][n * O + o] : 0;
+            for (int i = 0; i < I; i++)
+                s += io->params[0][((size_t)n * O + o) * I + i] * io->in[0][n * I + i];
+            io->out[n * O + o] = s;
+        }
+}
+static void psl_b(ref_io *io) {
+    int N = io->in_shape[0].d[0], I = io->in_shape[0].d[1], O = io->out_shape.d[1];
+    for (int n = 0; n < N; n++) {
+        for (int i = 0; i < I && io->din[0]; i++) {
+            double s = 0;
+            for (int o = 0; o < O; o++)
+                s += io->params[0][((size_t)n * O + o) * I + i] * io->dout[n * O + o];
+            io->din[0][n * I + i] = s;
+        }
+        for (int o = 0; o < O; o++) {
+            for (int i = 0; i < I; i++)
+                io->dparams[0][((size_t)n * O + o) * I + i] =
+                    io->dout[n * O + o] * io->in[0][n * I + i];
+            if (io->n_params > 1)
+                io->dparams[1][n * O + o] = io->dout[n * O + o];
+        }
+    }
+}
+
 static void linear_f(ref_io *io) {
     int n = io->in_shape[0].d[0], k = io->in_shape[0].d[1], m = io->a->features;
     for (int i = 0; i < n; i++)
@@ -881,6 +911,12 @@ static void accuracy_f(ref_io *io) {
     }
 }
 
+static void pick_f(ref_io *io) {
+    size_t K = cols_of(io);
+    for (size_t n = 0; n < rows_of(io); n++)
+        io->out[n] = io->in[0][n * K + (size_t)io->in[1][n]];
+}
+
 /* The mean over the K probes of D (d . (rp - r)) / (d . d), d = xp - x. */
 static void jacobian_trace_f(ref_io *io) {
     size_t N = rows_of(io), D = cols_of(io), K = (size_t)io->in_shape[1].d[0] / N;
@@ -931,6 +967,8 @@ static const ref_op table[] = {
     {"dae_confidence", dae_confidence_f, NULL},
     {"probe", probe_f, probe_b},
     {"mul", mul_f, mul_b},
+    {"pick", pick_f, NULL},
+    {"per_sample_linear", psl_f, psl_b},
     {"cross_entropy", ce_f, ce_b},
     {"cool", cool_f, cool_b},
     {"binary_cross_entropy", bce_f, bce_b},

@@ -137,6 +137,7 @@ typedef struct cg_data_config {
     int n_shifts;
     int n_labeled;         /* vae: labeled training images per known class */
     int grid;              /* dae rings: grid points per side of the confidence map */
+    int fooling_trials;    /* dae classify: fooling trials per target class (0: none) */
 } cg_data_config;
 
 /* The generators, one per kind of data; src/pipelines/ says which pipeline uses which, and

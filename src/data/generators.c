@@ -11,7 +11,15 @@
 enum { D28 = 28 * 28 };
 
 /* Streams of one seed, one per purpose, so changing one knob does not reshuffle the rest. */
-enum { STREAM_ORDER = 1, STREAM_BG, STREAM_PAIRS, STREAM_TRIPLETS, STREAM_RINGS, STREAM_LABELED };
+enum {
+    STREAM_ORDER = 1,
+    STREAM_BG,
+    STREAM_PAIRS,
+    STREAM_TRIPLETS,
+    STREAM_RINGS,
+    STREAM_LABELED,
+    STREAM_FOOLING
+};
 
 static int at_most(int want, int have) {
     return want > 0 && want < have ? want : have;
@@ -457,12 +465,32 @@ cg_status cg_gen_rings(const cg_data_config *c, cg_dataset *out) {
     return CG_OK;
 }
 
+/* The fooling trials: per trial a fixed random input z (784 numbers uniform in [0, 1)), the
+ * generator's input, and its target class; trials * 10 of them, trial t targeting t % 10. */
+static cg_status fooling_split(cg_dataset *out, const cg_data_config *c) {
+    int n = c->fooling_trials * 10;
+    cg_split *s = cg_dataset_add_split(out, "fooling");
+    cg_array *z = s ? cg_split_add(s, "z", CG_F32, cg_shape_make(2, n, D28, 0, 0)) : NULL;
+    cg_array *t = z ? cg_split_add(s, "target", CG_I32, cg_shape_make(1, n, 0, 0, 0)) : NULL;
+    if (!t)
+        return CG_ERR_OUT_OF_MEMORY;
+    cg__rng r;
+    cg__rng_init(&r, c->seed, STREAM_FOOLING);
+    for (size_t i = 0; i < (size_t)n * D28; i++)
+        ((float *)z->data)[i] = (float)cg__rng_uniform(&r);
+    for (int i = 0; i < n; i++)
+        ((int32_t *)t->data)[i] = i % 10;
+    return CG_OK;
+}
+
 cg_status cg_gen_classes(const cg_data_config *c, const cg_images *train, const cg_images *test,
                          cg_dataset *out) {
     static const int all[10] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
     if (strcmp(c->task, "classify") == 0) {
         cg_status st = classify_split(out, "train", train, all, 10, false, false, c->n_train);
-        return st == CG_OK ? classify_split(out, "test", test, all, 10, false, false, c->n_test) : st;
+        if (st == CG_OK)
+            st = classify_split(out, "test", test, all, 10, false, false, c->n_test);
+        return st == CG_OK && c->fooling_trials > 0 ? fooling_split(out, c) : st;
     }
     bool one = strcmp(c->task, "one_class") == 0;
     if (one || strcmp(c->task, "open_set") == 0) {

@@ -157,6 +157,9 @@ static cg_status parse_data(const cg_ydoc *doc, const cg_ynode *map, const cg_pi
         } else if (strcmp(k, "grid") == 0) {
             st = cg_yget_int(doc, v, k, 2, 4096, &n);
             c->grid = (int)n;
+        } else if (strcmp(k, "fooling_trials") == 0) {
+            st = cg_yget_int(doc, v, k, 0, 1000, &n);
+            c->fooling_trials = (int)n;
         }
     }
     return st;

@@ -265,6 +265,8 @@ cg_status cg_graph_layer(cg_graph *g, const char *name, const cg_op_def *op,
         int fan_in = w->ndim >= 2 ? w->d[1] : 1;
         for (int d = 2; d < w->ndim; d++)
             fan_in *= w->d[d];
+        if (strcmp(op->name, "per_sample_linear") == 0) /* (N, out, in): each sample's layer */
+            fan_in = w->d[2];
         int init = strcmp(op->name, "prelu") == 0 ? CG_INIT_CONSTANT
                    : bias                         ? CG_INIT_BIAS_UNIFORM
                                                   : CG_INIT_KAIMING_UNIFORM;

@@ -72,6 +72,71 @@ static cg_status linear_bwd(const cg_op_call *c) {
     return st;
 }
 
+/* per_sample_linear: each of the N samples has its own W (N, out, in) and b (N, out), so the
+ * batch is a set of independent layers trained together (the dAE study's fooling generators,
+ * one per trial). The parameters' shapes follow the batch. */
+static cg_status psl_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dtype *types,
+                           int n_in, cg_op_shapes *out) {
+    (void)types;
+    (void)n_in;
+    size_t weights = (size_t)in[0].d[0] * (size_t)a->features * (size_t)in[0].d[1];
+    if (in[0].ndim != 2 || a->features < 1 || weights >= (size_t)UINT32_MAX) {
+        char s[64];
+        cg_shape_str(&in[0], s, sizeof s);
+        return cg__shape_error("per_sample_linear",
+                               "input of shape %s with %d out features; it takes (batch, "
+                               "features) and at most 2^32 weights in all",
+                               s, a->features);
+    }
+    out->out = cg_shape_make(2, in[0].d[0], a->features, 0, 0);
+    out->n_params = a->bias ? 2 : 1;
+    out->params[0] = cg_shape_make(3, in[0].d[0], a->features, in[0].d[1], 0);
+    out->params[1] = cg_shape_make(2, in[0].d[0], a->features, 0, 0);
+    return CG_OK;
+}
+
+static cg_status psl_fwd(const cg_op_call *c) {
+    uint32_t I = (uint32_t)c->in[0].shape.d[1], O = (uint32_t)c->attrs->features;
+    size_t total = (size_t)c->in[0].shape.d[0] * O;
+    cl_mem b = c->attrs->bias ? c->params[1].mem : c->params[0].mem;
+    const cg__karg args[] = {CG_KMEM(c->out->mem), CG_KMEM(c->in[0].mem),
+                             CG_KMEM(c->params[0].mem), CG_KMEM(b),
+                             CG_KU32(c->attrs->bias), CG_KU32(O), CG_KU32(I), CG_KU32(total)};
+    return cg__kernel_run1d(c->ctx, PROGRAM, "per_sample_linear_fwd", total, 0, args, 8);
+}
+
+static cg_status psl_bwd(const cg_op_call *c) {
+    uint32_t I = (uint32_t)c->in[0].shape.d[1], O = (uint32_t)c->attrs->features;
+    size_t N = (size_t)c->in[0].shape.d[0];
+    cg_status st = CG_OK;
+    if (c->din[0].mem) {
+        const cg__karg args[] = {CG_KMEM(c->din[0].mem), CG_KMEM(c->dout->mem),
+                                 CG_KMEM(c->params[0].mem), CG_KU32(O), CG_KU32(I),
+                                 CG_KU32(cg_op_din_acc(c, 0)), CG_KU32(N * I)};
+        st = cg__kernel_run1d(c->ctx, PROGRAM, "per_sample_linear_bwd_data", N * I, 0, args, 7);
+    }
+    if (st == CG_OK) {
+        const cg__karg args[] = {CG_KMEM(c->dparams[0].mem), CG_KMEM(c->dout->mem),
+                                 CG_KMEM(c->in[0].mem), CG_KU32(O), CG_KU32(I),
+                                 CG_KU32(N * O * I)};
+        st = cg__kernel_run1d(c->ctx, PROGRAM, "per_sample_linear_bwd_weight", N * O * I, 0, args,
+                              6);
+    }
+    if (st == CG_OK && c->attrs->bias) /* db[n, o] += dy[n, o] */
+        st = cg__scale_acc(c->ctx, c->dparams[1].mem, c->dout->mem, 1.0f, true, N * O);
+    return st;
+}
+
+const cg_op_def cg__op_per_sample_linear = {
+    .name = "per_sample_linear",
+    .program = PROGRAM,
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .infer = psl_infer,
+    .forward = psl_fwd,
+    .backward = psl_bwd,
+};
+
 const cg_op_def cg__op_linear = {
     .name = "linear",
     .program = PROGRAM,

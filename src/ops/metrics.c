@@ -135,6 +135,31 @@ static cg_status dae_conf_fwd(const cg_op_call *c) {
     return cg__kernel_run1d(c->ctx, PROGRAM, "dae_confidence", N, 0, args, 8);
 }
 
+/* pick: x (N, K) and integer indices (N) give x[n, index[n]] (N): a target class's score. */
+static cg_status pick_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dtype *t, int n,
+                            cg_op_shapes *out) {
+    (void)a;
+    (void)n;
+    if (in[0].ndim != 2 || in[1].ndim != 1 || in[1].d[0] != in[0].d[0] || t[1] != CG_I32) {
+        char s0[64], s1[64];
+        cg_shape_str(&in[0], s0, sizeof s0);
+        cg_shape_str(&in[1], s1, sizeof s1);
+        return cg__shape_error("pick",
+                               "inputs %s and %s; pick takes scores (batch, classes) and an "
+                               "integer index per sample (batch)",
+                               s0, s1);
+    }
+    out->out = cg_shape_make(1, in[0].d[0], 0, 0, 0);
+    return CG_OK;
+}
+
+static cg_status pick_fwd(const cg_op_call *c) {
+    size_t n = (size_t)c->in[0].shape.d[0];
+    const cg__karg args[] = {CG_KMEM(c->out->mem), CG_KMEM(c->in[0].mem), CG_KMEM(c->in[1].mem),
+                             CG_KU32(c->in[0].shape.d[1]), CG_KU32(n)};
+    return cg__kernel_run1d(c->ctx, PROGRAM, "pick", n, 0, args, 5);
+}
+
 cg_status cg__sum_into(cg_context *ctx, cl_mem acc, uint32_t slot, cl_mem x, size_t n,
                        float scale) {
     size_t local = cg__reduce_local(ctx);
@@ -185,6 +210,9 @@ const cg_op_def cg__op_jacobian_trace = {.name = "jacobian_trace", .program = PR
 const cg_op_def cg__op_dae_confidence = {.name = "dae_confidence", .program = PROGRAM,
                                          .min_inputs = 3, .max_inputs = 3,
                                          .infer = dae_conf_infer, .forward = dae_conf_fwd};
+const cg_op_def cg__op_pick = {.name = "pick", .program = PROGRAM, .min_inputs = 2,
+                               .max_inputs = 2, .infer = pick_infer, .forward = pick_fwd,
+                               .label_input = 2, .classes = cg__classes_of_width};
 const cg_op_def cg__op_cool_confidence = {.name = "cool_confidence", .program = PROGRAM,
                                           .min_inputs = 1, .max_inputs = 1,
                                           .infer = confidence_infer, .forward = confidence_fwd};

@@ -5,7 +5,7 @@
 
 #include "pipelines/pipeline.h"
 
-static const char *const keys[] = {"classes", "task", "grid", NULL};
+static const char *const keys[] = {"classes", "task", "grid", "fooling_trials", NULL};
 
 static void defaults(cg_data_config *c) {
     cg__copy_str(c->task, sizeof c->task, "classify");

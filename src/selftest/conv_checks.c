@@ -22,6 +22,27 @@ static cg_status check_linear(cg_context *ctx, bool *passed, char *detail, size_
     return cg__selftest_op(ctx, &io, &want, 1e-5, passed, detail, cap);
 }
 
+/* per_sample_linear, two samples with a layer each: x = [[1, 2], [3, 4]], W[0] = [[1, -1]],
+ * W[1] = [[2, 0.5]], b = [0.5, -1], dy = [2, -1]: y = [1 - 2 + 0.5, 6 + 2 - 1], dx[n] = W[n]^T
+ * dy[n], dW[n] = dy[n] x[n], db = dy. */
+static cg_status check_per_sample_linear(cg_context *ctx, bool *passed, char *detail,
+                                         size_t cap) {
+    static const float x[4] = {1, 2, 3, 4}, w[4] = {1, -1, 2, 0.5f}, b[2] = {0.5f, -1};
+    static const float dy[2] = {2, -1};
+    static const double y[2] = {-0.5, 7}, dx[4] = {2, -2, -2, -0.5}, dw[4] = {2, 4, -3, -4};
+    static const double db[2] = {2, -1};
+    cg_op_attrs a = {.features = 1, .bias = true};
+    cg_op_host_io io = {.op = cg_op_find("per_sample_linear"), .attrs = &a, .n_in = 1,
+                        .dout = dy};
+    io.in_shape[0] = cg_shape_make(2, 2, 2, 0, 0);
+    io.in[0] = x;
+    io.want_din[0] = true;
+    io.params[0] = w;
+    io.params[1] = b;
+    cg__op_expect want = {y, {dx}, {dw, db}};
+    return cg__selftest_op(ctx, &io, &want, 1e-6, passed, detail, cap);
+}
+
 static const float img[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, filt[4] = {1, 0, 0, -1};
 static const double shifted[9] = {1, 2, 0, 3, 3, -2, 0, -3, -4};
 static const double window_sums[4] = {37, 47, 67, 77};
@@ -70,6 +91,8 @@ static cg_status check_conv_transpose(cg_context *ctx, bool *passed, char *detai
 const cg__selftest_case cg__conv_checks[] = {
     {"linear.cl", "bias_add bias_bwd_rows", check_linear},
     {"linear.cl", "bias_bwd", check_bias_bwd},
+    {"linear.cl", "per_sample_linear_fwd per_sample_linear_bwd_data per_sample_linear_bwd_weight",
+     check_per_sample_linear},
     {"conv.cl", "im2col col2im nchw_to_cnhw cnhw_to_nchw", check_conv_im2col},
     {"conv.cl", "conv2d_direct_fwd conv2d_direct_bwd_data conv2d_direct_bwd_weight",
      check_conv_direct},

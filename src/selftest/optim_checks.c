@@ -154,6 +154,18 @@ static cg_status check_masked(cg_context *ctx, bool *passed, char *detail, size_
  * moving r by {3, 1} (2 * 3 / 1 = 6) and d = {1, 1} moving r by {1, 2} (2 * 3 / 2 = 3): the
  * trace is their mean, 4.5. Then dae_confidence of x = {1, 2}, r = {1, 0} (||r - x|| = 2), alpha
  * 1, beta 2, on traces 1 (gamma = -0.5: exp(-1)) and 3 (gamma = 0.5: exp(-1) exp(-1)). */
+/* pick of [[1, 2, 3], [4, 5, 6]] at [2, 0]: [3, 4]. */
+static cg_status check_pick(cg_context *ctx, bool *passed, char *detail, size_t cap) {
+    static const float x[6] = {1, 2, 3, 4, 5, 6};
+    static const int idx[2] = {2, 0};
+    float out[2] = {0, 0};
+    static const double want[2] = {3, 4};
+    const cg__check_arg args[] = {CG__F32_BUF(out, 2), CG__F32_BUF(x, 6), CG__I32_BUF(idx, 2),
+                                  CG__U32(3), CG__U32(2)};
+    return cg__selftest_kernel(ctx, "metrics.cl", "pick", args, 5, 2, 0, want, 0, passed, detail,
+                               cap);
+}
+
 static cg_status check_dae(cg_context *ctx, bool *passed, char *detail, size_t cap) {
     static const float x2[2] = {1, 2}, xp[4] = {2, 2, 2, 3}, r2[2] = {0.5f, 0.5f};
     static const float rp[4] = {3.5f, 1.5f, 1.5f, 2.5f};
@@ -191,5 +203,6 @@ const cg__selftest_case cg__optim_checks[] = {
     {"optim.cl", "sgd_step adam_step", check_optim},
     {"metrics.cl", "argmax_correct cool_confidence sum_into", check_metrics},
     {"metrics.cl", "jacobian_trace dae_confidence", check_dae},
+    {"metrics.cl", "pick", check_pick},
 };
 const size_t cg__optim_check_count = CG__ARRAY_LEN(cg__optim_checks);
