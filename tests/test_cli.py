@@ -127,7 +127,9 @@ def dae_study():
         out_dir = os.path.join(tmp, "dae")
         rc, out, err = run("run", exp, "--repeats", "1", "--epochs", "2", "--set",
                            "data.train=640", "--set", "data.test=100", "--set",
-                           "evaluate.every=2", "--out", out_dir)
+                           "evaluate.every=2", "--set", "data.fooling_trials=1", "--set",
+                           "stages.1.until.max_steps=2", "--set", "stages.2.until.max_steps=2",
+                           "--out", out_dir)
         check(rc == 0, "the dAE study runs: %r %r" % (out[-800:], err[-800:]))
         if rc != 0:
             return
@@ -152,6 +154,40 @@ def dae_study():
         html = open(os.path.join(out_dir, "report.html")).read()
         check("the study: test accuracy_99" in html and "97.63%" in html,
               "the report shows the paper's columns")
+        rates = {r[0] for r in rows if r[3] == "fooling" and r[4] == "fooling_90_rate"}
+        check(rates == {"cnn", "cool", "dae_sym", "dae_asym"},
+              "every model's fooling rate is recorded: %s" % rates)
+
+        # Fooling the CNN: at 90% most trials succeed within 300 updates (8 of 10 here); at a
+        # threshold that no softmax output can reach (1.5) none does; each trial's file says so.
+        out_dir = os.path.join(tmp, "fool")
+        rc, out, err = run("run", exp, "--repeats", "1", "--variant", "cnn", "--epochs", "2",
+                           "--set", "data.train=640", "--set", "data.test=100", "--set",
+                           "data.fooling_trials=1", "--set", "stages.1.until.max_steps=300",
+                           "--set", "stages.2.until.max_steps=20", "--set",
+                           "stages.2.until.threshold=1.5", "--out", out_dir)
+        check(rc == 0, "the fooling trials run: %r" % err[-800:])
+        if rc != 0:
+            return
+        rows = [r.split(",") for r in
+                open(os.path.join(out_dir, "metrics.csv")).read().strip().split("\n")[1:]]
+        got = {r[4]: float(r[5]) for r in rows if r[3] == "fooling"}
+        for stage, lo, hi in (("fooling_90", 0.5, 1.0), ("fooling_99", 0.0, 0.0)):
+            path = os.path.join(out_dir, "samples", "cnn-r1-%s.csv" % stage)
+            lines = open(path).read().strip().split("\n")
+            trials = [dict(zip(lines[0].split(","), ln.split(","))) for ln in lines[1:]]
+            fooled = [int(t["updates"]) for t in trials if int(t["updates"]) >= 0]
+            check(lines[0] == "index,target,updates" and len(trials) == 10
+                  and [int(t["target"]) for t in trials] == list(range(10)),
+                  "%s: one trial per target class: %s" % (stage, lines[:3]))
+            rate = got.get(stage + "_rate", -1)
+            check(lo <= rate <= hi and abs(len(fooled) - 10 * rate) < 1e-9
+                  and all(0 <= u <= 300 for u in fooled),
+                  "%s: fooling rate %s (want %s to %s), updates %s" % (stage, rate, lo, hi,
+                                                                     fooled))
+            if fooled:
+                check(abs(got.get(stage + "_updates", -1) - sum(fooled) / len(fooled)) < 1e-9,
+                      "%s: the mean updates of the fooled trials" % stage)
 
 
 def npy_header(path):

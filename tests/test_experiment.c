@@ -719,6 +719,27 @@ int main(void) {
                       "classes.yaml:3:38: classes: names 4 twice; list each class once");
     expect_load_error("paper2.yaml", edit_text(text, "columns:", "metric: test/accuracy\n    columns:"),
                       "paper: takes columns: or metric: and values:, not both");
+    /* until: stages (the fooling trials) */
+    snprintf(text, sizeof text, "%s%s", base, "stages:\n  - name: fool\n    until: {threshold: 0.9}\n");
+    expect_load_error("until1.yaml", text, "until: needs 'value:'");
+    snprintf(text, sizeof text, "%s%s", base,
+             "stages:\n  - name: fool\n    until: {value: logits, threshold: 0.9}\n"
+             "    evaluate: {splits: [test]}\n");
+    expect_load_error("until2.yaml", text, "a stage with until: does not evaluate");
+    snprintf(text, sizeof text, "%s%s", base,
+             "stages:\n  - name: fool\n    until: {value: logits, threshold: 0.9, images: x}\n");
+    CHECK_OK(cg_experiment_load(write_exp("until3.yaml", text), NULL, NULL, 0, &e));
+    CHECK(e.stages[0].has_until && e.stages[0].until_max_steps == 10000 &&
+              e.stages[0].until_check_every == 10 && e.stages[0].n_sample_figures == 1,
+          "until's defaults and its images figure");
+    cg_dataset ud;
+    cg_data_config uc = e.data.data;
+    CHECK_OK(cg_data_generate("dae", &uc, &ud));
+    st = cg_experiment_check_stage(&e, 0, &ud, NULL);
+    CHECK(st == CG_ERR_PARSE, "an until value with several numbers per sample");
+    CHECK_CONTAINS(cg_error_message(), "until3.yaml:20:12: until: 'logits' has several numbers "
+                                       "per sample");
+    cg_dataset_free(&ud);
     const char *no_eq[] = {"train.epochs"};
     st = cg_experiment_load(path, NULL, no_eq, 1, &e);
     CHECK(st == CG_ERR_INVALID_ARGUMENT, "--set without =");

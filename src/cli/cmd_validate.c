@@ -36,8 +36,14 @@ static int check_stage(const cg_experiment *e, int k, cg_dataset *d, bool table)
     }
     const cg_split *split = cg_dataset_find(d, sg->split);
     if (table) {
-        printf("  stage '%s': %d epoch%s on split '%s', batch %d:", sg->name, sg->epochs,
-               sg->epochs == 1 ? "" : "s", split->name, cg_exp_stage_batch(e, k));
+        if (sg->has_until)
+            printf("  stage '%s': until %s >= %g (at most %d updates) on split '%s', all %d as "
+                   "one batch:",
+                   sg->name, sg->until_value, (double)sg->until_threshold, sg->until_max_steps,
+                   split->name, cg_split_count(split));
+        else
+            printf("  stage '%s': %d epoch%s on split '%s', batch %d:", sg->name, sg->epochs,
+                   sg->epochs == 1 ? "" : "s", split->name, cg_exp_stage_batch(e, k));
         for (int a = 0; a < split->n_arrays; a++) {
             char s[64];
             cg_shape_str(&split->arrays[a].shape, s, sizeof s);

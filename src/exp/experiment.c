@@ -798,10 +798,57 @@ static cg_status parse_evaluate(const cg_ydoc *doc, const cg_ynode *v, cg_exp_st
 }
 
 /* One entry of `stages:`: a copy of the top-level stage, with what the entry changes. */
+/* until: {value: score, threshold: 0.9, max_steps: 10000, check_every: 10} */
+static cg_status parse_until(const cg_ydoc *doc, const cg_ynode *v, cg_exp_stage *sg) {
+    static const char *const keys[] = {"value", "threshold", "max_steps", "check_every",
+                                       "images"};
+    if (v->kind != CG_YMAP)
+        return cg_yerror(doc, v, "until: is a mapping such as {value: score, threshold: 0.9, "
+                                 "max_steps: 10000}");
+    cg_status st = cg_ycheck_keys(doc, v, "until", keys, CG__ARRAY_LEN(keys));
+    const cg_ynode *n;
+    double f;
+    long k;
+    sg->has_until = true;
+    sg->until_line = v->line;
+    sg->until_col = v->col;
+    sg->until_max_steps = 10000;
+    sg->until_check_every = 10;
+    if (st == CG_OK && !(n = cg_ymap_get(v, "value")))
+        st = cg_yerror(doc, v, "until: needs 'value:', a graph value with one number per sample");
+    if (st == CG_OK)
+        st = cg_yget_str(doc, n, "value", sg->until_value, sizeof sg->until_value);
+    if (st == CG_OK && !(n = cg_ymap_get(v, "threshold")))
+        st = cg_yerror(doc, v, "until: needs 'threshold:', what the value must reach");
+    if (st == CG_OK && (st = cg_yget_float(doc, n, "threshold", &f)) == CG_OK)
+        sg->until_threshold = (float)f;
+    if (st == CG_OK && (n = cg_ymap_get(v, "max_steps")) &&
+        (st = cg_yget_int(doc, n, "max_steps", 1, 100000000, &k)) == CG_OK)
+        sg->until_max_steps = (int)k;
+    if (st == CG_OK && (n = cg_ymap_get(v, "check_every")) &&
+        (st = cg_yget_int(doc, n, "check_every", 1, 100000, &k)) == CG_OK)
+        sg->until_check_every = (int)k;
+    /* images: an image value drawn for the first 10 samples at the end (the fooling images: one
+     * trial per target class), as the stage's one figure. */
+    sg->n_statistics = sg->n_sample_figures = 0;
+    if (st == CG_OK && (n = cg_ymap_get(v, "images"))) {
+        cg_exp_sample_item *it = &sg->sample_figures[sg->n_sample_figures++];
+        memset(it, 0, sizeof *it);
+        cg__copy_str(it->type, sizeof it->type, "images");
+        it->n_values = 1;
+        it->count = 10;
+        it->line = it->value_line = n->line;
+        it->col = it->value_col = n->col;
+        st = cg_yget_str(doc, n, "images", it->values[0], sizeof it->values[0]);
+        cg__copy_str(it->value, sizeof it->value, it->values[0]);
+    }
+    return st;
+}
+
 static cg_status parse_stage(const cg_ydoc *doc, const cg_ynode *v, const cg_experiment *e,
                              const cg_exp_stage *top, int index, cg_exp_stage *st_out) {
     static const char *const keys[] = {"name",   "split",  "graph",    "losses", "optimizer",
-                                       "epochs", "freeze", "evaluate", "batch"};
+                                       "epochs", "freeze", "evaluate", "batch",  "until"};
     if (v->kind != CG_YMAP)
         return cg_yerror(doc, v, "a stage is a mapping with split:, losses:, epochs: ...");
     cg_status st = cg_ycheck_keys(doc, v, "a stage", keys, CG__ARRAY_LEN(keys));
@@ -840,6 +887,16 @@ static cg_status parse_stage(const cg_ydoc *doc, const cg_ynode *v, const cg_exp
             st_out->freeze[i] = m;
         }
         st_out->n_freeze = st == CG_OK ? count : 0;
+    }
+    st_out->has_until = false;
+    if (st == CG_OK && (n = cg_ymap_get(v, "until"))) {
+        /* no evaluation: not the top level's, and not one of its own */
+        st_out->n_eval_splits = st_out->n_metrics = st_out->n_collect = 0;
+        st = parse_until(doc, n, st_out);
+        if (st == CG_OK && cg_ymap_get(v, "evaluate"))
+            st = cg_yerror(doc, cg_ymap_get(v, "evaluate"),
+                           "a stage with until: does not evaluate; its results are the share of "
+                           "samples that reached the value and the updates they needed");
     }
     if (st == CG_OK && st_out->n_losses == 0)
         st = cg_yerror(doc, v, "stage '%s' has no losses (give 'losses:' here or at the top)",
@@ -1109,6 +1166,11 @@ static cg_status parse(const cg_ydoc *doc, cg_experiment *e) {
 
 int cg_exp_stage_batch(const cg_experiment *e, int stage) {
     return e->stages[stage].batch > 0 ? e->stages[stage].batch : e->batch;
+}
+
+int cg_exp_stage_batch_on(const cg_experiment *e, int stage, const cg_split *split) {
+    return e->stages[stage].has_until && split ? cg_split_count(split)
+                                               : cg_exp_stage_batch(e, stage);
 }
 
 /* The document with a variant's and the --set overrides applied. */
@@ -1411,6 +1473,11 @@ static void wanted_nodes(const cg_experiment *e, const cg_exp_stage *sg,
     }
     for (int i = 0; eval && i < sg->n_collect; i++)
         mark_wanted(e, nodes, n_nodes, sg->collect_value[i], wanted);
+    if (!eval && sg->has_until) {
+        mark_wanted(e, nodes, n_nodes, sg->until_value, wanted);
+        for (int i = 0; i < sg->n_sample_figures; i++)
+            mark_wanted(e, nodes, n_nodes, sg->sample_figures[i].values[0], wanted);
+    }
     for (int i = 0; eval && i < sg->n_sample_figures; i++)
         for (int k = 0; k < sg->sample_figures[i].n_values; k++)
             mark_wanted(e, nodes, n_nodes, sg->sample_figures[i].values[k], wanted);
@@ -1702,15 +1769,27 @@ bool cg_exp_image_shape(cg_shape s, int *c, int *h, int *w) {
 cg_status cg_experiment_check_stage(const cg_experiment *e, int stage, const cg_dataset *data,
                                     cg_exp_graph *train_out) {
     const cg_exp_stage *sg = &e->stages[stage];
-    int batch = cg_exp_stage_batch(e, stage);
     const cg_split *train = cg_dataset_find((cg_dataset *)data, sg->split);
     if (!train)
         return no_split(e, sg, sg->split, data);
+    int batch = cg_exp_stage_batch_on(e, stage, train);
     cg_exp_build how = {data, false, false};
     cg_exp_graph tg = {0};
     cg_status st = build(e, stage, NULL, train, batch, 0, &how, &tg);
     if (st == CG_OK)
         st = cg_experiment_check_labels(e, stage, &tg, train, true);
+    if (st == CG_OK && sg->has_until) {
+        int v = cg_exp_graph_value(&tg, sg->until_value);
+        cg_shape s = v >= 0 ? cg_graph_value_shape(tg.graph, v) : (cg_shape){0};
+        if (v < 0 || cg_shape_numel(&s) != (size_t)batch)
+            st = cg__error(CG_ERR_PARSE, "%s:%d:%d: until: '%s' %s; it must be a value of the "
+                                         "stage's graph with one number per sample",
+                           e->file, sg->until_line, sg->until_col, sg->until_value,
+                           v < 0 ? "is not a value of the graph" : "has several numbers per "
+                                                                    "sample");
+        for (int i = 0; st == CG_OK && i < sg->n_sample_figures; i++)
+            st = check_image_values(e, &sg->sample_figures[i], &tg, train);
+    }
     bool metric_seen[CG_EXP_MAX_METRICS] = {false}, collect_seen[CG_EXP_MAX_COLLECT] = {false};
     how.eval = true;
     for (int s = 0; st == CG_OK && s < sg->n_eval_splits; s++) {

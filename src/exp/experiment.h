@@ -129,6 +129,14 @@ typedef struct cg_exp_stage {
     int batch;  /* 0: the experiment's train.batch */
     int n_freeze;
     int freeze[CG_EXP_MAX_MODULES]; /* module indices */
+    /* until: instead of epochs, the whole split is one batch trained until each sample's value
+     * (one number per sample) has reached threshold, or max_steps updates (the fooling trials);
+     * read every check_every updates. */
+    bool has_until;
+    char until_value[CG_EXP_NAME];
+    float until_threshold;
+    int until_max_steps, until_check_every;
+    int until_line, until_col;
 } cg_exp_stage;
 
 /* A figure of the report: the per-epoch curves of one metric on some evaluation splits (line
@@ -194,6 +202,8 @@ typedef struct cg_experiment {
 
 /* A stage's batch size (its own, else the experiment's). */
 int cg_exp_stage_batch(const cg_experiment *e, int stage);
+/* The same on a split: an until stage's batch is the whole split. */
+int cg_exp_stage_batch_on(const cg_experiment *e, int stage, const cg_split *split);
 
 /* Reads an experiment; with variant not NULL, applies that variant's overrides first, then the
  * `--set key=value` overrides. Every error carries file:line:col. */

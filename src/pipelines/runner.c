@@ -313,6 +313,112 @@ static cg_status evaluate_all(repeat_state *rs, const cg_exp_stage *sg, cg_exp_g
     return st;
 }
 
+/* An until stage's images figure: its image value for the first samples (the fooling images,
+ * one trial per target class), as the last update left them. */
+static cg_status until_images(repeat_state *rs, const cg_exp_stage *sg, cg_exp_graph *tg, int n) {
+    const cg_exp_sample_item *it = &sg->sample_figures[0];
+    int v = cg_exp_graph_value(tg, it->values[0]), chw[1][3];
+    cg_shape s = cg_graph_value_shape(tg->graph, v);
+    if (v < 0 || !cg_exp_image_shape(s, &chw[0][0], &chw[0][1], &chw[0][2]))
+        return cg__error(CG_ERR_INVALID_ARGUMENT, "%s:%d:%d: until: images: '%s' is no image",
+                         rs->e->file, it->line, it->col, it->values[0]);
+    float *all = malloc(cg_shape_numel(&s) * sizeof *all);
+    cg_status st = all ? cg_graph_forward(tg->graph, false)
+                       : cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for the images");
+    if (st == CG_OK)
+        st = cg_graph_read_value(tg->graph, v, all);
+    char vn[80];
+    cg__file_part(vn, sizeof vn, rs->vname);
+    const float *rows[1] = {all};
+    if (st == CG_OK)
+        st = cg_samples_images(rs->e, sg, it, sg->split, n < it->count ? n : it->count, rows,
+                               (const int(*)[3])chw, rs->dir, vn);
+    free(all);
+    return st;
+}
+
+/* An until stage: the split as one batch, trained (forward in evaluation mode, backward, an
+ * update) until every sample's value has reached the threshold or max_steps updates; records per
+ * stage <stage>_rate (the share that reached it) and <stage>_updates (the mean updates they
+ * needed) at the last epoch so far, and writes samples/<variant>-r<k>-<stage>.csv (index and
+ * updates per sample, -1 for never). */
+static cg_status run_until(repeat_state *rs, const cg_exp_stage *sg, cg_exp_graph *tg,
+                           cg_feeder *f, int n, const char *run) {
+    int v = cg_exp_graph_value(tg, sg->until_value);
+    int *order = malloc((size_t)n * sizeof *order), *first = malloc((size_t)n * sizeof *first);
+    cg_status st = order && first ? CG_OK : cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for %d "
+                                                                            "samples", n);
+    for (int i = 0; st == CG_OK && i < n; i++)
+        order[i] = i;
+    if (st == CG_OK)
+        st = cg_feeder_order(f, order, n);
+    if (st == CG_OK)
+        st = cg_feeder_gather(f, 0);
+    cg_until u = {.condition = v,
+                  .threshold = sg->until_threshold,
+                  .check_every = sg->until_check_every,
+                  .max_steps = sg->until_max_steps,
+                  .training = false,
+                  .optimizer = &sg->optimizer};
+    int steps = 0, hits = 0;
+    double t0 = cg__now_ms(), sum = 0;
+    if (st == CG_OK)
+        st = cg_graph_train_until(tg->graph, &u, first, &steps);
+    for (int i = 0; st == CG_OK && i < n; i++)
+        if (first[i] >= 0)
+            hits++, sum += first[i];
+    char metric[CG_EXP_NAME + 16], path[4400];
+    if (st == CG_OK) {
+        snprintf(metric, sizeof metric, "%s_rate", sg->name);
+        record_value(rs->rec, rs->vname, rs->repeat, rs->epoch_base, sg->split, metric,
+                     (double)hits / n);
+        snprintf(metric, sizeof metric, "%s_updates", sg->name);
+        if (hits)
+            record_value(rs->rec, rs->vname, rs->repeat, rs->epoch_base, sg->split, metric,
+                         sum / hits);
+        fprintf(stderr, "  %s: %d of %d reached %s >= %g (%.1f%%)", run, hits, n, sg->until_value,
+                (double)sg->until_threshold, 100.0 * hits / n);
+        if (hits)
+            fprintf(stderr, " after %.1f updates on average", sum / hits);
+        fprintf(stderr, "; %d updates in %.1f s\n", steps, (cg__now_ms() - t0) / 1000);
+        snprintf(path, sizeof path, "%s/samples", rs->dir);
+        st = cg__mkdir_p(path);
+    }
+    if (st == CG_OK && rs->repeat == 0 && sg->n_sample_figures) /* the images at the end */
+        st = until_images(rs, sg, tg, n);
+    FILE *csv = NULL;
+    if (st == CG_OK) {
+        char vn[80], sn[80];
+        cg__file_part(vn, sizeof vn, rs->vname);
+        cg__file_part(sn, sizeof sn, sg->name);
+        snprintf(path, sizeof path, "%s/samples/%s-r%d-%s.csv", rs->dir, vn, rs->repeat + 1, sn);
+        if (!(csv = fopen(path, "w")))
+            st = cg__error(CG_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+    }
+    if (csv) { /* index, the split's integer arrays (the target), the updates */
+        const cg_split *split = cg_dataset_find(rs->data, sg->split);
+        fprintf(csv, "index");
+        for (int a = 0; a < split->n_arrays; a++)
+            if (split->arrays[a].dtype == CG_I32 && split->arrays[a].shape.ndim == 1) {
+                fputc(',', csv);
+                cg_csv_field(csv, split->arrays[a].name);
+            }
+        fprintf(csv, ",updates\n");
+        for (int i = 0; i < n; i++) {
+            fprintf(csv, "%d", i);
+            for (int a = 0; a < split->n_arrays; a++)
+                if (split->arrays[a].dtype == CG_I32 && split->arrays[a].shape.ndim == 1)
+                    fprintf(csv, ",%d", ((const int32_t *)split->arrays[a].data)[i]);
+            fprintf(csv, ",%d\n", first[i]);
+        }
+        if (fclose(csv) != 0)
+            st = cg__error(CG_ERR_IO, "cannot write %s", path);
+    }
+    free(order);
+    free(first);
+    return st;
+}
+
 static cg_status run_stage(repeat_state *rs, int k, bool strict_init, const char *init) {
     const cg_experiment *e = rs->e;
     const cg_exp_stage *sg = &e->stages[k];
@@ -321,7 +427,8 @@ static cg_status run_stage(repeat_state *rs, int k, bool strict_init, const char
     if (st != CG_OK)
         return st;
     cg_split *train = cg_dataset_find(rs->data, sg->split);
-    int n = cg_split_count(train), batch = cg_exp_stage_batch(e, k), epochs = sg->epochs;
+    int n = cg_split_count(train), batch = cg_exp_stage_batch_on(e, k, train);
+    int epochs = sg->has_until ? 0 : sg->epochs; /* until: one batch, trained until it holds */
     if (epochs > 0 && n < batch)
         return cg__error(CG_ERR_INVALID_ARGUMENT,
                          "split '%s' has %d samples, fewer than one batch of %d; lower the "
@@ -429,7 +536,9 @@ static cg_status run_stage(repeat_state *rs, int k, bool strict_init, const char
             fprintf(stderr, "  tuning: %s\n", cg_context_tuning(ctx));
         }
     }
-    if (st == CG_OK && epochs == 0) { /* evaluation only */
+    if (st == CG_OK && sg->has_until)
+        st = run_until(rs, sg, &tg, ftrain, n, run);
+    if (st == CG_OK && epochs == 0 && !sg->has_until) { /* evaluation only */
         char line[2048];
         snprintf(line, sizeof line, "  %s: no training, evaluation only", run);
         st = evaluate_all(rs, sg, &tg, es, rs->epoch_base, line, sizeof line);
@@ -437,7 +546,9 @@ static cg_status run_stage(repeat_state *rs, int k, bool strict_init, const char
             fprintf(stderr, "%s\n", line);
     }
     rs->epoch_base += epochs;
-    if (st == CG_OK)
+    /* An until stage's parameters are not kept: what it trains (the fooling trials' generators,
+     * a layer per trial) is thrown away, and what it reads stays frozen. */
+    if (st == CG_OK && !sg->has_until)
         st = cg_param_store_take(rs->store, tg.graph);
     cg_samples samples[CG_MAX_SPLITS];
     memset(samples, 0, sizeof samples);

@@ -623,8 +623,8 @@ cg_status cg_samples_images(const cg_experiment *e, const cg_exp_stage *sg,
     for (int k = 0, used = 0; k < it->n_values && used < (int)sizeof names; k++)
         used += snprintf(names + used, sizeof names - (size_t)used, "%s%s",
                          k == 0 ? "" : k + 1 < it->n_values ? ", " : " and ", it->values[k]);
-    snprintf(title, sizeof title, "%s: %s of the first %d samples of %s", variant, names, count,
-             split);
+    snprintf(title, sizeof title, "%s: %s%s%.60s of the first %d samples of %s", variant, names,
+             sg->has_until ? " at the end of " : "", sg->has_until ? sg->name : "", count, split);
     int w = PAD + label_w + PAD + count * (tile_w + GAP) + PAD;
     int tw = cg_raster_text_width(title) + 2 * PAD;
     w = w > tw ? w : tw;
