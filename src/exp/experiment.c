@@ -830,7 +830,6 @@ static cg_status parse_until(const cg_ydoc *doc, const cg_ynode *v, cg_exp_stage
         sg->until_check_every = (int)k;
     /* images: an image value drawn for the first 10 samples at the end (the fooling images: one
      * trial per target class), as the stage's one figure. */
-    sg->n_statistics = sg->n_sample_figures = 0;
     if (st == CG_OK && (n = cg_ymap_get(v, "images"))) {
         cg_exp_sample_item *it = &sg->sample_figures[sg->n_sample_figures++];
         memset(it, 0, sizeof *it);
@@ -890,8 +889,10 @@ static cg_status parse_stage(const cg_ydoc *doc, const cg_ynode *v, const cg_exp
     }
     st_out->has_until = false;
     if (st == CG_OK && (n = cg_ymap_get(v, "until"))) {
-        /* no evaluation: not the top level's, and not one of its own */
+        /* no evaluation: not the top level's, and not one of its own (its one figure, the
+         * images, parse_until adds) */
         st_out->n_eval_splits = st_out->n_metrics = st_out->n_collect = 0;
+        st_out->n_statistics = st_out->n_sample_figures = 0;
         st = parse_until(doc, n, st_out);
         if (st == CG_OK && cg_ymap_get(v, "evaluate"))
             st = cg_yerror(doc, cg_ymap_get(v, "evaluate"),

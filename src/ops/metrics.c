@@ -11,21 +11,26 @@
 
 #define PROGRAM "metrics.cl"
 
-static cg_status accuracy_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dtype *t,
-                                int n, cg_op_shapes *out) {
-    (void)a;
-    (void)n;
+/* Scores (batch, classes) and an integer per sample (batch): accuracy's labels, pick's indices;
+ * one number per sample out. what says what the integers are, for the message. */
+static cg_status scores_and_ints_infer(const char *op, const char *what, const cg_shape *in,
+                                       const cg_dtype *t, cg_op_shapes *out) {
     if (in[0].ndim != 2 || in[1].ndim != 1 || in[1].d[0] != in[0].d[0] || t[1] != CG_I32) {
         char s0[64], s1[64];
         cg_shape_str(&in[0], s0, sizeof s0);
         cg_shape_str(&in[1], s1, sizeof s1);
-        return cg__shape_error("accuracy",
-                               "inputs %s and %s; accuracy takes scores (batch, classes) and "
-                               "integer labels (batch)",
-                               s0, s1);
+        return cg__shape_error(op, "inputs %s and %s; %s takes scores (batch, classes) and %s",
+                               s0, s1, op, what);
     }
     out->out = cg_shape_make(1, in[0].d[0], 0, 0, 0);
     return CG_OK;
+}
+
+static cg_status accuracy_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dtype *t,
+                                int n, cg_op_shapes *out) {
+    (void)a;
+    (void)n;
+    return scores_and_ints_infer("accuracy", "integer labels (batch)", in, t, out);
 }
 
 static cg_status accuracy_fwd(const cg_op_call *c) {
@@ -140,17 +145,7 @@ static cg_status pick_infer(const cg_op_attrs *a, const cg_shape *in, const cg_d
                             cg_op_shapes *out) {
     (void)a;
     (void)n;
-    if (in[0].ndim != 2 || in[1].ndim != 1 || in[1].d[0] != in[0].d[0] || t[1] != CG_I32) {
-        char s0[64], s1[64];
-        cg_shape_str(&in[0], s0, sizeof s0);
-        cg_shape_str(&in[1], s1, sizeof s1);
-        return cg__shape_error("pick",
-                               "inputs %s and %s; pick takes scores (batch, classes) and an "
-                               "integer index per sample (batch)",
-                               s0, s1);
-    }
-    out->out = cg_shape_make(1, in[0].d[0], 0, 0, 0);
-    return CG_OK;
+    return scores_and_ints_infer("pick", "an integer index per sample (batch)", in, t, out);
 }
 
 static cg_status pick_fwd(const cg_op_call *c) {
