@@ -137,3 +137,16 @@ __kernel void pick(__global float *picked, __global const float *x, __global con
     const int k = index[n];
     picked[n] = k >= 0 && k < (int)K ? x[(size_t)n * K + k] : NAN;
 }
+
+/* largest[n] = the largest of row n (K numbers): a classifier's top score. */
+__kernel void row_max(__global float *largest, __global const float *x, const uint K,
+                      const uint N) {
+    const uint n = get_global_id(0);
+    if (n >= N)
+        return;
+    __global const float *r = x + (size_t)n * K;
+    float m = r[0];
+    for (uint k = 1; k < K; k++)
+        m = fmax(m, r[k]);
+    largest[n] = m;
+}

@@ -917,6 +917,16 @@ static void pick_f(ref_io *io) {
         io->out[n] = io->in[0][n * K + (size_t)io->in[1][n]];
 }
 
+static void max_f(ref_io *io) {
+    size_t K = cols_of(io);
+    for (size_t n = 0; n < rows_of(io); n++) {
+        double m = io->in[0][n * K];
+        for (size_t k = 1; k < K; k++)
+            m = io->in[0][n * K + k] > m ? io->in[0][n * K + k] : m;
+        io->out[n] = m;
+    }
+}
+
 /* The mean over the K probes of D (d . (rp - r)) / (d . d), d = xp - x. */
 static void jacobian_trace_f(ref_io *io) {
     size_t N = rows_of(io), D = cols_of(io), K = (size_t)io->in_shape[1].d[0] / N;
@@ -968,6 +978,7 @@ static const ref_op table[] = {
     {"probe", probe_f, probe_b},
     {"mul", mul_f, mul_b},
     {"pick", pick_f, NULL},
+    {"max", max_f, NULL},
     {"per_sample_linear", psl_f, psl_b},
     {"cross_entropy", ce_f, ce_b},
     {"cool", cool_f, cool_b},

@@ -102,6 +102,7 @@ def main():
 
     run_command()
     dae_study()
+    rings_study()
     bench_commands()
 
     with tempfile.TemporaryDirectory() as cache:
@@ -188,6 +189,37 @@ def dae_study():
             if fooled:
                 check(abs(got.get(stage + "_updates", -1) - sum(fooled) / len(fooled)) < 1e-9,
                       "%s: the mean updates of the fooled trials" % stage)
+
+
+def rings_study():
+    """The three rings: the classifier claims the whole plane while the dAE's confidence is high
+    only near the rings; the Hutchinson estimate of the trace is recorded against the exact one;
+    the report draws the three maps."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    exp = os.path.join(here, "..", "experiments", "dae-rings.yaml")
+    with tempfile.TemporaryDirectory() as tmp:
+        out_dir = os.path.join(tmp, "rings")
+        rc, out, err = run("run", exp, "--repeats", "1", "--epochs", "30", "--set",
+                           "evaluate.every=30", "--out", out_dir)
+        check(rc == 0, "the rings study runs: %r" % err[-800:])
+        if rc != 0:
+            return
+        rows = [r.split(",") for r in
+                open(os.path.join(out_dir, "metrics.csv")).read().strip().split("\n")[1:]]
+        m = {(r[3], r[4]): float(r[5]) for r in rows}
+        check(m[("train", "accuracy")] > 0.95, "the rings are told apart: %s" % m)
+        check(m[("grid", "mean_output")] > 0.85,
+              "the classifier is sure over most of the plane: %s" % m)
+        check(m[("train", "mean_confidence")] > 4 * m[("grid", "mean_confidence")],
+              "the confidence is high on the rings and low elsewhere: %s" % m)
+        err_h = m[("train", "mean_abs_error_trace_hutchinson")]
+        check(0 < err_h < abs(m[("train", "mean_trace")]),
+              "Hutchinson's error against the exact trace is recorded: %s" % m)
+        figs = os.listdir(os.path.join(out_dir, "figures"))
+        for v in ("output", "confidence", "scaled_output"):
+            check("samples-base-%d-heatmap-%s-grid.svg" % (
+                ("output", "confidence", "scaled_output").index(v) + 1, v) in figs,
+                "the %s map is drawn: %s" % (v, figs))
 
 
 def npy_header(path):

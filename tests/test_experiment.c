@@ -14,6 +14,7 @@
 #include "pipelines/runner.h"
 #include "harness.h"
 #include "pipelines/pipeline.h"
+#include "pipelines/samples.h"
 
 static char dir[] = "/tmp/clgraph-exp-XXXXXX";
 
@@ -570,6 +571,8 @@ static void test_rings_map(void) {
         {"{type: silhouette, value: conf, label: y, splits: [train, train]}",
          "split 'train' is listed twice"},
         {"{type: mean, value: conf, k: 3}", "mean takes no 'k:'"},
+        {"{type: mean, value: conf, known: y}", "mean takes no 'known:' (f_measure does)"},
+        {"{type: mean_abs_error, value: conf}", "mean_abs_error needs 'truth:'"},
         {"{type: mean, value: conf, reference: train}", "mean takes no 'reference:'"},
         {"{type: knn_accuracy, value: conf, label: y, reference: train, k: 0}", "'k'"},
     };
@@ -591,6 +594,67 @@ static void test_rings_map(void) {
     st = cg_experiment_load(bad, NULL, NULL, 0, &e);
     CHECK(st == CG_ERR_PARSE, "split and splits together");
     CHECK_CONTAINS(cg_error_message(), "give 'split:' or 'splits:', not both");
+}
+
+/* The open-set and estimator statistics on six samples worked by hand: classes 0 and 1 known, 2
+ * unknown; threshold 0.9. Sample 0 is accepted as its label (TP), 1 rejected (FN), 2 an unknown
+ * accepted (FP), 3 a known accepted as the wrong class (FP and FN), 4 an unknown rejected, 5 TP:
+ * F1 = 2 * 2 / (2 * 2 + 2 + 2) = 0.5. Openness 1 - sqrt(2 / 3). The estimate 1..6 against
+ * 1.5, 2, 2, 4, 5, 7 is off by 2.5 in all: 2.5 / 6. */
+static void test_open_set_statistics(void) {
+    static const float scores[18] = {0.95f, 0.03f, 0.02f, 0.5f,  0.4f,  0.1f,
+                                     0.05f, 0.92f, 0.03f, 0.02f, 0.97f, 0.01f,
+                                     0.3f,  0.3f,  0.4f,  0.01f, 0.98f, 0.01f};
+    static const float est[6] = {1, 2, 3, 4, 5, 6}, exact[6] = {1.5f, 2, 2, 4, 5, 7};
+    static const int32_t y[6] = {0, 1, 2, 0, 2, 1}, known[6] = {1, 1, 0, 1, 0, 1};
+    cg_dataset d = {0};
+    cg_split *sp = cg_dataset_add_split(&d, "test");
+    cg_array *ya = sp ? cg_split_add(sp, "y", CG_I32, cg_shape_make(1, 6, 0, 0, 0)) : NULL;
+    cg_array *ka = ya ? cg_split_add(sp, "known", CG_I32, cg_shape_make(1, 6, 0, 0, 0)) : NULL;
+    cg_experiment *e = calloc(1, sizeof *e);
+    CHECK(ka && e, "a split and an experiment");
+    if (!ka || !e) {
+        free(e);
+        cg_dataset_free(&d);
+        return;
+    }
+    memcpy(ya->data, y, sizeof y);
+    memcpy(ka->data, known, sizeof known);
+    cg__copy_str(e->file, sizeof e->file, "hand.yaml");
+    cg_exp_stage *sg = &e->stages[0];
+    static const struct {
+        const char *type, *value, *by, *known;
+        double want;
+    } items[] = {
+        {"f_measure", "score", "y", "known", 0.5},
+        {"openness", "y", "known", "", 0.18350341907227397},
+        {"mean_abs_error", "est", "exact", "", 2.5 / 6},
+        {"f_measure", "score", "y", "", 0.4}, /* all known: TP 2, FP 2 (2, 3), FN 4 (1-4) */
+    };
+    for (int i = 0; i < 4; i++) {
+        cg_exp_sample_item *it = &sg->statistics[i];
+        snprintf(it->type, sizeof it->type, "%s", items[i].type);
+        snprintf(it->name, sizeof it->name, "s%d", i);
+        snprintf(it->value, sizeof it->value, "%s", items[i].value);
+        snprintf(it->by, sizeof it->by, "%s", items[i].by);
+        snprintf(it->known, sizeof it->known, "%s", items[i].known);
+        it->threshold = 0.9;
+    }
+    sg->n_statistics = 4;
+    cg_samples smp = {.split = sp, .n = 6, .n_values = 3, .names = {"score", "est", "exact"},
+                      .width = {3, 1, 1},
+                      .rows = {(float *)scores, (float *)est, (float *)exact}};
+    double out[4];
+    CHECK_OK(cg_samples_statistics(e, sg, &smp, 1, 0, out));
+    for (int i = 0; i < 4; i++)
+        CHECK(fabs(out[i] - items[i].want) < 1e-6, "%s%s: %.6f, by hand %.6f", items[i].type,
+              i == 3 ? " without known" : "", out[i], items[i].want);
+    /* A known mask the split lacks is an error naming it. */
+    snprintf(sg->statistics[0].known, sizeof sg->statistics[0].known, "unknown_array");
+    CHECK(cg_samples_statistics(e, sg, &smp, 1, 0, out) != CG_OK, "a missing known array");
+    CHECK_CONTAINS(cg_error_message(), "reads 'unknown_array'");
+    free(e);
+    cg_dataset_free(&d);
 }
 
 /* The descriptor written with a run holds absolute data folders, the header lines behind "# "
@@ -623,6 +687,7 @@ int main(void) {
     test_evaluation_blocks();
     test_vae_pieces();
     test_rings_map();
+    test_open_set_statistics();
     cg_experiment e;
     char path[512];
     snprintf(path, sizeof path, "%s", write_exp("ok.yaml", base));

@@ -147,6 +147,8 @@ static const op_case cases[] = {
      {false}, 10, 0},
     {"mul", {0}, 2, {S2(65, 10), S1(65)}, N2, G2, 0, 1e-5},
     {"pick", {0}, 2, {S2(65, 10), S1(65)}, LAB, {false}, 10, 1e-6},
+    {"max", {0}, 1, {S2(65, 10)}, N1, {false}, 0, 0},
+    {"max", {0}, 1, {S2(3, 1)}, N1, {false}, 0, 0},
     {"per_sample_linear", {.features = 7, .bias = true}, 1, {S2(5, 13)}, N1, G1, 0, 1e-4},
     {"per_sample_linear", {.features = 3, .bias = false}, 1, {S2(1, 4)}, N1, G1, 0, 1e-4},
     {"mul", {0}, 2, {S4(3, 2, 5, 5), S2(3, 1)}, N2, G2, 0, 1e-5},

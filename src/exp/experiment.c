@@ -477,6 +477,11 @@ static const struct sample_kind {
     {"auc", false, "score", "label", "an array or value, positive where not 0", false, false, 0},
     {"mean", false, "value", "mask", NULL, false, false, 0},
     {"quantile", false, "value", NULL, NULL, false, false, 0},
+    {"mean_abs_error", false, "value", "truth", "the exact value, one number per sample", false,
+     false, 0},
+    {"f_measure", false, "score", "label", "an integer array such as y", false, false, 0},
+    {"openness", false, "label", "known", "1 where the label is a known class, such as known",
+     false, false, 0},
     {"knn_accuracy", false, "value", "label", "an integer array such as y", true, true, 0},
     {"linear_separability", false, "value", "label", "an integer array with two labels", false,
      false, 0},
@@ -509,6 +514,23 @@ static cg_status parse_image_values(const cg_ydoc *doc, const cg_ynode *v,
     if (st == CG_OK && c)
         st = cg_yget_int(doc, c, "count", 1, 64, &count);
     it->count = (int)count;
+    return st;
+}
+
+/* known: and threshold: of an f_measure statistic (no other type takes them). */
+static cg_status parse_open_set_keys(const cg_ydoc *doc, const cg_ynode *v,
+                                     cg_exp_sample_item *it) {
+    bool f = !strcmp(it->type, "f_measure");
+    const cg_ynode *k = cg_ymap_get(v, "known"), *t = cg_ymap_get(v, "threshold");
+    if (!f && (k || t))
+        return cg_yerror(doc, k ? k : t, "%s takes no '%s:' (f_measure does)", it->type,
+                         k ? "known" : "threshold");
+    cg_status st = CG_OK;
+    if (k)
+        st = cg_yget_str(doc, k, "known", it->known, sizeof it->known);
+    if (st == CG_OK && t && (st = cg_yget_float(doc, t, "threshold", &it->threshold)) == CG_OK &&
+        !isfinite(it->threshold))
+        st = cg_yerror(doc, t, "'threshold' must be a finite number, such as 0.99");
     return st;
 }
 
@@ -601,7 +623,7 @@ static cg_status parse_sample_items(const cg_ydoc *doc, const cg_ynode *list, bo
         static const char *const keys[] = {"type",   "name",  "score",  "value", "x",  "label",
                                            "mask",   "colour", "color", "groups", "q", "at",
                                            "split", "reference", "k", "splits",
-                                           "values", "count"};
+                                           "values", "count", "truth", "known", "threshold"};
         if (v->kind != CG_YMAP)
             return cg_yerror(doc, v, "an entry of '%s' is a mapping with type:", what);
         st = cg_ycheck_keys(doc, v, what, keys, CG__ARRAY_LEN(keys));
@@ -622,6 +644,10 @@ static cg_status parse_sample_items(const cg_ydoc *doc, const cg_ynode *list, bo
             return cg_yerror(doc, n, "%s takes no 'values:' (images does)", it->type);
         if (!images && (n = cg_ymap_get(v, "count")))
             return cg_yerror(doc, n, "%s takes no 'count:' (images does)", it->type);
+        if (st == CG_OK)
+            st = parse_open_set_keys(doc, v, it);
+        if (st != CG_OK)
+            return st;
         if (images)
             st = parse_image_values(doc, v, it);
         else if (st == CG_OK && !(n = cg_ymap_get(v, vkey)))

@@ -62,7 +62,12 @@ typedef struct cg_exp_loss {
  * per sample, label: an integer array): knn_accuracy (k nearest points of the reference split
  * vote), linear_separability (Fisher's discriminant, the best threshold), stray (the share
  * nearer another label's centroid of the reference split), silhouette (the listed splits as
- * groups, within each label; recorded on the first of them). Figures (of the first repeat):
+ * groups, within each label; recorded on the first of them); mean_abs_error (value, truth: the
+ * mean of |value - truth|, such as an estimate against the exact number); f_measure (score:
+ * scores per class, label, known: 1 where the label is a known class, threshold: open-set
+ * recognition's F1, a sample accepted as its argmax class when that score passes threshold);
+ * openness (label, known: 1 - sqrt(known classes / classes) of the split's labels). Figures (of
+ * the first repeat):
  * scatter (x: a value of two numbers per sample, colour: an integer array or value; one per
  * split, or one of the listed splits with a marker per split),
  * histogram (value, groups: an integer array splitting the samples in two; one per split),
@@ -74,7 +79,9 @@ typedef struct cg_exp_sample_item {
     char type[24];
     char name[CG_EXP_NAME];
     char value[CG_EXP_NAME]; /* score / value / x */
-    char by[CG_EXP_NAME];    /* label / mask / colour / groups / at; "" for none */
+    char by[CG_EXP_NAME];    /* label / mask / colour / groups / at / truth; "" for none */
+    char known[CG_EXP_NAME]; /* f_measure: 1 where the label is a known class; "" all are */
+    double threshold;        /* f_measure: the score a sample must pass to be accepted */
     char split[24];          /* only this evaluation split; "" for every one */
     char reference[24];      /* knn_accuracy, stray: the split whose points are the reference */
     int n_splits;            /* silhouette (the groups) and scatter (one figure): these splits */

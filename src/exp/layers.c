@@ -71,6 +71,7 @@ static const layer_row rows[] = {
     {"accuracy", "accuracy", {{"threshold", K_THRESHOLD, false, 0}}},
     {"mul", "mul", {{NULL, 0, 0, 0}}},
     {"pick", "pick", {{NULL, 0, 0, 0}}},
+    {"max", "max", {{NULL, 0, 0, 0}}},
     {"per_sample_linear", "per_sample_linear",
      {{"out", K_OUT, true, 0}, {"bias", K_BIAS, false, 0}}},
     {"probe", "probe",

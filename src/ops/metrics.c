@@ -2,7 +2,7 @@
  * (with `threshold`, only where the best score exceeds it); `cool_confidence` gives the COOL
  * confidence of every class; `jacobian_trace` estimates the trace of an autoencoder's Jacobian
  * from probes (see `probe`) and `dae_confidence` turns it and the reconstruction error into the
- * dAE study's confidence. cg__sum_into adds a vector's sum into an accumulator slot on the
+ * dAE study's confidence; `max` gives each row's largest number (a classifier's top score). cg__sum_into adds a vector's sum into an accumulator slot on the
  * device. Kernels in cl/metrics.cl. */
 #include <math.h>
 #include <stdlib.h>
@@ -155,6 +155,28 @@ static cg_status pick_fwd(const cg_op_call *c) {
     return cg__kernel_run1d(c->ctx, PROGRAM, "pick", n, 0, args, 5);
 }
 
+/* max: x (N, K) gives the largest of each row (N): the top score of a classifier. */
+static cg_status max_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dtype *t, int n,
+                           cg_op_shapes *out) {
+    (void)a;
+    (void)t;
+    (void)n;
+    if (in[0].ndim != 2 || in[0].d[1] < 1) {
+        char s[64];
+        cg_shape_str(&in[0], s, sizeof s);
+        return cg__shape_error("max", "input %s; max takes scores (batch, classes)", s);
+    }
+    out->out = cg_shape_make(1, in[0].d[0], 0, 0, 0);
+    return CG_OK;
+}
+
+static cg_status max_fwd(const cg_op_call *c) {
+    size_t n = (size_t)c->in[0].shape.d[0];
+    const cg__karg args[] = {CG_KMEM(c->out->mem), CG_KMEM(c->in[0].mem),
+                             CG_KU32(c->in[0].shape.d[1]), CG_KU32(n)};
+    return cg__kernel_run1d(c->ctx, PROGRAM, "row_max", n, 0, args, 4);
+}
+
 cg_status cg__sum_into(cg_context *ctx, cl_mem acc, uint32_t slot, cl_mem x, size_t n,
                        float scale) {
     size_t local = cg__reduce_local(ctx);
@@ -208,6 +230,8 @@ const cg_op_def cg__op_dae_confidence = {.name = "dae_confidence", .program = PR
 const cg_op_def cg__op_pick = {.name = "pick", .program = PROGRAM, .min_inputs = 2,
                                .max_inputs = 2, .infer = pick_infer, .forward = pick_fwd,
                                .label_input = 2, .classes = cg__classes_of_width};
+const cg_op_def cg__op_max = {.name = "max", .program = PROGRAM, .min_inputs = 1,
+                              .max_inputs = 1, .infer = max_infer, .forward = max_fwd};
 const cg_op_def cg__op_cool_confidence = {.name = "cool_confidence", .program = PROGRAM,
                                           .min_inputs = 1, .max_inputs = 1,
                                           .infer = confidence_infer, .forward = confidence_fwd};

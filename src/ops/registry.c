@@ -15,7 +15,7 @@ static const cg_op_def *const table[] = {
     &cg__op_bce, &cg__op_mse, &cg__op_contrastive, &cg__op_triplet, &cg__op_similarity,
     &cg__op_kl_normal, &cg__op_kl_sample, &cg__op_gaussian_nll, &cg__op_accuracy, &cg__op_cool_confidence,
     &cg__op_mul, &cg__op_probe, &cg__op_jacobian_trace, &cg__op_dae_confidence,
-    &cg__op_per_sample_linear, &cg__op_pick,
+    &cg__op_per_sample_linear, &cg__op_pick, &cg__op_max,
 };
 
 const cg_op_def *cg_op_find(const char *name) {

@@ -211,6 +211,55 @@ static cg_status embedding_statistic(const cg_experiment *e, const cg_exp_sample
     return st;
 }
 
+/* Open-set recognition's F1 over a split: a sample is accepted as the class of its largest score
+ * when that score passes the threshold. True positives: known samples accepted as their label;
+ * false positives: accepted samples of an unknown class or accepted as a wrong class; false
+ * negatives: known samples rejected or accepted as a wrong class. F1 = 2 TP / (2 TP + FP + FN),
+ * 0 when nothing counts. */
+static cg_status open_set_f(const cg_experiment *e, const cg_exp_sample_item *it,
+                            const cg_samples *s, double *out) {
+    int K = 0;
+    double *score = matrix(s, it->value, &K);
+    int *label = labels_of(s, it->by), *known = it->known[0] ? labels_of(s, it->known) : NULL;
+    cg_status st = !score ? lacks(e, it, s, it->value)
+                   : !label ? lacks(e, it, s, it->by)
+                   : it->known[0] && !known ? lacks(e, it, s, it->known)
+                                            : CG_OK;
+    long tp = 0, fp = 0, fn = 0;
+    for (int r = 0; st == CG_OK && r < s->n; r++) {
+        const double *row = score + (size_t)r * K;
+        int best = 0;
+        for (int k = 1; k < K; k++)
+            best = row[k] > row[best] ? k : best;
+        bool accepted = row[best] > it->threshold, is_known = !known || known[r] != 0;
+        bool right = is_known && accepted && best == label[r];
+        tp += right;
+        fp += accepted && !right;
+        fn += is_known && !right;
+    }
+    *out = st != CG_OK ? NAN : 2 * tp + fp + fn ? 2.0 * tp / (double)(2 * tp + fp + fn) : 0.0;
+    free(score);
+    free(label);
+    free(known);
+    return st;
+}
+
+/* 1 - sqrt(k / n): n the distinct labels of the split, k those of its known samples. */
+static double openness_of(const double *label, const double *known, int n) {
+    int seen[2][64], counts[2] = {0, 0};
+    for (int r = 0; r < n; r++)
+        for (int g = 0; g < 2; g++) {
+            if (g == 0 && known[r] == 0)
+                continue;
+            int l = (int)label[r], j = 0;
+            while (j < counts[g] && seen[g][j] != l)
+                j++;
+            if (j == counts[g] && counts[g] < 64)
+                seen[g][counts[g]++] = l;
+        }
+    return counts[1] ? 1.0 - sqrt((double)counts[0] / counts[1]) : NAN;
+}
+
 cg_status cg_samples_statistics(const cg_experiment *e, const cg_exp_stage *sg,
                                 const cg_samples *all, int n_all, int which, double *out) {
     const cg_samples *s = &all[which];
@@ -222,6 +271,12 @@ cg_status cg_samples_statistics(const cg_experiment *e, const cg_exp_stage *sg,
         if (!strcmp(it->type, "knn_accuracy") || !strcmp(it->type, "stray") ||
             !strcmp(it->type, "linear_separability") || !strcmp(it->type, "silhouette")) {
             cg_status st = embedding_statistic(e, it, all, n_all, s, &out[i]);
+            if (st != CG_OK)
+                return st;
+            continue;
+        }
+        if (!strcmp(it->type, "f_measure")) {
+            cg_status st = open_set_f(e, it, s, &out[i]);
             if (st != CG_OK)
                 return st;
             continue;
@@ -253,6 +308,12 @@ cg_status cg_samples_statistics(const cg_experiment *e, const cg_exp_stage *sg,
                 if (!by || by[r] != 0)
                     v[m++] = v[r];
             out[i] = cg_stats_summary(v, m).mean;
+        } else if (!strcmp(it->type, "mean_abs_error")) {
+            for (int r = 0; r < s->n; r++)
+                v[r] = fabs(v[r] - by[r]);
+            out[i] = cg_stats_summary(v, s->n).mean;
+        } else if (!strcmp(it->type, "openness")) {
+            out[i] = openness_of(v, by, s->n);
         } else {
             out[i] = cg_stats_quantile(v, s->n, it->q);
         }

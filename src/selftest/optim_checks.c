@@ -154,16 +154,23 @@ static cg_status check_masked(cg_context *ctx, bool *passed, char *detail, size_
  * moving r by {3, 1} (2 * 3 / 1 = 6) and d = {1, 1} moving r by {1, 2} (2 * 3 / 2 = 3): the
  * trace is their mean, 4.5. Then dae_confidence of x = {1, 2}, r = {1, 0} (||r - x|| = 2), alpha
  * 1, beta 2, on traces 1 (gamma = -0.5: exp(-1)) and 3 (gamma = 0.5: exp(-1) exp(-1)). */
-/* pick of [[1, 2, 3], [4, 5, 6]] at [2, 0]: [3, 4]. */
+/* pick of [[1, 2, 3], [4, 5, 6]] at [2, 0]: [3, 4]; row_max of [[1, 5, 3], [-4, -6, -2]]:
+ * [5, -2]. */
 static cg_status check_pick(cg_context *ctx, bool *passed, char *detail, size_t cap) {
-    static const float x[6] = {1, 2, 3, 4, 5, 6};
+    static const float x[6] = {1, 2, 3, 4, 5, 6}, y[6] = {1, 5, 3, -4, -6, -2};
     static const int idx[2] = {2, 0};
     float out[2] = {0, 0};
-    static const double want[2] = {3, 4};
+    static const double want[2] = {3, 4}, want_max[2] = {5, -2};
     const cg__check_arg args[] = {CG__F32_BUF(out, 2), CG__F32_BUF(x, 6), CG__I32_BUF(idx, 2),
                                   CG__U32(3), CG__U32(2)};
-    return cg__selftest_kernel(ctx, "metrics.cl", "pick", args, 5, 2, 0, want, 0, passed, detail,
-                               cap);
+    cg_status st = cg__selftest_kernel(ctx, "metrics.cl", "pick", args, 5, 2, 0, want, 0, passed,
+                                       detail, cap);
+    if (st != CG_OK || !*passed)
+        return st;
+    const cg__check_arg margs[] = {CG__F32_BUF(out, 2), CG__F32_BUF(y, 6), CG__U32(3),
+                                   CG__U32(2)};
+    return cg__selftest_kernel(ctx, "metrics.cl", "row_max", margs, 4, 2, 0, want_max, 0, passed,
+                               detail, cap);
 }
 
 static cg_status check_dae(cg_context *ctx, bool *passed, char *detail, size_t cap) {
@@ -203,6 +210,6 @@ const cg__selftest_case cg__optim_checks[] = {
     {"optim.cl", "sgd_step adam_step", check_optim},
     {"metrics.cl", "argmax_correct cool_confidence sum_into", check_metrics},
     {"metrics.cl", "jacobian_trace dae_confidence", check_dae},
-    {"metrics.cl", "pick", check_pick},
+    {"metrics.cl", "pick row_max", check_pick},
 };
 const size_t cg__optim_check_count = CG__ARRAY_LEN(cg__optim_checks);
