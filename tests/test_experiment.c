@@ -596,6 +596,99 @@ static void test_rings_map(void) {
     CHECK_CONTAINS(cg_error_message(), "give 'split:' or 'splits:', not both");
 }
 
+/* A sweep: every variant at every value of one key, named <variant>_<value>; the reference
+ * stands for itself at each value; the report's sweep table and figure. */
+static void test_sweep(void) {
+    static const char text[] =
+        "name: sweep\n"
+        "pipeline: dae\n"
+        "data: {task: rings, train: 120, grid: 4}\n"
+        "model:\n"
+        "  net: [{type: linear, out: 8}, relu, {type: linear, out: 3}]\n"
+        "graph:\n"
+        "  p: {module: net, input: x}\n"
+        "  s: {type: softmax, inputs: [p]}\n"
+        "  top: {type: max, inputs: [s]}\n"
+        "losses: [{type: cross_entropy, inputs: [p, y]}]\n"
+        "train: {epochs: 1, batch: 40}\n"
+        "evaluate:\n"
+        "  splits: [train]\n"
+        "  metrics: [{type: accuracy, inputs: [p, y]}]\n"
+        "  collect: [top]\n"
+        "  statistics: [{type: mean, value: top}]\n"
+        "variants:\n"
+        "  a: {}\n"
+        "  b: {optimizer.lr: 0.01}\n"
+        "sweep:\n"
+        "  key: train.epochs\n"
+        "  values: {e1: 1, e3: 3}\n"
+        "report:\n"
+        "  reference: a\n"
+        "  figures: [{type: sweep, metric: mean_top, x: accuracy, splits: [train]}]\n";
+    const char *path = write_exp("sweep.yaml", text);
+    cg_experiment *e = calloc(1, sizeof *e);
+    if (!e)
+        return;
+    CHECK_OK(cg_experiment_load(path, NULL, NULL, 0, e));
+    CHECK(e->n_variants == 4 && !strcmp(e->variants[0], "a_e1") &&
+              !strcmp(e->variants[3], "b_e3") && e->n_bases == 2 && e->n_sweep == 2,
+          "the variants are every variant at every value: %d, %s .. %s", e->n_variants,
+          e->variants[0], e->variants[3]);
+    CHECK_OK(cg_experiment_load(path, "b_e3", NULL, 0, e));
+    CHECK(e->stages[0].epochs == 3 && fabsf(e->stages[0].optimizer.lr - 0.01f) < 1e-7f,
+          "b_e3 has b's overrides and the sweep's value: %d epochs, lr %g", e->stages[0].epochs,
+          (double)e->stages[0].optimizer.lr);
+    CHECK(cg_experiment_load(path, "b", NULL, 0, e) == CG_ERR_NOT_FOUND,
+          "a base alone is no variant of a sweep");
+    CHECK_CONTAINS(cg_error_message(), "named <variant>_<value>");
+    char out[600], p[800];
+    snprintf(out, sizeof out, "%s/sweep", dir);
+    cg_run_options o = {.file = path, .out_dir = out};
+    CHECK_OK(cg_run(&o));
+    snprintf(p, sizeof p, "%s/metrics.csv", out);
+    char *csv = NULL;
+    CHECK_OK(cg__read_file(p, &csv, NULL));
+    CHECK(csv && strstr(csv, "b_e3,0,3,train,accuracy,") && !strstr(csv, "a_e1,0,3,"),
+          "each variant trains for its value's epochs");
+    free(csv);
+    snprintf(p, sizeof p, "%s/report.html", out);
+    char *html = NULL;
+    CHECK_OK(cg__read_file(p, &html, NULL));
+    CHECK(html && strstr(html, "Over the sweep of train.epochs") &&
+              strstr(html, "<th>b</th>") && strstr(html, "(2 values)"),
+          "the report's sweep table: a row per variant of the file, over the 2 values");
+    CHECK(html && strstr(html, "vs a_e3"), "b_e3 is tested against a at the same value");
+    free(html);
+    snprintf(p, sizeof p, "%s/figures/01-mean-top-against-accuracy.svg", out);
+    char *svg = NULL;
+    CHECK_OK(cg__read_file(p, &svg, NULL));
+    CHECK(svg && strstr(svg, "data-label=\"a\"") && strstr(svg, "data-label=\"b\""),
+          "the sweep figure: a line per variant of the file");
+    free(svg);
+    /* Mistakes, each where it stands. */
+    expect_load_error("sweep1.yaml", edit_text(text, "  key: train.epochs\n", ""),
+                      "'sweep' needs key:");
+    expect_load_error("sweep2.yaml", edit_text(text, "e3: 3}", "e/3: 3}"),
+                      "sweep value name 'e/3'");
+    expect_load_error("sweep3.yaml", edit_text(text, "key: train.epochs", "key: variants.a"),
+                      "a sweep cannot set 'variants.a'");
+    expect_load_error("sweep4.yaml", edit_text(text, "values: {e1: 1, e3: 3}", "values: []"),
+                      "sweep 'values' maps names to values");
+    expect_load_error("sweep5.yaml",
+                      edit_text(text, "sweep:\n  key: train.epochs\n  values: {e1: 1, e3: 3}\n",
+                                ""),
+                      "a sweep figure needs the file's 'sweep:'");
+    expect_load_error("sweep6.yaml", edit_text(text, ", x: accuracy", ""),
+                      "a sweep figure needs 'x:'");
+    char many[2600] = "{";
+    for (int i = 0; i < 33; i++)
+        snprintf(many + strlen(many), sizeof many - strlen(many), "%sv%d: 1", i ? ", " : "", i);
+    strcat(many, "}");
+    expect_load_error("sweep7.yaml", edit_text(text, "{e1: 1, e3: 3}", many),
+                      "the sweep makes 66 variants (2 variants x 33 values); at most 64");
+    free(e);
+}
+
 /* The open-set and estimator statistics on six samples worked by hand: classes 0 and 1 known, 2
  * unknown; threshold 0.9. Sample 0 is accepted as its label (TP), 1 rejected (FN), 2 an unknown
  * accepted (FP), 3 a known accepted as the wrong class (FP and FN), 4 an unknown rejected, 5 TP:
@@ -688,6 +781,7 @@ int main(void) {
     test_vae_pieces();
     test_rings_map();
     test_open_set_statistics();
+    test_sweep();
     cg_experiment e;
     char path[512];
     snprintf(path, sizeof path, "%s", write_exp("ok.yaml", base));

@@ -494,10 +494,11 @@ cg_status cg_gen_classes(const cg_data_config *c, const cg_images *train, const 
     }
     bool one = strcmp(c->task, "one_class") == 0;
     if (one || strcmp(c->task, "open_set") == 0) {
+        /* open_set with all 10 known is the closed set (openness 0): a sweep's first point */
         int n_known = one ? 1 : c->n_classes;
-        if (n_known < 1 || n_known > 9)
+        if (n_known < 1 || n_known > 10)
             return cg__error(CG_ERR_INVALID_ARGUMENT,
-                             "%s needs 1 to 9 known classes, not %d", c->task, n_known);
+                             "%s needs 1 to 10 known classes, not %d", c->task, n_known);
         cg_status st = classify_split(out, "train", train, c->classes, n_known, true, false,
                                       c->n_train);
         return st == CG_OK ? classify_split(out, "test", test, c->classes, n_known, false, true,

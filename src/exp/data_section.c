@@ -8,7 +8,7 @@
 
 const char *const cg_exp_top_keys[] = {"name",   "pipeline",  "seed",  "repeats", "device",
                                        "data",   "model",     "graph", "losses",  "optimizer",
-                                       "train",  "stages",    "variants", "evaluate", "init",
+                                       "train",  "stages",    "variants", "sweep", "evaluate", "init",
                                        "report"};
 const size_t cg_exp_top_key_count = CG__ARRAY_LEN(cg_exp_top_keys);
 

@@ -93,17 +93,40 @@ static cg_status set_path(cg_ydoc *doc, const char *path, const cg_ynode *value,
     return CG_OK;
 }
 
-static cg_status apply_variant(cg_ydoc *doc, const char *variant) {
+/* The name a variant runs under at one value of a sweep: <variant>_<value>, or the value's
+ * name without variants (variant NULL or ""). */
+static void sweep_name(char *out, size_t cap, const char *variant, const char *value) {
+    snprintf(out, cap, "%s%s%s", variant && *variant ? variant : "",
+             variant && *variant ? "_" : "", value);
+}
+
+static cg_status apply_overrides(cg_ydoc *doc, const cg_ynode *v, const char *variant);
+
+/* A name made by a sweep: the variant's overrides (when it has one), then the sweep's value. 
+ * Returns CG_ERR_NOT_FOUND (no message) when the name is none of the sweep's. */
+static cg_status apply_sweep(cg_ydoc *doc, const char *name) {
+    const cg_ynode *sw = cg_ymap_get(doc->root, "sweep");
+    const cg_ynode *key = sw ? cg_ymap_get(sw, "key") : NULL;
+    const cg_ynode *vals = sw ? cg_ymap_get(sw, "values") : NULL;
     const cg_ynode *vars = cg_ymap_get(doc->root, "variants");
-    const cg_ynode *v = vars ? cg_ymap_get(vars, variant) : NULL;
-    if (!v) {
-        char list[512] = "";
-        for (int i = 0, used = 0; vars && vars->kind == CG_YMAP && i < vars->n; i++)
-            used += snprintf(list + used, sizeof list - (size_t)used, "%s%s", i ? ", " : "",
-                             vars->keys[i]->value);
-        return cg__error(CG_ERR_NOT_FOUND, "%s: no variant '%s'%s%s", doc->file, variant,
-                         list[0] ? "; the variants are: " : " (the file defines none)", list);
-    }
+    if (!key || key->kind != CG_YSCALAR || !key->value || !vals || vals->kind != CG_YMAP)
+        return CG_ERR_NOT_FOUND;
+    int n_vars = vars && vars->kind == CG_YMAP ? vars->n : 0;
+    for (int b = 0; b < (n_vars ? n_vars : 1); b++)
+        for (int i = 0; i < vals->n; i++) {
+            char made[2 * CG_EXP_NAME + 2];
+            sweep_name(made, sizeof made, n_vars ? vars->keys[b]->value : NULL,
+                       vals->keys[i]->value);
+            if (strcmp(made, name) != 0)
+                continue;
+            cg_status st = n_vars ? apply_overrides(doc, vars->items[b], vars->keys[b]->value)
+                                  : CG_OK;
+            return st == CG_OK ? set_path(doc, key->value, vals->items[i], vals->keys[i]) : st;
+        }
+    return CG_ERR_NOT_FOUND;
+}
+
+static cg_status apply_overrides(cg_ydoc *doc, const cg_ynode *v, const char *variant) {
     if (v->kind != CG_YMAP)
         return cg_yerror(doc, v, "variant '%s' must map dotted keys to values, such as "
                                  "'losses.1.weight: 0'",
@@ -114,6 +137,29 @@ static cg_status apply_variant(cg_ydoc *doc, const char *variant) {
             return st;
     }
     return CG_OK;
+}
+
+static cg_status apply_variant(cg_ydoc *doc, const char *variant) {
+    const cg_ynode *vars = cg_ymap_get(doc->root, "variants");
+    if (cg_ymap_get(doc->root, "sweep")) {
+        cg_status st = apply_sweep(doc, variant);
+        if (st != CG_ERR_NOT_FOUND)
+            return st;
+        return cg__error(CG_ERR_NOT_FOUND, "%s: no variant '%s'; with a sweep the variants are "
+                                           "named <variant>_<value>, such as the run's list in "
+                                           "clgraph validate",
+                         doc->file, variant);
+    }
+    const cg_ynode *v = vars ? cg_ymap_get(vars, variant) : NULL;
+    if (!v) {
+        char list[512] = "";
+        for (int i = 0, used = 0; vars && vars->kind == CG_YMAP && i < vars->n; i++)
+            used += snprintf(list + used, sizeof list - (size_t)used, "%s%s", i ? ", " : "",
+                             vars->keys[i]->value);
+        return cg__error(CG_ERR_NOT_FOUND, "%s: no variant '%s'%s%s", doc->file, variant,
+                         list[0] ? "; the variants are: " : " (the file defines none)", list);
+    }
+    return apply_overrides(doc, v, variant);
 }
 
 /* Marks a parsed --set value and everything in it as coming from that option. */
@@ -520,13 +566,13 @@ static cg_status parse_image_values(const cg_ydoc *doc, const cg_ynode *v,
 /* known: and threshold: of an f_measure statistic (no other type takes them). */
 static cg_status parse_open_set_keys(const cg_ydoc *doc, const cg_ynode *v,
                                      cg_exp_sample_item *it) {
-    bool f = !strcmp(it->type, "f_measure");
+    bool f = !strcmp(it->type, "f_measure"), open = !strcmp(it->type, "openness");
     const cg_ynode *k = cg_ymap_get(v, "known"), *t = cg_ymap_get(v, "threshold");
-    if (!f && (k || t))
-        return cg_yerror(doc, k ? k : t, "%s takes no '%s:' (f_measure does)", it->type,
-                         k ? "known" : "threshold");
+    if (!f && ((k && !open) || t))
+        return cg_yerror(doc, k && !open ? k : t, "%s takes no '%s:' (f_measure does)",
+                         it->type, k && !open ? "known" : "threshold");
     cg_status st = CG_OK;
-    if (k)
+    if (k && f)
         st = cg_yget_str(doc, k, "known", it->known, sizeof it->known);
     if (st == CG_OK && t && (st = cg_yget_float(doc, t, "threshold", &it->threshold)) == CG_OK &&
         !isfinite(it->threshold))
@@ -943,6 +989,9 @@ static cg_status known_variant(const cg_ydoc *doc, const cg_ynode *at, const cg_
                                const char *name) {
     if (variant_index(e, name) >= 0)
         return CG_OK;
+    for (int i = 0; i < e->n_bases; i++)
+        if (!strcmp(e->bases[i], name))
+            return CG_OK; /* a sweep's base: its every value */
     char list[512] = "";
     for (int i = 0, used = 0; i < e->n_variants; i++)
         used += snprintf(list + used, sizeof list - (size_t)used, "%s%s", i ? ", " : "",
@@ -953,8 +1002,8 @@ static cg_status known_variant(const cg_ydoc *doc, const cg_ynode *at, const cg_
 
 static cg_status parse_figure(const cg_ydoc *doc, const cg_ynode *v, const cg_experiment *e,
                               cg_exp_figure *f) {
-    static const char *const keys[] = {"type", "title", "metric", "splits", "variants"};
-    static const char *const types[] = {"epochs", "box"};
+    static const char *const keys[] = {"type", "title", "metric", "splits", "variants", "x"};
+    static const char *const types[] = {"epochs", "box", "sweep"};
     memset(f, 0, sizeof *f);
     if (v->kind != CG_YMAP)
         return cg_yerror(doc, v, "a figure is a mapping such as {type: epochs, metric: accuracy, "
@@ -984,6 +1033,17 @@ static cg_status parse_figure(const cg_ydoc *doc, const cg_ynode *v, const cg_ex
         st = cg_yerror(doc, n, "a %s figure plots one metric; a list of metrics is for epochs "
                                "figures",
                        f->type);
+    bool sweep = !strcmp(f->type, "sweep");
+    if (st == CG_OK && (n = cg_ymap_get(v, "x")) && !sweep)
+        st = cg_yerror(doc, n, "a %s figure takes no 'x:' (a sweep figure does)", f->type);
+    if (st == CG_OK && sweep && !e->n_sweep)
+        st = cg_yerror(doc, v, "a sweep figure needs the file's 'sweep:' (it plots a metric over "
+                               "the sweep's values)");
+    if (st == CG_OK && sweep && !n)
+        st = cg_yerror(doc, v, "a sweep figure needs 'x:', the metric on the horizontal axis "
+                               "(such as openness)");
+    if (st == CG_OK && sweep)
+        st = cg_yget_str(doc, n, "x", f->x, sizeof f->x);
     if (st == CG_OK && (n = cg_ymap_get(v, "splits"))) {
         char names[4][CG_EXP_NAME];
         st = read_name_list(doc, n, "splits", names, 4, &f->n_splits);
@@ -1110,6 +1170,63 @@ static cg_status default_report(cg_experiment *e) {
     return st;
 }
 
+/* sweep: {key: data.classes, values: {c0: [0], c1: [1]}}: the file's variants become its
+ * bases, and the run's variants every base at every value. */
+static cg_status parse_sweep(const cg_ydoc *doc, const cg_ynode *n, cg_experiment *e) {
+    static const char *const keys[] = {"key", "values"};
+    const char *example = "such as {key: data.classes, values: {c0: [0], c1: [1]}}";
+    if (n->kind != CG_YMAP)
+        return cg_yerror(doc, n, "'sweep' is a mapping with key: and values:, %s", example);
+    cg_status st = cg_ycheck_keys(doc, n, "sweep", keys, 2);
+    const cg_ynode *k = cg_ymap_get(n, "key"), *vals = cg_ymap_get(n, "values");
+    if (st == CG_OK && (!k || !vals))
+        st = cg_yerror(doc, n, "'sweep' needs key: (a dotted key) and values: (names mapped to "
+                               "values), %s", example);
+    if (st == CG_OK)
+        st = cg_yget_str(doc, k, "key", e->sweep_key, sizeof e->sweep_key);
+    if (st != CG_OK)
+        return st;
+    if (!strcmp(e->sweep_key, "sweep") || !strncmp(e->sweep_key, "sweep.", 6) ||
+        !strcmp(e->sweep_key, "variants") || !strncmp(e->sweep_key, "variants.", 9))
+        return cg_yerror(doc, k, "a sweep cannot set '%s'", e->sweep_key);
+    if (vals->kind != CG_YMAP || vals->n < 1)
+        return cg_yerror(doc, vals, "sweep 'values' maps names to values, %s", example);
+    int bases = e->n_variants ? e->n_variants : 1;
+    if ((long)bases * vals->n > CG_EXP_MAX_VARIANTS)
+        return cg_yerror(doc, vals, "the sweep makes %d variants (%d variant%s x %d values); at "
+                                    "most %d run at once: sweep fewer values, or split the file",
+                         bases * vals->n, bases, bases == 1 ? "" : "s", vals->n,
+                         CG_EXP_MAX_VARIANTS);
+    e->n_bases = e->n_variants;
+    memcpy(e->bases, e->variants, sizeof e->bases);
+    for (int i = 0; i < vals->n; i++) {
+        const char *name = vals->keys[i]->value;
+        bool ok = name[0] != '\0' && strlen(name) < 24;
+        for (const char *c = name; ok && *c; c++)
+            ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                 (*c >= '0' && *c <= '9') || *c == '_' || *c == '-';
+        if (!ok)
+            return cg_yerror(doc, vals->keys[i], "sweep value name '%s': use up to 23 letters, "
+                                                 "digits, '_' or '-', such as k3",
+                             name);
+        cg__copy_str(e->sweep[i], CG_EXP_NAME, name);
+    }
+    e->n_sweep = vals->n;
+    e->n_variants = 0;
+    for (int b = 0; b < bases; b++)
+        for (int i = 0; i < e->n_sweep; i++) {
+            char made[2 * CG_EXP_NAME + 2];
+            sweep_name(made, sizeof made, e->n_bases ? e->bases[b] : NULL, e->sweep[i]);
+            if (strlen(made) >= CG_EXP_NAME)
+                return cg_yerror(doc, vals->keys[i], "the variant name '%s' is longer than %d "
+                                                     "characters: shorten the variant's or the "
+                                                     "value's name",
+                                 made, CG_EXP_NAME - 1);
+            cg__copy_str(e->variants[e->n_variants++], CG_EXP_NAME, made);
+        }
+    return CG_OK;
+}
+
 static cg_status parse(const cg_ydoc *doc, cg_experiment *e) {
     cg_status st = cg_exp_data_parse(doc, &e->data);
     if (st != CG_OK)
@@ -1184,6 +1301,8 @@ static cg_status parse(const cg_ydoc *doc, cg_experiment *e) {
             cg__copy_str(e->variants[i], CG_EXP_NAME, n->keys[i]->value);
         e->n_variants = n->n;
     }
+    if (st == CG_OK && (n = cg_ymap_get(root, "sweep")))
+        st = parse_sweep(doc, n, e);
     if (st == CG_OK && (n = cg_ymap_get(root, "report")))
         st = parse_report(doc, n, e);
     else if (st == CG_OK)

@@ -14,7 +14,7 @@
 #define CG_EXP_MAX_NODES 32
 #define CG_EXP_MAX_LOSSES 8
 #define CG_EXP_MAX_METRICS 8
-#define CG_EXP_MAX_VARIANTS 16
+#define CG_EXP_MAX_VARIANTS 64
 #define CG_EXP_MAX_COLLECT 12
 #define CG_EXP_MAX_FIGURES 8
 
@@ -148,9 +148,13 @@ typedef struct cg_exp_stage {
 
 /* A figure of the report: the per-epoch curves of one metric on some evaluation splits (line
  * style per split), one colour per variant, mean and 95% band over the repeats (epochs); or a
- * box plot of the metric's final values over the repeats, a box per variant and split (box). */
+ * box plot of the metric's final values over the repeats, a box per variant and split (box); or,
+ * with a sweep, the metric against another over the sweep's values (sweep). */
 typedef struct cg_exp_figure {
-    char type[16]; /* epochs | box */
+    char type[16]; /* epochs | box | sweep */
+    /* sweep: the metric (of the first split) against this one, a line per base variant over
+     * the sweep's values, equal x averaged */
+    char x[CG_EXP_NAME];
     char title[160];
     char metric[CG_EXP_NAME];
     /* epochs: further metrics, each split's curve showing the first one it has (the training
@@ -201,9 +205,15 @@ typedef struct cg_experiment {
     int n_stages;
     bool staged; /* the file has `stages:` (else one stage made of the top-level keys) */
     cg_exp_stage stages[CG_EXP_MAX_STAGES];
-    int n_variants;
+    int n_variants; /* what runs: the variants, or with a sweep each variant at each value */
     char variants[CG_EXP_MAX_VARIANTS][CG_EXP_NAME];
     char variant[CG_EXP_NAME]; /* the variant this descriptor was read with, "" for the base */
+    /* sweep: {key: a dotted key, values: {name: value, ...}}: every variant runs once per
+     * value, as <variant>_<name> (as <name> without variants). bases are the file's variants. */
+    char sweep_key[128];
+    int n_sweep, n_bases;
+    char sweep[CG_EXP_MAX_VARIANTS][CG_EXP_NAME];
+    char bases[CG_EXP_MAX_VARIANTS][CG_EXP_NAME];
     cg_exp_report report;
 } cg_experiment;
 

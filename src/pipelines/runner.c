@@ -762,6 +762,16 @@ static cg_status write_run(const char *dir, const cg_run_options *o, const cg_ex
     cJSON *v = cJSON_AddArrayToObject(j, "variants");
     for (int i = 0; v && i < n_variants; i++)
         cJSON_AddItemToArray(v, cJSON_CreateString(variants[i]));
+    if (base->n_sweep) {
+        cJSON *sw = cJSON_AddObjectToObject(j, "sweep");
+        cJSON_AddStringToObject(sw, "key", base->sweep_key);
+        cJSON *names = cJSON_AddArrayToObject(sw, "values");
+        for (int i = 0; names && i < base->n_sweep; i++)
+            cJSON_AddItemToArray(names, cJSON_CreateString(base->sweep[i]));
+        cJSON *bases = cJSON_AddArrayToObject(sw, "variants");
+        for (int i = 0; bases && i < base->n_bases; i++)
+            cJSON_AddItemToArray(bases, cJSON_CreateString(base->bases[i]));
+    }
     const cg_exp_report *r = &base->report;
     if (r->reference[0])
         cJSON_AddStringToObject(j, "reference", r->reference);
@@ -776,6 +786,8 @@ static cg_status write_run(const char *dir, const cg_run_options *o, const cg_ex
         cJSON_AddStringToObject(x, "type", f->type);
         cJSON_AddStringToObject(x, "title", f->title);
         cJSON_AddStringToObject(x, "metric", f->metric);
+        if (f->x[0])
+            cJSON_AddStringToObject(x, "x", f->x);
         cJSON *more = f->n_more ? cJSON_AddArrayToObject(x, "metrics") : NULL;
         for (int k = 0; more && k <= f->n_more; k++)
             cJSON_AddItemToArray(more, cJSON_CreateString(k ? f->more[k - 1] : f->metric));

@@ -150,6 +150,11 @@ typedef struct report {
      * beside (-1: none of ours); the first also gives the relative column. */
     int n_paper;
     int paper_col[MAX_PAPER_TABLES];
+    /* run.json's sweep: the key, its values' names and the file's variants (the bases; none:
+     * one unnamed base), each run variant named <base>_<value> or <value>. */
+    const char *sweep_key;
+    const char *sweep[64], *bases[64];
+    int n_sweep, n_bases;
     char figures[CG_REPORT_MAX_FIGURES][256]; /* file names under figures/ */
     char captions[CG_REPORT_MAX_FIGURES][512];
     int n_figures;
@@ -241,12 +246,41 @@ typedef struct cell {
     double values[1000];
 } cell;
 
-/* The variant that v is tested against, or NULL (the reference itself, or none). */
+/* The variant that runs base b (-1: the unnamed one) at the sweep's value i, or NULL. */
+static const char *swept(const report *r, int b, int i) {
+    char name[256];
+    snprintf(name, sizeof name, "%s%s%s", b >= 0 ? r->bases[b] : "", b >= 0 ? "_" : "",
+             r->sweep[i]);
+    for (int v = 0; v < r->n_variants; v++)
+        if (!strcmp(r->variants[v], name))
+            return r->variants[v];
+    return NULL;
+}
+
+/* The sweep's value that variant v runs at, or -1 (no sweep); *base gets its base (-1: none). */
+static int sweep_value_of(const report *r, const char *v, int *base) {
+    for (int b = r->n_bases ? 0 : -1; b < r->n_bases; b++)
+        for (int i = 0; i < r->n_sweep; i++) {
+            const char *name = swept(r, b, i);
+            if (name && !strcmp(name, v)) {
+                *base = b;
+                return i;
+            }
+        }
+    return -1;
+}
+
+/* The variant that v is tested against, or NULL (the reference itself, or none). With a sweep,
+ * a reference naming a base stands for that base at v's own value. */
 static const char *reference_of(const report *r, const char *v) {
     const char *ref = cg_json_string(r->references, v, NULL);
     if (!ref && r->references)
         return NULL; /* with pairs given, only the variants named are tested */
     ref = ref ? ref : r->reference;
+    int base, i = sweep_value_of(r, v, &base);
+    for (int b = 0; ref && i >= 0 && b < r->n_bases; b++)
+        if (!strcmp(r->bases[b], ref))
+            ref = swept(r, b, i);
     return ref && strcmp(ref, v) != 0 ? ref : NULL;
 }
 
@@ -272,9 +306,13 @@ static cell *cell_of(const report *r, int v, int c);
 /* Our mean of the paper's column relative to the reference variant's ("1.20"), or "-". */
 static void relative_text(const report *r, int v, int c, char *out, size_t cap) {
     snprintf(out, cap, "-");
-    int ref = -1;
-    for (int i = 0; r->reference && i < r->n_variants; i++)
-        if (!strcmp(r->variants[i], r->reference))
+    int ref = -1, base, at = sweep_value_of(r, r->variants[v], &base);
+    const char *name = r->reference;
+    for (int b = 0; name && at >= 0 && b < r->n_bases; b++)
+        if (!strcmp(r->bases[b], name))
+            name = swept(r, b, at); /* the reference base at this variant's value */
+    for (int i = 0; name && i < r->n_variants; i++)
+        if (!strcmp(r->variants[i], name))
             ref = i;
     if (ref < 0)
         return; /* the reference did not run */
@@ -615,6 +653,82 @@ static cg_status box_figure(report *r, const char *title, const char *metric,
     return st;
 }
 
+/* A metric against another over a sweep's values: a line per base variant, a point per
+ * distinct x (each value's mean over the repeats, averaged over the values that share x), the
+ * band spanning those values' lowest and highest. */
+static cg_status sweep_figure(report *r, const char *title, const char *metric, const char *xm,
+                              const char *split) {
+    int rows = r->n_bases ? r->n_bases : 1, n_lines = 0;
+    cg_line lines[64];
+    curve *curves = calloc((size_t)rows, sizeof *curves);
+    if (!curves)
+        return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for a figure");
+    for (int b = 0; b < rows && b < 64; b++) {
+        curve *c = &curves[n_lines];
+        int count[512] = {0};
+        for (int i = 0; i < r->n_sweep; i++) {
+            const char *name = swept(r, r->n_bases ? b : -1, i);
+            double v[1000];
+            int m = name ? values_at(&r->rec, name, split, xm, -1, v, 1000) : 0;
+            double x = cg_stats_summary(v, m).mean;
+            m = name ? values_at(&r->rec, name, split, metric, -1, v, 1000) : 0;
+            double y = cg_stats_summary(v, m).mean;
+            if (!isfinite(x) || !isfinite(y))
+                continue;
+            int k = 0;
+            while (k < c->n && fabs(c->x[k] - x) > 1e-9)
+                k++;
+            if (k == c->n) {
+                if (c->n == 512)
+                    continue;
+                c->x[k] = x;
+                c->y[k] = 0;
+                c->lo[k] = c->hi[k] = y;
+                c->n++;
+            }
+            c->y[k] += y;
+            c->lo[k] = y < c->lo[k] ? y : c->lo[k];
+            c->hi[k] = y > c->hi[k] ? y : c->hi[k];
+            count[k]++;
+        }
+        for (int k = 0; k < c->n; k++)
+            c->y[k] /= count[k];
+        for (int i = 1; i < c->n; i++) /* by x */
+            for (int j = i; j > 0 && c->x[j] < c->x[j - 1]; j--) {
+                double *arr[4] = {c->x, c->y, c->lo, c->hi};
+                for (int a = 0; a < 4; a++) {
+                    double t = arr[a][j];
+                    arr[a][j] = arr[a][j - 1];
+                    arr[a][j - 1] = t;
+                }
+            }
+        if (c->n == 0)
+            continue;
+        lines[n_lines] = (cg_line){r->n_bases ? r->bases[b] : metric, c->n, c->x, c->y,
+                                   c->lo, c->hi, false, b};
+        n_lines++;
+    }
+    cg_status st = CG_OK;
+    if (n_lines > 0 && r->n_figures < CG_REPORT_MAX_FIGURES) {
+        char path[4600];
+        FILE *f = next_figure(r, title, path, sizeof path, &st);
+        if (f) {
+            cg_plot p = cg_plot_make(title, xm, metric);
+            cg_svg_lines(f, &p, lines, n_lines);
+            if (fclose(f) != 0)
+                st = cg__error(CG_ERR_IO, "writing %s failed", path);
+        }
+        snprintf(r->captions[r->n_figures], sizeof r->captions[0],
+                 "%.200s. Over the sweep of %.60s: each point is the mean over the repeats, "
+                 "averaged over the values that share its %.40s; the shaded band spans their "
+                 "lowest and highest.",
+                 title, r->sweep_key ? r->sweep_key : "", xm);
+        r->n_figures += st == CG_OK;
+    }
+    free(curves);
+    return st;
+}
+
 static cg_status make_figures(report *r) {
     const cJSON *figs = cJSON_GetObjectItemCaseSensitive(r->run, "figures");
     cg_status st = CG_OK;
@@ -651,13 +765,18 @@ static cg_status make_figures(report *r) {
             if (!strcmp(r->cols[c].metric, metric) && ns < 4)
                 splits[ns++] = r->cols[c].split;
         char title[200];
-        bool box = !strcmp(cg_json_string(f, "type", "epochs"), "box");
+        const char *type = cg_json_string(f, "type", "epochs");
+        bool box = !strcmp(type, "box"), sweep = !strcmp(type, "sweep");
         snprintf(title, sizeof title, "%s", cg_json_string(f, "title", ""));
+        if (!title[0] && sweep)
+            snprintf(title, sizeof title, "%s against %s", metric, cg_json_string(f, "x", ""));
         if (!title[0])
             snprintf(title, sizeof title, box ? "Final %s over the repeats" : "Test %s per epoch",
                      metric);
-        st = box ? box_figure(r, title, metric, splits, ns, vars, nv)
-                 : epochs_figure(r, title, metrics, nm, splits, ns, vars, nv, &made);
+        st = sweep  ? sweep_figure(r, title, metric, cg_json_string(f, "x", ""),
+                                   ns ? splits[0] : NULL)
+             : box ? box_figure(r, title, metric, splits, ns, vars, nv)
+                   : epochs_figure(r, title, metrics, nm, splits, ns, vars, nv, &made);
         given++;
     }
     if (st == CG_OK && given == 0) {
@@ -712,6 +831,25 @@ static grid_cell *grid_at(grid *g, int r, int c) {
     return &g->c[(size_t)r * g->cols + c];
 }
 
+/* With many columns a table is turned: a row per column, a column per variant. */
+static cg_status turn_grid(const report *r, grid g, grid *out) {
+    if (r->n_cols > CG_TABLE_TURN_AT) {
+        grid t = {g.cols, g.rows, malloc((size_t)g.rows * g.cols * sizeof *g.c)};
+        if (!t.c) {
+            free(g.c);
+            return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for the table");
+        }
+        for (int i = 0; i < t.rows; i++)
+            for (int j = 0; j < t.cols; j++)
+                *grid_at(&t, i, j) = *grid_at(&g, j, i);
+        snprintf(grid_at(&t, 0, 0)->text, sizeof g.c->text, "split, metric");
+        free(g.c);
+        g = t;
+    }
+    *out = g;
+    return CG_OK;
+}
+
 static cg_status results_grid(const report *r, grid *out) {
     /* the study's columns: those of the tables that sit beside one of ours */
     int pk[MAX_PAPER_TABLES], n_pk = 0, pc = r->n_paper ? r->paper_col[0] : -1;
@@ -761,21 +899,60 @@ static cg_status results_grid(const report *r, grid *out) {
         snprintf(grid_at(&g, v + 1, g.cols - 1)->text, sizeof g.c->text,
                  isnan(rate) ? "-" : "%.0f", rate);
     }
-    if (r->n_cols > CG_TABLE_TURN_AT) {
-        grid t = {g.cols, g.rows, malloc((size_t)g.rows * g.cols * sizeof *g.c)};
-        if (!t.c) {
-            free(g.c);
-            return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for the table");
-        }
-        for (int i = 0; i < t.rows; i++)
-            for (int j = 0; j < t.cols; j++)
-                *grid_at(&t, i, j) = *grid_at(&g, j, i);
-        snprintf(grid_at(&t, 0, 0)->text, sizeof g.c->text, "split, metric");
-        free(g.c);
-        g = t;
+    return turn_grid(r, g, out);
+}
+
+/* Over a sweep: per base variant (a row each) and column, the mean and deviation over the
+ * sweep's values of each value's mean over the repeats; the study's columns keyed by base. */
+static cg_status sweep_grid(const report *r, grid *out) {
+    int pk[MAX_PAPER_TABLES], n_pk = 0;
+    for (int k = 0; k < r->n_paper; k++)
+        if (r->paper_col[k] >= 0)
+            pk[n_pk++] = k;
+    int rows = r->n_bases ? r->n_bases : 1;
+    grid g = {rows + 1, r->n_cols + 1 + n_pk, NULL};
+    g.c = calloc((size_t)g.rows * g.cols, sizeof *g.c);
+    if (!g.c)
+        return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for the table");
+    snprintf(grid_at(&g, 0, 0)->text, sizeof g.c->text, "variant");
+    for (int c = 0; c < r->n_cols; c++)
+        snprintf(grid_at(&g, 0, c + 1)->text, sizeof g.c->text, "%.70s %.70s", r->cols[c].split,
+                 r->cols[c].metric);
+    for (int i = 0; i < n_pk; i++) {
+        const column *c = &r->cols[r->paper_col[pk[i]]];
+        snprintf(grid_at(&g, 0, r->n_cols + 1 + i)->text, sizeof g.c->text,
+                 "the study: %.60s %.60s", c->split, c->metric);
     }
-    *out = g;
-    return CG_OK;
+    for (int b = 0; b < rows; b++) {
+        const char *base = r->n_bases ? r->bases[b] : "every value";
+        snprintf(grid_at(&g, b + 1, 0)->text, sizeof g.c->text, "%s", base);
+        for (int c = 0; c < r->n_cols; c++) {
+            double means[64];
+            int n = 0;
+            for (int i = 0; i < r->n_sweep; i++) {
+                const char *name = swept(r, r->n_bases ? b : -1, i);
+                double v[1000];
+                int m = name ? values_at(&r->rec, name, r->cols[c].split, r->cols[c].metric, -1,
+                                         v, 1000)
+                             : 0;
+                cg_summary sm = cg_stats_summary(v, m);
+                if (sm.n)
+                    means[n++] = sm.mean;
+            }
+            cg_summary sm = cg_stats_summary(means, n);
+            char *t = grid_at(&g, b + 1, c + 1)->text;
+            if (sm.n == 0)
+                snprintf(t, sizeof g.c->text, "-");
+            else if (isnan(sm.sd))
+                snprintf(t, sizeof g.c->text, "%.4f (1 value)", sm.mean);
+            else
+                snprintf(t, sizeof g.c->text, "%.4f ± %.4f (%d values)", sm.mean, sm.sd, sm.n);
+        }
+        for (int i = 0; i < n_pk; i++)
+            snprintf(grid_at(&g, b + 1, r->n_cols + 1 + i)->text, sizeof g.c->text, "%s",
+                     r->n_bases ? paper_value(r, pk[i], base) : "-");
+    }
+    return turn_grid(r, g, out);
 }
 
 /* Characters as a terminal shows them (UTF-8 continuation bytes take no column). */
@@ -786,11 +963,35 @@ static int columns_of(const char *s) {
     return n;
 }
 
+static cg_status print_grid(grid g, FILE *out);
+
 static cg_status print_table(const report *r, FILE *out) {
     grid g;
     cg_status st = results_grid(r, &g);
+    if (st == CG_OK)
+        st = print_grid(g, out);
     if (st != CG_OK)
         return st;
+    int repeats = (int)cg_json_number(r->run, "repeats", 0);
+    fprintf(out, "(each variant's final epoch: mean ± standard deviation over %d repeat%s", repeats,
+            repeats == 1 ? "" : "s");
+    if (repeats >= CG_STATS_MIN_CI)
+        fprintf(out, ", [95%% confidence interval, Student t]");
+    if (r->references)
+        fprintf(out, ", p: Welch's t-test against each variant's reference");
+    else if (r->reference && r->n_variants > 1)
+        fprintf(out, ", p: Welch's t-test against %s%s", r->reference,
+                r->n_sweep ? " at the same sweep value" : "");
+    fprintf(out, ")\n");
+    if (r->n_sweep && (st = sweep_grid(r, &g)) == CG_OK && (st = print_grid(g, out)) == CG_OK)
+        fprintf(out, "(over the sweep of %s: mean ± standard deviation over its values of each "
+                     "value's mean over the repeats)\n",
+                r->sweep_key ? r->sweep_key : "");
+    return st;
+}
+
+/* Prints a grid as aligned text columns, and frees it. */
+static cg_status print_grid(grid g, FILE *out) {
     int *width = calloc((size_t)g.cols, sizeof *width);
     if (!width) {
         free(g.c);
@@ -812,16 +1013,6 @@ static cg_status print_table(const report *r, FILE *out) {
     }
     free(width);
     free(g.c);
-    int repeats = (int)cg_json_number(r->run, "repeats", 0);
-    fprintf(out, "(each variant's final epoch: mean ± standard deviation over %d repeat%s", repeats,
-            repeats == 1 ? "" : "s");
-    if (repeats >= CG_STATS_MIN_CI)
-        fprintf(out, ", [95%% confidence interval, Student t]");
-    if (r->references)
-        fprintf(out, ", p: Welch's t-test against each variant's reference");
-    else if (r->reference && r->n_variants > 1)
-        fprintf(out, ", p: Welch's t-test against %s", r->reference);
-    fprintf(out, ")\n");
     return CG_OK;
 }
 
@@ -877,6 +1068,27 @@ static const char style[] =
     "figure{margin:1.2em 0}figcaption{color:#444;font-size:.92em;max-width:720px}"
     ".wide{overflow-x:auto}code{background:#f4f4f4;padding:0 3px}.status-failed,.status-interrupted{color:#b00}";
 
+/* Writes a grid's rows (inside a table), and frees it. */
+static void html_grid(FILE *f, grid g) {
+    for (int i = 0; i < g.rows; i++) {
+        fprintf(f, "<tr>");
+        for (int j = 0; j < g.cols; j++) {
+            const grid_cell *x = grid_at(&g, i, j);
+            const char *tag = i == 0 || j == 0 ? "th" : "td";
+            fprintf(f, "<%s>", tag);
+            html_text(f, x->text);
+            if (x->note[0]) {
+                fprintf(f, " <span class=\"note\">");
+                html_text(f, x->note);
+                fprintf(f, "</span>");
+            }
+            fprintf(f, "</%s>", tag);
+        }
+        fprintf(f, "</tr>\n");
+    }
+    free(g.c);
+}
+
 static cg_status write_html(report *r) {
     char path[4200], tmp[4300];
     snprintf(path, sizeof path, "%s/report.html", r->dir);
@@ -912,25 +1124,8 @@ static cg_status write_html(report *r) {
             cg_json_number(r->run, "seed", 0), cg_json_number(r->run, "repeats", 0));
     fprintf(f, "</table>\n<h2>Results</h2>\n<div class=\"wide\"><table class=\"results\">\n");
     grid g;
-    if (results_grid(r, &g) == CG_OK) {
-        for (int i = 0; i < g.rows; i++) {
-            fprintf(f, "<tr>");
-            for (int j = 0; j < g.cols; j++) {
-                const grid_cell *x = grid_at(&g, i, j);
-                const char *tag = i == 0 || j == 0 ? "th" : "td";
-                fprintf(f, "<%s>", tag);
-                html_text(f, x->text);
-                if (x->note[0]) {
-                    fprintf(f, " <span class=\"note\">");
-                    html_text(f, x->note);
-                    fprintf(f, "</span>");
-                }
-                fprintf(f, "</%s>", tag);
-            }
-            fprintf(f, "</tr>\n");
-        }
-        free(g.c);
-    }
+    if (results_grid(r, &g) == CG_OK)
+        html_grid(f, g);
     int repeats = (int)cg_json_number(r->run, "repeats", 0);
     fprintf(f, "</table></div>\n<p class=\"note\">Each variant at its own final epoch: mean ± standard "
                "deviation over %d repeat%s",
@@ -960,6 +1155,16 @@ static cg_status write_html(report *r) {
         if (r->n_paper && r->paper_col[0] >= 0)
             fprintf(f, "; relative is our mean of the first over the reference variant's");
         fprintf(f, ".</p>\n");
+    }
+    if (r->n_sweep && sweep_grid(r, &g) == CG_OK) {
+        fprintf(f, "<h2>Over the sweep of ");
+        html_text(f, r->sweep_key ? r->sweep_key : "");
+        fprintf(f, "</h2>\n<div class=\"wide\"><table class=\"results\">\n");
+        html_grid(f, g);
+        fprintf(f, "</table></div>\n<p class=\"note\">Per variant of the file, the mean ± "
+                   "standard deviation over the sweep's %d values of each value's mean over the "
+                   "repeats%s.</p>\n",
+                r->n_sweep, r->n_paper ? "; the study's numbers beside them" : "");
     }
     if (r->n_figures > 0)
         fprintf(f, "<h2>Figures</h2>\n");
@@ -1018,10 +1223,23 @@ cg_status cg_report_build(const char *dir, FILE *table) {
         if (cJSON_IsString(v) && r->n_variants < 64)
             r->variants[r->n_variants++] = v->valuestring;
     }
+    const cJSON *sw = cJSON_GetObjectItemCaseSensitive(r->run, "sweep");
+    r->sweep_key = cg_json_string(sw, "key", NULL);
+    cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(sw, "values")) {
+        if (cJSON_IsString(v) && r->n_sweep < 64)
+            r->sweep[r->n_sweep++] = v->valuestring;
+    }
+    cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(sw, "variants")) {
+        if (cJSON_IsString(v) && r->n_bases < 64)
+            r->bases[r->n_bases++] = v->valuestring;
+    }
     const char *ref = cg_json_string(r->run, "reference", NULL);
     for (int i = 0; ref && i < r->n_variants; i++)
         if (!strcmp(r->variants[i], ref))
             r->reference = r->variants[i];
+    for (int b = 0; ref && !r->reference && b < r->n_bases; b++)
+        if (!strcmp(r->bases[b], ref))
+            r->reference = r->bases[b]; /* a sweep's base: at each variant's own value */
     if (!r->reference && r->n_variants > 1)
         r->reference = r->variants[0];
     r->references = cJSON_GetObjectItemCaseSensitive(r->run, "references");
