@@ -155,6 +155,18 @@ def dae_study():
         html = open(os.path.join(out_dir, "report.html")).read()
         check("the study: test accuracy_99" in html and "97.63%" in html,
               "the report shows the paper's columns")
+        figs = os.listdir(os.path.join(out_dir, "figures"))
+        grids = sorted(f for f in figs if f.startswith("samples-all-variants-"))
+        check(len(grids) == 2 and all(f.endswith(".png") for f in grids)
+              and "fooling_90" in grids[0] and "fooling_99" in grids[1]
+              and "all-variants" in html,
+              "one grid of fooling images per threshold, a row per model: %s" % grids)
+        if grids:
+            with open(os.path.join(out_dir, "figures", grids[0]), "rb") as f:
+                png = f.read()
+            w, h = struct.unpack(">II", png[16:24])
+            check(h > 4 * 28 and w > 10 * 28,
+                  "the grid has four rows and ten columns of 28x28 images: %dx%d" % (w, h))
         rates = {r[0] for r in rows if r[3] == "fooling" and r[4] == "fooling_90_rate"}
         check(rates == {"cnn", "cool", "dae_sym", "dae_asym"},
               "every model's fooling rate is recorded: %s" % rates)

@@ -616,6 +616,7 @@ static void test_sweep(void) {
         "  metrics: [{type: accuracy, inputs: [p, y]}]\n"
         "  collect: [top]\n"
         "  statistics: [{type: mean, value: top}]\n"
+        "  figures: [{type: roc, score: top, label: y}]\n"
         "variants:\n"
         "  a: {}\n"
         "  b: {optimizer.lr: 0.01}\n"
@@ -665,6 +666,23 @@ static void test_sweep(void) {
     CHECK(svg && strstr(svg, "data-label=\"a\"") && strstr(svg, "data-label=\"b\""),
           "the sweep figure: a line per variant of the file");
     free(svg);
+    /* The ROC curves: one figure per variant of the file, a curve per value and their mean
+     * (whose area is the mean of theirs); none per run. */
+    snprintf(p, sizeof p, "%s/figures/samples-b-sweep-roc-top.svg", out);
+    svg = NULL;
+    CHECK_OK(cg__read_file(p, &svg, NULL));
+    const char *e1 = svg ? strstr(svg, "data-label=\"e1 (AUC ") : NULL;
+    const char *e3 = svg ? strstr(svg, "data-label=\"e3 (AUC ") : NULL;
+    const char *mean = svg ? strstr(svg, "data-label=\"mean (AUC ") : NULL;
+    CHECK(e1 && e3 && mean, "b's ROC figure has e1, e3 and their mean");
+    if (e1 && e3 && mean) {
+        double a1 = atof(e1 + 18), a3 = atof(e3 + 18), am = atof(mean + 20);
+        CHECK(fabs((a1 + a3) / 2 - am) < 0.0015, "the mean's area %.3f is that of %.3f and %.3f",
+              am, a1, a3);
+    }
+    free(svg);
+    snprintf(p, sizeof p, "%s/figures/samples-b_e1-1-roc-top.svg", out);
+    CHECK(access(p, F_OK) != 0, "no ROC figure per run of a sweep");
     /* Mistakes, each where it stands. */
     expect_load_error("sweep1.yaml", edit_text(text, "  key: train.epochs\n", ""),
                       "'sweep' needs key:");

@@ -29,6 +29,16 @@
 typedef struct recorder {
     FILE *csv;
     int tuning_fallbacks; /* those the run has shown */
+    /* Each until stage's images of every variant's first repeat (the first variants, up to a
+     * grid's rows), drawn at the end of the run as one grid per stage, a row per variant. */
+    float *grid[CG_EXP_MAX_STAGES][CG_SAMPLES_MAX_ROWS];
+    int grid_chw[CG_EXP_MAX_STAGES][CG_SAMPLES_MAX_ROWS][3], grid_count[CG_EXP_MAX_STAGES];
+    char grid_names[CG_SAMPLES_MAX_ROWS][CG_EXP_NAME];
+    int grid_variants;
+    /* With a sweep: the first ROC figure's curve of each variant's first repeat (of the first
+     * stage that draws one), drawn at the end as one figure per variant of the file. */
+    cg_roc_curve rocs[CG_EXP_MAX_VARIANTS];
+    int n_rocs, roc_stage, roc_item;
 } recorder;
 
 static void record_value(recorder *r, const char *variant, int repeat, int epoch,
@@ -249,7 +259,8 @@ static cg_status write_images(repeat_state *rs, const cg_exp_stage *sg, eval_spl
         cg__file_part(v, sizeof v, rs->vname);
         if (st == CG_OK)
             st = cg_samples_images(rs->e, sg, it, split->name, count,
-                                   (const float *const *)rows, (const int(*)[3])chw, rs->dir, v);
+                                   (const float *const *)rows, (const int(*)[3])chw, rs->dir, v,
+                                   NULL, 0);
         for (int k = 0; k < it->n_values; k++)
             free(rows[k]);
     }
@@ -271,10 +282,31 @@ static cg_status sample_results(repeat_state *rs, const cg_exp_stage *sg, cg_sam
                 record_value(rs->rec, rs->vname, rs->repeat, rs->epoch_base, s[k].split->name,
                              sg->statistics[i].name, v[i]);
     }
+    bool sweep = rs->e->n_sweep > 0;
     if (st == CG_OK && rs->repeat == 0 && sg->n_sample_figures > 0) {
         char v[80];
         cg__file_part(v, sizeof v, rs->vname);
-        st = cg_samples_figures(rs->e, sg, s, n_splits, rs->dir, v);
+        st = cg_samples_figures(rs->e, sg, s, n_splits, rs->dir, v, sweep);
+    }
+    recorder *rec = rs->rec;
+    int stage = (int)(sg - rs->e->stages);
+    for (int i = 0; sweep && rs->repeat == 0 && i < sg->n_sample_figures; i++) {
+        const cg_exp_sample_item *it = &sg->sample_figures[i];
+        if (strcmp(it->type, "roc") != 0 || rec->n_rocs == CG_EXP_MAX_VARIANTS ||
+            (rec->n_rocs && (rec->roc_stage != stage || rec->roc_item != i)))
+            continue;
+        for (int k = 0; k < n_splits; k++) {
+            if (!s[k].split || (it->split[0] && strcmp(it->split, s[k].split->name) != 0))
+                continue;
+            cg_roc_curve *c = &rec->rocs[rec->n_rocs];
+            cg_samples_roc_curve(it, &s[k], c);
+            cg__copy_str(c->name, sizeof c->name, rs->vname);
+            rec->roc_stage = stage;
+            rec->roc_item = i;
+            rec->n_rocs++;
+            break;
+        }
+        break;
     }
     return st;
 }
@@ -330,10 +362,87 @@ static cg_status until_images(repeat_state *rs, const cg_exp_stage *sg, cg_exp_g
     char vn[80];
     cg__file_part(vn, sizeof vn, rs->vname);
     const float *rows[1] = {all};
+    int count = n < it->count ? n : it->count;
     if (st == CG_OK)
-        st = cg_samples_images(rs->e, sg, it, sg->split, n < it->count ? n : it->count, rows,
-                               (const int(*)[3])chw, rs->dir, vn);
+        st = cg_samples_images(rs->e, sg, it, sg->split, count, rows, (const int(*)[3])chw,
+                               rs->dir, vn, NULL, 0);
+    /* Kept for the run's grid of every variant. */
+    recorder *rec = rs->rec;
+    int stage = (int)(sg - rs->e->stages), row = 0;
+    while (row < rec->grid_variants && strcmp(rec->grid_names[row], rs->vname) != 0)
+        row++;
+    if (st == CG_OK && row == rec->grid_variants && row < CG_SAMPLES_MAX_ROWS)
+        cg__copy_str(rec->grid_names[rec->grid_variants++], CG_EXP_NAME, rs->vname);
+    if (st == CG_OK && row < rec->grid_variants && !rec->grid[stage][row] &&
+        (rec->grid_count[stage] == 0 || rec->grid_count[stage] == count)) {
+        size_t per = (size_t)chw[0][0] * chw[0][1] * chw[0][2];
+        rec->grid[stage][row] = malloc((size_t)count * per * sizeof *all);
+        if (rec->grid[stage][row])
+            memcpy(rec->grid[stage][row], all, (size_t)count * per * sizeof *all);
+        memcpy(rec->grid_chw[stage][row], chw[0], sizeof chw[0]);
+        rec->grid_count[stage] = count;
+    }
     free(all);
+    return st;
+}
+
+/* With a sweep, the ROC curves each variant of the file drew at every value, in one figure per
+ * variant; frees what the run kept. */
+static cg_status sweep_rocs(recorder *rec, const cg_experiment *base, const char *dir) {
+    cg_status st = CG_OK;
+    int bases = base->n_bases ? base->n_bases : 1;
+    const cg_exp_stage *sg = &base->stages[rec->roc_stage];
+    for (int b = 0; rec->n_rocs && b < bases && rec->roc_item < sg->n_sample_figures; b++) {
+        cg_roc_curve curves[CG_EXP_MAX_VARIANTS];
+        const char *labels[CG_EXP_MAX_VARIANTS];
+        int n = 0;
+        for (int i = 0; i < base->n_sweep; i++) {
+            char name[2 * CG_EXP_NAME + 2];
+            snprintf(name, sizeof name, "%s%s%s", base->n_bases ? base->bases[b] : "",
+                     base->n_bases ? "_" : "", base->sweep[i]);
+            for (int k = 0; k < rec->n_rocs; k++)
+                if (!strcmp(rec->rocs[k].name, name)) {
+                    curves[n] = rec->rocs[k];
+                    labels[n++] = base->sweep[i];
+                }
+        }
+        if (st == CG_OK && n > 0)
+            st = cg_samples_roc_sweep(dir, base->n_bases ? base->bases[b] : base->data.name,
+                                      base->sweep_key, &sg->sample_figures[rec->roc_item],
+                                      curves, labels, n);
+    }
+    for (int k = 0; k < rec->n_rocs; k++)
+        cg_roc_curve_free(&rec->rocs[k]);
+    return st;
+}
+
+/* The until stages' images of every variant as one grid per stage, a row per variant
+ * (figures/samples-all-variants-<stage>-...png); frees what the run kept. */
+static cg_status until_grids(recorder *rec, const char *file, const char *variant,
+                             const char *const *sets, int n_sets, const char *dir) {
+    cg_status st = CG_OK;
+    static cg_experiment e;
+    bool loaded = false;
+    for (int s = 0; s < CG_EXP_MAX_STAGES; s++) {
+        const float *rows[CG_SAMPLES_MAX_ROWS];
+        const char *labels[CG_SAMPLES_MAX_ROWS];
+        int chw[CG_SAMPLES_MAX_ROWS][3], n = 0;
+        for (int v = 0; v < rec->grid_variants; v++)
+            if (rec->grid[s][v]) {
+                rows[n] = rec->grid[s][v];
+                labels[n] = rec->grid_names[v];
+                memcpy(chw[n], rec->grid_chw[s][v], sizeof chw[n]);
+                n++;
+            }
+        if (st == CG_OK && n > 1 && !loaded) /* the stage's figure entry, of the first variant */
+            loaded = (st = cg_experiment_load(file, variant, sets, n_sets, &e)) == CG_OK;
+        if (st == CG_OK && n > 1 && loaded && s < e.n_stages && e.stages[s].n_sample_figures)
+            st = cg_samples_images(&e, &e.stages[s], &e.stages[s].sample_figures[0],
+                                   e.stages[s].split, rec->grid_count[s], rows,
+                                   (const int(*)[3])chw, dir, "all-variants", labels, n);
+        for (int v = 0; v < rec->grid_variants; v++)
+            free(rec->grid[s][v]);
+    }
     return st;
 }
 
@@ -986,6 +1095,14 @@ cg_status cg_run(const cg_run_options *o) {
     }
     if (rec.csv)
         fclose(rec.csv);
+    cg_status rocs = sweep_rocs(&rec, &base, dir);
+    st = st == CG_OK ? rocs : st;
+    int drawn = 0; /* the stages' figure entries come from the first variant drawn */
+    while (drawn + 1 < plan.n && strcmp(plan.names[drawn], rec.grid_names[0]) != 0)
+        drawn++;
+    cg_status grids = until_grids(&rec, plan.files[drawn], plan.keyed ? plan.names[drawn] : NULL,
+                                  sets, n_sets, dir);
+    st = st == CG_OK ? grids : st;
     char status[1200];
     snprintf(status, sizeof status, "%s", st == CG_OK ? "finished" : "failed");
     if (st != CG_OK) {

@@ -556,6 +556,91 @@ static cg_status roc(const cg_experiment *e, const cg_exp_stage *sg, const cg_ex
     return st;
 }
 
+void cg_samples_roc_curve(const cg_exp_sample_item *it, const cg_samples *s, cg_roc_curve *c) {
+    memset(c, 0, sizeof *c);
+    c->auc = NAN;
+    double *v = column(s, it->value, 0, NULL), *l = column(s, it->by, 0, NULL);
+    if (v && l)
+        c->n = roc_of(v, l, s->n, &c->fpr, &c->tpr, &c->auc);
+    if (c->n == 0)
+        cg_roc_curve_free(c);
+    free(v);
+    free(l);
+}
+
+void cg_roc_curve_free(cg_roc_curve *c) {
+    free(c->fpr);
+    free(c->tpr);
+    c->fpr = c->tpr = NULL;
+    c->n = 0;
+}
+
+/* The true-positive rate of a curve at false-positive rate x (linear between its points; a
+ * vertical step takes its top). */
+static double tpr_at(const cg_roc_curve *c, double x) {
+    double best = 0;
+    for (int i = 0; i < c->n; i++) {
+        if (c->fpr[i] <= x)
+            best = c->tpr[i] > best ? c->tpr[i] : best;
+        if (i > 0 && c->fpr[i - 1] < x && c->fpr[i] > x) {
+            double t = (x - c->fpr[i - 1]) / (c->fpr[i] - c->fpr[i - 1]);
+            double y = c->tpr[i - 1] + t * (c->tpr[i] - c->tpr[i - 1]);
+            best = y > best ? y : best;
+        }
+    }
+    return best;
+}
+
+cg_status cg_samples_roc_sweep(const char *dir, const char *variant, const char *sweep_key,
+                               const cg_exp_sample_item *it, const cg_roc_curve *curves,
+                               const char *const *labels, int n) {
+    enum { GRID = 201, MAX = 64 };
+    cg_line lines[MAX + 1];
+    char names[MAX + 1][96];
+    double mx[GRID], my[GRID], auc = 0;
+    int n_lines = 0, counted = 0;
+    for (int k = 0; k < n && n_lines < MAX; k++) {
+        if (curves[k].n == 0)
+            continue;
+        snprintf(names[n_lines], sizeof names[0], "%.60s (AUC %.3f)", labels[k], curves[k].auc);
+        lines[n_lines] = (cg_line){names[n_lines], curves[k].n, curves[k].fpr, curves[k].tpr,
+                                   NULL, NULL, true, n_lines};
+        n_lines++;
+        auc += curves[k].auc;
+        counted++;
+    }
+    if (counted == 0)
+        return CG_OK;
+    for (int g = 0; g < GRID; g++) {
+        mx[g] = (double)g / (GRID - 1);
+        my[g] = 0;
+        for (int k = 0; k < n; k++)
+            my[g] += curves[k].n ? tpr_at(&curves[k], mx[g]) / counted : 0;
+    }
+    mx[0] = my[0] = 0; /* from (0, 0), as every curve */
+    snprintf(names[n_lines], sizeof names[0], "mean (AUC %.3f)", auc / counted);
+    lines[n_lines] = (cg_line){names[n_lines], GRID, mx, my, NULL, NULL, false, CG_SVG_INK};
+    n_lines++;
+    char sub[4200], path[4600], v[80], score[80], title[400];
+    snprintf(sub, sizeof sub, "%s/figures", dir);
+    cg_status st = cg__mkdir_p(sub);
+    cg__file_part(v, sizeof v, variant);
+    cg__file_part(score, sizeof score, it->value);
+    snprintf(path, sizeof path, "%.4200s/samples-%s-sweep-roc-%s.svg", sub, v, score);
+    FILE *f = st == CG_OK ? fopen(path, "w") : NULL;
+    if (st == CG_OK && !f)
+        return cg__error(CG_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+    if (f) {
+        snprintf(title, sizeof title, "%.60s: ROC of %.40s over the sweep of %.60s (positive: "
+                                      "%.40s != 0), %d runs and their mean",
+                 variant, it->value, sweep_key, it->by, counted);
+        cg_plot p = cg_plot_make(title, NULL, NULL);
+        cg_svg_roc(f, &p, lines, n_lines);
+        st = close_figure(f, path);
+    }
+    return st;
+}
+
 static int by_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y ? 1 : 0;
@@ -628,14 +713,14 @@ static cg_status heatmap(const cg_experiment *e, const cg_exp_stage *sg,
 
 cg_status cg_samples_figures(const cg_experiment *e, const cg_exp_stage *sg,
                              const cg_samples *splits, int n_splits, const char *dir,
-                             const char *variant) {
+                             const char *variant, bool without_roc) {
     cg_status st = CG_OK;
     for (int i = 0; st == CG_OK && i < sg->n_sample_figures; i++) {
         const cg_exp_sample_item *it = &sg->sample_figures[i];
         if (!strcmp(it->type, "images")) /* drawn by the runner, which has the graph */
             continue;
         if (!strcmp(it->type, "roc")) {
-            st = roc(e, sg, it, splits, n_splits, dir, variant);
+            st = without_roc ? CG_OK : roc(e, sg, it, splits, n_splits, dir, variant);
             continue;
         }
         if (it->n_splits > 0) { /* a scatter of several splits in one figure */
@@ -670,32 +755,42 @@ static uint8_t grey(float v, float lo, float hi) {
 cg_status cg_samples_images(const cg_experiment *e, const cg_exp_stage *sg,
                             const cg_exp_sample_item *it, const char *split, int count,
                             const float *const *rows, const int (*chw)[3], const char *dir,
-                            const char *variant) {
+                            const char *variant, const char *const *labels, int n_rows) {
     enum { PAD = 8, GAP = 2 };
-    int label_w = 0, tile_w = 0, tile_h = 0, scale[4];
-    for (int k = 0; k < it->n_values; k++) {
-        int w = cg_raster_text_width(it->values[k]);
+    const char *label[CG_SAMPLES_MAX_ROWS];
+    n_rows = labels ? (n_rows < CG_SAMPLES_MAX_ROWS ? n_rows : CG_SAMPLES_MAX_ROWS) : it->n_values;
+    for (int k = 0; k < n_rows; k++)
+        label[k] = labels ? labels[k] : it->values[k];
+    int label_w = 0, tile_w = 0, tile_h = 0, scale[CG_SAMPLES_MAX_ROWS];
+    for (int k = 0; k < n_rows; k++) {
+        int w = cg_raster_text_width(label[k]);
         label_w = label_w > w ? label_w : w;
         scale[k] = chw[k][1] <= 16 ? 4 : chw[k][1] <= 48 ? 2 : 1;
         tile_w = tile_w > chw[k][2] * scale[k] ? tile_w : chw[k][2] * scale[k];
         tile_h = tile_h > chw[k][1] * scale[k] ? tile_h : chw[k][1] * scale[k];
     }
-    char title[300], names[200] = "";
-    for (int k = 0, used = 0; k < it->n_values && used < (int)sizeof names; k++)
+    char title[400], names[240] = "";
+    for (int k = 0, used = 0; k < n_rows && used < (int)sizeof names; k++)
         used += snprintf(names + used, sizeof names - (size_t)used, "%s%s",
-                         k == 0 ? "" : k + 1 < it->n_values ? ", " : " and ", it->values[k]);
-    snprintf(title, sizeof title, "%s: %s%s%.60s of the first %d samples of %s", variant, names,
-             sg->has_until ? " at the end of " : "", sg->has_until ? sg->name : "", count, split);
+                         k == 0 ? "" : k + 1 < n_rows ? ", " : " and ", label[k]);
+    if (labels)
+        snprintf(title, sizeof title, "%s of %s%s%.60s, the first %d samples of %s",
+                 it->values[0], names, sg->has_until ? " at the end of " : "",
+                 sg->has_until ? sg->name : "", count, split);
+    else
+        snprintf(title, sizeof title, "%s: %s%s%.60s of the first %d samples of %s", variant,
+                 names, sg->has_until ? " at the end of " : "", sg->has_until ? sg->name : "",
+                 count, split);
     int w = PAD + label_w + PAD + count * (tile_w + GAP) + PAD;
     int tw = cg_raster_text_width(title) + 2 * PAD;
     w = w > tw ? w : tw;
-    int h = PAD + CG_RASTER_LINE_H + PAD + it->n_values * (tile_h + GAP) + PAD;
+    int h = PAD + CG_RASTER_LINE_H + PAD + n_rows * (tile_h + GAP) + PAD;
     cg_raster c;
     cg_status st = cg_raster_create(w, h, &c);
     if (st != CG_OK)
         return st;
     cg_raster_text(&c, PAD, PAD, title);
-    for (int k = 0; k < it->n_values; k++) {
+    for (int k = 0; k < n_rows; k++) {
         int C = chw[k][0], H = chw[k][1], W = chw[k][2], sc = scale[k];
         size_t per = (size_t)C * H * W;
         /* Values in [0, 1] as they are; others stretched over their range in this row. */
@@ -705,7 +800,7 @@ cg_status cg_samples_images(const cg_experiment *e, const cg_exp_stage *sg,
             hi = rows[k][i] > hi ? rows[k][i] : hi;
         }
         int y0 = PAD + CG_RASTER_LINE_H + PAD + k * (tile_h + GAP);
-        cg_raster_text(&c, PAD, y0 + tile_h / 2 - CG_RASTER_LINE_H / 2, it->values[k]);
+        cg_raster_text(&c, PAD, y0 + tile_h / 2 - CG_RASTER_LINE_H / 2, label[k]);
         for (int n = 0; n < count; n++) {
             const float *img = rows[k] + (size_t)n * per;
             int x0 = PAD + label_w + PAD + n * (tile_w + GAP);

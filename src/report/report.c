@@ -850,11 +850,20 @@ static cg_status turn_grid(const report *r, grid g, grid *out) {
     return CG_OK;
 }
 
+/* Whether the study gives table k a value for any variant that ran (a sweep's are by the
+ * file's variants, for the sweep's table). */
+static bool paper_names_a_run(const report *r, int k) {
+    for (int v = 0; v < r->n_variants; v++)
+        if (strcmp(paper_value(r, k, r->variants[v]), "-") != 0)
+            return true;
+    return false;
+}
+
 static cg_status results_grid(const report *r, grid *out) {
     /* the study's columns: those of the tables that sit beside one of ours */
     int pk[MAX_PAPER_TABLES], n_pk = 0, pc = r->n_paper ? r->paper_col[0] : -1;
     for (int k = 0; k < r->n_paper; k++)
-        if (r->paper_col[k] >= 0)
+        if (r->paper_col[k] >= 0 && paper_names_a_run(r, k))
             pk[n_pk++] = k;
     int extra = (pc >= 0 ? 1 : 0) + n_pk + 1;
     grid g = {r->n_variants + 1, r->n_cols + 1 + extra, NULL};

@@ -13,6 +13,8 @@ static const char *const palette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"
 #define PALETTE_N 10
 
 static const char *colour(int i) {
+    if (i == CG_SVG_INK)
+        return "#222222";
     return palette[((i % PALETTE_N) + PALETTE_N) % PALETTE_N];
 }
 

@@ -27,8 +27,9 @@ typedef struct cg_line {
     int n;
     const double *x, *y, *lo, *hi;
     bool dashed;
-    int colour; /* index into the palette; -1: the line's index */
+    int colour; /* index into the palette; -1: the line's index; CG_SVG_INK: near-black */
 } cg_line;
+#define CG_SVG_INK 1000
 
 void cg_svg_lines(FILE *f, const cg_plot *p, const cg_line *lines, int n_lines);
 
