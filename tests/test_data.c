@@ -3,6 +3,7 @@
  * built-in files). Needs no device. */
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include "data/data.h"
@@ -142,6 +143,35 @@ static void test_idx(void) {
     path_of(p, sizeof p, "lab10");
     expect_error(cg_images_load_idx(ip, p, &im), CG_ERR_PARSE, "label 10 of image 2",
                  "label out of range");
+
+    /* A dataset folder of images that are not MNIST's 28x28, or of none, is refused when it is
+     * loaded (the generators would read past 10x10 digits; 0x0 crashed them). */
+    static const struct {
+        const char *sub;
+        int n, side;
+        const char *message;
+    } sizes[] = {{"zero", 0, 0, "holds no images"},
+                 {"ten", 3, 10, "holds 10x10 images; MNIST and Fashion-MNIST images are 28x28"},
+                 {"big", 3, 32, "holds 32x32 images"}};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        static uint8_t buf[3 * 32 * 32 + 64];
+        char sub[512], name[64];
+        path_of(sub, sizeof sub, sizes[k].sub);
+        mkdir(sub, 0755);
+        const int d3[3] = {sizes[k].n, sizes[k].side, sizes[k].side}, d1[1] = {sizes[k].n};
+        static const char *const files[4][2] = {
+            {"train-images-idx3-ubyte", "i"}, {"train-labels-idx1-ubyte", "l"},
+            {"t10k-images-idx3-ubyte", "i"}, {"t10k-labels-idx1-ubyte", "l"}};
+        for (int f = 0; f < 4; f++) {
+            bool images = files[f][1][0] == 'i';
+            size_t n = images ? make_idx(buf, 3, d3, 0) : make_idx(buf, 1, d1, 0);
+            snprintf(name, sizeof name, "%s/%s", sizes[k].sub, files[f][0]);
+            write_bytes(name, buf, n, false);
+        }
+        cg_images tr, te;
+        expect_error(cg_dataset_load("mnist", sub, &tr, &te, NULL, NULL, 0), CG_ERR_PARSE,
+                     sizes[k].message, sizes[k].sub);
+    }
 }
 
 static void test_cifar(void) {
@@ -219,8 +249,9 @@ static void test_datasets(void) {
     char cmd[600];
     snprintf(cmd, sizeof cmd, "mkdir -p %s", sub);
     CHECK(system(cmd) == 0, "mkdir");
-    uint8_t img[256], lab[64];
-    const int idims[3] = {3, 4, 5}, ldims[1] = {3};
+    static uint8_t img[3 * 28 * 28 + 64];
+    uint8_t lab[64];
+    const int idims[3] = {3, 28, 28}, ldims[1] = {3};
     size_t ni = make_idx(img, 3, idims, 0), nl = make_idx(lab, 1, ldims, 1);
     write_bytes("root/mnist/train-images-idx3-ubyte.gz", img, ni, true);
     write_bytes("root/mnist/train-labels-idx1-ubyte", lab, nl, false);
@@ -229,7 +260,7 @@ static void test_datasets(void) {
     snprintf(cmd, sizeof cmd, "%s/root", dir);
     setenv("CLGRAPH_DATA", cmd, 1);
     CHECK_OK(cg_dataset_load("mnist", NULL, &tr, &te, &origin, where, sizeof where));
-    CHECK(origin == CG_DATA_PATH && tr.n == 3 && te.n == 3 && tr.h == 4,
+    CHECK(origin == CG_DATA_PATH && tr.n == 3 && te.n == 3 && tr.h == 28,
           "CLGRAPH_DATA is used: origin %d, %d images", origin, tr.n);
     cg_images_free(&tr);
     cg_images_free(&te);

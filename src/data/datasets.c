@@ -52,7 +52,17 @@ static cg_status load_pair(const char *dir, const char *images, const char *labe
                          "folder %s has no %s[.gz] and %s[.gz]; point the experiment's data path "
                          "(or CLGRAPH_DATA) at a folder with the four standard IDX files",
                          dir, images, labels);
-    return cg_images_load_idx(ip, lp, out);
+    cg_status st = cg_images_load_idx(ip, lp, out);
+    /* The generators draw MNIST-sized digits: any other size would be read out of bounds. */
+    if (st == CG_OK && out->n == 0)
+        st = cg__error(CG_ERR_PARSE, "%s holds no images; the datasets here need some", ip);
+    else if (st == CG_OK && (out->h != 28 || out->w != 28))
+        st = cg__error(CG_ERR_PARSE, "%s holds %dx%d images; MNIST and Fashion-MNIST images are "
+                                     "28x28 (point the data path at the standard files)",
+                       ip, out->h, out->w);
+    if (st != CG_OK)
+        cg_images_free(out);
+    return st;
 }
 
 static cg_status slice(const cg_images *src, int start, int count, cg_images *out) {
