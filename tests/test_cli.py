@@ -376,6 +376,17 @@ def run_command():
               "validate error: rc %d %r" % (rc, err))
         rc, out, err = run("run", bad)
         check(rc == 2 and "did you mean 'epochs'" in err, "run refuses a bad file: %r" % err)
+        # A data folder that is not there is named where the file gives it.
+        nodata = os.path.join(tmp, "nodata.yaml")
+        with open(nodata, "w") as f:
+            f.write(TINY.replace("data: {train: 512", "data: {path: no/such, train: 512"))
+        for cmd in ("validate", "run"):
+            rc, out, err = run(cmd, nodata, *(("--out", os.path.join(tmp, "nd")) if cmd == "run"
+                                              else ()))
+            last = err.strip().split("\n")[-1]
+            check(rc != 0 and (nodata + ":5:14: data folder ") in last
+                  and "does not exist" in last and last.count(nodata) == 1,
+                  "%s names the missing data folder's place: %r" % (cmd, err))
         for cmd in ("run", "validate"):
             rc, out, err = run(cmd, "--help")
             check(rc == 0 and ("Usage: clgraph " + cmd) in out and "--set" in out,

@@ -90,6 +90,10 @@ int main(void) {
     expect_error("pipeline: similarity\ndata:\n  classes: [1, 2]\n",
                  "exp/test.yaml:3:3: 'classes' is a data key of the siamese, dae, vae pipelines");
     expect_error("pipeline: baseline\nseed: -1\n", "'seed' is -1");
+    /* Pools that would not fit in memory (they exhausted it) are refused where they stand. */
+    expect_error("pipeline: baseline\ndata:\n  pools_per_class: 100000\n",
+                 "exp/test.yaml:3:20: pools_per_class is 100000; at most 5000");
+    expect_error("pipeline: baseline\ndata:\n  ood_pool: 5001\n", "ood_pool is 5001; at most");
     cg_ydoc *doc;
     cg_status st = cg_ydoc_load("/no/such/experiment.yaml", &doc);
     CHECK(st == CG_ERR_IO, "missing file");

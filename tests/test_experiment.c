@@ -382,6 +382,26 @@ static void test_evaluation_blocks(void) {
     CHECK(st == CG_ERR_PARSE, "a name no split has");
     CHECK_CONTAINS(cg_error_message(), "typo.yaml:8:6: 'z' uses 'xx', which is not defined");
     cg_dataset_free(&d);
+    /* A split the data lacks is named where it stands, with the nearest the data has. */
+    static const struct {
+        const char *from, *to, *message;
+    } splits[] = {
+        {"splits: [test, test_shift_m3]", "splits: [test, test_shift_m4]",
+         "typo.yaml:12:27: stage 'train' names split 'test_shift_m4' (did you mean "
+         "'test_shift_m3'?), which the siamese data does not have"},
+        {"split: pairs}", "split: pair}",
+         "typo.yaml:11:38: stage 'train' names split 'pair' (did you mean 'pairs'?)"},
+    };
+    for (size_t i = 0; i < CG__ARRAY_LEN(splits); i++) {
+        typo = write_exp("typo.yaml", edit_text(emb, splits[i].from, splits[i].to));
+        CHECK_OK(cg_experiment_load(typo, NULL, NULL, 0, &e));
+        c = e.data.data;
+        CHECK_OK(cg_data_generate("siamese", &c, &d));
+        st = cg_experiment_check_stage(&e, 0, &d, NULL);
+        CHECK(st == CG_ERR_PARSE, "an unknown split: %s", splits[i].to);
+        CHECK_CONTAINS(cg_error_message(), splits[i].message);
+        cg_dataset_free(&d);
+    }
 }
 
 static const char vae[] =
@@ -894,6 +914,40 @@ int main(void) {
           "accuracy with a threshold");
     expect_load_error("classes.yaml", edit("test: 32}", "test: 32, classes: [4, 4]}"),
                       "classes.yaml:3:38: classes: names 4 twice; list each class once");
+    /* Values a tester found accepted: each refused where it stands. */
+    expect_load_error("betas.yaml", edit("train: {", "optimizer: {type: adam, betas: [2, -1]}\ntrain: {"),
+                      "betas.yaml:15:32: 'betas' are [2, -1]; each must lie in [0, 1)");
+    expect_load_error("negw.yaml", edit("inputs: [logits, y]}", "inputs: [logits, y], weight: -1}"),
+                      "'weight' is -1; a loss weight cannot be negative");
+    expect_load_error("bigw.yaml", edit("inputs: [logits, y]}", "inputs: [logits, y], weight: 1e39}"),
+                      "'weight' is 1e39, beyond what a 32-bit float holds");
+    expect_load_error("dupnode.yaml", edit("  h: {tap: enc.fc1}\n", "  h: {tap: enc.fc1}\n  logits: {module: enc, input: x}\n"),
+                      "dupnode.yaml:13:3: key 'logits' appears twice in graph (first at line 11)");
+    expect_load_error("dupvar.yaml", edit("  small: {", "  small: {}\n  small: {"),
+                      "key 'small' appears twice in variants");
+    static const char *const bad_names[] = {"''", "'...'", "'. .'", "\"a\\nb\""};
+    for (size_t i = 0; i < CG__ARRAY_LEN(bad_names); i++) {
+        char to[64];
+        snprintf(to, sizeof to, "  %s: {", bad_names[i]);
+        expect_load_error("varname.yaml", edit("  small: {", to), "varname.yaml:17:3: variant name");
+    }
+    static const char utf16[] = {'\xff', '\xfe', 'n', 0, 'a', 0};
+    const char *u16 = write_exp("utf16.yaml", "");
+    FILE *uf = fopen(u16, "wb");
+    if (uf) {
+        fwrite(utf16, 1, sizeof utf16, uf);
+        fclose(uf);
+    }
+    cg_experiment ue;
+    CHECK(cg_experiment_load(u16, NULL, NULL, 0, &ue) == CG_ERR_PARSE, "a UTF-16 file");
+    CHECK_CONTAINS(cg_error_message(), "utf16.yaml:1:1: the file is UTF-16");
+    u16 = write_exp("nul.yaml", "");
+    if ((uf = fopen(u16, "wb"))) {
+        fwrite("name: a\nx\0y", 1, 11, uf);
+        fclose(uf);
+    }
+    CHECK(cg_experiment_load(u16, NULL, NULL, 0, &ue) == CG_ERR_PARSE, "a NUL byte");
+    CHECK_CONTAINS(cg_error_message(), "nul.yaml:2:2: a NUL byte");
     expect_load_error("paper2.yaml", edit_text(text, "columns:", "metric: test/accuracy\n    columns:"),
                       "paper: takes columns: or metric: and values:, not both");
     /* until: stages (the fooling trials) */

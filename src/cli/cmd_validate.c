@@ -87,7 +87,11 @@ static int check(const char *file, const char *variant, const char *const *sets,
     cg_dataset d;
     st = cg_data_generate(e->data.pipeline, &small, &d);
     if (st != CG_OK) {
-        fprintf(stderr, "clgraph validate: %s: the data: %s\n", file, cg_error_message());
+        const char *m = cg_error_message();
+        if (!strncmp(m, file, strlen(file))) /* it says where already */
+            fprintf(stderr, "clgraph validate: %s\n", m);
+        else
+            fprintf(stderr, "clgraph validate: %s: the data: %s\n", file, m);
         return CLI_USAGE;
     }
     if (table)

@@ -117,6 +117,7 @@ void cg_composite_digit(float *out, const float *bg, const uint8_t *digit);
 typedef struct cg_data_config {
     char dataset[24];      /* mnist | fashion-mnist */
     char path[1024];       /* the dataset's folder; "" for the default lookup */
+    char path_at[1100];    /* where path is given, file:line:col, for messages */
     char backgrounds[16];  /* procedural | cifar10 (baseline, similarity) */
     char cifar_path[1024]; /* folder with data_batch_*.bin / test_batch.bin */
     uint64_t seed;

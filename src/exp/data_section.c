@@ -119,13 +119,22 @@ static cg_status parse_data(const cg_ydoc *doc, const cg_ynode *map, const cg_pi
             st = cg_yget_str(doc, v, k, buf, sizeof buf);
             if (st == CG_OK)
                 st = resolve(doc, v, buf, k[0] == 'p' ? c->path : c->cifar_path, sizeof c->path);
+            if (k[0] == 'p')
+                snprintf(c->path_at, sizeof c->path_at, "%.1000s:%d:%d", doc->file, v->line,
+                         v->col);
         } else if (strcmp(k, "backgrounds") == 0)
             st = cg_yget_choice(doc, v, k, bgs, 2, c->backgrounds, sizeof c->backgrounds);
         else if (strcmp(k, "train") == 0 || strcmp(k, "test") == 0) {
             st = cg_yget_int(doc, v, k, 1, 10000000, &n);
             *(k[1] == 'r' ? &c->n_train : &c->n_test) = (int)n;
         } else if (strcmp(k, "pools_per_class") == 0 || strcmp(k, "ood_pool") == 0) {
-            st = cg_yget_int(doc, v, k, 1, 100000, &n);
+            /* Every background is held in memory as 3x32x32 floats (12 KB): 5,000 per pool
+             * keeps the 10 class pools and the held-out one under 700 MB. */
+            st = cg_yget_int(doc, v, k, 1, 1000000000, &n);
+            if (st == CG_OK && n > 5000)
+                st = cg_yerror(doc, v, "%s is %ld; at most 5000 (each background is held in "
+                                       "memory, 12 KB, and 10 pools of %ld would need %.1f GB)",
+                               k, n, n, 10.0 * (double)n * 12288 / 1e9);
             *(k[0] == 'p' ? &c->pools_per_class : &c->ood_pool) = (int)n;
         } else if (strcmp(k, "classes") == 0) {
             st = int_list(doc, v, k, 0, 9, c->classes, 10, &c->n_classes);

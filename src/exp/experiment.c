@@ -423,6 +423,10 @@ static cg_status parse_losses(const cg_ydoc *doc, const cg_ynode *l, cg_exp_stag
         double wd;
         if (st == CG_OK && w && (st = cg_yget_float(doc, w, "weight", &wd)) == CG_OK)
             x->weight = (float)wd;
+        if (st == CG_OK && w && wd < 0)
+            st = cg_yerror(doc, w, "'weight' is %g; a loss weight cannot be negative (0 turns "
+                                   "the loss off)",
+                           wd);
         if (st == CG_OK && r) {
             static const char *const reds[] = {"mean", "sum", "batch_mean"};
             char red[16];
@@ -474,6 +478,10 @@ static cg_status parse_optimizer(const cg_ydoc *doc, const cg_ynode *o, cg_optim
             st = cg_yget_float(doc, b->items[1], "betas", &b2);
         c->beta1 = (float)b1;
         c->beta2 = (float)b2;
+        if (st == CG_OK && !(b1 >= 0 && b1 < 1 && b2 >= 0 && b2 < 1))
+            st = cg_yerror(doc, b, "'betas' are [%g, %g]; each must lie in [0, 1), such as "
+                                   "[0.9, 0.999]",
+                           b1, b2);
     }
     return st;
 }
@@ -498,6 +506,10 @@ static cg_status parse_train(const cg_ydoc *doc, const cg_ynode *t, cg_experimen
     const cg_ynode *s = cg_ymap_get(t, "split");
     if (st == CG_OK && s)
         st = cg_yget_str(doc, s, "split", stage->split, sizeof stage->split);
+    if (s) {
+        stage->split_line = s->line;
+        stage->split_col = s->col;
+    }
     return st;
 }
 
@@ -805,8 +817,11 @@ static cg_status parse_evaluate(const cg_ydoc *doc, const cg_ynode *v, cg_exp_st
         if (s->kind != CG_YSEQ || s->n < 1 || s->n > CG_MAX_SPLITS)
             return cg_yerror(doc, s, "'splits' is a list of split names, such as [test_id, "
                                      "test_ood]");
-        for (int i = 0; i < s->n && st == CG_OK; i++)
+        for (int i = 0; i < s->n && st == CG_OK; i++) {
             st = cg_yget_str(doc, s->items[i], "splits", e->eval_splits[i], 24);
+            e->eval_split_line[i] = s->items[i]->line;
+            e->eval_split_col[i] = s->items[i]->col;
+        }
         e->n_eval_splits = s->n;
     }
     if (st == CG_OK && c)
@@ -930,8 +945,11 @@ static cg_status parse_stage(const cg_ydoc *doc, const cg_ynode *v, const cg_exp
     long ep;
     if (st == CG_OK && (n = cg_ymap_get(v, "name")))
         st = cg_yget_str(doc, n, "name", st_out->name, sizeof st_out->name);
-    if (st == CG_OK && (n = cg_ymap_get(v, "split")))
+    if (st == CG_OK && (n = cg_ymap_get(v, "split"))) {
         st = cg_yget_str(doc, n, "split", st_out->split, sizeof st_out->split);
+        st_out->split_line = n->line;
+        st_out->split_col = n->col;
+    }
     if (st == CG_OK && (n = cg_ymap_get(v, "graph")))
         st = parse_graph(doc, n, e, st_out->nodes, &st_out->n_nodes);
     if (st == CG_OK && (n = cg_ymap_get(v, "losses")))
@@ -1297,8 +1315,21 @@ static cg_status parse(const cg_ydoc *doc, cg_experiment *e) {
         if (n->kind != CG_YMAP || n->n > CG_EXP_MAX_VARIANTS)
             return cg_yerror(doc, n, "'variants' maps up to %d variant names to overrides",
                              CG_EXP_MAX_VARIANTS);
-        for (int i = 0; i < n->n; i++)
-            cg__copy_str(e->variants[i], CG_EXP_NAME, n->keys[i]->value);
+        for (int i = 0; i < n->n; i++) {
+            /* Names are shown in tables and made safe for file names (descriptor-<name>.yaml);
+             * one that would be empty there, or only dots, or not a line of text, is refused. */
+            const char *name = n->keys[i]->value;
+            bool ok = name[0] != '\0' && strlen(name) < CG_EXP_NAME &&
+                      strspn(name, ". ") < strlen(name);
+            for (const char *c = name; ok && *c; c++)
+                ok = (unsigned char)*c >= 0x20 && *c != 0x7f;
+            if (!ok)
+                return cg_yerror(doc, n->keys[i], "variant name '%s': give a name of 1 to %d "
+                                                  "characters, not only dots or spaces, on one "
+                                                  "line, such as lambda_025",
+                                 name, CG_EXP_NAME - 1);
+            cg__copy_str(e->variants[i], CG_EXP_NAME, name);
+        }
         e->n_variants = n->n;
     }
     if (st == CG_OK && (n = cg_ymap_get(root, "sweep")))
@@ -1845,15 +1876,26 @@ cg_status cg_experiment_check_labels(const cg_experiment *e, int stage, const cg
     return st;
 }
 
+/* A split name the data lacks, at line:col where it is named (line 0: not in the file). */
 static cg_status no_split(const cg_experiment *e, const cg_exp_stage *sg, const char *name,
-                          const cg_dataset *data) {
-    char list[512] = "";
-    for (int i = 0, used = 0; i < data->n_splits; i++)
+                          int line, int col, const cg_dataset *data) {
+    char list[512] = "", at[32] = "", hint[96] = "";
+    const char *names[CG_MAX_SPLITS];
+    int n = 0;
+    for (int i = 0, used = 0; i < data->n_splits; i++) {
         used += snprintf(list + used, sizeof list - (size_t)used, "%s%s", i ? ", " : "",
                          data->splits[i].name);
-    return cg__error(CG_ERR_PARSE, "%s: stage '%s' names split '%s', which the %s data does not "
-                                   "have; its splits are: %s",
-                     e->file, sg->name, name, e->data.pipeline, list);
+        if (n < CG_MAX_SPLITS)
+            names[n++] = data->splits[i].name;
+    }
+    if (line > 0)
+        snprintf(at, sizeof at, ":%d:%d", line, col);
+    const char *close = cg__closest(name, names, (size_t)n);
+    if (close)
+        snprintf(hint, sizeof hint, " (did you mean '%.60s'?)", close);
+    return cg__error(CG_ERR_PARSE, "%s%s: stage '%s' names split '%s'%s, which the %s data does "
+                                   "not have; its splits are: %s",
+                     e->file, at, sg->name, name, hint, e->data.pipeline, list);
 }
 
 /* A statistic's or figure's value on a split it applies to: collected, or an array of the split
@@ -1917,7 +1959,7 @@ cg_status cg_experiment_check_stage(const cg_experiment *e, int stage, const cg_
     const cg_exp_stage *sg = &e->stages[stage];
     const cg_split *train = cg_dataset_find((cg_dataset *)data, sg->split);
     if (!train)
-        return no_split(e, sg, sg->split, data);
+        return no_split(e, sg, sg->split, sg->split_line, sg->split_col, data);
     int batch = cg_exp_stage_batch_on(e, stage, train);
     cg_exp_build how = {data, false, false};
     cg_exp_graph tg = {0};
@@ -1941,7 +1983,8 @@ cg_status cg_experiment_check_stage(const cg_experiment *e, int stage, const cg_
     for (int s = 0; st == CG_OK && s < sg->n_eval_splits; s++) {
         const cg_split *split = cg_dataset_find((cg_dataset *)data, sg->eval_splits[s]);
         if (!split) {
-            st = no_split(e, sg, sg->eval_splits[s], data);
+            st = no_split(e, sg, sg->eval_splits[s], sg->eval_split_line[s],
+                          sg->eval_split_col[s], data);
             break;
         }
         cg_exp_graph eg = {0};

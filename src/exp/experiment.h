@@ -108,6 +108,7 @@ enum { CG_COMBINE_MEAN, CG_COMBINE_IMPORTANCE };
 typedef struct cg_exp_stage {
     char name[CG_EXP_NAME];
     char split[24];
+    int split_line, split_col; /* where the split is named (0: the default) */
     int n_nodes;
     cg_exp_node nodes[CG_EXP_MAX_NODES];
     int n_losses;
@@ -116,6 +117,7 @@ typedef struct cg_exp_stage {
     cg_exp_node metrics[CG_EXP_MAX_METRICS];
     int n_eval_splits;
     char eval_splits[CG_MAX_SPLITS][24];
+    int eval_split_line[CG_MAX_SPLITS], eval_split_col[CG_MAX_SPLITS];
     int n_collect; /* values read per sample over each evaluation split at the stage's end */
     char collect[CG_EXP_MAX_COLLECT][CG_EXP_NAME];       /* the names they are recorded as */
     char collect_value[CG_EXP_MAX_COLLECT][CG_EXP_NAME]; /* the graph values they read */

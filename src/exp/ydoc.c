@@ -1,6 +1,7 @@
 /* YAML documents as located node trees (see ydoc.h). Aliases and anchors are refused: an
  * experiment should read the same to a person as to the parser. */
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -67,8 +68,49 @@ static bool append(cg_ynode *parent, cg_ynode *child, bool as_key) {
     return true;
 }
 
+/* Every mapping under n (at the dotted path where, "" for the top) has each key once. */
+static cg_status no_duplicate_keys(const cg_ydoc *doc, const cg_ynode *n, const char *where) {
+    for (int i = 0; n->kind == CG_YMAP && i < n->n; i++)
+        for (int j = 0; j < i; j++)
+            if (!strcmp(n->keys[i]->value, n->keys[j]->value))
+                return cg_yerror(doc, n->keys[i], "key '%s' appears twice in %s (first at line "
+                                                  "%d)",
+                                 n->keys[i]->value, where[0] ? where : "the file",
+                                 n->keys[j]->line);
+    for (int i = 0; i < n->n; i++) {
+        if (!n->items[i])
+            continue;
+        char sub[256];
+        if (n->kind == CG_YMAP)
+            snprintf(sub, sizeof sub, "%.120s%s%.120s", where, where[0] ? "." : "",
+                     n->keys[i]->value);
+        else
+            snprintf(sub, sizeof sub, "%.200s.%d", where[0] ? where : "the list", i);
+        cg_status st = no_duplicate_keys(doc, n->items[i], sub);
+        if (st != CG_OK)
+            return st;
+    }
+    return CG_OK;
+}
+
 cg_status cg_ydoc_parse(const char *file, const char *text, size_t size, cg_ydoc **out) {
     *out = NULL;
+    /* libyaml reads UTF-16 too, but names and paths here are UTF-8: say so at once. */
+    const unsigned char *u = (const unsigned char *)text;
+    if (size >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF)))
+        return cg__error(CG_ERR_PARSE, "%s:1:1: the file is UTF-16 (it starts with a byte-order "
+                                       "mark); save it as UTF-8",
+                         file);
+    const void *nul = memchr(text, 0, size);
+    if (nul) {
+        size_t at = (size_t)((const char *)nul - text), line = 1, col = 1;
+        for (size_t i = 0; i < at; i++, col++)
+            if (text[i] == '\n')
+                line++, col = 0;
+        return cg__error(CG_ERR_PARSE, "%s:%zu:%zu: a NUL byte; an experiment is a UTF-8 text "
+                                       "file (UTF-16 or UTF-32 files hold NULs: save it as UTF-8)",
+                         file, line, col);
+    }
     cg_ydoc *doc = calloc(1, sizeof *doc);
     if (!doc || !(doc->file = strdup(file))) {
         free(doc);
@@ -167,6 +209,11 @@ cg_status cg_ydoc_parse(const char *file, const char *text, size_t size, cg_ydoc
         return st;
     }
     /* Duplicate keys are almost always a mistake: the second silently wins in many tools. */
+    st = doc->root ? no_duplicate_keys(doc, doc->root, "") : CG_OK;
+    if (st != CG_OK) {
+        cg_ydoc_free(doc);
+        return st;
+    }
     *out = doc;
     return CG_OK;
 }
@@ -237,6 +284,9 @@ cg_status cg_yget_float(const cg_ydoc *doc, const cg_ynode *node, const char *ke
     double v = strtod(node->value, &end);
     if (node->quoted || end == node->value || *end || !isfinite(v))
         return cg_yerror(doc, node, "'%s' must be a number, not '%s'", key, node->value);
+    if (fabs(v) > FLT_MAX) /* every number here becomes a 32-bit float */
+        return cg_yerror(doc, node, "'%s' is %s, beyond what a 32-bit float holds (%g)", key,
+                         node->value, (double)FLT_MAX);
     *out = v;
     return CG_OK;
 }

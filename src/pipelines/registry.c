@@ -78,6 +78,12 @@ cg_status cg_data_generate(const char *pipeline, const cg_data_config *c, cg_dat
         cg_images train, test;
         st = cg_dataset_load(c->dataset, c->path[0] ? c->path : NULL, &train, &test, NULL,
                              out->source, sizeof out->source);
+        if (st != CG_OK && st != CG_ERR_OUT_OF_MEMORY && c->path[0] && c->path_at[0]) {
+            /* Where the folder that failed is named. */
+            char message[1024];
+            cg__copy_str(message, sizeof message, cg_error_message());
+            return cg__error(st, "%s: %s", c->path_at, message);
+        }
         if (st != CG_OK)
             return st;
         st = p->generate(c, &train, &test, out);
