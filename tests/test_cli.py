@@ -11,7 +11,9 @@ import ast
 import json
 import os
 import struct
+import signal
 import subprocess
+import time
 import sys
 import tempfile
 
@@ -103,6 +105,7 @@ def main():
     run_command()
     dae_study()
     rings_study()
+    resume_after_stops()
     bench_commands()
 
     with tempfile.TemporaryDirectory() as cache:
@@ -232,6 +235,153 @@ def rings_study():
             check("samples-base-%d-heatmap-%s-grid.svg" % (
                 ("output", "confidence", "scaled_output").index(v) + 1, v) in figs,
                 "the %s map is drawn: %s" % (v, figs))
+
+
+RESUMABLE = """name: resumable
+pipeline: dae
+seed: 3
+repeats: 2
+data: {train: 6000, test: 200}
+model:
+  net:
+    - flatten
+    - {type: linear, out: 64}
+    - relu
+    - {type: dropout, p: 0.2}
+    - {type: linear, out: 10}
+graph:
+  logits: {module: net, input: x}
+losses:
+  - {type: cross_entropy, inputs: [logits, y]}
+optimizer: {type: adam, lr: 0.01}
+train: {epochs: 5, batch: 16, log_interval: 8}
+evaluate:
+  splits: [test]
+  metrics:
+    - {type: accuracy, inputs: [logits, y]}
+variants:
+  a: {}
+  b: {model.net.1.out: 32}
+"""
+
+
+def metric_rows(folder):
+    """metrics.csv as {(variant, repeat, epoch, split, metric): value}, without the speed;
+    a row written twice is an error."""
+    out = {}
+    for line in open(os.path.join(folder, "metrics.csv")).read().strip().split("\n")[1:]:
+        f = line.split(",")
+        if f[4] == "samples_per_s":
+            continue
+        key = tuple(f[:5])
+        check(key not in out, "%s: row %s written once" % (folder, key))
+        out[key] = f[5]
+    return out
+
+
+def start_run(exp, out_dir):
+    return subprocess.Popen([CLGRAPH, "run", exp, "--out", out_dir], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_checkpoint(out_dir, proc, name=None, timeout=120):
+    """Waits until the run has a checkpoint (name: that file under the folder) while it runs."""
+    ck = os.path.join(out_dir, "checkpoints")
+    t0 = time.time()
+    while time.time() - t0 < timeout and proc.poll() is None:
+        if name and os.path.exists(os.path.join(out_dir, name)):
+            return True
+        if not name and os.path.isdir(ck) and os.listdir(ck):
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def resume_after_stops():
+    """A run killed with kill -9 (at three moments), or stopped by SIGTERM inside an epoch,
+    resumes with --resume and ends with the metrics of the same run never stopped, to the last
+    digit; SIGTERM exits 143 with run.json and the report marked interrupted; a second Ctrl-C
+    ends at once with valid files; a finished run is not resumed; a loss that becomes NaN stops
+    its repeat, named."""
+    with tempfile.TemporaryDirectory() as tmp:
+        exp = os.path.join(tmp, "resumable.yaml")
+        with open(exp, "w") as f:
+            f.write(RESUMABLE)
+        full = os.path.join(tmp, "full")
+        rc, out, err = run("run", exp, "--out", full)
+        check(rc == 0, "the run never stopped: %r" % err[-500:])
+        if rc != 0:
+            return
+        want = metric_rows(full)
+        # Killed after the first epoch, with the first repeat just finished, and inside the
+        # second repeat.
+        moments = ((None, 0.0), ("weights/a-r1.safetensors", 0.0),
+                   ("checkpoints/a-r2.safetensors", 0.3))
+        for k, (name, delay) in enumerate(moments):
+            part = os.path.join(tmp, "killed%d" % k)
+            p = start_run(exp, part)
+            check(wait_for_checkpoint(part, p, name), "the moment to kill comes (%d)" % k)
+            time.sleep(delay)
+            p.kill()
+            p.communicate()
+            rc, out, err = run("run", "--resume", part)
+            check(rc == 0 and ("going on from its checkpoint" in err or "finished before" in err),
+                  "resumed after kill -9 (%d): %r" % (k, err[-600:]))
+            got = metric_rows(part)
+            check(got == want, "kill -9 (%d) and --resume: the same metrics as never "
+                  "stopped (%d rows, %d wanted; first differing: %s)" % (
+                      k, len(got), len(want),
+                      next((k2 for k2 in want if want[k2] != got.get(k2)), None)))
+            check(not os.path.exists(os.path.join(part, "checkpoints")) or
+                  not os.listdir(os.path.join(part, "checkpoints")),
+                  "the checkpoints go with the repeats finished")
+        # SIGTERM before training starts: the first step runs, then a checkpoint inside epoch 1
+        # (at step 1), exit 143, run.json and the report marked interrupted.
+        part = os.path.join(tmp, "term")
+        p = start_run(exp, part)
+        first = p.stderr.readline()
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate()
+        check(first.startswith("running 'resumable'") and p.returncode == 143
+              and "stopped at epoch 1, step 1 of" in err and "--resume " + part in err,
+              "SIGTERM: exit 143 and how to go on: %d %r" % (p.returncode, err[-400:]))
+        status = json.load(open(os.path.join(part, "run.json")))["status"]
+        html = open(os.path.join(part, "report.html")).read()
+        check(status.startswith("interrupted") and "interrupted" in html,
+              "run.json and the report say interrupted: %r" % status)
+        rc, out, err = run("run", "--resume", part)
+        check(rc == 0 and "at step" in err, "resumed inside the epoch: %r" % err[-400:])
+        check(metric_rows(part) == want, "SIGTERM and --resume: the same metrics as never stopped")
+        rc, out, err = run("run", "--resume", part)
+        check(rc != 0 and "finished already" in err, "a finished run is not resumed: %r" % err)
+        rc, out, err = run("run", exp, "--resume", part)
+        check(rc == 2 and "--resume goes on with the run as it was started" in err,
+              "--resume takes no experiment file: %r" % err)
+        # Two Ctrl-C: the second ends the process at once; what is there is whole.
+        part = os.path.join(tmp, "twice")
+        p = start_run(exp, part)
+        p.stderr.readline()
+        p.send_signal(signal.SIGINT)
+        time.sleep(0.05)
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate()
+        check(p.returncode == 130, "a second Ctrl-C exits 130 at once: %d" % p.returncode)
+        json.load(open(os.path.join(part, "run.json")))
+        rows = open(os.path.join(part, "metrics.csv")).read().split("\n")
+        check(rows[0] == "variant,repeat,epoch,split,metric,value"
+              and all(len(r.split(",")) == 6 for r in rows[1:] if r),
+              "metrics.csv stays whole after two Ctrl-C")
+        # A loss that becomes NaN: that repeat stops, named; --allow-nan trains on.
+        nan = os.path.join(tmp, "nan.yaml")
+        with open(nan, "w") as f:
+            f.write(RESUMABLE.replace("lr: 0.01", "lr: 1e30").replace("train: 6000", "train: 600")
+                    .replace("repeats: 2", "repeats: 1"))
+        rc, out, err = run("run", nan, "--out", os.path.join(tmp, "nan"))
+        check(rc == 1 and "the loss became nan by epoch 1, step 8" in err
+              and "--allow-nan trains on" in err and "2 repeats stopped" in err,
+              "a NaN loss stops its repeat, named: %d %r" % (rc, err[-600:]))
+        rc, out, err = run("run", nan, "--allow-nan", "--out", os.path.join(tmp, "nan2"))
+        check(rc == 0 and "epoch 5/5" in err, "--allow-nan trains on: %r" % err[-300:])
 
 
 def npy_header(path):

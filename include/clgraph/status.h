@@ -21,7 +21,8 @@ extern "C" {
     X(CG_ERR_NOT_FOUND, "not found")                                                               \
     X(CG_ERR_PARSE, "parse error")                                                                 \
     X(CG_ERR_SHAPE, "shape mismatch")                                                              \
-    X(CG_ERR_CHECK_FAILED, "check failed")
+    X(CG_ERR_CHECK_FAILED, "check failed")                                                         \
+    X(CG_ERR_INTERRUPTED, "interrupted")
 
 typedef enum cg_status {
 #define CG__STATUS_ENUM(name, text) name,

@@ -948,6 +948,45 @@ cg_status cg_graph_read_accumulator(cg_graph *g, float *out, int n) {
     return cg__buffer_read(g->ctx, g->acc, out, (size_t)n * sizeof *out);
 }
 
+cg_status cg_graph_read_train_state(cg_graph *g, cg_graph_train_state *s) {
+    memset(s, 0, sizeof *s);
+    s->step = g->step;
+    s->launch = g->launch;
+    s->opt_floats = g->opt_state ? g->opt_state_floats : 0;
+    cg_status st = cg__buffer_read(g->ctx, g->acc, s->acc, sizeof s->acc);
+    if (st == CG_OK && g->opt_state) {
+        s->opt = malloc((s->opt_floats + 1) * sizeof *s->opt);
+        st = s->opt ? cg__buffer_read(g->ctx, g->opt_state, s->opt, (s->opt_floats + 1) * 4)
+                    : cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for the optimizer's state");
+    }
+    return st;
+}
+
+cg_status cg_graph_write_train_state(cg_graph *g, const cg_optim_config *opt,
+                                     const cg_graph_train_state *s) {
+    if (s->opt_floats && (s->opt_floats != cg_optim_state_floats(opt, g->param_floats) || !s->opt))
+        return cg__error(CG_ERR_INVALID_ARGUMENT, "the saved optimizer state holds %zu numbers; "
+                                                  "this graph's %s needs %zu",
+                         s->opt_floats, opt->kind == CG_OPTIM_SGD ? "SGD" : "Adam",
+                         cg_optim_state_floats(opt, g->param_floats));
+    cg_status st = CG_OK;
+    if (s->opt_floats && (!g->opt_state || g->opt_kind != opt->kind)) {
+        if (g->opt_state)
+            clReleaseMemObject(g->opt_state);
+        g->opt_state = NULL;
+        g->opt_kind = opt->kind;
+        g->opt_state_floats = s->opt_floats;
+        st = cg__buffer_create(g->ctx, (g->opt_state_floats + 1) * 4, &g->opt_state);
+    }
+    if (st == CG_OK && s->opt_floats)
+        st = cg__buffer_write(g->ctx, g->opt_state, s->opt, (s->opt_floats + 1) * 4);
+    if (st == CG_OK)
+        st = cg__buffer_write(g->ctx, g->acc, s->acc, sizeof s->acc);
+    g->step = s->step;
+    g->launch = s->launch;
+    return st;
+}
+
 cg_status cg_graph_reset_accumulator(cg_graph *g) {
     return cg__fill(g->ctx, g->acc, 0.0f, CG_GRAPH_ACC_SLOTS);
 }

@@ -135,6 +135,22 @@ cg_status cg_graph_set_lr_scale(cg_graph *g, int group, float scale);
 /* One optimizer step over the unfrozen parameters. */
 cg_status cg_graph_step(cg_graph *g, const cg_optim_config *opt);
 
+/* What a training graph carries from step to step besides its parameters, for a checkpoint:
+ * the optimizer's state (opt_floats numbers, 0 before the first step), the step count, the
+ * random-number counter and the metric accumulator (CG_GRAPH_ACC_SLOTS numbers). */
+typedef struct cg_graph_train_state {
+    uint64_t step;
+    uint32_t launch;
+    size_t opt_floats;
+    float *opt;  /* opt_floats + 1 numbers, malloc'ed by cg_graph_read_train_state */
+    float acc[32];
+} cg_graph_train_state;
+
+cg_status cg_graph_read_train_state(cg_graph *g, cg_graph_train_state *s);
+/* Sets it back (the optimizer of that kind: its state is made if the graph has none yet). */
+cg_status cg_graph_write_train_state(cg_graph *g, const cg_optim_config *opt,
+                                     const cg_graph_train_state *s);
+
 /* The accumulator: slot 0 the weighted loss total, slots 1.. the metrics. Reading waits for the
  * device; reset zeroes it. */
 cg_status cg_graph_read_accumulator(cg_graph *g, float *out, int n);

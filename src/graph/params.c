@@ -132,10 +132,14 @@ cg_status cg_param_store_save(const cg_param_store *s, const char *path, const c
         return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for the safetensors header");
     /* Padded with spaces so the data starts on a multiple of 8. */
     size_t header_len = strlen(text), padded = (header_len + 7) / 8 * 8;
-    FILE *f = fopen(path, "wb");
+    /* Written beside the file and renamed over it: a reader (or a resumed run) never sees
+     * half a file. */
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%.4000s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
     if (!f) {
         free(text);
-        return cg__error(CG_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+        return cg__error(CG_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
     }
     unsigned char len[8];
     for (int i = 0; i < 8; i++)
@@ -149,8 +153,10 @@ cg_status cg_param_store_save(const cg_param_store *s, const char *path, const c
     }
     ok = fclose(f) == 0 && ok;
     free(text);
-    if (!ok)
+    if (!ok || rename(tmp, path) != 0) {
+        remove(tmp);
         return cg__error(CG_ERR_IO, "writing %s failed (is the disk full?)", path);
+    }
     return CG_OK;
 }
 
@@ -189,6 +195,12 @@ static cg_status read_entry(const char *path, const cJSON *e, size_t body_len, c
 }
 
 cg_status cg_param_store_load(cg_param_store *s, const char *path) {
+    return cg_param_store_load_meta(s, path, NULL);
+}
+
+cg_status cg_param_store_load_meta(cg_param_store *s, const char *path, char **meta) {
+    if (meta)
+        *meta = NULL;
     char *data;
     size_t size;
     cg_status st = cg__read_file(path, &data, &size);
@@ -208,8 +220,11 @@ cg_status cg_param_store_load(cg_param_store *s, const char *path) {
     const char *body = data + 8 + hlen;
     size_t body_len = size - 8 - hlen;
     for (const cJSON *e = h ? h->child : NULL; st == CG_OK && e; e = e->next) {
-        if (strcmp(e->string, "__metadata__") == 0)
+        if (strcmp(e->string, "__metadata__") == 0) {
+            if (meta && !(*meta = cJSON_PrintUnformatted(e)))
+                st = cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for %s's metadata", path);
             continue;
+        }
         cg_shape shape = {0, {0, 0, 0, 0}};
         size_t b0 = 0, b1 = 0;
         st = read_entry(path, e, body_len, &shape, &b0, &b1);
@@ -221,5 +236,9 @@ cg_status cg_param_store_load(cg_param_store *s, const char *path) {
     }
     cJSON_Delete(h);
     free(data);
+    if (st != CG_OK && meta) {
+        free(*meta);
+        *meta = NULL;
+    }
     return st;
 }

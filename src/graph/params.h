@@ -30,9 +30,12 @@ cg_status cg_param_store_take(cg_param_store *s, cg_graph *g);
 cg_status cg_param_store_give(const cg_param_store *s, cg_graph *g, bool require_all,
                               const char *source);
 
-/* .safetensors files (float32 tensors). */
+/* .safetensors files (float32 tensors); saving writes PATH.tmp and renames it. */
 cg_status cg_param_store_save(const cg_param_store *s, const char *path, const char *const *meta,
                               int n_meta);
 cg_status cg_param_store_load(cg_param_store *s, const char *path);
+/* The same, with the file's __metadata__ as a JSON object's text in *meta (NULL when it has
+ * none; freed by the caller). */
+cg_status cg_param_store_load_meta(cg_param_store *s, const char *path, char **meta);
 
 #endif

@@ -39,6 +39,9 @@ typedef struct recorder {
      * stage that draws one), drawn at the end as one figure per variant of the file. */
     cg_roc_curve rocs[CG_EXP_MAX_VARIANTS];
     int n_rocs, roc_stage, roc_item;
+    long rows; /* rows the current (variant, repeat) has written */
+    int nan_stops; /* repeats stopped at a NaN or infinite loss */
+    char nan_note[512];
 } recorder;
 
 static void record_value(recorder *r, const char *variant, int repeat, int epoch,
@@ -54,6 +57,7 @@ static void record_value(recorder *r, const char *variant, int repeat, int epoch
     cg_csv_number(r->csv, value);
     fputc('\n', r->csv);
     fflush(r->csv);
+    r->rows++;
 }
 
 static void progress(const cg_run_options *o, const char *run, int epoch, int epochs, int step,
@@ -83,7 +87,145 @@ typedef struct repeat_state {
     uint64_t seed;
     int epoch_base; /* epochs of the stages before: metrics.csv counts epochs across stages */
     recorder *rec;
+    double last_checkpoint; /* ms */
 } repeat_state;
+
+/* ---- checkpoints ---- */
+
+/* Where a repeat goes on: its stage, the epochs of that stage done, the steps of the next epoch
+ * done with what the log had summed of it, the epochs of the stages before, the metrics rows
+ * written, and the training graph's state (has_state: inside a stage). */
+typedef struct resume_point {
+    int stage, epoch, step, logged, epoch_base;
+    long rows;
+    double loss_sum, part_sum[CG_EXP_MAX_LOSSES];
+    bool has_state;
+    cg_graph_train_state ts;
+} resume_point;
+
+static void checkpoint_path(const char *dir, const char *vname, int repeat, char *out,
+                            size_t cap) {
+    char v[80];
+    cg__file_part(v, sizeof v, vname);
+    snprintf(out, cap, "%.4000s/checkpoints/%s-r%d.safetensors", dir, v, repeat + 1);
+}
+
+static cg_param_tensor flat_tensor(const char *name, float *data, size_t n) {
+    cg_param_tensor t = {{0}, cg_shape_make(1, (int)n, 0, 0, 0), data};
+    cg__copy_str(t.name, sizeof t.name, name);
+    return t;
+}
+
+/* Writes the repeat's checkpoint: the parameter store (with the training graph's parameters
+ * taken into it when tg is given), the graph's optimizer state and accumulator, and `at` as the
+ * file's metadata. The metrics rows it counts are flushed first. */
+static cg_status write_checkpoint(repeat_state *rs, cg_graph *tg, const resume_point *at) {
+    char path[4400];
+    snprintf(path, sizeof path, "%s/checkpoints", rs->dir);
+    cg_status st = cg__mkdir_p(path);
+    checkpoint_path(rs->dir, rs->vname, rs->repeat, path, sizeof path);
+    cg_graph_train_state ts;
+    memset(&ts, 0, sizeof ts);
+    if (st == CG_OK && tg)
+        st = cg_param_store_take(rs->store, tg);
+    if (st == CG_OK && tg)
+        st = cg_graph_read_train_state(tg, &ts);
+    if (rs->rec->csv)
+        fflush(rs->rec->csv);
+    char val[12][64], sums[CG_EXP_MAX_LOSSES * 26 + 2] = "";
+    for (int l = 0, used = 0; l < CG_EXP_MAX_LOSSES; l++)
+        used += snprintf(sums + used, sizeof sums - (size_t)used, "%s%.17g", l ? "," : "",
+                         at->part_sum[l]);
+    snprintf(val[0], 64, "%d", at->stage);
+    snprintf(val[1], 64, "%d", at->epoch);
+    snprintf(val[2], 64, "%d", at->step);
+    snprintf(val[3], 64, "%d", at->logged);
+    snprintf(val[4], 64, "%d", at->epoch_base);
+    snprintf(val[5], 64, "%ld", rs->rec->rows);
+    snprintf(val[6], 64, "%.17g", at->loss_sum);
+    snprintf(val[7], 64, "%llu", (unsigned long long)ts.step);
+    snprintf(val[8], 64, "%u", ts.launch);
+    snprintf(val[9], 64, "%d", tg != NULL);
+    const char *meta[] = {"format", "clgraph-checkpoint-1", "stage", val[0], "epoch", val[1],
+                          "step", val[2], "logged", val[3], "epoch_base", val[4], "rows", val[5],
+                          "loss_sum", val[6], "part_sum", sums, "graph_step", val[7],
+                          "launch", val[8], "has_state", val[9]};
+    cg_param_store *store = rs->store;
+    int kept = store->n;
+    if (st == CG_OK && tg && store->n + 2 > CG_GRAPH_MAX_PARAMS)
+        st = cg__error(CG_ERR_INVALID_ARGUMENT, "too many parameters for a checkpoint");
+    if (st == CG_OK && tg) {
+        store->tensors[store->n++] = flat_tensor("__clgraph.acc", ts.acc, CG_GRAPH_ACC_SLOTS);
+        if (ts.opt_floats)
+            store->tensors[store->n++] = flat_tensor("__clgraph.opt", ts.opt, ts.opt_floats + 1);
+    }
+    if (st == CG_OK)
+        st = cg_param_store_save(store, path, meta, (int)CG__ARRAY_LEN(meta));
+    store->n = kept; /* the added entries are this function's buffers */
+    free(ts.opt);
+    rs->last_checkpoint = cg__now_ms();
+    return st;
+}
+
+/* Takes the tensor of this name out of the store: its data, or NULL. */
+static float *take_tensor(cg_param_store *s, const char *name, size_t *count) {
+    for (int i = 0; i < s->n; i++)
+        if (!strcmp(s->tensors[i].name, name)) {
+            float *data = s->tensors[i].data;
+            *count = cg_shape_numel(&s->tensors[i].shape);
+            memmove(&s->tensors[i], &s->tensors[i + 1], (size_t)(s->n - i - 1) * sizeof *s->tensors);
+            s->n--;
+            return data;
+        }
+    *count = 0;
+    return NULL;
+}
+
+/* Reads a checkpoint into the store and the resume point. */
+static cg_status read_checkpoint(const char *path, cg_param_store *store, resume_point *rp) {
+    memset(rp, 0, sizeof *rp);
+    char *meta = NULL;
+    cJSON *m = NULL;
+    cg_status st = cg_param_store_load_meta(store, path, &meta);
+    if (st == CG_OK)
+        st = cg_json_parse(path, meta ? meta : "{}", meta ? strlen(meta) : 2, &m);
+    free(meta);
+    if (st == CG_OK && strcmp(cg_json_string(m, "format", ""), "clgraph-checkpoint-1") != 0)
+        st = cg__error(CG_ERR_PARSE, "%s: not a clgraph checkpoint (or of another version); "
+                                     "remove it to start that repeat again",
+                       path);
+    if (st == CG_OK) {
+        rp->stage = atoi(cg_json_string(m, "stage", "0"));
+        rp->epoch = atoi(cg_json_string(m, "epoch", "0"));
+        rp->step = atoi(cg_json_string(m, "step", "0"));
+        rp->logged = atoi(cg_json_string(m, "logged", "0"));
+        rp->epoch_base = atoi(cg_json_string(m, "epoch_base", "0"));
+        rp->rows = atol(cg_json_string(m, "rows", "0"));
+        rp->loss_sum = strtod(cg_json_string(m, "loss_sum", "0"), NULL);
+        const char *sums = cg_json_string(m, "part_sum", "");
+        for (int l = 0; l < CG_EXP_MAX_LOSSES && *sums; l++) {
+            char *end;
+            rp->part_sum[l] = strtod(sums, &end);
+            sums = *end == ',' ? end + 1 : end;
+        }
+        rp->has_state = atoi(cg_json_string(m, "has_state", "0")) != 0;
+        rp->ts.step = strtoull(cg_json_string(m, "graph_step", "0"), NULL, 10);
+        rp->ts.launch = (uint32_t)strtoul(cg_json_string(m, "launch", "0"), NULL, 10);
+        size_t n = 0;
+        float *acc = take_tensor(store, "__clgraph.acc", &n);
+        if (acc && n == CG_GRAPH_ACC_SLOTS)
+            memcpy(rp->ts.acc, acc, sizeof rp->ts.acc);
+        free(acc);
+        rp->ts.opt = take_tensor(store, "__clgraph.opt", &n);
+        rp->ts.opt_floats = n ? n - 1 : 0;
+        if (rp->stage < 0 || rp->epoch < 0 || rp->step < 0 || rp->rows < 0)
+            st = cg__error(CG_ERR_PARSE, "%s: a damaged checkpoint; remove it to start that "
+                                         "repeat again",
+                           path);
+    }
+    cJSON_Delete(m);
+    return st;
+}
 
 /* An evaluation split: its feeder and its graph. */
 typedef struct eval_split {
@@ -406,7 +548,8 @@ static cg_status sweep_rocs(recorder *rec, const cg_experiment *base, const char
                     labels[n++] = base->sweep[i];
                 }
         }
-        if (st == CG_OK && n > 0)
+        /* Only with every value's curve (a resumed run lacks those that finished before). */
+        if (st == CG_OK && n == base->n_sweep)
             st = cg_samples_roc_sweep(dir, base->n_bases ? base->bases[b] : base->data.name,
                                       base->sweep_key, &sg->sample_figures[rec->roc_item],
                                       curves, labels, n);
@@ -419,7 +562,7 @@ static cg_status sweep_rocs(recorder *rec, const cg_experiment *base, const char
 /* The until stages' images of every variant as one grid per stage, a row per variant
  * (figures/samples-all-variants-<stage>-...png); frees what the run kept. */
 static cg_status until_grids(recorder *rec, const char *file, const char *variant,
-                             const char *const *sets, int n_sets, const char *dir) {
+                             const char *const *sets, int n_sets, const char *dir, int variants) {
     cg_status st = CG_OK;
     static cg_experiment e;
     bool loaded = false;
@@ -434,6 +577,9 @@ static cg_status until_grids(recorder *rec, const char *file, const char *varian
                 memcpy(chw[n], rec->grid_chw[s][v], sizeof chw[n]);
                 n++;
             }
+        /* Every variant of the run, or none (a resumed run lacks those that finished before). */
+        if (n < variants && n < CG_SAMPLES_MAX_ROWS)
+            n = 0;
         if (st == CG_OK && n > 1 && !loaded) /* the stage's figure entry, of the first variant */
             loaded = (st = cg_experiment_load(file, variant, sets, n_sets, &e)) == CG_OK;
         if (st == CG_OK && n > 1 && loaded && s < e.n_stages && e.stages[s].n_sample_figures)
@@ -528,7 +674,26 @@ static cg_status run_until(repeat_state *rs, const cg_exp_stage *sg, cg_exp_grap
     return st;
 }
 
-static cg_status run_stage(repeat_state *rs, int k, bool strict_init, const char *init) {
+static bool stop_requested(const cg_run_options *o) {
+    return o->stop && *o->stop;
+}
+
+/* A loss that is no longer finite stops the repeat (unless --allow-nan): named, counted, and
+ * the run goes on with the next repeat. */
+static cg_status nan_stop(repeat_state *rs, const char *run, int epoch, int step, double loss) {
+    recorder *rec = rs->rec;
+    rec->nan_stops++;
+    snprintf(rec->nan_note, sizeof rec->nan_note, "%.100s stopped: the loss became %g by epoch "
+                                                  "%d, step %d",
+             run, loss, epoch, step);
+    return cg__error(CG_ERR_CHECK_FAILED, "%s: the loss became %g by epoch %d, step %d; this "
+                                          "repeat stops (lower the learning rate or check the "
+                                          "data; --allow-nan trains on)",
+                     run, loss, epoch, step);
+}
+
+static cg_status run_stage(repeat_state *rs, int k, bool strict_init, const char *init,
+                           const resume_point *rp) {
     const cg_experiment *e = rs->e;
     const cg_exp_stage *sg = &e->stages[k];
     cg_context *ctx = rs->ctx;
@@ -568,26 +733,49 @@ static cg_status run_stage(repeat_state *rs, int k, bool strict_init, const char
     if (st == CG_OK)
         st = cg_param_store_give(rs->store, tg.graph, strict_init,
                                  init ? init : "the earlier stages");
+    /* Going on from a checkpoint inside this stage: the training graph as it was. */
+    if (st == CG_OK && rp && rp->has_state)
+        st = cg_graph_write_train_state(tg.graph, &sg->optimizer, &rp->ts);
     if (st == CG_OK && !(idx = malloc((size_t)(n > 0 ? n : 1) * sizeof *idx)))
         st = cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for %d indices", n);
     int steps = n / batch; /* the last partial batch of an epoch is dropped, as drop_last */
+    double every = (rs->o->checkpoint_every_s > 0 ? rs->o->checkpoint_every_s : 600) * 1000;
     char run[160];
     if (e->n_stages > 1)
         snprintf(run, sizeof run, "%.60s #%d %.60s", rs->vname, rs->repeat + 1, sg->name);
     else
         snprintf(run, sizeof run, "%.60s #%d", rs->vname, rs->repeat + 1);
-    for (int epoch = 1; st == CG_OK && epoch <= epochs; epoch++) {
+    int first_epoch = rp ? rp->epoch + 1 : 1;
+    for (int epoch = first_epoch; st == CG_OK && epoch <= epochs; epoch++) {
+        /* The order is the epoch's own: a resumed epoch shuffles as it did. */
         cg__rng r;
         cg__rng_init(&r, rs->seed, 0x65700000u + (uint32_t)(rs->epoch_base + epoch));
         for (int i = 0; i < n; i++)
             idx[i] = i;
         cg__rng_shuffle(&r, idx, n);
         st = cg_feeder_order(ftrain, idx, n);
-        if (st == CG_OK)
+        bool midway = rp && epoch == first_epoch && rp->step > 0;
+        if (st == CG_OK && !midway) /* midway, the accumulator holds the steps before */
             st = cg_graph_reset_accumulator(tg.graph);
-        double t0 = cg__now_ms(), loss_sum = 0, part_sum[CG_EXP_MAX_LOSSES] = {0};
-        int logged = 0;
-        for (int s = 0; st == CG_OK && s < steps; s++) {
+        double t0 = cg__now_ms(), loss_sum = midway ? rp->loss_sum : 0;
+        double part_sum[CG_EXP_MAX_LOSSES] = {0};
+        if (midway)
+            memcpy(part_sum, rp->part_sum, sizeof part_sum);
+        int logged = midway ? rp->logged : 0, s0 = midway ? rp->step : 0;
+        for (int s = s0; st == CG_OK && s < steps; s++) {
+            /* Stopped, or long in this epoch: a checkpoint before this step. */
+            bool stop = stop_requested(rs->o);
+            if (s > s0 && (stop || cg__now_ms() - rs->last_checkpoint > every)) {
+                resume_point at = {.stage = k, .epoch = epoch - 1, .step = s, .logged = logged,
+                                   .epoch_base = rs->epoch_base, .loss_sum = loss_sum};
+                memcpy(at.part_sum, part_sum, sizeof part_sum);
+                st = write_checkpoint(rs, tg.graph, &at);
+                if (st == CG_OK && stop)
+                    st = cg__error(CG_ERR_INTERRUPTED, "%s stopped at epoch %d, step %d of %d",
+                                   run, epoch, s, steps);
+                if (st != CG_OK)
+                    break;
+            }
             st = cg_feeder_gather(ftrain, s * batch);
             if (st == CG_OK)
                 st = cg_graph_forward(tg.graph, true);
@@ -603,10 +791,12 @@ static cg_status run_stage(repeat_state *rs, int k, bool strict_init, const char
                     part_sum[l] += acc[tg.loss_slots[l]];
                 double shown = acc[0] / (s + 1 - logged);
                 logged = s + 1;
+                if (st == CG_OK && !isfinite(acc[0]) && !rs->o->allow_nan)
+                    st = nan_stop(rs, run, epoch, s + 1, shown);
                 if (st == CG_OK)
                     st = cg_graph_reset_accumulator(tg.graph);
                 double el = (cg__now_ms() - t0) / 1000;
-                double rate = (double)(s + 1) * batch / (el > 0 ? el : 1e-9);
+                double rate = (double)(s + 1 - s0) * batch / (el > 0 ? el : 1e-9);
                 progress(rs->o, run, epoch, epochs, s + 1, steps, shown, rate,
                          (double)(steps - s - 1) * batch / rate +
                              (double)(epochs - epoch) * steps * batch / rate);
@@ -614,7 +804,8 @@ static cg_status run_stage(repeat_state *rs, int k, bool strict_init, const char
         }
         if (st != CG_OK)
             break;
-        double secs = (cg__now_ms() - t0) / 1000, rate = steps * batch / (secs > 0 ? secs : 1e-9);
+        double secs = (cg__now_ms() - t0) / 1000;
+        double rate = (steps - s0) * batch / (secs > 0 ? secs : 1e-9);
         double epoch_loss = loss_sum / (steps ? steps : 1);
         int global = rs->epoch_base + epoch;
         record_value(rs->rec, rs->vname, rs->repeat, global, sg->split, "loss", epoch_loss);
@@ -644,6 +835,12 @@ static cg_status run_stage(repeat_state *rs, int k, bool strict_init, const char
             rs->rec->tuning_fallbacks = cg_context_tuning_fallbacks(ctx);
             fprintf(stderr, "  tuning: %s\n", cg_context_tuning(ctx));
         }
+        /* The epoch's checkpoint, after its rows: a resumed run goes on from the next. */
+        resume_point at = {.stage = k, .epoch = epoch, .epoch_base = rs->epoch_base};
+        if (st == CG_OK)
+            st = write_checkpoint(rs, tg.graph, &at);
+        if (st == CG_OK && stop_requested(rs->o) && epoch < epochs)
+            st = cg__error(CG_ERR_INTERRUPTED, "%s stopped after epoch %d", run, epoch);
     }
     if (st == CG_OK && sg->has_until)
         st = run_until(rs, sg, &tg, ftrain, n, run);
@@ -667,8 +864,10 @@ static cg_status run_stage(repeat_state *rs, int k, bool strict_init, const char
     bool images = false;
     for (int i = 0; i < sg->n_sample_figures; i++)
         images = images || (rs->repeat == 0 && sg->sample_figures[i].n_values > 0);
+    /* Resumed after the stage's last epoch, no evaluation here gave them the parameters. */
+    bool resumed_done = rp && epochs > 0 && first_epoch > epochs;
     for (int s = 0; st == CG_OK && s < sg->n_eval_splits && (sg->n_collect || images); s++) {
-        if (!has_metric(sg, &es[s]))
+        if (!has_metric(sg, &es[s]) || resumed_done)
             st = cg_param_store_give(rs->store, es[s].graph.graph, false, "the trained model");
         if (st == CG_OK && sg->n_collect)
             st = write_samples(rs, sg, &es[s], &samples[n_samples]);
@@ -678,6 +877,13 @@ static cg_status run_stage(repeat_state *rs, int k, bool strict_init, const char
     }
     if (st == CG_OK && n_samples)
         st = sample_results(rs, sg, samples, n_samples);
+    /* The stage done: a resumed run starts at the next (the last's weights end the repeat). */
+    if (st == CG_OK && k + 1 < e->n_stages) {
+        resume_point at = {.stage = k + 1, .epoch_base = rs->epoch_base};
+        st = write_checkpoint(rs, NULL, &at);
+    }
+    if (st == CG_OK && stop_requested(rs->o) && k + 1 < e->n_stages)
+        st = cg__error(CG_ERR_INTERRUPTED, "%s stopped after stage %s", run, sg->name);
     for (int s = 0; s < n_samples; s++)
         cg_samples_free(&samples[s]);
     free(idx);
@@ -739,7 +945,7 @@ static cg_status check_init_names(const cg_experiment *e, const cg_dataset *d,
 /* Trains and evaluates one (variant, repeat): every stage in turn, then saves the weights. */
 static cg_status run_one(const cg_run_options *o, cg_context *ctx, const cg_experiment *e,
                          const char *vname, int repeat, const char *init, bool check_names,
-                         const char *dir, recorder *rec) {
+                         const char *dir, recorder *rec, const char *resume_from) {
     cg_data_config cfg = e->data.data;
     cfg.seed = e->data.data.seed + (uint64_t)repeat;
     cg_dataset d;
@@ -751,13 +957,37 @@ static cg_status run_one(const cg_run_options *o, cg_context *ctx, const cg_expe
         cg_dataset_free(&d);
         return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for the parameters");
     }
+    resume_point rp;
+    memset(&rp, 0, sizeof rp);
+    if (resume_from) { /* the checkpoint holds what init gave and everything since */
+        st = read_checkpoint(resume_from, store, &rp);
+        init = NULL;
+        if (st == CG_OK && rp.stage >= e->n_stages)
+            st = cg__error(CG_ERR_PARSE, "%s: stage %d, but %s has %d; remove the checkpoint to "
+                                         "start that repeat again",
+                           resume_from, rp.stage + 1, vname, e->n_stages);
+        char where[160];
+        if (rp.step > 0)
+            snprintf(where, sizeof where, "epoch %d at step %d", rp.epoch + 1, rp.step);
+        else if (rp.epoch > 0)
+            snprintf(where, sizeof where, "after epoch %d", rp.epoch);
+        else
+            snprintf(where, sizeof where, "at its start");
+        if (st == CG_OK)
+            fprintf(stderr, "  %s #%d: going on from its checkpoint, stage %d (%s) %s\n", vname,
+                    repeat + 1, rp.stage + 1, e->stages[rp.stage].name, where);
+    }
     if (init)
         st = cg_param_store_load(store, init);
     if (st == CG_OK && init && check_names)
         st = check_init_names(e, &d, store, init);
-    repeat_state rs = {o, ctx, e, &d, store, vname, dir, repeat, cfg.seed, 0, rec};
-    for (int k = 0; st == CG_OK && k < e->n_stages; k++)
-        st = run_stage(&rs, k, k == 0 && init, init);
+    rec->rows = resume_from ? rp.rows : 0;
+    repeat_state rs = {o, ctx, e, &d, store, vname, dir, repeat, cfg.seed, rp.epoch_base, rec,
+                       cg__now_ms()};
+    for (int k = resume_from ? rp.stage : 0; st == CG_OK && k < e->n_stages; k++)
+        st = run_stage(&rs, k, k == 0 && init, init,
+                       resume_from && k == rp.stage ? &rp : NULL);
+    free(rp.ts.opt);
     if (st == CG_OK && !o->no_training) { /* evaluating only, the weights are those loaded */
         char path[4400], v[80];
         snprintf(path, sizeof path, "%s/weights", dir);
@@ -770,6 +1000,10 @@ static cg_status run_one(const cg_run_options *o, cg_context *ctx, const cg_expe
                               "seed", seed, "producer", "clgraph " CLGRAPH_VERSION};
         if (st == CG_OK)
             st = cg_param_store_save(store, path, meta, 10);
+        /* The weights mark the repeat finished: its checkpoint is done with. */
+        checkpoint_path(dir, vname, repeat, path, sizeof path);
+        if (st == CG_OK)
+            remove(path);
     }
     cg_param_store_free(store);
     free(store);
@@ -965,38 +1199,126 @@ typedef struct run_plan {
     char weights[4200];
 } run_plan;
 
-/* A finished run's variants, each from its descriptor, with its weights. */
-static cg_status plan_from_run(const cg_run_options *o, run_plan *p) {
+/* A run's variants (those named variant; NULL: all), each from its descriptor; with weights,
+ * where its weights are (evaluating a finished run). */
+static cg_status plan_from_run(const char *folder, const char *variant, bool weights,
+                               run_plan *p) {
     char path[4300];
-    snprintf(path, sizeof path, "%s/run.json", o->from_run);
+    snprintf(path, sizeof path, "%s/run.json", folder);
     cJSON *run = NULL;
     cg_status st = cg_json_read_file(path, &run);
     const cJSON *v, *list = cJSON_GetObjectItemCaseSensitive(run, "variants");
     cJSON_ArrayForEach(v, list) {
         if (!cJSON_IsString(v) || p->n == CG_EXP_MAX_VARIANTS)
             continue;
-        if (o->variant && strcmp(o->variant, v->valuestring) != 0)
+        if (variant && strcmp(variant, v->valuestring) != 0)
             continue;
         char part[80];
         cg__copy_str(p->names[p->n], sizeof p->names[0], v->valuestring);
         cg__file_part(part, sizeof part, v->valuestring);
-        snprintf(p->files[p->n++], sizeof p->files[0], "%s/descriptor-%s.yaml", o->from_run,
-                 part);
+        snprintf(p->files[p->n++], sizeof p->files[0], "%s/descriptor-%s.yaml", folder, part);
     }
     cJSON_Delete(run);
     if (st == CG_OK && p->n == 0)
-        st = cg__error(CG_ERR_NOT_FOUND, "%s: no variant%s%s to evaluate", path,
-                       o->variant ? " named " : "", o->variant ? o->variant : "");
-    snprintf(p->weights, sizeof p->weights, "%s/weights", o->from_run);
+        st = cg__error(CG_ERR_NOT_FOUND, "%s: no variant%s%s to %s", path,
+                       variant ? " named " : "", variant ? variant : "",
+                       weights ? "evaluate" : "run");
+    if (weights)
+        snprintf(p->weights, sizeof p->weights, "%s/weights", folder);
     return st;
+}
+
+/* What an interrupted run keeps of a (variant, repeat): all its rows when its weights are
+ * there (finished), the rows its checkpoint counts, or none (it starts again). */
+static long rows_to_keep(const char *dir, const char *vname, int repeat, bool *finished,
+                         bool *resumable) {
+    char path[4400], v[80];
+    cg__file_part(v, sizeof v, vname);
+    snprintf(path, sizeof path, "%s/weights/%s-r%d.safetensors", dir, v, repeat + 1);
+    struct stat sb;
+    *finished = stat(path, &sb) == 0;
+    *resumable = false;
+    if (*finished)
+        return -1;
+    checkpoint_path(dir, vname, repeat, path, sizeof path);
+    if (stat(path, &sb) != 0)
+        return 0;
+    static cg_param_store store;
+    resume_point rp;
+    memset(&store, 0, sizeof store);
+    cg_status st = read_checkpoint(path, &store, &rp);
+    cg_param_store_free(&store);
+    free(rp.ts.opt);
+    *resumable = st == CG_OK;
+    return st == CG_OK ? rp.rows : 0;
+}
+
+/* Rewrites metrics.csv for a resumed run: per (variant, repeat) the rows rows_to_keep says, in
+ * their order; then it is opened for appending. */
+static cg_status keep_metrics(const char *dir, const run_plan *plan, int repeats, FILE **out) {
+    char path[4400], tmp[4500];
+    snprintf(path, sizeof path, "%s/metrics.csv", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    cg_csv csv;
+    cg_status st = cg_csv_read(path, &csv);
+    if (st != CG_OK)
+        return st;
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        cg_csv_free(&csv);
+        return cg__error(CG_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
+    }
+    fprintf(f, "variant,repeat,epoch,split,metric,value\n");
+    int n = plan->n * repeats;
+    long *keep = calloc((size_t)(n > 0 ? n : 1), sizeof *keep), *seen = calloc((size_t)(n > 0 ? n : 1), sizeof *seen);
+    for (int v = 0; keep && seen && v < plan->n; v++)
+        for (int r = 0; r < repeats; r++) {
+            bool finished, resumable;
+            keep[v * repeats + r] = rows_to_keep(dir, plan->names[v], r, &finished, &resumable);
+        }
+    for (int i = 1; keep && seen && i < csv.n_rows; i++) {
+        if (csv.n_fields[i] != 6)
+            continue;
+        int r = atoi(csv.fields[i][1]), v = 0;
+        while (v < plan->n && strcmp(plan->names[v], csv.fields[i][0]) != 0)
+            v++;
+        if (v == plan->n || r < 0 || r >= repeats)
+            continue;
+        long k = keep[v * repeats + r];
+        if (k >= 0 && seen[v * repeats + r] >= k)
+            continue;
+        seen[v * repeats + r]++;
+        for (int c = 0; c < 6; c++) {
+            if (c)
+                fputc(',', f);
+            if (c == 0 || c == 3 || c == 4)
+                cg_csv_field(f, csv.fields[i][c]);
+            else
+                fputs(csv.fields[i][c], f);
+        }
+        fputc('\n', f);
+    }
+    bool ok = keep && seen && fclose(f) == 0;
+    free(keep);
+    free(seen);
+    cg_csv_free(&csv);
+    if (!ok || rename(tmp, path) != 0) {
+        remove(tmp);
+        return cg__error(CG_ERR_IO, "cannot rewrite %s: %s", path, strerror(errno));
+    }
+    *out = fopen(path, "a");
+    return *out ? CG_OK : cg__error(CG_ERR_IO, "cannot append to %s: %s", path, strerror(errno));
 }
 
 cg_status cg_run(const cg_run_options *o) {
     static cg_experiment base, e;
     static run_plan plan;
     memset(&plan, 0, sizeof plan);
-    cg_status st = o->from_run ? plan_from_run(o, &plan) : CG_OK;
-    const char *first = o->from_run ? plan.files[0] : o->file;
+    const char *folder = o->from_run ? o->from_run : o->resume;
+    cg_status st = folder ? plan_from_run(folder, o->resume ? NULL : o->variant, !o->resume,
+                                          &plan)
+                          : CG_OK;
+    const char *first = folder ? plan.files[0] : o->file;
     if (st == CG_OK)
         st = cg_experiment_load(first, NULL, o->sets, o->n_sets, &base);
     if (st != CG_OK)
@@ -1006,7 +1328,7 @@ cg_status cg_run(const cg_run_options *o) {
     int n_sets = command_sets(o, &base, buf, sets, 64);
     if ((st = cg_experiment_load(first, NULL, sets, n_sets, &base)) != CG_OK)
         return st;
-    if (!o->from_run) {
+    if (!folder) {
         plan.keyed = base.n_variants > 0;
         plan.n = base.n_variants ? base.n_variants : 1;
         if (o->variant) {
@@ -1035,16 +1357,35 @@ cg_status cg_run(const cg_run_options *o) {
     if ((st = cg_context_create(&copt, &ctx)) != CG_OK)
         return st;
     char dir[4096];
-    if ((st = make_dir(o, base.data.name, o->from_run, dir, sizeof dir)) != CG_OK) {
+    cJSON *before = NULL; /* a resumed run's run.json */
+    if (o->resume) {
+        snprintf(dir, sizeof dir, "%s", o->resume);
+        char rj[4300];
+        snprintf(rj, sizeof rj, "%s/run.json", dir);
+        st = cg_json_read_file(rj, &before);
+        if (st == CG_OK && !strcmp(cg_json_string(before, "status", ""), "finished"))
+            st = cg__error(CG_ERR_INVALID_ARGUMENT, "%s finished already; nothing to resume "
+                                                    "(clgraph report %s redraws its report)",
+                           dir, dir);
+    } else {
+        st = make_dir(o, base.data.name, o->from_run, dir, sizeof dir);
+    }
+    if (st != CG_OK) {
+        cJSON_Delete(before);
         cg_context_destroy(ctx);
         return st;
     }
     cg_run_options shown = *o; /* what run.json says ran */
     if (o->from_run)
         shown.file = o->from_run;
+    if (o->resume) { /* the run as it was started */
+        shown.file = cg_json_string(before, "file", o->resume);
+        shown.command = cg_json_string(before, "command", "");
+    }
     const cg_device_info *dev = cg_context_device(ctx);
     fprintf(stderr, "%s '%s' (%s) on %s; results in %s\n",
-            o->from_run ? "evaluating" : "running", base.data.name, shown.file, dev->name, dir);
+            o->from_run ? "evaluating" : o->resume ? "resuming" : "running", base.data.name,
+            shown.file, dev->name, dir);
     cg_tuning_state tuning = cg_context_tuning_state(ctx);
     if (tuning == CG_TUNING_NONE_YET)
         fprintf(stderr, "  this device has no tuning file yet: 'clgraph tune' (a few minutes, "
@@ -1056,31 +1397,55 @@ cg_status cg_run(const cg_run_options *o) {
     struct tm tm;
     localtime_r(&t, &tm);
     strftime(started, sizeof started, "%Y-%m-%d %H:%M:%S %z", &tm);
+    if (before)
+        cg__copy_str(started, sizeof started, cg_json_string(before, "started", started));
     int repeats = base.repeats;
     st = write_run(dir, &shown, &base, dev->name, plan.names, plan.n, repeats, started,
                    "running");
     if (st == CG_OK)
         st = write_device(ctx, dir);
-    recorder rec = {0};
+    static recorder rec;
+    memset(&rec, 0, sizeof rec);
     char path[4400];
     snprintf(path, sizeof path, "%s/metrics.csv", dir);
-    if (st == CG_OK && !(rec.csv = fopen(path, "w")))
+    if (st == CG_OK && o->resume)
+        st = keep_metrics(dir, &plan, repeats, &rec.csv);
+    else if (st == CG_OK && !(rec.csv = fopen(path, "w")))
         st = cg__error(CG_ERR_IO, "cannot write %s: %s", path, strerror(errno));
-    if (rec.csv)
+    if (rec.csv && !o->resume) { /* on disk at once: a run stopped now leaves a valid file */
         fprintf(rec.csv, "variant,repeat,epoch,split,metric,value\n");
+        fflush(rec.csv);
+    }
     char header[8192];
     snprintf(header, sizeof header, "command: %s\nseed: %llu (repeat r uses seed + r)\nclgraph %s",
              o->command ? o->command : "", (unsigned long long)base.data.data.seed,
              CLGRAPH_VERSION);
+    /* Every descriptor first: a run stopped in its first variant resumes all of them. */
+    for (int v = 0; st == CG_OK && v < plan.n && !o->resume; v++) {
+        char part[80];
+        cg__file_part(part, sizeof part, plan.names[v]);
+        snprintf(path, sizeof path, "%s/descriptor-%s.yaml", dir, part);
+        st = cg_experiment_write_resolved(plan.files[v], plan.keyed ? plan.names[v] : NULL, sets,
+                                          n_sets, header, path);
+    }
     for (int v = 0; st == CG_OK && v < plan.n; v++) {
         const char *variant = plan.keyed ? plan.names[v] : NULL;
         st = cg_experiment_load(plan.files[v], variant, sets, n_sets, &e);
         char part[80];
         cg__file_part(part, sizeof part, plan.names[v]);
-        snprintf(path, sizeof path, "%s/descriptor-%s.yaml", dir, part);
-        if (st == CG_OK)
-            st = cg_experiment_write_resolved(plan.files[v], variant, sets, n_sets, header, path);
         for (int r = 0; st == CG_OK && r < e.repeats; r++) {
+            const char *resume_from = NULL;
+            char ckpt[4400];
+            if (o->resume) {
+                bool finished, resumable;
+                rows_to_keep(dir, plan.names[v], r, &finished, &resumable);
+                if (finished) {
+                    fprintf(stderr, "  %s #%d: finished before\n", plan.names[v], r + 1);
+                    continue;
+                }
+                checkpoint_path(dir, plan.names[v], r, ckpt, sizeof ckpt);
+                resume_from = resumable ? ckpt : NULL;
+            }
             char saved[4400];
             snprintf(saved, sizeof saved, "%s/%s-r%d.safetensors", plan.weights, part, r + 1);
             const char *init = plan.weights[0] ? saved
@@ -1090,7 +1455,14 @@ cg_status cg_run(const cg_run_options *o) {
             /* A finished run's own weights match by construction; a file the user names is
              * checked (once per variant) for tensors that would load into nothing. */
             bool check = r == 0 && !plan.weights[0] && !o->init_partial;
-            st = run_one(o, ctx, &e, plan.names[v], r, init, check, dir, &rec);
+            int nan_before = rec.nan_stops;
+            st = run_one(o, ctx, &e, plan.names[v], r, init, check, dir, &rec, resume_from);
+            if (st == CG_ERR_CHECK_FAILED && rec.nan_stops > nan_before) {
+                fprintf(stderr, "  %s\n", cg_error_message());
+                st = CG_OK; /* the next repeat goes on */
+            }
+            if (st == CG_OK && stop_requested(o) && (r + 1 < e.repeats || v + 1 < plan.n))
+                st = cg__error(CG_ERR_INTERRUPTED, "stopped after %s #%d", plan.names[v], r + 1);
         }
     }
     if (rec.csv)
@@ -1101,11 +1473,25 @@ cg_status cg_run(const cg_run_options *o) {
     while (drawn + 1 < plan.n && strcmp(plan.names[drawn], rec.grid_names[0]) != 0)
         drawn++;
     cg_status grids = until_grids(&rec, plan.files[drawn], plan.keyed ? plan.names[drawn] : NULL,
-                                  sets, n_sets, dir);
+                                  sets, n_sets, dir, plan.n);
     st = st == CG_OK ? grids : st;
     char status[1200];
     snprintf(status, sizeof status, "%s", st == CG_OK ? "finished" : "failed");
-    if (st != CG_OK) {
+    if (st == CG_OK && rec.nan_stops)
+        snprintf(status, sizeof status, "finished; %d repeat%s stopped at a loss that was not "
+                                        "finite (the last: %.600s)",
+                 rec.nan_stops, rec.nan_stops == 1 ? "" : "s", rec.nan_note);
+    if (st == CG_ERR_INTERRUPTED) {
+        /* What finished, and every checkpoint, is kept: the report says so and how to go on. */
+        char message[1024];
+        cg__copy_str(message, sizeof message, cg_error_message());
+        snprintf(status, sizeof status, "interrupted: %.1000s", message);
+        write_run(dir, &shown, &base, dev->name, plan.names, plan.n, repeats, started, status);
+        cg_report_build(dir, NULL);
+        cg__error(st, "interrupted: %s; the checkpoints are in %s/checkpoints; go on with: "
+                      "clgraph run --resume %s",
+                  message, dir, dir);
+    } else if (st != CG_OK) {
         /* Keep the failure's message: the report is made of what finished. */
         char message[1024];
         cg__copy_str(message, sizeof message, cg_error_message());
@@ -1122,7 +1508,13 @@ cg_status cg_run(const cg_run_options *o) {
             fprintf(stderr, "results: %s (report.html, summary.json, metrics.csv, figures/, "
                             "weights/, descriptor-*.yaml, run.json, device.txt)\n",
                     dir);
+        if (st == CG_OK && rec.nan_stops) /* everything is written; the exit says it */
+            st = cg__error(CG_ERR_CHECK_FAILED, "%d repeat%s stopped at a loss that was not "
+                                                "finite (the last: %s); the report has what "
+                                                "finished",
+                           rec.nan_stops, rec.nan_stops == 1 ? "" : "s", rec.nan_note);
     }
+    cJSON_Delete(before);
     cg_context_destroy(ctx);
     return st;
 }

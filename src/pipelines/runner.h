@@ -6,6 +6,8 @@
 #ifndef CG_PIPELINES_RUNNER_H
 #define CG_PIPELINES_RUNNER_H
 
+#include <signal.h>
+
 #include "clgraph/clgraph.h"
 
 typedef struct cg_run_options {
@@ -25,9 +27,23 @@ typedef struct cg_run_options {
     int n_sets;
     const char *command;  /* the command line, recorded with the results */
     bool progress_bar;    /* redraw one progress line (a terminal) instead of a line per epoch */
+    const char *resume;   /* go on with this interrupted run: every (variant, repeat) without
+                             weights continues from its checkpoint (or starts again); file and
+                             sets are not read, the descriptors are */
+    bool allow_nan;       /* train on when a loss becomes NaN or infinite (else that repeat
+                             stops, with the epoch, step and loss named) */
+    /* Set (to the signal's number) by a signal handler: the run finishes the step, writes a
+     * checkpoint, the metrics and a report marked interrupted, and returns
+     * CG_ERR_INTERRUPTED. NULL: never. */
+    const volatile sig_atomic_t *stop;
+    double checkpoint_every_s; /* a checkpoint inside an epoch after this long; 0: 600 s */
 } cg_run_options;
 
-/* Runs it; progress goes to stderr, the final table to stdout. */
+/* Runs it; progress goes to stderr, the final table to stdout. Each (variant, repeat) keeps a
+ * checkpoint in checkpoints/ (parameters, optimizer state, the random-number counter, the place
+ * in the data and how many metrics rows it has written) at every epoch's end, every
+ * checkpoint_every_s inside an epoch and when stopped; it is removed with the repeat's weights
+ * written. */
 cg_status cg_run(const cg_run_options *o);
 
 #endif
