@@ -89,18 +89,36 @@ cg_status cg_idx_read(const char *path, int *ndim, int dims[4], uint8_t **data) 
                        (unsigned long long)total);
         goto done;
     }
-    *data = malloc(total ? (size_t)total : 1);
-    if (!*data) {
+    /* The buffer grows with what the file holds, so a header that promises gigabytes of a
+     * short file fails as truncated instead of claiming the memory first. */
+    size_t cap = total < (1u << 20) ? (size_t)total : (1u << 20), have = 0;
+    *data = malloc(cap ? cap : 1);
+    got = 0;
+    while (*data && have < total) {
+        if (have == cap) {
+            size_t next = cap * 2 < total ? cap * 2 : (size_t)total;
+            uint8_t *grown = realloc(*data, next);
+            if (!grown)
+                break;
+            *data = grown;
+            cap = next;
+        }
+        if (read_all(f, *data + have, cap - have, &got) != 0) {
+            st = cg__error(CG_ERR_PARSE, "%s: cannot decompress: %s; the file is damaged, fetch "
+                                         "it again",
+                           path, gzerror(f, &err));
+            goto done;
+        }
+        have += got;
+        if (have < cap)
+            break; /* the file ended */
+    }
+    if (!*data || (have == cap && have < total)) {
         st = cg__error(CG_ERR_OUT_OF_MEMORY, "%s: no memory for %llu bytes", path,
                        (unsigned long long)total);
         goto done;
     }
-    if (read_all(f, *data, (size_t)total, &got) != 0) {
-        st = cg__error(CG_ERR_PARSE, "%s: cannot decompress: %s; the file is damaged, fetch it "
-                                     "again",
-                       path, gzerror(f, &err));
-        goto done;
-    }
+    got = have;
     if (got < total) {
         st = cg__error(CG_ERR_PARSE,
                        "%s: truncated: the header promises %llu bytes of data, the file holds "

@@ -236,6 +236,10 @@ size_t cg__builtin_local(const cg_device_info *info);
  * defaults. cg__tuning_save writes t as this device's file and reloads it. */
 bool cg__tuning_path(const cg_context *ctx, char *path, size_t cap);
 void cg__tuning_load(cg_context *ctx);
+/* Parses a tuning file's text (len bytes) for a device into t; false with why when it is not
+ * one for this device (a bad line, a line longer than 511 characters, another device). */
+bool cg__tuning_parse(const cg_device_info *d, const char *text, size_t len, cg__tuning *t,
+                      char *why, size_t cap);
 cg_status cg__tuning_save(cg_context *ctx, const cg__tuning *t);
 const char *cg__conv_algo_name(int algo);
 /* Whether ten direct-GEMM parameters (cg__gemm_param_names order) satisfy CLBlast's

@@ -131,26 +131,27 @@ static bool copy_u32(const unsigned long *v, uint32_t *out, int n) {
 }
 
 /* Whether a line's GEMM parameters suit this device; why names the line when not. */
-static bool gemm_fits(const cg_context *ctx, const char *line, const size_t *q, char *why,
+static bool gemm_fits(const cg_device_info *d, const char *line, const size_t *q, char *why,
                       size_t cap) {
     char reason[160];
-    if (cg__gemm_params_fit(&ctx->info, q, reason, sizeof reason)) return true;
+    if (cg__gemm_params_fit(d, q, reason, sizeof reason)) return true;
     snprintf(why, cap, "line '%.60s' asks for %.120s", line, reason);
     return false;
 }
 
 /* Parses one line into t; false when it is not a tuning line. */
-static bool parse_line(const cg_context *ctx, char *line, cg__tuning *t, char *why, size_t cap) {
+static bool parse_line(const cg_device_info *d, char *line, cg__tuning *t, char *why,
+                       size_t cap) {
     line[strcspn(line, "\r\n")] = '\0';
     unsigned long v[15];
     const char *rest;
     char word[16], word2[16], extra;
     if (strncmp(line, "device ", 7) == 0)
-        return same_as(line + 7, ctx->info.name, "device", why, cap);
+        return same_as(line + 7, d->name, "device", why, cap);
     if (strncmp(line, "driver ", 7) == 0)
-        return same_as(line + 7, ctx->info.driver_version, "driver", why, cap);
+        return same_as(line + 7, d->driver_version, "driver", why, cap);
     if (strncmp(line, "local_1d ", 9) == 0 && at_end(read_numbers(line + 9, v, 1)) && v[0] >= 1 &&
-        v[0] <= ctx->info.max_work_group_size) {
+        v[0] <= d->max_work_group_size) {
         t->local_1d = (size_t)v[0];
         return true;
     }
@@ -175,7 +176,7 @@ static bool parse_line(const cg_context *ctx, char *line, cg__tuning *t, char *w
         for (int k = 0; k < CG__GEMM_PARAMS; k++)
             q[k] = (size_t)v[k];
         if (cg__gemm_params_valid(q)) {
-            if (!gemm_fits(ctx, line, q, why, cap)) return false;
+            if (!gemm_fits(d, line, q, why, cap)) return false;
             memcpy(t->gemm_default, q, sizeof t->gemm_default);
             t->has_gemm_default = true;
             return true;
@@ -187,13 +188,45 @@ static bool parse_line(const cg_context *ctx, char *line, cg__tuning *t, char *w
         for (int k = 0; k < CG__GEMM_PARAMS; k++)
             g.params[k] = (size_t)v[5 + k];
         if (cg__gemm_params_valid(g.params)) {
-            if (!gemm_fits(ctx, line, g.params, why, cap)) return false;
+            if (!gemm_fits(d, line, g.params, why, cap)) return false;
             t->gemm[t->n_gemm++] = g;
             return true;
         }
     }
     snprintf(why, cap, "line '%.60s' is not a tuning line", line);
     return false;
+}
+
+bool cg__tuning_parse(const cg_device_info *d, const char *text, size_t len, cg__tuning *t,
+                      char *why, size_t cap) {
+    memset(t, 0, sizeof *t);
+    if (memchr(text, '\0', len)) {
+        snprintf(why, cap, "it holds a NUL byte (not a text file)");
+        return false;
+    }
+    bool ok = len >= strlen(HEADER) && strncmp(text, HEADER, strlen(HEADER)) == 0 &&
+              (len == strlen(HEADER) || text[strlen(HEADER)] == '\n' ||
+               text[strlen(HEADER)] == '\r');
+    if (!ok)
+        snprintf(why, cap, "no '%s' header", HEADER);
+    const char *nl = ok ? memchr(text, '\n', len) : NULL;
+    size_t at = nl ? (size_t)(nl - text) : len;
+    while (ok && at < len) {
+        at++; /* past the newline */
+        size_t n = 0;
+        while (at + n < len && text[at + n] != '\n')
+            n++;
+        char line[512];
+        if (n >= sizeof line) {
+            snprintf(why, cap, "a line of %zu characters (line '%.40s...')", n, text + at);
+            return false;
+        }
+        memcpy(line, text + at, n);
+        line[n] = '\0';
+        ok = n == 0 || parse_line(d, line, t, why, cap);
+        at += n;
+    }
+    return ok;
 }
 
 void cg__tuning_load(cg_context *ctx) {
@@ -217,12 +250,18 @@ void cg__tuning_load(cg_context *ctx) {
         t->state = CG_TUNING_NONE_YET;
         return;
     }
-    char line[512], why[256] = "";
-    bool ok = fgets(line, sizeof line, f) && strncmp(line, HEADER, strlen(HEADER)) == 0;
-    if (!ok) snprintf(why, sizeof why, "no '%s' header", HEADER);
-    while (ok && fgets(line, sizeof line, f))
-        ok = line[0] == '\n' || parse_line(ctx, line, t, why, sizeof why);
+    /* A tuning file is a few kilobytes; more than 1 MiB is not one. */
+    char *text = malloc(1 << 20);
+    size_t len = text ? fread(text, 1, (1 << 20) - 1, f) : 0;
+    bool whole = text && feof(f);
     fclose(f);
+    char why[256] = "";
+    bool ok = whole;
+    if (!whole)
+        snprintf(why, sizeof why, "%s", text ? "it is larger than 1 MiB" : "no memory to read it");
+    if (ok)
+        ok = cg__tuning_parse(&ctx->info, text, len, t, why, sizeof why);
+    free(text);
     if (!ok) {
         memset(t, 0, sizeof *t);
         snprintf(t->note, sizeof t->note, "%s ignored, %s: defaults", path, why);

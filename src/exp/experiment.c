@@ -472,7 +472,7 @@ static cg_status parse_optimizer(const cg_ydoc *doc, const cg_ynode *o, cg_optim
     if (st == CG_OK && b) {
         if (b->kind != CG_YSEQ || b->n != 2)
             return cg_yerror(doc, b, "'betas' is [beta1, beta2], such as [0.9, 0.999]");
-        double b1, b2;
+        double b1 = 0, b2 = 0;
         st = cg_yget_float(doc, b->items[0], "betas", &b1);
         if (st == CG_OK)
             st = cg_yget_float(doc, b->items[1], "betas", &b2);

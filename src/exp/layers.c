@@ -106,7 +106,7 @@ const char *cg_exp_layer_types(void) {
 
 /* n or [h, w] into out[2]. */
 static cg_status pair(const cg_ydoc *doc, const cg_ynode *v, const char *key, long lo, int *out) {
-    long a, b;
+    long a = 0, b = 0;
     if (v->kind == CG_YSEQ) {
         if (v->n != 2)
             return cg_yerror(doc, v, "'%s' takes one number or two [height, width], not %d", key,

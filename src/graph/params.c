@@ -220,6 +220,12 @@ cg_status cg_param_store_load_meta(cg_param_store *s, const char *path, char **m
     const char *body = data + 8 + hlen;
     size_t body_len = size - 8 - hlen;
     for (const cJSON *e = h ? h->child : NULL; st == CG_OK && e; e = e->next) {
+        for (const cJSON *o = h->child; o != e && st == CG_OK; o = o->next)
+            if (!strcmp(o->string, e->string))
+                st = cg__error(CG_ERR_PARSE, "%s: the header names '%.100s' twice", path,
+                               e->string);
+        if (st != CG_OK)
+            break;
         if (strcmp(e->string, "__metadata__") == 0) {
             if (meta && !(*meta = cJSON_PrintUnformatted(e)))
                 st = cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for %s's metadata", path);
