@@ -5,12 +5,18 @@
  * Defines: none required.
  */
 
-/* log(sum(exp(r[0..K)))) with the maximum subtracted first, so large values do not overflow;
- * *max_out receives the maximum. */
-static float row_log_sum_exp(__global const float *r, const uint K, float *max_out) {
+/* The largest of r[0..K). */
+static float row_largest(__global const float *r, const uint K) {
     float m = r[0];
     for (uint k = 1; k < K; k++)
         m = fmax(m, r[k]);
+    return m;
+}
+
+/* log(sum(exp(r[0..K)))) with the maximum subtracted first, so large values do not overflow;
+ * *max_out receives the maximum. */
+static float row_log_sum_exp(__global const float *r, const uint K, float *max_out) {
+    const float m = row_largest(r, K);
     float s = 0.0f;
     for (uint k = 0; k < K; k++)
         s += exp(r[k] - m);

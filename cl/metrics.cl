@@ -144,9 +144,5 @@ __kernel void row_max(__global float *largest, __global const float *x, const ui
     const uint n = get_global_id(0);
     if (n >= N)
         return;
-    __global const float *r = x + (size_t)n * K;
-    float m = r[0];
-    for (uint k = 1; k < K; k++)
-        m = fmax(m, r[k]);
-    largest[n] = m;
+    largest[n] = row_largest(x + (size_t)n * K, K);
 }

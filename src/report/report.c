@@ -611,6 +611,28 @@ static void sample_figures(report *r) {
     }
 }
 
+/* Writes the report's next figure, lines (n_lines of them) or else boxes, with its caption. */
+static cg_status put_figure(report *r, const char *title, const cg_plot *p, const cg_line *lines,
+                            int n_lines, const cg_values *boxes, int n_boxes,
+                            const char *caption) {
+    cg_status st = CG_OK;
+    if ((n_lines <= 0 && n_boxes <= 0) || r->n_figures >= CG_REPORT_MAX_FIGURES)
+        return st;
+    char path[4600];
+    FILE *f = next_figure(r, title, path, sizeof path, &st);
+    if (f) {
+        if (n_lines > 0)
+            cg_svg_lines(f, p, lines, n_lines);
+        else
+            cg_svg_boxes(f, p, boxes, n_boxes);
+        if (fclose(f) != 0)
+            st = cg__error(CG_ERR_IO, "writing %s failed", path);
+    }
+    snprintf(r->captions[r->n_figures], sizeof r->captions[0], "%.200s. %.300s", title, caption);
+    r->n_figures += st == CG_OK;
+    return st;
+}
+
 /* A box per variant (and split) of the metric's final values over the repeats. */
 static cg_status box_figure(report *r, const char *title, const char *metric,
                             const char *const *splits, int n_splits, const char *const *variants,
@@ -633,22 +655,11 @@ static cg_status box_figure(report *r, const char *title, const char *metric,
             groups[n] = (cg_values){labels[n], m, vals + n * 1000};
             n++;
         }
-    cg_status st = CG_OK;
-    if (n > 0 && r->n_figures < CG_REPORT_MAX_FIGURES) {
-        char path[4600];
-        FILE *f = next_figure(r, title, path, sizeof path, &st);
-        if (f) {
-            cg_plot p = cg_plot_make(title, NULL, metric);
-            cg_svg_boxes(f, &p, groups, n);
-            if (fclose(f) != 0)
-                st = cg__error(CG_ERR_IO, "writing %s failed", path);
-        }
-        snprintf(r->captions[r->n_figures], sizeof r->captions[0],
-                 "%.200s. Each box spans the middle half of the final values over the repeats, the "
-                 "line is the median, whiskers reach the furthest value within 1.5 times the box.",
-                 title);
-        r->n_figures += st == CG_OK;
-    }
+    cg_plot p = cg_plot_make(title, NULL, metric);
+    cg_status st = put_figure(r, title, &p, NULL, 0, groups, n,
+                              "Each box spans the middle half of the final values over the "
+                              "repeats, the line is the median, whiskers reach the furthest value "
+                              "within 1.5 times the box.");
     free(vals);
     return st;
 }
@@ -708,23 +719,13 @@ static cg_status sweep_figure(report *r, const char *title, const char *metric, 
                                    c->lo, c->hi, false, b};
         n_lines++;
     }
-    cg_status st = CG_OK;
-    if (n_lines > 0 && r->n_figures < CG_REPORT_MAX_FIGURES) {
-        char path[4600];
-        FILE *f = next_figure(r, title, path, sizeof path, &st);
-        if (f) {
-            cg_plot p = cg_plot_make(title, xm, metric);
-            cg_svg_lines(f, &p, lines, n_lines);
-            if (fclose(f) != 0)
-                st = cg__error(CG_ERR_IO, "writing %s failed", path);
-        }
-        snprintf(r->captions[r->n_figures], sizeof r->captions[0],
-                 "%.200s. Over the sweep of %.60s: each point is the mean over the repeats, "
-                 "averaged over the values that share its %.40s; the shaded band spans their "
-                 "lowest and highest.",
-                 title, r->sweep_key ? r->sweep_key : "", xm);
-        r->n_figures += st == CG_OK;
-    }
+    char caption[300];
+    snprintf(caption, sizeof caption, "Over the sweep of %.60s: each point is the mean over the "
+                                      "repeats, averaged over the values that share its %.40s; "
+                                      "the shaded band spans their lowest and highest.",
+             r->sweep_key ? r->sweep_key : "", xm);
+    cg_plot p = cg_plot_make(title, xm, metric);
+    cg_status st = put_figure(r, title, &p, lines, n_lines, NULL, 0, caption);
     free(curves);
     return st;
 }
