@@ -56,6 +56,7 @@ def main():
 
     data_commands()
     cache_fifos()
+    cache_unusable()
     training_draws_ignore_evaluation()
 
     # No OpenCL platform at all: a clear message, exit 1, no crash.
@@ -412,6 +413,33 @@ def training_draws_ignore_evaluation():
             losses.append([r for r in rows if ",train,loss," in r])
     check(len(losses[0]) == 3 and losses[0] == losses[1],
           "training losses do not depend on how often evaluation runs: %s" % losses)
+
+
+def cache_unusable():
+    """The kernel cache: a cache path that is a file is named and passed over; two processes
+    filling one empty cache at once both pass, and what they left is then read back (cache hits
+    only, every check passing); a read-only cache folder (not testable as root) is named."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, XDG_CACHE_HOME=tmp)
+        open(os.path.join(tmp, "clgraph"), "w").close()
+        rc, out, err = run("selftest", env=env)
+        check(rc == 0 and "not a folder: kernels are compiled on every run" in out
+              and " 0 failed" in out, "a cache path that is a file: %r" % out[-300:])
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, XDG_CACHE_HOME=tmp)
+        procs = [subprocess.Popen([CLGRAPH, "selftest"], env=env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        outs = [p.communicate() for p in procs]
+        check(all(p.returncode == 0 and " 0 failed" in o for p, (o, e) in zip(procs, outs)),
+              "two selftests fill one empty cache at once: %s" % [o[-120:] for o, e in outs])
+        rc, out, err = run("selftest", env=env)
+        check(rc == 0 and " 0 failed" in out and "cache miss" not in out and "cache hit" in out,
+              "then every program comes from the cache and passes: %r" % out[-300:])
+        if os.geteuid() != 0:
+            os.chmod(os.path.join(tmp, "clgraph"), 0o555)
+            rc, out, err = run("selftest", env=env)
+            os.chmod(os.path.join(tmp, "clgraph"), 0o755)
+            check(rc == 0 and "not writable" in out, "a read-only cache: %r" % out[-300:])
 
 
 def cache_fifos():

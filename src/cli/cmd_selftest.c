@@ -1,6 +1,8 @@
 /* `clgraph selftest`: compiles every kernel program for the chosen device, checks every kernel
  * against a known answer, one line each, and exits 1 when anything failed. */
 #include <stdio.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "clgraph/clgraph.h"
@@ -51,8 +53,17 @@ int cmd_selftest(int argc, char **argv) {
     }
     const cg_device_info *d = cg_context_device(ctx);
     const char *cache = cg_context_cache_dir(ctx);
-    printf("device %d:%d %s (%s, %s)\nkernel cache: %s\n", d->platform_index, d->device_index,
-           d->name, cg_device_type_str(d->type), d->platform_name, cache ? cache : "off");
+    /* A cache that cannot be used costs a compile per run, nothing else: say so. */
+    struct stat sb;
+    const char *note = "";
+    if (cache && stat(cache, &sb) == 0 && !S_ISDIR(sb.st_mode))
+        note = " (not a folder: kernels are compiled on every run; remove it or set "
+               "XDG_CACHE_HOME)";
+    else if (cache && stat(cache, &sb) == 0 && access(cache, W_OK) != 0)
+        note = " (not writable: kernels not found there are compiled on every run)";
+    printf("device %d:%d %s (%s, %s)\nkernel cache: %s%s\n", d->platform_index,
+           d->device_index, d->name, cg_device_type_str(d->type), d->platform_name,
+           cache ? cache : "off", note);
     counts c = {0, 0};
     int failures = 0;
     st = cg_selftest_run(ctx, print_line, &c, &failures);
