@@ -925,6 +925,17 @@ int main(void) {
                       "dupnode.yaml:13:3: key 'logits' appears twice in graph (first at line 11)");
     expect_load_error("dupvar.yaml", edit("  small: {", "  small: {}\n  small: {"),
                       "key 'small' appears twice in variants");
+    /* Found by fuzzing: a variant that overrode the variants freed them while they were read. */
+    static const char *const own[] = {"variants.", "variants", "variants.small.train", "sweep"};
+    for (size_t i = 0; i < CG__ARRAY_LEN(own); i++) {
+        char to[96];
+        snprintf(to, sizeof to, "  small: {%s: 1, ", own[i]);
+        cg_experiment ve;
+        const char *p = write_exp("ownvar.yaml", edit("  small: {", to));
+        CHECK(cg_experiment_load(p, "small", NULL, 0, &ve) == CG_ERR_PARSE,
+              "a variant setting '%s' is refused", own[i]);
+        CHECK_CONTAINS(cg_error_message(), "a variant cannot change the");
+    }
     static const char *const bad_names[] = {"''", "'...'", "'. .'", "\"a\\nb\""};
     for (size_t i = 0; i < CG__ARRAY_LEN(bad_names); i++) {
         char to[64];

@@ -132,7 +132,17 @@ static cg_status apply_overrides(cg_ydoc *doc, const cg_ynode *v, const char *va
                                  "'losses.1.weight: 0'",
                          variant);
     for (int i = 0; i < v->n; i++) {
-        cg_status st = set_path(doc, v->keys[i]->value, v->items[i], v->keys[i]);
+        /* The variants (and the sweep) are being read while these apply: not theirs to set. */
+        const char *key = v->keys[i]->value;
+        static const char *const own[] = {"variants", "sweep"};
+        for (size_t k = 0; k < CG__ARRAY_LEN(own); k++) {
+            size_t n = strlen(own[k]);
+            if (!strncmp(key, own[k], n) && (key[n] == '\0' || key[n] == '.'))
+                return cg_yerror(doc, v->keys[i], "variant '%s' sets '%s'; a variant cannot "
+                                                  "change the %s",
+                                 variant, key, own[k]);
+        }
+        cg_status st = set_path(doc, key, v->items[i], v->keys[i]);
         if (st != CG_OK)
             return st;
     }
