@@ -1078,6 +1078,13 @@ static cg_status make_dir(const cg_run_options *o, const char *name, const char 
     return st == CG_OK ? cg__error(CG_ERR_IO, "no free results folder under %s", base) : st;
 }
 
+/* obj[key] = the n names of a char array whose rows are stride bytes apart. */
+static void add_names(cJSON *obj, const char *key, const char *first, size_t stride, int n) {
+    cJSON *a = obj ? cJSON_AddArrayToObject(obj, key) : NULL;
+    for (int i = 0; a && i < n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateString(first + (size_t)i * stride));
+}
+
 /* run.json: what ran, for the report and for people. */
 static cg_status write_run(const char *dir, const cg_run_options *o, const cg_experiment *base,
                            const char *device, char (*variants)[CG_EXP_NAME + 1], int n_variants,
@@ -1102,18 +1109,12 @@ static cg_status write_run(const char *dir, const cg_run_options *o, const cg_ex
     cJSON_AddStringToObject(j, "clgraph", CLGRAPH_VERSION);
     cJSON_AddNumberToObject(j, "seed", (double)base->data.data.seed);
     cJSON_AddNumberToObject(j, "repeats", repeats);
-    cJSON *v = cJSON_AddArrayToObject(j, "variants");
-    for (int i = 0; v && i < n_variants; i++)
-        cJSON_AddItemToArray(v, cJSON_CreateString(variants[i]));
+    add_names(j, "variants", variants[0], sizeof variants[0], n_variants);
     if (base->n_sweep) {
         cJSON *sw = cJSON_AddObjectToObject(j, "sweep");
         cJSON_AddStringToObject(sw, "key", base->sweep_key);
-        cJSON *names = cJSON_AddArrayToObject(sw, "values");
-        for (int i = 0; names && i < base->n_sweep; i++)
-            cJSON_AddItemToArray(names, cJSON_CreateString(base->sweep[i]));
-        cJSON *bases = cJSON_AddArrayToObject(sw, "variants");
-        for (int i = 0; bases && i < base->n_bases; i++)
-            cJSON_AddItemToArray(bases, cJSON_CreateString(base->bases[i]));
+        add_names(sw, "values", base->sweep[0], sizeof base->sweep[0], base->n_sweep);
+        add_names(sw, "variants", base->bases[0], sizeof base->bases[0], base->n_bases);
     }
     const cg_exp_report *r = &base->report;
     if (r->reference[0])
@@ -1134,12 +1135,8 @@ static cg_status write_run(const char *dir, const cg_run_options *o, const cg_ex
         cJSON *more = f->n_more ? cJSON_AddArrayToObject(x, "metrics") : NULL;
         for (int k = 0; more && k <= f->n_more; k++)
             cJSON_AddItemToArray(more, cJSON_CreateString(k ? f->more[k - 1] : f->metric));
-        cJSON *s = cJSON_AddArrayToObject(x, "splits");
-        for (int k = 0; s && k < f->n_splits; k++)
-            cJSON_AddItemToArray(s, cJSON_CreateString(f->splits[k]));
-        cJSON *vs = cJSON_AddArrayToObject(x, "variants");
-        for (int k = 0; vs && k < f->n_variants; k++)
-            cJSON_AddItemToArray(vs, cJSON_CreateString(f->variants[k]));
+        add_names(x, "splits", f->splits[0], sizeof f->splits[0], f->n_splits);
+        add_names(x, "variants", f->variants[0], sizeof f->variants[0], f->n_variants);
     }
     const cg_pipeline *p = cg_pipeline_find(base->data.pipeline);
     if (r->paper_source[0])

@@ -832,6 +832,20 @@ static grid_cell *grid_at(grid *g, int r, int c) {
     return &g->c[(size_t)r * g->cols + c];
 }
 
+/* A table of rows below its head row, a column per metric after the name column and extra more;
+ * the head names the variant column and each metric's. */
+static cg_status new_grid(const report *r, int rows, int extra, grid *g) {
+    *g = (grid){rows + 1, r->n_cols + 1 + extra, NULL};
+    g->c = calloc((size_t)g->rows * g->cols, sizeof *g->c);
+    if (!g->c)
+        return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for the table");
+    snprintf(grid_at(g, 0, 0)->text, sizeof g->c->text, "variant");
+    for (int c = 0; c < r->n_cols; c++)
+        snprintf(grid_at(g, 0, c + 1)->text, sizeof g->c->text, "%.70s %.70s", r->cols[c].split,
+                 r->cols[c].metric);
+    return CG_OK;
+}
+
 /* With many columns a table is turned: a row per column, a column per variant. */
 static cg_status turn_grid(const report *r, grid g, grid *out) {
     if (r->n_cols > CG_TABLE_TURN_AT) {
@@ -867,14 +881,10 @@ static cg_status results_grid(const report *r, grid *out) {
         if (r->paper_col[k] >= 0 && paper_names_a_run(r, k))
             pk[n_pk++] = k;
     int extra = (pc >= 0 ? 1 : 0) + n_pk + 1;
-    grid g = {r->n_variants + 1, r->n_cols + 1 + extra, NULL};
-    g.c = calloc((size_t)g.rows * g.cols, sizeof *g.c);
-    if (!g.c)
-        return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for the table");
-    snprintf(grid_at(&g, 0, 0)->text, sizeof g.c->text, "variant");
-    for (int c = 0; c < r->n_cols; c++)
-        snprintf(grid_at(&g, 0, c + 1)->text, sizeof g.c->text, "%.70s %.70s", r->cols[c].split,
-                 r->cols[c].metric);
+    grid g;
+    cg_status st = new_grid(r, r->n_variants, extra, &g);
+    if (st != CG_OK)
+        return st;
     int at = r->n_cols + 1, study_at = at + (pc >= 0 ? 1 : 0);
     if (pc >= 0)
         snprintf(grid_at(&g, 0, at)->text, sizeof g.c->text, "relative");
@@ -920,14 +930,10 @@ static cg_status sweep_grid(const report *r, grid *out) {
         if (r->paper_col[k] >= 0)
             pk[n_pk++] = k;
     int rows = r->n_bases ? r->n_bases : 1;
-    grid g = {rows + 1, r->n_cols + 1 + n_pk, NULL};
-    g.c = calloc((size_t)g.rows * g.cols, sizeof *g.c);
-    if (!g.c)
-        return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for the table");
-    snprintf(grid_at(&g, 0, 0)->text, sizeof g.c->text, "variant");
-    for (int c = 0; c < r->n_cols; c++)
-        snprintf(grid_at(&g, 0, c + 1)->text, sizeof g.c->text, "%.70s %.70s", r->cols[c].split,
-                 r->cols[c].metric);
+    grid g;
+    cg_status st = new_grid(r, rows, n_pk, &g);
+    if (st != CG_OK)
+        return st;
     for (int i = 0; i < n_pk; i++) {
         const column *c = &r->cols[r->paper_col[pk[i]]];
         snprintf(grid_at(&g, 0, r->n_cols + 1 + i)->text, sizeof g.c->text,
