@@ -90,4 +90,8 @@ void cg__file_part(char *out, size_t cap, const char *name);
 /* snprintf into a fixed buffer that always terminates and cuts silently. */
 void cg__copy_str(char *dst, size_t cap, const char *src);
 
+/* The name a variant runs under at one value of a sweep: <variant>_<value>, or the value's name
+ * alone without variants (variant NULL or ""). */
+void cg__sweep_name(char *out, size_t cap, const char *variant, const char *value);
+
 #endif

@@ -118,6 +118,11 @@ void cg__copy_str(char *dst, size_t cap, const char *src) {
     snprintf(dst, cap, "%s", src ? src : "");
 }
 
+void cg__sweep_name(char *out, size_t cap, const char *variant, const char *value) {
+    bool named = variant && *variant;
+    snprintf(out, cap, "%s%s%s", named ? variant : "", named ? "_" : "", value);
+}
+
 size_t cg__edit_distance(const char *a, const char *b) {
     size_t la = strlen(a), lb = strlen(b);
     if (la > 63 || lb > 63)

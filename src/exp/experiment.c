@@ -93,13 +93,6 @@ static cg_status set_path(cg_ydoc *doc, const char *path, const cg_ynode *value,
     return CG_OK;
 }
 
-/* The name a variant runs under at one value of a sweep: <variant>_<value>, or the value's
- * name without variants (variant NULL or ""). */
-static void sweep_name(char *out, size_t cap, const char *variant, const char *value) {
-    snprintf(out, cap, "%s%s%s", variant && *variant ? variant : "",
-             variant && *variant ? "_" : "", value);
-}
-
 static cg_status apply_overrides(cg_ydoc *doc, const cg_ynode *v, const char *variant);
 
 /* A name made by a sweep: the variant's overrides (when it has one), then the sweep's value. 
@@ -115,7 +108,7 @@ static cg_status apply_sweep(cg_ydoc *doc, const char *name) {
     for (int b = 0; b < (n_vars ? n_vars : 1); b++)
         for (int i = 0; i < vals->n; i++) {
             char made[2 * CG_EXP_NAME + 2];
-            sweep_name(made, sizeof made, n_vars ? vars->keys[b]->value : NULL,
+            cg__sweep_name(made, sizeof made, n_vars ? vars->keys[b]->value : NULL,
                        vals->keys[i]->value);
             if (strcmp(made, name) != 0)
                 continue;
@@ -1244,7 +1237,7 @@ static cg_status parse_sweep(const cg_ydoc *doc, const cg_ynode *n, cg_experimen
     for (int b = 0; b < bases; b++)
         for (int i = 0; i < e->n_sweep; i++) {
             char made[2 * CG_EXP_NAME + 2];
-            sweep_name(made, sizeof made, e->n_bases ? e->bases[b] : NULL, e->sweep[i]);
+            cg__sweep_name(made, sizeof made, e->n_bases ? e->bases[b] : NULL, e->sweep[i]);
             if (strlen(made) >= CG_EXP_NAME)
                 return cg_yerror(doc, vals->keys[i], "the variant name '%s' is longer than %d "
                                                      "characters: shorten the variant's or the "
@@ -1273,7 +1266,7 @@ static cg_status parse(const cg_ydoc *doc, cg_experiment *e) {
     long v;
     const cg_ynode *n;
     if ((n = cg_ymap_get(root, "repeats")) &&
-        (st = cg_yget_int(doc, n, "repeats", 1, 1000, &v)) == CG_OK)
+        (st = cg_yget_int(doc, n, "repeats", 1, CG_EXP_MAX_REPEATS, &v)) == CG_OK)
         e->repeats = (int)v;
     if (st == CG_OK && (n = cg_ymap_get(root, "device")))
         st = cg_yget_str(doc, n, "device", e->device, sizeof e->device);

@@ -540,8 +540,8 @@ static cg_status sweep_rocs(recorder *rec, const cg_experiment *base, const char
         int n = 0;
         for (int i = 0; i < base->n_sweep; i++) {
             char name[2 * CG_EXP_NAME + 2];
-            snprintf(name, sizeof name, "%s%s%s", base->n_bases ? base->bases[b] : "",
-                     base->n_bases ? "_" : "", base->sweep[i]);
+            cg__sweep_name(name, sizeof name, base->n_bases ? base->bases[b] : NULL,
+                           base->sweep[i]);
             for (int k = 0; k < rec->n_rocs; k++)
                 if (!strcmp(rec->rocs[k].name, name)) {
                     curves[n] = rec->rocs[k];
@@ -1225,34 +1225,38 @@ static cg_status plan_from_run(const char *folder, const char *variant, bool wei
     return st;
 }
 
-/* What an interrupted run keeps of a (variant, repeat): all its rows when its weights are
- * there (finished), the rows its checkpoint counts, or none (it starts again). */
-static long rows_to_keep(const char *dir, const char *vname, int repeat, bool *finished,
-                         bool *resumable) {
+/* What an interrupted run found of a (variant, repeat): finished (its weights are there), or
+ * the rows its readable checkpoint counts (resumable), or nothing (it starts again). */
+typedef struct found_repeat {
+    bool finished, resumable;
+    long rows;
+} found_repeat;
+
+static found_repeat find_repeat(const char *dir, const char *vname, int repeat) {
+    found_repeat f = {false, false, 0};
     char path[4400], v[80];
     cg__file_part(v, sizeof v, vname);
     snprintf(path, sizeof path, "%s/weights/%s-r%d.safetensors", dir, v, repeat + 1);
     struct stat sb;
-    *finished = stat(path, &sb) == 0;
-    *resumable = false;
-    if (*finished)
-        return -1;
+    f.finished = stat(path, &sb) == 0;
     checkpoint_path(dir, vname, repeat, path, sizeof path);
-    if (stat(path, &sb) != 0)
-        return 0;
+    if (f.finished || stat(path, &sb) != 0)
+        return f;
     static cg_param_store store;
     resume_point rp;
     memset(&store, 0, sizeof store);
-    cg_status st = read_checkpoint(path, &store, &rp);
+    f.resumable = read_checkpoint(path, &store, &rp) == CG_OK;
     cg_param_store_free(&store);
     free(rp.ts.opt);
-    *resumable = st == CG_OK;
-    return st == CG_OK ? rp.rows : 0;
+    f.rows = f.resumable ? rp.rows : 0;
+    return f;
 }
 
-/* Rewrites metrics.csv for a resumed run: per (variant, repeat) the rows rows_to_keep says, in
- * their order; then it is opened for appending. */
-static cg_status keep_metrics(const char *dir, const run_plan *plan, int repeats, FILE **out) {
+/* Rewrites metrics.csv for a resumed run: per (variant, repeat) every row of a finished one, the
+ * rows a checkpoint counts, or none, in their order; then it is opened for appending. found gets
+ * what was found of each (variant v, repeat r) at [v * CG_EXP_MAX_REPEATS + r]. */
+static cg_status keep_metrics(const char *dir, const run_plan *plan, found_repeat *found,
+                              FILE **out) {
     char path[4400], tmp[4500];
     snprintf(path, sizeof path, "%s/metrics.csv", dir);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -1266,25 +1270,23 @@ static cg_status keep_metrics(const char *dir, const run_plan *plan, int repeats
         return cg__error(CG_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
     }
     fprintf(f, "variant,repeat,epoch,split,metric,value\n");
-    int n = plan->n * repeats;
-    long *keep = calloc((size_t)(n > 0 ? n : 1), sizeof *keep), *seen = calloc((size_t)(n > 0 ? n : 1), sizeof *seen);
-    for (int v = 0; keep && seen && v < plan->n; v++)
-        for (int r = 0; r < repeats; r++) {
-            bool finished, resumable;
-            keep[v * repeats + r] = rows_to_keep(dir, plan->names[v], r, &finished, &resumable);
-        }
-    for (int i = 1; keep && seen && i < csv.n_rows; i++) {
+    const int R = CG_EXP_MAX_REPEATS;
+    long *seen = calloc((size_t)(plan->n > 0 ? plan->n : 1) * R, sizeof *seen);
+    for (int v = 0; v < plan->n; v++)
+        for (int r = 0; r < R; r++)
+            found[v * R + r] = find_repeat(dir, plan->names[v], r);
+    for (int i = 1; seen && i < csv.n_rows; i++) {
         if (csv.n_fields[i] != 6)
             continue;
         int r = atoi(csv.fields[i][1]), v = 0;
         while (v < plan->n && strcmp(plan->names[v], csv.fields[i][0]) != 0)
             v++;
-        if (v == plan->n || r < 0 || r >= repeats)
+        if (v == plan->n || r < 0 || r >= R)
             continue;
-        long k = keep[v * repeats + r];
-        if (k >= 0 && seen[v * repeats + r] >= k)
+        const found_repeat *k = &found[v * R + r];
+        if (!k->finished && seen[v * R + r] >= k->rows)
             continue;
-        seen[v * repeats + r]++;
+        seen[v * R + r]++;
         for (int c = 0; c < 6; c++) {
             if (c)
                 fputc(',', f);
@@ -1295,8 +1297,7 @@ static cg_status keep_metrics(const char *dir, const run_plan *plan, int repeats
         }
         fputc('\n', f);
     }
-    bool ok = keep && seen && fclose(f) == 0;
-    free(keep);
+    bool ok = seen && fclose(f) == 0;
     free(seen);
     cg_csv_free(&csv);
     if (!ok || rename(tmp, path) != 0) {
@@ -1405,8 +1406,12 @@ cg_status cg_run(const cg_run_options *o) {
     memset(&rec, 0, sizeof rec);
     char path[4400];
     snprintf(path, sizeof path, "%s/metrics.csv", dir);
+    found_repeat *found = NULL;
+    if (st == CG_OK && o->resume && !(found = calloc((size_t)plan.n * CG_EXP_MAX_REPEATS,
+                                                     sizeof *found)))
+        st = cg__error(CG_ERR_OUT_OF_MEMORY, "no memory to find what the run finished");
     if (st == CG_OK && o->resume)
-        st = keep_metrics(dir, &plan, repeats, &rec.csv);
+        st = keep_metrics(dir, &plan, found, &rec.csv);
     else if (st == CG_OK && !(rec.csv = fopen(path, "w")))
         st = cg__error(CG_ERR_IO, "cannot write %s: %s", path, strerror(errno));
     if (rec.csv && !o->resume) { /* on disk at once: a run stopped now leaves a valid file */
@@ -1434,14 +1439,13 @@ cg_status cg_run(const cg_run_options *o) {
             const char *resume_from = NULL;
             char ckpt[4400];
             if (o->resume) {
-                bool finished, resumable;
-                rows_to_keep(dir, plan.names[v], r, &finished, &resumable);
-                if (finished) {
+                const found_repeat *k = &found[v * CG_EXP_MAX_REPEATS + r];
+                if (k->finished) {
                     fprintf(stderr, "  %s #%d: finished before\n", plan.names[v], r + 1);
                     continue;
                 }
                 checkpoint_path(dir, plan.names[v], r, ckpt, sizeof ckpt);
-                resume_from = resumable ? ckpt : NULL;
+                resume_from = k->resumable ? ckpt : NULL;
             }
             char saved[4400];
             snprintf(saved, sizeof saved, "%s/%s-r%d.safetensors", plan.weights, part, r + 1);
@@ -1464,6 +1468,7 @@ cg_status cg_run(const cg_run_options *o) {
     }
     if (rec.csv)
         fclose(rec.csv);
+    free(found);
     cg_status rocs = sweep_rocs(&rec, &base, dir);
     st = st == CG_OK ? rocs : st;
     int drawn = 0; /* the stages' figure entries come from the first variant drawn */

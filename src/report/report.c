@@ -249,8 +249,7 @@ typedef struct cell {
 /* The variant that runs base b (-1: the unnamed one) at the sweep's value i, or NULL. */
 static const char *swept(const report *r, int b, int i) {
     char name[256];
-    snprintf(name, sizeof name, "%s%s%s", b >= 0 ? r->bases[b] : "", b >= 0 ? "_" : "",
-             r->sweep[i]);
+    cg__sweep_name(name, sizeof name, b >= 0 ? r->bases[b] : NULL, r->sweep[i]);
     for (int v = 0; v < r->n_variants; v++)
         if (!strcmp(r->variants[v], name))
             return r->variants[v];
