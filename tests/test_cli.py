@@ -627,6 +627,11 @@ def run_command():
                            "--init", misspelt, "--init-partial", "--out",
                            os.path.join(tmp, "partial"))
         check(rc == 0, "--init-partial loads the matching tensors: %r" % err[-400:])
+        # An endless file is refused before it is read.
+        rc, out, err = run("run", exp, "--variant", "narrow", "--repeats", "1", "--epochs", "1",
+                           "--init", "/dev/zero", "--out", os.path.join(tmp, "endless"))
+        check(rc == 1 and "cannot open /dev/zero: not a regular file" in err,
+              "--init /dev/zero: %r" % err[-400:])
         rc, out, err = run("run", exp, "--variant", "wide")
         check(rc == 1 and "has no variant 'wide'" in err, "unknown variant: %r" % err)
         rc, out, err = run("run", exp, "--epochs", "-1")

@@ -107,10 +107,12 @@ static void test_idx(void) {
                      gz ? "truncated gz" : "truncated");
     }
     memcpy(bad, img, ni);
-    write_bytes("extra", bad, ni + 3, false);
-    path_of(p, sizeof p, "extra");
-    expect_error(cg_idx_read(p, &nd, dims, &data), CG_ERR_PARSE, "more data than the header",
-                 "trailing bytes");
+    for (int gz = 0; gz < 2; gz++) { /* gzip: expanding past what the header promises */
+        write_bytes(gz ? "extra.gz" : "extra", bad, ni + 3, gz);
+        path_of(p, sizeof p, gz ? "extra.gz" : "extra");
+        expect_error(cg_idx_read(p, &nd, dims, &data), CG_ERR_PARSE, "more data than the header",
+                     gz ? "a gzip stream longer than its header says" : "trailing bytes");
+    }
     /* A gzip stream whose body is damaged. */
     {
         write_bytes("damaged.gz", img, ni, true);
