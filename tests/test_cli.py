@@ -103,6 +103,7 @@ def main():
     rc, out, err = run("selftest", "--device", "no-such-device-xyz")
     check(rc == 1 and "no OpenCL device matches" in err, "selftest bad device: %r" % err)
 
+    shipped_experiments()
     run_command()
     dae_study()
     rings_study()
@@ -120,6 +121,18 @@ def main():
         rc, out, err = run("selftest", "--no-cache", env=env)
         check(rc == 0 and "cache off" in out, "selftest --no-cache: %s" % out)
     return 1 if failures else 0
+
+
+def shipped_experiments():
+    """Every experiment file the project ships validates as it is: its graph builds for every
+    variant (and sweep value) and its data loads."""
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "experiments")
+    files = sorted(f for f in os.listdir(here) if f.endswith(".yaml"))
+    check(len(files) >= 13, "the shipped experiment files: %s" % files)
+    for name in files:
+        rc, out, err = run("validate", os.path.join(here, name))
+        check(rc == 0 and out.strip().endswith("valid"), "%s validates: %r %r" % (
+            name, out[-300:], err[-300:]))
 
 
 def dae_study():
