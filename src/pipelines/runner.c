@@ -1226,35 +1226,40 @@ static cg_status plan_from_run(const char *folder, const char *variant, bool wei
 }
 
 /* What an interrupted run found of a (variant, repeat): finished (its weights are there), or
- * the rows its readable checkpoint counts (resumable), or nothing (it starts again). */
+ * the rows its readable checkpoint counts (resumable), or nothing (it starts again); looked
+ * once, when first asked (found_at); kept counts the rows metrics.csv keeps of it. */
 typedef struct found_repeat {
-    bool finished, resumable;
-    long rows;
+    bool looked, finished, resumable;
+    long rows, kept;
 } found_repeat;
 
-static found_repeat find_repeat(const char *dir, const char *vname, int repeat) {
-    found_repeat f = {false, false, 0};
-    char path[4400], v[80];
-    cg__file_part(v, sizeof v, vname);
-    snprintf(path, sizeof path, "%s/weights/%s-r%d.safetensors", dir, v, repeat + 1);
+/* found[v * CG_EXP_MAX_REPEATS + r], looked up on first use. */
+static found_repeat *found_at(found_repeat *found, const char *dir, const run_plan *plan, int v,
+                              int r) {
+    found_repeat *f = &found[(size_t)v * CG_EXP_MAX_REPEATS + r];
+    if (f->looked)
+        return f;
+    f->looked = true;
+    char path[4400], part[80];
+    cg__file_part(part, sizeof part, plan->names[v]);
+    snprintf(path, sizeof path, "%s/weights/%s-r%d.safetensors", dir, part, r + 1);
     struct stat sb;
-    f.finished = stat(path, &sb) == 0;
-    checkpoint_path(dir, vname, repeat, path, sizeof path);
-    if (f.finished || stat(path, &sb) != 0)
+    f->finished = stat(path, &sb) == 0;
+    checkpoint_path(dir, plan->names[v], r, path, sizeof path);
+    if (f->finished || stat(path, &sb) != 0)
         return f;
     static cg_param_store store;
     resume_point rp;
     memset(&store, 0, sizeof store);
-    f.resumable = read_checkpoint(path, &store, &rp) == CG_OK;
+    f->resumable = read_checkpoint(path, &store, &rp) == CG_OK;
     cg_param_store_free(&store);
     free(rp.ts.opt);
-    f.rows = f.resumable ? rp.rows : 0;
+    f->rows = f->resumable ? rp.rows : 0;
     return f;
 }
 
 /* Rewrites metrics.csv for a resumed run: per (variant, repeat) every row of a finished one, the
- * rows a checkpoint counts, or none, in their order; then it is opened for appending. found gets
- * what was found of each (variant v, repeat r) at [v * CG_EXP_MAX_REPEATS + r]. */
+ * rows a checkpoint counts, or none, in their order; then it is opened for appending. */
 static cg_status keep_metrics(const char *dir, const run_plan *plan, found_repeat *found,
                               FILE **out) {
     char path[4400], tmp[4500];
@@ -1270,23 +1275,18 @@ static cg_status keep_metrics(const char *dir, const run_plan *plan, found_repea
         return cg__error(CG_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
     }
     fprintf(f, "variant,repeat,epoch,split,metric,value\n");
-    const int R = CG_EXP_MAX_REPEATS;
-    long *seen = calloc((size_t)(plan->n > 0 ? plan->n : 1) * R, sizeof *seen);
-    for (int v = 0; v < plan->n; v++)
-        for (int r = 0; r < R; r++)
-            found[v * R + r] = find_repeat(dir, plan->names[v], r);
-    for (int i = 1; seen && i < csv.n_rows; i++) {
+    for (int i = 1; i < csv.n_rows; i++) {
         if (csv.n_fields[i] != 6)
             continue;
         int r = atoi(csv.fields[i][1]), v = 0;
         while (v < plan->n && strcmp(plan->names[v], csv.fields[i][0]) != 0)
             v++;
-        if (v == plan->n || r < 0 || r >= R)
+        if (v == plan->n || r < 0 || r >= CG_EXP_MAX_REPEATS)
             continue;
-        const found_repeat *k = &found[v * R + r];
-        if (!k->finished && seen[v * R + r] >= k->rows)
+        found_repeat *k = found_at(found, dir, plan, v, r);
+        if (!k->finished && k->kept >= k->rows)
             continue;
-        seen[v * R + r]++;
+        k->kept++;
         for (int c = 0; c < 6; c++) {
             if (c)
                 fputc(',', f);
@@ -1297,8 +1297,7 @@ static cg_status keep_metrics(const char *dir, const run_plan *plan, found_repea
         }
         fputc('\n', f);
     }
-    bool ok = seen && fclose(f) == 0;
-    free(seen);
+    bool ok = fclose(f) == 0;
     cg_csv_free(&csv);
     if (!ok || rename(tmp, path) != 0) {
         remove(tmp);
@@ -1439,7 +1438,7 @@ cg_status cg_run(const cg_run_options *o) {
             const char *resume_from = NULL;
             char ckpt[4400];
             if (o->resume) {
-                const found_repeat *k = &found[v * CG_EXP_MAX_REPEATS + r];
+                const found_repeat *k = found_at(found, dir, &plan, v, r);
                 if (k->finished) {
                     fprintf(stderr, "  %s #%d: finished before\n", plan.names[v], r + 1);
                     continue;
