@@ -103,51 +103,93 @@ __kernel void cnhw_to_nchw(__global float *dst, __global const float *src, const
     dst[i] = (acc ? dst[i] : 0.0f) + v;
 }
 
-/* y (N, O, HO, WO): one work-item per output position (n, ho, wo) and group of OT output
- * channels. Neighbouring work-items read neighbouring inputs, and every input value read feeds
- * OT multiply-adds, with the weights the same for the whole work-group. */
+/* y (N, O, HO, WO): a 3-D range (column blocks, ho, n * tiles + t), each work-item computing VW
+ * neighbouring output columns (one float vector) of OT output channels o0 = t * OT .. o0 + OT - 1.
+ * The vector is written out so that CPU compilers need not find it: one load of VW inputs feeds
+ * OT vector multiply-adds, each with one weight. The last block of a row starts at WO - VW (its
+ * overlap is computed twice but stored by the block before only); rows narrower than VW and
+ * windows that cross the padding or stride take the per-column path. Weight (o, c, kh, kw) is w[w_base + o * w_o +
+ * c * w_c + kh * w_kh + kw * w_kw], so that the same kernel computes the data gradient of a
+ * stride-1 convolution: a convolution of dy with the weights flipped and transposed, padded by
+ * K - 1 - P. With `accumulate` the result is added to y.
+ * Defines: OT (output channels per work-item, default 4), VW (4, 8 or 16 columns, default 8). */
+#ifndef OT
 #define OT 4
+#endif
+#ifndef VW
+#define VW 8
+#endif
+#define CG_CAT_(a, b) a##b
+#define CG_CAT(a, b) CG_CAT_(a, b)
+#define floatv CG_CAT(float, VW)
+#define vloadv CG_CAT(vload, VW)
+#define vstorev CG_CAT(vstore, VW)
+/* The VW values of row xr at columns w0, w0 + SW, ...: one vector load when `whole` (stride 1,
+ * all inside the row), else one by one with 0 outside [0, W). */
+static floatv row_vector(__global const float *xr, const int w0, const uint SW, const uint W,
+                         const bool whole) {
+    if (whole)
+        return vloadv(0, xr + w0);
+    float v[VW];
+    for (int l = 0; l < VW; l++) {
+        const int ww = w0 + l * (int)SW;
+        v[l] = ww >= 0 && ww < (int)W ? xr[ww] : 0.0f;
+    }
+    return vloadv(0, v);
+}
+
 __kernel void conv2d_direct_fwd(__global float *y, __global const float *x,
                                 __global const float *w, __global const float *b,
-                                const uint has_bias, const uint N, const uint C, const uint H,
-                                const uint W, const uint O, const uint KH, const uint KW,
-                                const uint SH, const uint SW, const uint PH, const uint PW,
-                                const uint HO, const uint WO) {
-    const uint P = HO * WO, tiles = (O + OT - 1) / OT;
-    const uint i = get_global_id(0);
-    if (i >= N * tiles * P)
+                                const uint has_bias, const uint accumulate, const uint N,
+                                const uint C, const uint H, const uint W, const uint O,
+                                const uint KH, const uint KW, const uint SH, const uint SW,
+                                const uint PH, const uint PW, const uint HO, const uint WO,
+                                const int w_base, const int w_o, const int w_c, const int w_kh,
+                                const int w_kw) {
+    const uint tiles = (O + OT - 1) / OT, blocks = (WO + VW - 1) / VW;
+    const uint z = get_global_id(2), ho = get_global_id(1);
+    if (get_global_id(0) >= blocks || ho >= HO || z >= N * tiles)
         return;
-    const uint p = i % P, t = i / P, o0 = (t % tiles) * OT, n = t / tiles;
-    const uint wo = p % WO, ho = p / WO;
-    float acc[OT];
-    uint wrow[OT]; /* each channel's weights, clamped to a real channel past O */
+    const uint o0 = (z % tiles) * OT, n = z / tiles;
+    uint wo0 = get_global_id(0) * VW;
+    if (wo0 + VW > WO)
+        wo0 = WO > VW ? WO - VW : 0;
+    floatv acc[OT];
+    int wrow[OT]; /* each channel's weights, clamped to a real channel past O */
     for (uint q = 0; q < OT; q++) {
         const uint o = min(o0 + q, O - 1);
-        acc[q] = has_bias ? b[o] : 0.0f;
-        wrow[q] = o * C * KH * KW;
+        acc[q] = (floatv)(has_bias ? b[o] : 0.0f);
+        wrow[q] = w_base + (int)o * w_o;
     }
-    const int h0 = (int)(ho * SH) - (int)PH, w0 = (int)(wo * SW) - (int)PW;
-    for (uint c = 0; c < C; c++) {
-        __global const float *xc = x + (n * C + c) * H * W;
-        const uint wc = c * KH * KW;
+    const int h0 = (int)(ho * SH) - (int)PH, w0 = (int)(wo0 * SW) - (int)PW;
+    const bool whole = SW == 1 && WO >= VW && w0 >= 0 && w0 + VW - 1 + (int)KW <= (int)W;
+    for (uint c = 0; c < C; c++)
         for (uint kh = 0; kh < KH; kh++) {
             const int h = h0 + (int)kh;
             if (h < 0 || h >= (int)H)
                 continue;
+            __global const float *xr = x + ((n * C + c) * H + (uint)h) * W;
+            const int k0 = (int)c * w_c + (int)kh * w_kh;
             for (uint kw = 0; kw < KW; kw++) {
-                const int ww = w0 + (int)kw;
-                if (ww < 0 || ww >= (int)W)
-                    continue;
-                const float xv = xc[(uint)h * W + (uint)ww];
-                const uint k = wc + kh * KW + kw;
+                const floatv xv = row_vector(xr, w0 + (int)kw, SW, W, whole);
                 for (uint q = 0; q < OT; q++)
-                    acc[q] = mad(xv, w[wrow[q] + k], acc[q]);
+                    acc[q] = mad(xv, (floatv)(w[wrow[q] + k0 + (int)kw * w_kw]), acc[q]);
             }
         }
+    const uint skip = (uint)get_global_id(0) * VW - wo0; /* columns the block before stores */
+    for (uint q = 0; q < OT; q++) {
+        if (o0 + q >= O)
+            break;
+        __global float *yr = y + ((n * O + o0 + q) * HO + ho) * WO + wo0;
+        if (skip == 0 && WO >= VW) {
+            vstorev(accumulate ? acc[q] + vloadv(0, yr) : acc[q], 0, yr);
+        } else {
+            float v[VW];
+            vstorev(acc[q], 0, v);
+            for (uint l = skip; l < min((uint)VW, WO); l++)
+                yr[l] = (accumulate ? yr[l] : 0.0f) + v[l];
+        }
     }
-    for (uint q = 0; q < OT; q++)
-        if (o0 + q < O)
-            y[((n * O + o0 + q) * HO + ho) * WO + wo] = acc[q];
 }
 
 /* dx (N, C, H, W): one work-item per input element, gathering over O and the kernel window. */
@@ -176,29 +218,86 @@ __kernel void conv2d_direct_bwd_data(__global float *dx, __global const float *d
     dx[i] = (acc ? dx[i] : 0.0f) + sum;
 }
 
-/* dw (O, C, KH, KW) += one work-item per weight, summing over the batch and output positions. */
-__kernel void conv2d_direct_bwd_weight(__global float *dw, __global const float *dy,
+/* The weight gradient in two steps. conv2d_direct_bwd_weight: part (chunks, O, C, KH, KW), the
+ * sums over the samples of each chunk of `per_chunk` samples; one work-item per (chunk, c, kh,
+ * tile of OT output channels), holding OT x KWD vector sums over VW output columns: each step
+ * loads OT rows of dy and KWD shifted rows of x and does OT * KWD vector multiply-adds. As in the
+ * forward kernel the last block of a row starts at WO - VW, so that its loads of x stay whole
+ * vectors; the columns it shares with the block before are masked to 0 in dy (and columns past
+ * WO when a row is narrower than VW). conv2d_wgrad_reduce then adds the chunks into dw.
+ * Defines: OT, VW as above; KWD = KW (the register tile needs it at compile time). */
+#ifndef KWD
+#define KWD 1
+#endif
+__kernel void conv2d_direct_bwd_weight(__global float *part, __global const float *dy,
                                        __global const float *x, const uint N, const uint C,
-                                       const uint H, const uint W, const uint O, const uint KH,
-                                       const uint KW, const uint SH, const uint SW,
+                                       const uint H, const uint W, const uint O,
+                                       const uint KH, const uint SH, const uint SW,
                                        const uint PH, const uint PW, const uint HO,
-                                       const uint WO) {
+                                       const uint WO, const uint per_chunk,
+                                       const uint items) {
     const uint i = get_global_id(0);
-    if (i >= O * C * KH * KW)
+    if (i >= items)
         return;
-    const uint kw = i % KW, kh = (i / KW) % KH, c = (i / (KW * KH)) % C, o = i / (KW * KH * C);
-    float sum = 0.0f;
-    for (uint n = 0; n < N; n++)
+    const uint tiles = (O + OT - 1) / OT;
+    const uint o0 = (i % tiles) * OT, kh = (i / tiles) % KH, c = (i / (tiles * KH)) % C;
+    const uint chunk = i / (tiles * KH * C);
+    floatv acc[OT][KWD];
+    for (uint q = 0; q < OT; q++)
+        for (uint k = 0; k < KWD; k++)
+            acc[q][k] = (floatv)0.0f;
+    const uint n_end = min(N, (chunk + 1) * per_chunk);
+    for (uint n = chunk * per_chunk; n < n_end; n++)
         for (uint ho = 0; ho < HO; ho++) {
             const int h = (int)(ho * SH + kh) - (int)PH;
             if (h < 0 || h >= (int)H)
                 continue;
-            for (uint wo = 0; wo < WO; wo++) {
-                const int ww = (int)(wo * SW + kw) - (int)PW;
-                if (ww >= 0 && ww < (int)W)
-                    sum += dy[((n * O + o) * HO + ho) * WO + wo] *
-                           x[((n * C + c) * H + (uint)h) * W + (uint)ww];
+            __global const float *xr = x + ((n * C + c) * H + (uint)h) * W;
+            for (uint b = 0; b < WO; b += VW) {
+                /* the last block of a row at least VW wide starts at WO - VW, its columns that
+                 * the block before took masked out of dy; narrower rows mask past WO */
+                const uint wo0 = b + VW <= WO || WO < VW ? b : WO - VW, skip = b - wo0;
+                const bool full = wo0 + VW <= WO;
+                floatv d[OT];
+                for (uint q = 0; q < OT; q++) {
+                    __global const float *dr = dy + ((n * O + min(o0 + q, O - 1)) * HO + ho) * WO;
+                    if (full && skip == 0) {
+                        d[q] = vloadv(0, dr + wo0);
+                    } else {
+                        float v[VW];
+                        for (uint l = 0; l < VW; l++)
+                            v[l] = l >= skip && wo0 + l < WO ? dr[wo0 + l] : 0.0f;
+                        d[q] = vloadv(0, v);
+                    }
+                }
+                const int w0 = (int)(wo0 * SW) - (int)PW;
+                const bool whole = full && SW == 1 && w0 >= 0 && w0 + VW - 1 + KWD <= (int)W;
+                for (uint k = 0; k < KWD; k++) {
+                    const floatv xv = row_vector(xr, w0 + (int)k, SW, W, whole);
+                    for (uint q = 0; q < OT; q++)
+                        acc[q][k] = mad(d[q], xv, acc[q][k]);
+                }
             }
         }
+    for (uint q = 0; q < OT && o0 + q < O; q++)
+        for (uint k = 0; k < KWD; k++) {
+            float v[VW];
+            vstorev(acc[q][k], 0, v);
+            float sum = 0.0f;
+            for (uint l = 0; l < VW; l++)
+                sum += v[l];
+            part[(((chunk * O + o0 + q) * C + c) * KH + kh) * KWD + k] = sum;
+        }
+}
+
+/* dw[i] += the sum over the chunks of part[chunk * count + i], i < count. */
+__kernel void conv2d_wgrad_reduce(__global float *dw, __global const float *part,
+                                  const uint chunks, const uint count) {
+    const uint i = get_global_id(0);
+    if (i >= count)
+        return;
+    float sum = 0.0f;
+    for (uint k = 0; k < chunks; k++)
+        sum += part[k * count + i];
     dw[i] += sum;
 }

@@ -216,13 +216,17 @@ static void test_tuning(void) {
     cg_context *ctx = cgt_open(&o);
     CHECK_CONTAINS(cg_context_tuning(ctx), "none yet");
     CHECK(cg__tuning_path(ctx, path, sizeof path), "a tuning path");
-    /* Untuned, conv1 runs im2col + GEMM. */
-    CHECK(strcmp(conv1_kernel(ctx, kernel, sizeof kernel), "im2col") == 0, "untuned: %s", kernel);
-    /* A tuning file that sends conv1's shape at batch 4 to the direct kernel. */
+    /* Untuned, conv1 runs the direct kernel on CPUs and im2col + GEMM on GPUs. */
+    const bool cpu = ctx->info.type == CG_DEVICE_CPU;
+    const char *untuned = cpu ? "conv2d_direct_fwd" : "im2col";
+    const char *other = cpu ? "im2col" : "conv2d_direct_fwd";
+    const int other_algo = cpu ? CG_CONV_IM2COL : CG_CONV_DIRECT;
+    CHECK(strcmp(conv1_kernel(ctx, kernel, sizeof kernel), untuned) == 0, "untuned: %s", kernel);
+    /* A tuning file that sends conv1's shape at batch 4 to the other algorithm. */
     cg__tuning t = {.local_1d = 64, .has_chunk = true, .im2col_chunk = 1, .n_conv = 1};
     const uint32_t key[11] = {4, 3, 32, 32, 6, 5, 5, 1, 1, 0, 0};
     memcpy(t.conv[0].key, key, sizeof key);
-    t.conv[0].algo[0] = CG_CONV_DIRECT;
+    t.conv[0].algo[0] = other_algo;
     t.conv[0].algo[1] = CG_CONV_IM2COL;
     static const size_t gp[CG__GEMM_PARAMS] = {2, 8, 8, 8, 8, 0, 0, 8, 8, 64};
     t.n_gemm = 1;
@@ -240,11 +244,11 @@ static void test_tuning(void) {
     CHECK(ctx->default_local == 64 || 64 > ctx->info.max_work_group_size,
           "the tuned work-group size is used (%zu)", ctx->default_local);
     CHECK(cg__tuned_im2col_chunk(ctx, 28) == 1, "the tuned im2col chunk");
-    CHECK(cg__tuned_conv_algo(ctx, key, 0) == CG_CONV_DIRECT &&
+    CHECK(cg__tuned_conv_algo(ctx, key, 0) == other_algo &&
               cg__tuned_conv_algo(ctx, key, 1) == CG_CONV_IM2COL,
           "the tuned algorithms are read");
-    CHECK(strcmp(conv1_kernel(ctx, kernel, sizeof kernel), "conv2d_direct_fwd") == 0,
-          "tuned: conv1 runs %s", kernel);
+    CHECK(strcmp(conv1_kernel(ctx, kernel, sizeof kernel), other) == 0, "tuned: conv1 runs %s",
+          kernel);
     cg_context_destroy(ctx);
     /* Corrupt: a line that is not a tuning line. Foreign: another device. Both: defaults. */
     FILE *f = fopen(path, "a");
@@ -254,8 +258,20 @@ static void test_tuning(void) {
     CHECK_CONTAINS(cg_context_tuning(ctx), "ignored");
     CHECK_CONTAINS(cg_context_tuning(ctx), "conv2d 1 2 three");
     CHECK(ctx->tuning.n_conv == 0 && !ctx->tuning.has_chunk, "a corrupt file sets nothing");
-    CHECK(strcmp(conv1_kernel(ctx, kernel, sizeof kernel), "im2col") == 0,
+    CHECK(strcmp(conv1_kernel(ctx, kernel, sizeof kernel), untuned) == 0,
           "corrupt file: defaults (%s)", kernel);
+    cg_context_destroy(ctx);
+    /* A file of version 1 chose among the direct kernels before their rewrite: its conv2d lines
+     * are skipped, its other lines stand. */
+    write_file(path, "clgraph tuning 1\nlocal_1d 64\nconv2d 4 3 32 32 6 5 5 1 1 0 0 im2col "
+                     "direct\ngemm 0 1 64 120 400 2 8 8 8 8 0 0 8 8 64\n");
+    ctx = cgt_open(&o);
+    CHECK_CONTAINS(cg_context_tuning(ctx), "0 convolution shapes, 1 GEMM shapes");
+    CHECK(ctx->tuning.n_conv == 0 && ctx->tuning.n_gemm == 1,
+          "version 1: conv2d lines skipped (%d), GEMM lines read (%d)", ctx->tuning.n_conv,
+          ctx->tuning.n_gemm);
+    CHECK(strcmp(conv1_kernel(ctx, kernel, sizeof kernel), untuned) == 0,
+          "version 1 file: conv1 runs %s", kernel);
     cg_context_destroy(ctx);
     /* CLBlast's constraints: a work-group tile of 30 does not divide by the vector width. */
     write_file(path, "clgraph tuning 1\ngemm 0 0 8 8 8 2 4 4 4 4 0 0 8 8 30\n");

@@ -1120,7 +1120,7 @@ def bench_commands():
               "tune writes the tuning file: %s %s %r" % (out, err, files))
         if files:
             text = open(os.path.join(tmp, "clgraph", files[0])).read()
-            check(text.startswith("clgraph tuning 1\n") and "conv2d 8 3 32 32 6 5 5" in text,
+            check(text.startswith("clgraph tuning 2\n") and "conv2d 8 3 32 32 6 5 5" in text,
                   "tuning file: %r" % text)
         rc, out, err = run("bench", "--model", "lenet", "--batch", "8", "--repeats", "1",
                            "--kernels", "none", env=env)

@@ -11,158 +11,6 @@
 #include "ops/ops.h"
 #include "ref_ops.h"
 
-typedef enum gen_kind {
-    GEN_NORMAL,   /* N(0, 1) */
-    GEN_LABELS,   /* integers in [0, label_range) */
-    GEN_BINARY,   /* 0 or 1 */
-    GEN_UNIT,     /* uniform in (0, 1) */
-    GEN_TRACE,    /* 12 + 3 N(0, 1): a Jacobian trace around D = 12, on both sides of it */
-} gen_kind;
-
-typedef struct op_case {
-    const char *op;
-    cg_op_attrs attrs;
-    int n_in;
-    cg_shape shape[CG_MAX_INPUTS];
-    gen_kind gen[CG_MAX_INPUTS];
-    bool grad[CG_MAX_INPUTS]; /* differentiable inputs */
-    int label_range;
-    double tol; /* |device - reference| <= tol * (1 + |reference|) */
-    bool eval;  /* run in evaluation mode (training is the default) */
-} op_case;
-
-#define S4(a, b, c, d) {4, {a, b, c, d}}
-#define S2(a, b) {2, {a, b, 0, 0}}
-#define S1(a) {1, {a, 0, 0, 0}}
-#define N1 {GEN_NORMAL}
-#define G1 {true}
-#define N2 {GEN_NORMAL, GEN_NORMAL}
-#define G2 {true, true}
-#define LAB {GEN_NORMAL, GEN_LABELS}
-#define GX {true, false}
-
-static const op_case cases[] = {
-    {"relu", {0}, 1, {S4(1, 7, 13, 13)}, N1, G1, 0, 1e-5},
-    {"relu", {0}, 1, {S2(65, 17)}, N1, G1, 0, 1e-5},
-    {"leaky_relu", {.alpha = 0.01f}, 1, {S4(65, 3, 5, 5)}, N1, G1, 0, 1e-5},
-    {"leaky_relu", {.alpha = 0.2f}, 1, {S2(1, 9)}, N1, G1, 0, 1e-5},
-    {"prelu", {.count = 1}, 1, {S4(3, 7, 13, 13)}, N1, G1, 0, 1e-4},
-    {"prelu", {.count = 7}, 1, {S4(65, 7, 3, 3)}, N1, G1, 0, 1e-4},
-    {"prelu", {.count = 3}, 1, {S2(5, 3)}, N1, G1, 0, 1e-4},
-    {"prelu", {.count = 1}, 1, {S2(1, 256)}, N1, G1, 0, 1e-4},
-    {"tanh", {0}, 1, {S4(2, 3, 13, 13)}, N1, G1, 0, 1e-5},
-    {"sigmoid", {0}, 1, {S2(65, 11)}, N1, G1, 0, 1e-5},
-    {"add", {0}, 2, {S4(1, 3, 13, 13), S4(1, 3, 13, 13)}, N2, G2, 0, 1e-5},
-    {"scale", {.alpha = -0.37f}, 1, {S2(65, 7)}, N1, G1, 0, 1e-5},
-    {"linear", {.features = 7, .bias = true}, 1, {S2(65, 13)}, N1, G1, 0, 1e-4},
-    {"linear", {.features = 1, .bias = false}, 1, {S2(1, 3)}, N1, G1, 0, 1e-4},
-    {"linear", {.features = 120, .bias = true}, 1, {S2(5, 400)}, N1, G1, 0, 3e-4},
-    {"conv2d", {.features = 6, .kernel = {5, 5}, .bias = true, .conv_algo = CG_CONV_IM2COL}, 1,
-     {S4(2, 3, 13, 13)}, N1, G1, 0, 2e-4},
-    {"conv2d", {.features = 6, .kernel = {5, 5}, .bias = true, .conv_algo = CG_CONV_DIRECT}, 1,
-     {S4(2, 3, 13, 13)}, N1, G1, 0, 2e-4},
-    {"conv2d", {.features = 4, .kernel = {3, 2}, .stride = {2, 1}, .pad = {1, 2}, .bias = true,
-                .conv_algo = CG_CONV_IM2COL},
-     1, {S4(3, 7, 9, 8)}, N1, G1, 0, 2e-4},
-    {"conv2d", {.features = 4, .kernel = {3, 2}, .stride = {2, 1}, .pad = {1, 2}, .bias = true,
-                .conv_algo = CG_CONV_DIRECT},
-     1, {S4(3, 7, 9, 8)}, N1, G1, 0, 2e-4},
-    {"conv2d", {.features = 3, .kernel = {3, 3}, .conv_algo = CG_CONV_IM2COL}, 1,
-     {S4(65, 1, 7, 7)}, N1, G1, 0, 2e-4},
-    {"conv2d", {.features = 2, .kernel = {1, 1}, .bias = true, .conv_algo = CG_CONV_DIRECT}, 1,
-     {S4(1, 1, 13, 13)}, N1, G1, 0, 2e-4},
-    {"conv_transpose2d", {.features = 3, .kernel = {5, 5}, .bias = true}, 1, {S4(2, 4, 6, 6)},
-     N1, G1, 0, 2e-4},
-    {"conv_transpose2d", {.features = 2, .kernel = {3, 3}, .stride = {2, 2}, .pad = {1, 1},
-                          .bias = true},
-     1, {S4(3, 7, 5, 4)}, N1, G1, 0, 2e-4},
-    {"conv_transpose2d", {.features = 1, .kernel = {2, 3}}, 1, {S4(1, 1, 13, 13)}, N1, G1, 0,
-     2e-4},
-    {"maxpool2d", {.kernel = {2, 2}}, 1, {S4(2, 3, 13, 13)}, N1, G1, 0, 1e-5},
-    {"maxpool2d", {.kernel = {3, 2}, .stride = {2, 1}}, 1, {S4(65, 1, 7, 6)}, N1, G1, 0, 1e-5},
-    {"avgpool2d", {.kernel = {2, 2}}, 1, {S4(1, 7, 13, 13)}, N1, G1, 0, 1e-5},
-    {"avgpool2d", {.kernel = {3, 3}, .stride = {1, 2}}, 1, {S4(3, 2, 7, 9)}, N1, G1, 0, 1e-5},
-    {"upsample", {.factor = 2}, 1, {S4(2, 3, 7, 5)}, N1, G1, 0, 1e-5},
-    {"upsample", {.factor = 3}, 1, {S4(1, 1, 1, 1)}, N1, G1, 0, 1e-5},
-    {"flatten", {0}, 1, {S4(65, 3, 5, 5)}, N1, G1, 0, 1e-6},
-    {"reshape", {.target = {4, {-1, 4, 2, 2}}}, 1, {S2(3, 16)}, N1, G1, 0, 1e-6},
-    {"reshape", {.target = {1, {-1, 0, 0, 0}}}, 1, {S2(7, 1)}, N1, G1, 0, 1e-6},
-    {"concat", {0}, 2, {S4(2, 3, 5, 5), S4(2, 1, 5, 5)}, N2, G2, 0, 1e-6},
-    {"concat", {0}, 3, {S2(65, 10), S2(65, 10), S2(65, 7)}, {GEN_NORMAL, GEN_NORMAL, GEN_NORMAL},
-     {true, false, true}, 0, 1e-6},
-    {"slice", {.slice = {1, 1}}, 1, {S4(65, 2, 7, 7)}, N1, G1, 0, 1e-6},
-    {"slice", {.slice = {0, 3}}, 1, {S2(4, 7)}, N1, G1, 0, 1e-6},
-    {"softmax", {0}, 1, {S2(65, 10)}, N1, G1, 0, 1e-5},
-    {"softmax", {0}, 1, {S2(1, 2)}, N1, G1, 0, 1e-5},
-    {"log_softmax", {0}, 1, {S2(7, 13)}, N1, G1, 0, 1e-5},
-    {"dropout", {.alpha = 0.3f}, 1, {S4(65, 3, 7, 7)}, N1, G1, 0, 1e-5},
-    {"dropout", {.alpha = 0.3f}, 1, {S2(5, 13)}, N1, G1, 0, 1e-6, true},
-    {"dropout", {.alpha = 0.0f}, 1, {S2(5, 13)}, N1, G1, 0, 1e-6},
-    {"gaussian_noise", {.alpha = 0.1f, .clamp = true}, 1, {S4(3, 1, 13, 13)}, {GEN_UNIT}, G1, 0,
-     1e-5},
-    {"gaussian_noise", {.alpha = 0.5f}, 1, {S2(65, 7)}, N1, G1, 0, 1e-5},
-    {"gaussian_noise", {.alpha = 0.5f, .clamp = true}, 1, {S2(4, 7)}, N1, G1, 0, 1e-6, true},
-    {"reparameterize", {0}, 2, {S2(65, 30), S2(65, 30)}, N2, G2, 0, 1e-5},
-    {"reparameterize", {0}, 2, {S2(3, 2), S2(3, 2)}, N2, G2, 0, 1e-6, true},
-    {"reparameterize", {.sample = CG_SAMPLE_ALWAYS}, 2, {S2(5, 3), S2(5, 3)}, N2, G2, 0, 1e-5,
-     true},
-    {"reparameterize", {.sample = CG_SAMPLE_NEVER}, 2, {S2(5, 3), S2(5, 3)}, N2, G2, 0, 1e-6},
-    {"cross_entropy", {0}, 2, {S2(65, 10), S1(65)}, LAB, GX, 10, 1e-5},
-    {"cross_entropy", {0}, 2, {S2(1, 2), S1(1)}, LAB, GX, 2, 1e-5},
-    {"cool", {.count = 3}, 2, {S2(7, 12), S1(7)}, LAB, GX, 4, 1e-5},
-    {"cool", {.count = 1}, 2, {S2(65, 10), S1(65)}, LAB, GX, 10, 1e-5},
-    {"binary_cross_entropy", {0}, 2, {S2(65, 1), S2(65, 1)}, {GEN_NORMAL, GEN_BINARY}, GX, 0,
-     1e-5},
-    {"binary_cross_entropy", {0}, 2, {S4(3, 1, 7, 7), S4(3, 1, 7, 7)}, {GEN_NORMAL, GEN_UNIT},
-     GX, 0, 1e-5},
-    {"binary_cross_entropy", {0}, 2, {S2(65, 1), S1(65)}, {GEN_NORMAL, GEN_BINARY}, GX, 0, 1e-5},
-    {"mse", {0}, 2, {S4(3, 1, 13, 13), S4(3, 1, 13, 13)}, N2, G2, 0, 1e-5},
-    {"mse", {0}, 2, {S2(65, 30), S2(65, 30)}, {GEN_NORMAL, GEN_UNIT}, GX, 0, 1e-5},
-    {"contrastive", {.alpha = 1.0f}, 3, {S2(65, 2), S2(65, 2), S1(65)},
-     {GEN_NORMAL, GEN_NORMAL, GEN_BINARY}, G2, 0, 1e-5},
-    {"contrastive", {.alpha = 2.0f}, 3, {S2(3, 5), S2(3, 5), S1(3)},
-     {GEN_NORMAL, GEN_NORMAL, GEN_BINARY}, G2, 0, 1e-5},
-    {"contrastive", {.alpha = 1.0f}, 4, {S2(65, 2), S2(65, 2), S1(65), S1(65)},
-     {GEN_NORMAL, GEN_NORMAL, GEN_BINARY, GEN_UNIT}, G2, 0, 1e-5},
-    {"triplet", {.alpha = 1.0f}, 3, {S2(65, 2), S2(65, 2), S2(65, 2)},
-     {GEN_NORMAL, GEN_NORMAL, GEN_NORMAL}, {true, true, true}, 0, 1e-5},
-    {"similarity", {.count = 10}, 2, {S2(65, 84), S1(65)}, LAB, GX, 10, 1e-4},
-    {"similarity", {.count = 3}, 2, {S2(7, 2), S1(7)}, LAB, GX, 3, 1e-5},
-    {"similarity", {.count = 10}, 3, {S2(65, 84), S1(65), S1(65)},
-     {GEN_NORMAL, GEN_LABELS, GEN_LABELS}, GX, 4, 1e-4},
-    {"similarity", {.count = 3}, 3, {S2(9, 3), S1(9), S1(9)}, {GEN_NORMAL, GEN_LABELS, GEN_LABELS},
-     GX, 3, 1e-5},
-    {"kl_normal", {0}, 2, {S2(65, 30), S2(65, 30)}, N2, G2, 0, 1e-5},
-    {"kl_sample", {0}, 3, {S2(65, 30), S2(65, 30), S2(65, 30)},
-     {GEN_NORMAL, GEN_NORMAL, GEN_NORMAL}, {true, true, true}, 0, 1e-5},
-    {"kl_sample", {0}, 3, {S2(1, 3), S2(1, 3), S2(1, 3)}, {GEN_NORMAL, GEN_NORMAL, GEN_NORMAL},
-     {false, true, true}, 0, 1e-5},
-    {"gaussian_nll", {.alpha = 0.5f}, 2, {S2(65, 30), S2(65, 30)}, {GEN_UNIT, GEN_UNIT}, GX, 0,
-     1e-5},
-    {"gaussian_nll", {.alpha = 2.0f}, 2, {S4(3, 1, 7, 7), S4(3, 1, 7, 7)}, N2, G2, 0, 1e-5},
-    {"accuracy", {0}, 2, {S2(65, 10), S1(65)}, LAB, {false}, 10, 0},
-    {"accuracy", {0}, 2, {S2(1, 3), S1(1)}, LAB, {false}, 3, 0},
-    {"cool_confidence", {.count = 3}, 1, {S2(7, 30)}, N1, {false}, 0, 1e-4},
-    {"accuracy", {.thresholded = true, .threshold = 0.5f}, 2, {S2(65, 10), S1(65)}, LAB,
-     {false}, 10, 0},
-    {"mul", {0}, 2, {S2(65, 10), S1(65)}, N2, G2, 0, 1e-5},
-    {"pick", {0}, 2, {S2(65, 10), S1(65)}, LAB, {false}, 10, 1e-6},
-    {"max", {0}, 1, {S2(65, 10)}, N1, {false}, 0, 0},
-    {"max", {0}, 1, {S2(3, 1)}, N1, {false}, 0, 0},
-    {"per_sample_linear", {.features = 7, .bias = true}, 1, {S2(5, 13)}, N1, G1, 0, 1e-4},
-    {"per_sample_linear", {.features = 3, .bias = false}, 1, {S2(1, 4)}, N1, G1, 0, 1e-4},
-    {"mul", {0}, 2, {S4(3, 2, 5, 5), S2(3, 1)}, N2, G2, 0, 1e-5},
-    {"probe", {.alpha = 0.25f, .count = 3}, 1, {S4(5, 1, 7, 7)}, N1, G1, 0, 1e-5},
-    {"probe", {.alpha = 0.5f, .basis = true}, 1, {S2(4, 3)}, N1, G1, 0, 1e-5},
-    {"probe", {.alpha = 0.5f, .count = 1}, 1, {S2(4, 3)}, N1, G1, 0, 1e-5, true},
-    {"jacobian_trace", {0}, 4, {S2(5, 12), S2(15, 12), S2(5, 12), S2(15, 12)},
-     {GEN_NORMAL, GEN_NORMAL, GEN_NORMAL, GEN_NORMAL}, {false}, 0, 1e-4},
-    {"jacobian_trace", {0}, 4, {S4(2, 1, 4, 4), S4(2, 1, 4, 4), S2(2, 16), S2(2, 16)},
-     {GEN_NORMAL, GEN_NORMAL, GEN_NORMAL, GEN_NORMAL}, {false}, 0, 1e-4},
-    {"dae_confidence", {.alpha = 20.0f, .beta = 10.0f}, 3, {S2(7, 12), S2(7, 12), S1(7)},
-     {GEN_UNIT, GEN_UNIT, GEN_TRACE}, {false}, 0, 1e-5},
-};
-
 /* ---- random numbers for test data (splitmix64) ---- */
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 static uint64_t rng_next(void) {
@@ -179,13 +27,13 @@ static double rng_normal(void) {
 }
 
 /* Values are rounded to float first, so device and reference see the same inputs. */
-static double *gen(size_t n, gen_kind kind, int range) {
+static double *gen(size_t n, cg_case_gen kind, int range) {
     double *x = malloc((n ? n : 1) * sizeof *x);
     for (size_t i = 0; i < n; i++) {
-        double v = kind == GEN_NORMAL   ? rng_normal()
-                   : kind == GEN_LABELS ? (double)(rng_next() % (uint64_t)range)
-                   : kind == GEN_BINARY ? (double)(rng_next() & 1)
-                   : kind == GEN_TRACE  ? 12 + 3 * rng_normal()
+        double v = kind == CG_GEN_NORMAL   ? rng_normal()
+                   : kind == CG_GEN_LABELS ? (double)(rng_next() % (uint64_t)range)
+                   : kind == CG_GEN_BINARY ? (double)(rng_next() & 1)
+                   : kind == CG_GEN_TRACE  ? 12 + 3 * rng_normal()
                                         : rng_unit();
         x[i] = (double)(float)v;
     }
@@ -200,7 +48,7 @@ static float *to_float(const double *x, size_t n) {
 }
 
 /* Compares and prints the first mismatches by index. */
-static void compare(const char *what, const op_case *c, const float *got, const double *want,
+static void compare(const char *what, const cg_op_case *c, const float *got, const double *want,
                     size_t n, double tol) {
     size_t bad = 0;
     for (size_t i = 0; i < n; i++) {
@@ -230,7 +78,7 @@ static double loss_at(ref_io *io, const double *dout) {
 /* Central differences of L at up to 24 entries of x, against the reference gradient g. A point
  * where the differences with step h and h/2 disagree lies at a kink (ReLU at 0, a pooling tie)
  * and is skipped. */
-static void finite_diff(const char *what, const op_case *c, ref_io *io, double *x, size_t n,
+static void finite_diff(const char *what, const cg_op_case *c, ref_io *io, double *x, size_t n,
                         const double *g, const double *dout) {
     size_t checked = 0, bad = 0, skipped = 0;
     size_t step = n > 24 ? n / 24 : 1;
@@ -263,7 +111,7 @@ static void finite_diff(const char *what, const op_case *c, ref_io *io, double *
           skipped);
 }
 
-static void run_case(cg_context *ctx, const op_case *c) {
+static void run_case(cg_context *ctx, const cg_op_case *c) {
     const cg_op_def *op = cg_op_find(c->op);
     const ref_op *ref = ref_find(c->op);
     CHECK(op && ref, "op %s has a device op and a CPU reference", c->op);
@@ -274,7 +122,7 @@ static void run_case(cg_context *ctx, const op_case *c) {
     memset(&sh, 0, sizeof sh);
     cg_dtype types[CG_MAX_INPUTS];
     for (int i = 0; i < c->n_in; i++)
-        types[i] = c->gen[i] == GEN_LABELS ? CG_I32 : CG_F32;
+        types[i] = c->gen[i] == CG_GEN_LABELS ? CG_I32 : CG_F32;
     cg_status st = op->infer(&c->attrs, c->shape, types, c->n_in, &sh);
     CHECK(st == CG_OK, "%s: shape rule: %s", c->op, cg_error_message());
     if (st != CG_OK)
@@ -283,7 +131,7 @@ static void run_case(cg_context *ctx, const op_case *c) {
     size_t n_out = cg_shape_numel(&sh.out);
     double *in[CG_MAX_INPUTS] = {0}, *params[CG_MAX_PARAMS] = {0}, *din_init[CG_MAX_INPUTS] = {0};
     double *dp_init[CG_MAX_PARAMS] = {0};
-    double *dout = gen(n_out, GEN_NORMAL, 0);
+    double *dout = gen(n_out, CG_GEN_NORMAL, 0);
     cg_op_host_io io = {.op = op, .attrs = &c->attrs, .n_in = c->n_in, .training = !c->eval,
                         .seed = {0x243f6a88u, 0x85a308d3u}, .counter = 7};
     ref_io r = {.a = &c->attrs, .n_in = c->n_in, .n_params = sh.n_params, .out_shape = sh.out,
@@ -300,7 +148,7 @@ static void run_case(cg_context *ctx, const op_case *c) {
         r.in[i] = in[i];
         io.want_din[i] = c->grad[i];
         if (c->grad[i] && i == 0) { /* the first input's gradient is accumulated onto values */
-            din_init[i] = gen(n, GEN_NORMAL, 0);
+            din_init[i] = gen(n, CG_GEN_NORMAL, 0);
             fdin_init[i] = to_float(din_init[i], n);
             io.din_init[i] = fdin_init[i];
         }
@@ -309,11 +157,11 @@ static void run_case(cg_context *ctx, const op_case *c) {
     }
     for (int i = 0; i < sh.n_params; i++) {
         size_t n = cg_shape_numel(&sh.params[i]);
-        params[i] = gen(n, GEN_NORMAL, 0);
+        params[i] = gen(n, CG_GEN_NORMAL, 0);
         for (size_t k = 0; k < n; k++)
             params[i][k] = (double)(float)(params[i][k] * 0.5);
         fparams[i] = to_float(params[i], n);
-        dp_init[i] = gen(n, GEN_NORMAL, 0);
+        dp_init[i] = gen(n, CG_GEN_NORMAL, 0);
         fdp_init[i] = to_float(dp_init[i], n);
         io.params[i] = fparams[i];
         io.dparams_init[i] = fdp_init[i];
@@ -408,9 +256,9 @@ static int between(int lo, int hi) {
 }
 
 /* One random case of op; sizes stay small enough for the CPU finite differences. */
-static op_case random_case(const char *op) {
+static cg_op_case random_case(const char *op) {
     static const int batches[] = {1, 2, 5, 65}, channels[] = {1, 3, 7};
-    op_case c = {op, {0}, 1, {{0}}, {GEN_NORMAL}, {true}, 0, 2e-4};
+    cg_op_case c = {op, {0}, 1, {{0}}, {CG_GEN_NORMAL}, {true}, 0, 2e-4};
     int n = pick(batches, 4), ch = pick(channels, 3);
     if (n == 65) /* the large batch with one channel keeps the reference fast */
         ch = 1;
@@ -493,14 +341,15 @@ int main(int argc, char **argv) {
     if (argc < 2)
         test_bad_labels(ctx);
     int ran = 0;
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        if (!wanted(cases[i].op, argc, argv))
+    for (size_t i = 0; i < cg_op_case_count(); i++) {
+        const cg_op_case *c = cg_op_case_at(i);
+        if (c->bench || !wanted(c->op, argc, argv))
             continue;
         int before = cgt_failures;
-        run_case(ctx, &cases[i]);
+        run_case(ctx, c);
         char s[64];
-        cg_shape_str(&cases[i].shape[0], s, sizeof s);
-        printf("%-4s %-14s %s\n", cgt_failures == before ? "ok" : "FAIL", cases[i].op, s);
+        cg_shape_str(&c->shape[0], s, sizeof s);
+        printf("%-4s %-14s %s\n", cgt_failures == before ? "ok" : "FAIL", c->op, s);
         ran++;
     }
     static const char *const random_ops[] = {"conv2d",    "conv_transpose2d", "linear",
@@ -508,7 +357,7 @@ int main(int argc, char **argv) {
                                               "prelu"};
     for (size_t k = 0; k < sizeof random_ops / sizeof random_ops[0]; k++)
         for (int rep = 0; rep < 4; rep++) {
-            op_case c = random_case(random_ops[k]);
+            cg_op_case c = random_case(random_ops[k]);
             if (!wanted(c.op, argc, argv))
                 continue;
             int before = cgt_failures;
@@ -526,8 +375,9 @@ int main(int argc, char **argv) {
     /* Every op in the table has at least one case here. */
     for (size_t k = 0; k < cg_op_count() && argc < 2; k++) {
         bool found = false;
-        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-            found = found || strcmp(cases[i].op, cg_op_at(k)->name) == 0;
+        for (size_t i = 0; i < cg_op_case_count(); i++)
+            found = found || (!cg_op_case_at(i)->bench &&
+                              strcmp(cg_op_case_at(i)->op, cg_op_at(k)->name) == 0);
         CHECK(found, "op %s has no case in test_ops", cg_op_at(k)->name);
     }
     CHECK(ran > 0, "no case matched the ops named");

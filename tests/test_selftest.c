@@ -1,5 +1,5 @@
-/* The selftest on the default device: every program compiles and every kernel passes its
- * known-answer check. Then a kernel file with a kernel that has no check (through
+/* The selftest on the default device: every program compiles, every kernel passes its
+ * known-answer check and every op's backward agrees with differences of its forward. Then a kernel file with a kernel that has no check (through
  * CLGRAPH_KERNEL_DIR) must make the selftest fail, naming that kernel. */
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -9,7 +9,7 @@
 #include "harness.h"
 
 typedef struct seen {
-    int programs, kernels, failed;
+    int programs, kernels, gradients, gradients_failed, failed;
     char failed_names[1024];
 } seen;
 
@@ -17,6 +17,8 @@ static void collect(const cg_selftest_line *line, void *user) {
     seen *s = user;
     if (line->kind == CG_SELFTEST_PROGRAM)
         s->programs++;
+    else if (line->kind == CG_SELFTEST_GRADIENT)
+        s->gradients++, s->gradients_failed += !line->passed;
     else
         s->kernels++;
     if (!line->passed) {
@@ -39,9 +41,10 @@ static seen run_all(void) {
     return s;
 }
 
-/* Writes the built-in kernel files into dir; in core.cl, `from` is replaced by `to` (when
+/* Writes the built-in kernel files into dir; in `file`, `from` is replaced by `to` (when
  * given) and `extra` is appended. */
-static void write_kernels(const char *dir, const char *from, const char *to, const char *extra) {
+static void write_kernels(const char *dir, const char *file, const char *from, const char *to,
+                          const char *extra) {
     char path[256];
     for (size_t i = 0; i < cg__kernel_source_count; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, cg__kernel_sources[i].name);
@@ -50,9 +53,9 @@ static void write_kernels(const char *dir, const char *from, const char *to, con
         if (!out)
             continue;
         const char *text = cg__kernel_sources[i].text;
-        bool core = strcmp(cg__kernel_sources[i].name, "core.cl") == 0;
+        bool core = strcmp(cg__kernel_sources[i].name, file) == 0;
         const char *at = core && from ? strstr(text, from) : NULL;
-        CHECK(!core || !from || at, "'%s' found in core.cl", from);
+        CHECK(!core || !from || at, "'%s' found in %s", from, file);
         if (at) {
             fwrite(text, 1, (size_t)(at - text), out);
             fputs(to, out);
@@ -75,7 +78,7 @@ int main(void) {
     /* A kernel file with one kernel too many: the selftest names it. */
     char dir[] = "/tmp/clgraph-selftest-XXXXXX";
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
-    write_kernels(dir, NULL, NULL,
+    write_kernels(dir, "core.cl", NULL, NULL,
                   "\n__kernel void unchecked_extra(__global float *x) { x[0] = 0.0f; }\n");
     setenv("CLGRAPH_KERNEL_DIR", dir, 1);
     seen s2 = run_all();
@@ -85,11 +88,23 @@ int main(void) {
     CHECK_CONTAINS(s2.failed_names, "no known-answer check");
 
     /* A fill kernel that is wrong at one index: its check fails and names the index. */
-    write_kernels(dir, "out[i] = value;", "out[i] = value + (i == 17);", "");
+    write_kernels(dir, "core.cl", "out[i] = value;", "out[i] = value + (i == 17);", "");
     seen s3 = run_all();
     CHECK(s3.failed == 1, "exactly fill_f32 fails: %d (%s)", s3.failed, s3.failed_names);
     CHECK_CONTAINS(s3.failed_names, "fill_f32");
     CHECK_CONTAINS(s3.failed_names, "[17] got 3.5 want 2.5");
+
+    /* tanh's backward without the square: its known answer and its gradient check both fail,
+     * the second against the differences of the (right) forward. */
+    write_kernels(dir, "elementwise.cl", "dy[i] * (1.0f - y[i] * y[i])", "dy[i] * (1.0f - y[i])",
+                  "");
+    seen s4 = run_all();
+    CHECK(s4.failed == 2 && s4.gradients_failed == 1,
+          "the tanh kernel and its gradient fail: %d, %d (%s)", s4.failed, s4.gradients_failed,
+          s4.failed_names);
+    CHECK_CONTAINS(s4.failed_names, "tanh (input (2, 3, 13, 13): the gradient along a direction");
+    CHECK(s.gradients >= 30 && s.gradients_failed == 0,
+          "every op with a backward has its gradient checked: %d", s.gradients);
 
     char path[256];
     for (size_t i = 0; i < cg__kernel_source_count; i++) {

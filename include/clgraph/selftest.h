@@ -14,6 +14,8 @@ extern "C" {
 typedef enum cg_selftest_kind {
     CG_SELFTEST_PROGRAM, /* one .cl file compiled (or loaded from the cache) */
     CG_SELFTEST_KERNEL,  /* one kernel checked against its known answer */
+    CG_SELFTEST_GRADIENT, /* one op's backward against differences of its forward, on its
+                             test cases (name: the op, program: "ops") */
 } cg_selftest_kind;
 
 typedef struct cg_selftest_line {

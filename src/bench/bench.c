@@ -6,6 +6,7 @@
 #include "bench/bench.h"
 #include "device/device_internal.h"
 #include "exp/experiment.h"
+#include "ops/ops.h"
 #include "pipelines/pipeline.h"
 
 static int cmp_double(const void *a, const void *b) {
@@ -245,4 +246,90 @@ cg_status cg_bench_model_profile(cg_bench_model *m, int repeats, cg_bench_launch
     *out = launches;
     *n = count;
     return CG_OK;
+}
+
+/* ---- op cases ---- */
+
+cg_status cg_bench_op_time(cg_context *ctx, const cg_op_case *c, int repeats, cg_bench_op *out) {
+    memset(out, 0, sizeof *out);
+    const cg_op_def *op = cg_op_find(c->op);
+    if (!op)
+        return cg__error(CG_ERR_INVALID_ARGUMENT, "op case of an unknown op '%s'", c->op);
+    cg_op_shapes sh;
+    memset(&sh, 0, sizeof sh);
+    cg_dtype types[CG_MAX_INPUTS] = {0};
+    for (int i = 0; i < c->n_in; i++)
+        types[i] = c->gen[i] == CG_GEN_LABELS ? CG_I32 : CG_F32;
+    cg_status st = op->infer(&c->attrs, c->shape, types, c->n_in, &sh);
+    if (st != CG_OK)
+        return st;
+    uint32_t state = 0x2545f491u;
+    size_t n_out = cg_shape_numel(&sh.out);
+    cg_op_host_io io = {.op = op, .attrs = &c->attrs, .n_in = c->n_in, .training = !c->eval,
+                        .seed = {1, 2}, .counter = 3};
+    float *fresh[2 * CG_MAX_INPUTS + 2 * CG_MAX_PARAMS + 2] = {0};
+    int k = 0;
+    for (int i = 0; i < c->n_in; i++) {
+        size_t n = cg_shape_numel(&c->shape[i]);
+        io.in_shape[i] = c->shape[i];
+        io.in_type[i] = types[i];
+        io.in[i] = fresh[k++] = cg_op_case_draw(n, c->gen[i], c->label_range, &state);
+        io.want_din[i] = c->grad[i] && op->backward;
+        io.din[i] = io.want_din[i] ? (fresh[k++] = malloc(n * sizeof(float))) : NULL;
+    }
+    for (int i = 0; i < sh.n_params; i++) {
+        size_t n = cg_shape_numel(&sh.params[i]);
+        io.params[i] = fresh[k++] = cg_op_case_draw(n, CG_GEN_NORMAL, 0, &state);
+        io.dparams[i] = fresh[k++] = malloc(n * sizeof(float));
+    }
+    io.out = fresh[k++] = malloc((n_out ? n_out : 1) * sizeof(float));
+    io.dout = op->backward ? (fresh[k++] = cg_op_case_draw(n_out, CG_GEN_NORMAL, 0, &state)) : NULL;
+    for (int i = 0; i < k; i++)
+        if (!fresh[i])
+            st = cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for the inputs of %s", c->op);
+    double *times = calloc((size_t)(repeats > 0 ? repeats : 1) * 2, sizeof *times);
+    if (!times && st == CG_OK)
+        st = cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for %d timings", repeats);
+    cg__profiler p = {0};
+    for (int r = -1; st == CG_OK && r < repeats; r++) { /* run -1 warms up and compiles */
+        cg__profile_attach(ctx, r < 0 ? NULL : &p);
+        st = cg_op_run_host(ctx, &io, NULL);
+        cg__profile_attach(ctx, NULL);
+        if (st == CG_OK)
+            st = cg_context_finish(ctx);
+        for (size_t j = 0; st == CG_OK && r >= 0 && j < p.n; j++) {
+            int pass = strcmp(p.rec[j].label, "backward") == 0;
+            double us = cg__profile_event_us(p.rec[j].event);
+            if (us < 0)
+                st = cg__error(CG_ERR_OPENCL, "no profiling time for %s; the queue must be made "
+                                              "with profiling on", p.rec[j].kernel);
+            times[2 * r + pass] += us;
+            if (r > 0)
+                continue;
+            out->launches[pass]++;
+            out->flops[pass] += p.rec[j].flops;
+            out->bytes[pass] += p.rec[j].bytes;
+            size_t len = strlen(out->kernels[pass]);
+            if (len + strlen(p.rec[j].kernel) + 2 < sizeof out->kernels[pass])
+                snprintf(out->kernels[pass] + len, sizeof out->kernels[pass] - len, "%s%s",
+                         len ? " " : "", p.rec[j].kernel);
+        }
+        cg__profile_clear(&p);
+    }
+    cg__profile_free(&p);
+    for (int pass = 0; st == CG_OK && pass < 2; pass++) {
+        double *v = malloc((size_t)(repeats > 0 ? repeats : 1) * sizeof *v);
+        if (!v) {
+            st = cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for %d timings", repeats);
+            break;
+        }
+        for (int r = 0; r < repeats; r++)
+            v[r] = times[2 * r + pass];
+        out->us[pass] = repeats > 0 ? median(v, repeats) : 0;
+        free(v);
+    }
+    free(times);
+    for (int i = 0; i < k; i++)
+        free(fresh[i]);
+    return st;
 }

@@ -58,6 +58,21 @@ cg_status cg_bench_model_profile(cg_bench_model *m, int repeats, cg_bench_launch
  * bytes/s over the bandwidth. */
 double cg_bench_fraction(const cg_bench_launch *l, const cg_bench_peak *peak);
 
+/* One op case (ops.h) timed pass by pass: forward, and backward where the op has one. */
+struct cg_op_case;
+typedef struct cg_bench_op {
+    int launches[2]; /* forward, backward */
+    double us[2];    /* the median over the runs of the pass's summed device time */
+    double flops[2]; /* 0 where the launchers do not say */
+    double bytes[2];
+    char kernels[2][120]; /* the kernels the pass launched, in order, space-separated */
+} cg_bench_op;
+
+/* Runs the case once to warm up, then `repeats` times with profiling (the context's queue must
+ * profile), on inputs drawn as the case says. */
+cg_status cg_bench_op_time(cg_context *ctx, const struct cg_op_case *c, int repeats,
+                           cg_bench_op *out);
+
 /* Measures CLBlast's direct GEMM parameters per GEMM shape, the convolution algorithm per conv2d
  * shape and pass, the im2col work per work-item and the 1-D work-group size on the given model
  * files and batch sizes (the context's queue must profile), and writes the device's tuning file

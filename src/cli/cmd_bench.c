@@ -17,6 +17,7 @@
 #include "clgraph/clgraph.h"
 #include "core/common.h"
 #include "exp/ydoc.h"
+#include "ops/ops.h"
 
 #define MAX_MODELS  16
 #define MAX_BATCHES 8
@@ -33,9 +34,19 @@ typedef struct run_result {
     int n_launches;
 } run_result;
 
+/* One op case timed (--ops). */
+typedef struct op_result {
+    const cg_op_case *c;
+    cg_bench_op r;
+} op_result;
+
+#define MAX_OP_ROWS 256
+
 typedef struct bench_opts {
     const char *pattern; /* --kernels */
     bool kernels, models;
+    bool ops;                /* --ops */
+    const char *ops_pattern; /* its glob over op names and case labels; NULL: see op_wanted */
     int batches[MAX_BATCHES], n_batches;
     int steps, repeats; /* 0: chosen by time */
     char files[MAX_MODELS][1024];
@@ -225,9 +236,68 @@ static int choose(int given, double per_step_ms, double budget_ms, int lo, int h
     return n < lo ? lo : n > hi ? hi : n;
 }
 
+/* ---- op cases (--ops) ---- */
+
+/* With a pattern, every case whose op or label matches it; without, the benchmark rows (the
+ * seed models' shapes) and the first test row of each op that has none, so that every op shows
+ * once. */
+static bool op_wanted(const bench_opts *o, size_t i) {
+    const cg_op_case *c = cg_op_case_at(i);
+    if (o->ops_pattern)
+        return fnmatch(o->ops_pattern, c->op, 0) == 0 ||
+               (c->label && fnmatch(o->ops_pattern, c->label, 0) == 0);
+    if (c->bench)
+        return true;
+    for (size_t j = 0; j < cg_op_case_count(); j++)
+        if (strcmp(cg_op_case_at(j)->op, c->op) == 0)
+            return j == i && !cg_op_case_has_bench_row(c->op);
+    return false;
+}
+
+static cg_status bench_ops(const bench_opts *o, cg_context *ctx, const cg_bench_peak *peak,
+                           op_result *rows, int *n_rows) {
+    printf("\nop cases: each pass's device time (median of %d runs after a warm-up)\n",
+           o->repeats ? o->repeats : 5);
+    printf("  %-22s %-18s %-22s %-8s %4s %10s %9s %8s %6s  %s\n", "op", "case", "input",
+           "pass", "runs", "time_us", "GFLOP/s", "GB/s", "%peak", "kernels");
+    cg_status st = CG_OK;
+    for (size_t i = 0; st == CG_OK && i < cg_op_case_count() && *n_rows < MAX_OP_ROWS; i++) {
+        if (!op_wanted(o, i))
+            continue;
+        op_result *row = &rows[(*n_rows)++];
+        row->c = cg_op_case_at(i);
+        st = cg_bench_op_time(ctx, row->c, o->repeats ? o->repeats : 5, &row->r);
+        if (st != CG_OK)
+            return cg__error_prefix(st, "op case %s %s", row->c->op,
+                                    row->c->label ? row->c->label : "");
+        char shape[64];
+        cg_shape_str(&row->c->shape[0], shape, sizeof shape);
+        for (int pass = 0; pass < 2; pass++) {
+            if (row->r.launches[pass] == 0)
+                continue;
+            cg_bench_launch l = {.us = row->r.us[pass], .flops = row->r.flops[pass],
+                                 .bytes = row->r.bytes[pass]};
+            double us = row->r.us[pass] > 0 ? row->r.us[pass] : 1e-9;
+            char gflops[16] = "-";
+            if (l.flops > 0)
+                snprintf(gflops, sizeof gflops, "%.2f", l.flops / (us * 1e3));
+            printf("  %-22s %-18s %-22s %-8s %4d %10.2f %9s %8.2f %5.1f%%  %s\n", row->c->op,
+                   row->c->label ? row->c->label : "test", shape,
+                   pass ? "backward" : "forward", row->r.launches[pass], row->r.us[pass], gflops,
+                   l.bytes / (us * 1e3), 100 * cg_bench_fraction(&l, peak), row->r.kernels[pass]);
+        }
+        fflush(stdout);
+    }
+    if (*n_rows == 0)
+        printf("  no op case matches '%s'; ops are named as in `clgraph validate` (conv2d, "
+               "linear, ...) and benchmark rows by layer ('lenet*')\n",
+               o->ops_pattern ? o->ops_pattern : "");
+    return st;
+}
+
 static cg_status bench_device(const bench_opts *o, const char *spec, bool no_cache,
                               cg_bench_peak *peak, run_result *runs, int *n_runs,
-                              cg_device_info *info) {
+                              op_result *op_rows, int *n_op_rows, cg_device_info *info) {
     cg_context_options co = {.device = spec, .profiling = true, .no_cache = no_cache};
     cg_context *ctx = NULL;
     cg_status st = cg_context_create(&co, &ctx);
@@ -247,6 +317,8 @@ static cg_status bench_device(const bench_opts *o, const char *spec, bool no_cac
         printf("\n");
         fflush(stdout);
     }
+    if (st == CG_OK && o->ops)
+        st = bench_ops(o, ctx, peak, op_rows, n_op_rows);
     /* Each model at each batch: profiled launch by launch, then (--models) timed end to end on
      * a queue without profiling. */
     cg_context *plain = NULL;
@@ -258,7 +330,7 @@ static cg_status bench_device(const bench_opts *o, const char *spec, bool no_cac
     }
     if (st == CG_OK && o->models)
         printf("\n%-8s %-60s\n", "model", "training step, end to end (the PyTorch peer's rows)");
-    for (int f = 0; st == CG_OK && f < o->n_files; f++)
+    for (int f = 0; st == CG_OK && (o->kernels || o->models) && f < o->n_files; f++)
         for (int b = 0; st == CG_OK && b < o->n_batches; b++) {
             run_result *r = &runs[(*n_runs)++];
             memset(r, 0, sizeof *r);
@@ -308,7 +380,7 @@ static cg_status bench_device(const bench_opts *o, const char *spec, bool no_cac
 /* ---- outputs ---- */
 
 static cJSON *device_json(const cg_device_info *d, const cg_bench_peak *p, const run_result *runs,
-                          int n) {
+                          int n, const op_result *op_rows, int n_op_rows) {
     cJSON *o = cJSON_CreateObject();
     if (!o) return NULL;
     cJSON_AddStringToObject(o, "name", d->name);
@@ -349,6 +421,30 @@ static cJSON *device_json(const cg_device_info *d, const cg_bench_peak *p, const
             cg_json_add_number(x, "gflops", l->flops / s);
             cg_json_add_number(x, "gbps", l->bytes / s);
             cg_json_add_number(x, "fraction", cg_bench_fraction(l, p));
+        }
+    cJSON *ops = n_op_rows ? cJSON_AddArrayToObject(o, "ops") : NULL;
+    for (int i = 0; ops && i < n_op_rows; i++)
+        for (int pass = 0; pass < 2; pass++) {
+            const cg_bench_op *r = &op_rows[i].r;
+            if (!r->launches[pass])
+                continue;
+            cJSON *x = cJSON_CreateObject();
+            cJSON_AddItemToArray(ops, x);
+            char shape[64];
+            cg_shape_str(&op_rows[i].c->shape[0], shape, sizeof shape);
+            cJSON_AddStringToObject(x, "op", op_rows[i].c->op);
+            cJSON_AddStringToObject(x, "case", op_rows[i].c->label ? op_rows[i].c->label : "test");
+            cJSON_AddStringToObject(x, "input", shape);
+            cJSON_AddStringToObject(x, "pass", pass ? "backward" : "forward");
+            cJSON_AddStringToObject(x, "kernels", r->kernels[pass]);
+            cJSON_AddNumberToObject(x, "launches", r->launches[pass]);
+            cg_bench_launch l = {.us = r->us[pass], .flops = r->flops[pass],
+                                 .bytes = r->bytes[pass]};
+            double s = r->us[pass] > 0 ? r->us[pass] * 1e3 : 1;
+            cg_json_add_number(x, "us", r->us[pass]);
+            cg_json_add_number(x, "gflops", r->flops[pass] / s);
+            cg_json_add_number(x, "gbps", r->bytes[pass] / s);
+            cg_json_add_number(x, "fraction", cg_bench_fraction(&l, p));
         }
     return o;
 }
@@ -394,7 +490,9 @@ static int print_peer(const char *path, const run_result *runs, int n) {
 int cmd_bench(int argc, char **argv) {
     const char *device = NULL, *pattern = NULL, *json = NULL, *compare = NULL, *batch = "64,256";
     const char *dir = NULL, *only = NULL, *steps = NULL, *repeats = NULL, *peer = NULL;
-    bool help = false, all = false, models = false, no_cache = false;
+    bool help = false, all = false, models = false, no_cache = false, ops = false;
+    const char *positional[1] = {NULL};
+    size_t n_positional = 0;
     const cli_option options[] = {
         {"--device", "D", "the device ('P:D', gpu, cpu, or part of a name)", &device, NULL},
         {"--all-devices", NULL, "every device of every platform, one after another", NULL, &all},
@@ -402,6 +500,10 @@ int cmd_bench(int argc, char **argv) {
          &pattern, NULL},
         {"--models", NULL, "time each model's training step end to end (the peer's rows)", NULL,
          &models},
+        {"--ops", NULL,
+         "time each op case (the seed models' layer shapes and one case of every other op), "
+         "forward and backward; a PATTERN after it keeps the ops or cases matching that glob",
+         NULL, &ops},
         {"--model", "NAMES", "only these models, comma-separated (default: every file)", &only,
          NULL},
         {"--batch", "SIZES", "batch sizes, comma-separated (default 64,256)", &batch, NULL},
@@ -418,15 +520,26 @@ int cmd_bench(int argc, char **argv) {
          &no_cache},
     };
     int rc = cli_parse(
-        "bench", "[--device D | --all-devices] [--kernels PATTERN] [--models] [--json FILE] ...",
+        "bench",
+        "[--device D | --all-devices] [--kernels PATTERN] [--models] [--ops [PATTERN]] "
+        "[--json FILE] ...",
         "Measures the device's peak (multiply-add throughput and copy bandwidth), then times "
         "every\nkernel launch of a training step of each seed model at each batch size (median "
         "over\nrepeated steps after warm-up): time, GFLOP/s, GB/s and fraction of peak.\n"
         "--models times each model's whole training step and prints it in the row format of the\n"
         "PyTorch peer script (torch_models.py DEVICE BATCH), so that the two compare line by\n"
-        "line; with --peer FILE (that script's output) it prints the ratios too.",
-        argc, argv, options, CG__ARRAY_LEN(options), NULL, 0, NULL, &help);
+        "line; with --peer FILE (that script's output) it prints the ratios too.\n"
+        "--ops times op cases one at a time instead of the models: each pass's kernels, time,\n"
+        "GFLOP/s and fraction of peak ('clgraph bench --ops conv2d', '--ops \"lenet*\"').",
+        argc, argv, options, CG__ARRAY_LEN(options), positional, 1, &n_positional, &help);
     if (rc != CLI_OK || help) return rc;
+    if (n_positional && !ops) {
+        fprintf(stderr,
+                "clgraph bench: error: unexpected argument '%s'; a pattern of op cases goes "
+                "after --ops (clgraph bench --ops '%s')\n",
+                positional[0], positional[0]);
+        return CLI_USAGE;
+    }
     if (all && device) {
         fprintf(stderr, "clgraph bench: error: give --device or --all-devices, not both\n");
         return CLI_USAGE;
@@ -435,7 +548,10 @@ int cmd_bench(int argc, char **argv) {
     memset(&o, 0, sizeof o);
     o.pattern = pattern;
     o.models = models;
-    o.kernels = !models || pattern; /* --models alone: only the model rows */
+    o.ops = ops;
+    o.ops_pattern = n_positional ? positional[0] : NULL;
+    /* --models alone: only the model rows; --ops alone: only the op cases */
+    o.kernels = (!models && !ops) || pattern;
     if ((rc = parse_batches(batch, &o)) != CLI_OK) return rc;
     if (steps && (rc = cli_positive("bench", "--steps", steps, &o.steps)) != CLI_OK) return rc;
     if (repeats && (rc = cli_positive("bench", "--repeats", repeats, &o.repeats)) != CLI_OK)
@@ -481,19 +597,22 @@ int cmd_bench(int argc, char **argv) {
         devices = cJSON_AddArrayToObject(doc, "devices");
     }
     static run_result runs[MAX_RUNS];
+    static op_result op_rows[MAX_OP_ROWS];
     int failed = 0;
     for (int d = 0; d < n_specs; d++) {
-        int n_runs = 0;
+        int n_runs = 0, n_op_rows = 0;
         cg_bench_peak peak = {0};
         cg_device_info info;
         if (d) printf("\n");
         cg_status st =
-            bench_device(&o, specs[d][0] ? specs[d] : NULL, no_cache, &peak, runs, &n_runs, &info);
+            bench_device(&o, specs[d][0] ? specs[d] : NULL, no_cache, &peak, runs, &n_runs,
+                         op_rows, &n_op_rows, &info);
         if (st != CG_OK) {
             cli_report_error("benchmarking", st);
             failed++;
         } else {
-            if (devices) cJSON_AddItemToArray(devices, device_json(&info, &peak, runs, n_runs));
+            if (devices) cJSON_AddItemToArray(devices,
+                                 device_json(&info, &peak, runs, n_runs, op_rows, n_op_rows));
             if (peer) print_peer(peer, runs, n_runs);
         }
         for (int i = 0; i < n_runs; i++)

@@ -21,6 +21,9 @@ static void print_line(const cg_selftest_line *line, void *user) {
     if (line->kind == CG_SELFTEST_PROGRAM)
         printf("%-4s program %-46s %8.1f ms  %s\n", line->passed ? "ok" : "FAIL", line->name,
                line->ms, line->detail);
+    else if (line->kind == CG_SELFTEST_GRADIENT)
+        printf("%-4s grad    %-46s %8.1f ms  %s\n", line->passed ? "ok" : "FAIL", line->name,
+               line->ms, line->detail);
     else
         printf("%-4s kernel  %-46s %8.1f ms  %s%s%s\n", line->passed ? "ok" : "FAIL", line->name,
                line->ms, line->program, line->detail[0] ? ": " : "", line->detail);
@@ -39,8 +42,9 @@ int cmd_selftest(int argc, char **argv) {
     };
     int rc = cli_parse("selftest", "[--device D] [--no-cache]",
                        "Compiles every kernel for the device and checks each one against a small "
-                       "known answer.\nPrints one line per program and per kernel; exits 1 when "
-                       "any check fails.",
+                       "known answer,\nthen every op's backward against central differences of "
+                       "its forward on its test\ncases (the op tests' rows). Prints one line per "
+                       "program, kernel and op; exits 1 when\nany check fails.",
                        argc, argv, options, CG__ARRAY_LEN(options), NULL, 0, NULL, &help);
     if (rc != CLI_OK || help)
         return rc;

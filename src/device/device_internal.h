@@ -187,6 +187,11 @@ cg_status cg__kernel_run(cg_context *ctx, const char *file, const char *name, in
                          const size_t *global, const size_t *local, const cg__karg *args,
                          size_t nargs);
 
+/* The same for the kernel of the program built with `defines` ("-DOT=8"; NULL for none). */
+cg_status cg__kernel_run_defs(cg_context *ctx, const char *file, const char *defines,
+                              const char *name, int dims, const size_t *global,
+                              const size_t *local, const cg__karg *args, size_t nargs);
+
 /* A view of [offset, offset + bytes) of buf; offset must be a multiple of ctx->align. */
 cg_status cg__buffer_view(cg_context *ctx, cl_mem buf, size_t offset, size_t bytes, cl_mem *out);
 

@@ -129,9 +129,15 @@ cg_status cg__launch_1d(cg_context *ctx, cl_kernel kernel, size_t n, size_t loca
 cg_status cg__kernel_run(cg_context *ctx, const char *file, const char *name, int dims,
                          const size_t *global, const size_t *local, const cg__karg *args,
                          size_t nargs) {
+    return cg__kernel_run_defs(ctx, file, NULL, name, dims, global, local, args, nargs);
+}
+
+cg_status cg__kernel_run_defs(cg_context *ctx, const char *file, const char *defines,
+                              const char *name, int dims, const size_t *global,
+                              const size_t *local, const cg__karg *args, size_t nargs) {
     cl_kernel k;
     size_t max_local;
-    cg_status st = cg__kernel_get(ctx, file, NULL, name, &k, &max_local);
+    cg_status st = cg__kernel_get(ctx, file, defines, name, &k, &max_local);
     if (st == CG_OK)
         st = set_args(k, name, args, nargs);
     if (st != CG_OK)

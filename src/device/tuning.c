@@ -2,7 +2,7 @@
  * cache as tuning-<key>.txt, where key is a digest of the platform, device, device version and
  * driver. It is plain text:
  *
- *     clgraph tuning 1
+ *     clgraph tuning 2
  *     device <name>
  *     driver <driver version>
  *     local_1d 256                       work-group size of the 1-D element-wise launches
@@ -27,7 +27,10 @@
 
 #include "device/device_internal.h"
 
-#define HEADER "clgraph tuning 1"
+#define HEADER "clgraph tuning 2"
+/* Files of version 1 chose conv2d algorithms against the direct kernels before their vector
+ * rewrite: their other lines still hold, their conv2d lines are skipped. */
+#define HEADER_V1 "clgraph tuning 1"
 
 static void tuning_key(const cg_context *ctx, char out[17]) {
     cg__sha256 h;
@@ -207,6 +210,11 @@ bool cg__tuning_parse(const cg_device_info *d, const char *text, size_t len, cg_
     bool ok = len >= strlen(HEADER) && strncmp(text, HEADER, strlen(HEADER)) == 0 &&
               (len == strlen(HEADER) || text[strlen(HEADER)] == '\n' ||
                text[strlen(HEADER)] == '\r');
+    bool v1 = !ok && len >= strlen(HEADER_V1) &&
+              strncmp(text, HEADER_V1, strlen(HEADER_V1)) == 0 &&
+              (len == strlen(HEADER_V1) || text[strlen(HEADER_V1)] == '\n' ||
+               text[strlen(HEADER_V1)] == '\r');
+    ok = ok || v1;
     if (!ok)
         snprintf(why, cap, "no '%s' header", HEADER);
     const char *nl = ok ? memchr(text, '\n', len) : NULL;
@@ -223,7 +231,8 @@ bool cg__tuning_parse(const cg_device_info *d, const char *text, size_t len, cg_
         }
         memcpy(line, text + at, n);
         line[n] = '\0';
-        ok = n == 0 || parse_line(d, line, t, why, cap);
+        bool stale = v1 && n >= 7 && memcmp(line, "conv2d ", 7) == 0;
+        ok = n == 0 || stale || parse_line(d, line, t, why, cap);
         at += n;
     }
     return ok;

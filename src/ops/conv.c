@@ -25,6 +25,49 @@ static geom conv_geom(const cg_op_attrs *a, const cg_shape *x) {
     return g;
 }
 
+/* The register tiles of the direct kernels (see cl/conv.cl). The width VW of a column block
+ * (4, 8 or 16) minimises the columns computed plus a per-block overhead worth 8 columns
+ * (measured on PoCL: one block of 16 beats two of 8 for 10 columns, two of 8 beat one of 16
+ * for 8 ...). Output channels are split into the fewest tiles of at most `most` channels, as
+ * even as possible. */
+static uint32_t block_width(uint32_t cols) {
+    uint32_t best = 16, best_cost = UINT32_MAX;
+    for (uint32_t vw = 16; vw >= 4; vw /= 2) {
+        uint32_t cost = (cols + vw - 1) / vw * (vw + 8);
+        if (cost < best_cost)
+            best = vw, best_cost = cost;
+    }
+    return best;
+}
+
+static uint32_t channel_tile(uint32_t channels, uint32_t most) {
+    uint32_t tiles = (channels + most - 1) / most;
+    return (channels + tiles - 1) / tiles;
+}
+
+/* The weight gradient's split: samples per chunk and chunks, so that a launch has at least
+ * about 2,048 work-items where the batch allows; the partial sums live in the scratch buffer. */
+typedef struct wgrad_plan {
+    uint32_t ot, vw, per_chunk, chunks, items;
+} wgrad_plan;
+
+static wgrad_plan wgrad_split(const geom *g) {
+    wgrad_plan p;
+    p.ot = channel_tile(g->O, g->KW < 24 ? 24 / g->KW : 1);
+    p.vw = block_width(g->WO);
+    while (p.vw > 4 && p.vw > g->WO) /* a block wider than the row: columns that are not there */
+        p.vw /= 2;
+    uint32_t per = ((g->O + p.ot - 1) / p.ot) * g->C * g->KH, want = (2048 + per - 1) / per;
+    if (want > g->N)
+        want = g->N ? g->N : 1;
+    p.per_chunk = (g->N + want - 1) / want;
+    if (p.per_chunk == 0)
+        p.per_chunk = 1;
+    p.chunks = (g->N + p.per_chunk - 1) / p.per_chunk;
+    p.items = p.chunks * per;
+    return p;
+}
+
 static cg_status check_window(const char *op, const cg_op_attrs *a, const cg_shape *x) {
     if (x->ndim != 4) {
         char s[64];
@@ -61,8 +104,11 @@ static cg_status conv_infer(const cg_op_attrs *a, const cg_shape *in, const cg_d
     out->params[0] = cg_shape_make(4, (int)g.O, (int)g.C, (int)g.KH, (int)g.KW);
     out->params[1] = cg_shape_make(1, (int)g.O, 0, 0, 0);
     size_t np = (size_t)g.N * g.HO * g.WO;
-    if (a->conv_algo != CG_CONV_DIRECT)
-        out->scratch_bytes = ((size_t)g.C * g.KH * g.KW + g.O) * np * sizeof(float);
+    wgrad_plan wp = wgrad_split(&g);
+    out->scratch_bytes = (size_t)wp.chunks * g.O * g.C * g.KH * g.KW * sizeof(float);
+    size_t gemm_bytes = ((size_t)g.C * g.KH * g.KW + g.O) * np * sizeof(float);
+    if (a->conv_algo != CG_CONV_DIRECT && gemm_bytes > out->scratch_bytes)
+        out->scratch_bytes = gemm_bytes;
     return CG_OK;
 }
 
@@ -121,8 +167,9 @@ static cg_status from_cnhw(cg_context *ctx, cl_mem dst, cl_mem src, uint32_t off
 }
 
 /* The algorithm of a pass (0 forward, 1 backward): as the layer asks, else as `clgraph tune`
- * measured for this shape and pass on this device, else im2col + GEMM (on PoCL, im2col with a row per work-item beat the direct kernels on
- * every seed model's shape, by 2x to 25x; on GPUs CLBlast's tiled GEMM is the stronger kernel). */
+ * measured for this shape and pass on this device, else by device type: on CPUs the direct
+ * kernels, whose explicit vectors PoCL turns into AVX (at batch 256 on PoCL they beat im2col +
+ * CLBlast 4-9x on every seed model's convolutions), and on GPUs im2col + CLBlast's tiled GEMM. */
 static bool use_direct(const cg_op_call *c, const geom *g, int pass) {
     const uint32_t key[11] = {g->N,  g->C,  g->H,  g->W,  g->O, g->KH,
                               g->KW, g->SH, g->SW, g->PH, g->PW};
@@ -135,7 +182,7 @@ static bool use_direct(const cg_op_call *c, const geom *g, int pass) {
     int tuned = cg__tuned_conv_algo(c->ctx, key, pass);
     if (tuned != CG_CONV_AUTO)
         return tuned == CG_CONV_DIRECT;
-    return false;
+    return c->ctx->info.type == CG_DEVICE_CPU;
 }
 
 /* Multiply-adds of a direct pass, as floating-point operations (for the benchmark). */
@@ -149,17 +196,57 @@ static double conv_flops(const geom *g) {
         CG_KU32((g).KH), CG_KU32((g).KW), CG_KU32((g).SH), CG_KU32((g).SW), CG_KU32((g).PH),    \
         CG_KU32((g).PW), CG_KU32((g).HO), CG_KU32((g).WO)
 
+/* y (N, O, HO, WO) [+]= the convolution of x (N, C, H, W) of geometry g, weight (o, c, kh, kw)
+ * at w[w_base + o * w_o + c * w_c + kh * w_kh + kw * w_kw] (conv2d_direct_fwd). */
+static cg_status direct_conv(cg_context *ctx, cl_mem y, cl_mem x, cl_mem w, cl_mem bias,
+                             bool accumulate, const geom *g, int w_base, int w_o, int w_c,
+                             int w_kh, int w_kw) {
+    const cg__karg args[] = {CG_KMEM(y),          CG_KMEM(x),          CG_KMEM(w),
+                             CG_KMEM(bias),       CG_KU32(bias != NULL), CG_KU32(accumulate),
+                             DIRECT_ARGS(*g),     CG_KI32(w_base),     CG_KI32(w_o),
+                             CG_KI32(w_c),        CG_KI32(w_kh),       CG_KI32(w_kw)};
+    uint32_t ot = channel_tile(g->O, 16), vw = block_width(g->WO);
+    char defs[32];
+    snprintf(defs, sizeof defs, "-DOT=%u -DVW=%u", ot, vw);
+    size_t blocks = (g->WO + vw - 1) / vw, rows = g->HO < 4 ? g->HO : 4;
+    size_t global[3] = {blocks, g->HO, (size_t)g->N * ((g->O + ot - 1) / ot)};
+    size_t local[3] = {blocks, rows, 1};
+    return cg__kernel_run_defs(ctx, PROGRAM, defs, "conv2d_direct_fwd", 3, global, local, args,
+                               CG__ARRAY_LEN(args));
+}
+
+/* dw (O, C, KH, KW) += the weight gradient from dy and x, through partial sums per chunk of
+ * samples in scratch. */
+static cg_status direct_wgrad(const cg_op_call *c, const geom *g) {
+    wgrad_plan p = wgrad_split(g);
+    const cg__karg args[] = {CG_KMEM(c->scratch), CG_KMEM(c->dout->mem), CG_KMEM(c->in[0].mem),
+                             CG_KU32(g->N),       CG_KU32(g->C),         CG_KU32(g->H),
+                             CG_KU32(g->W),       CG_KU32(g->O),         CG_KU32(g->KH),
+                             CG_KU32(g->SH),      CG_KU32(g->SW),        CG_KU32(g->PH),
+                             CG_KU32(g->PW),      CG_KU32(g->HO),        CG_KU32(g->WO),
+                             CG_KU32(p.per_chunk), CG_KU32(p.items)};
+    char defs[48];
+    snprintf(defs, sizeof defs, "-DOT=%u -DVW=%u -DKWD=%u", p.ot, p.vw, g->KW);
+    size_t local = 64, global = (p.items + local - 1) / local * local;
+    cg__profile_flops(c->ctx, conv_flops(g));
+    cg_status st = cg__kernel_run_defs(c->ctx, PROGRAM, defs, "conv2d_direct_bwd_weight", 1,
+                                       &global, &local, args, CG__ARRAY_LEN(args));
+    uint32_t count = g->O * g->C * g->KH * g->KW;
+    const cg__karg rargs[] = {CG_KMEM(c->dparams[0].mem), CG_KMEM(c->scratch), CG_KU32(p.chunks),
+                              CG_KU32(count)};
+    if (st == CG_OK)
+        st = cg__kernel_run1d(c->ctx, PROGRAM, "conv2d_wgrad_reduce", count, 0, rargs,
+                              CG__ARRAY_LEN(rargs));
+    return st;
+}
+
 static cg_status conv_fwd(const cg_op_call *c) {
     geom g = conv_geom(c->attrs, &c->in[0].shape);
     cl_mem bias = c->attrs->bias ? c->params[1].mem : NULL;
     if (use_direct(c, &g, 0)) {
-        const cg__karg args[] = {CG_KMEM(c->out->mem), CG_KMEM(c->in[0].mem),
-                                 CG_KMEM(c->params[0].mem), CG_KMEM(bias), CG_KU32(bias != NULL),
-                                 DIRECT_ARGS(g)};
         cg__profile_flops(c->ctx, conv_flops(&g));
-        size_t items = (size_t)g.N * ((g.O + 3) / 4) * g.HO * g.WO; /* OT = 4 in conv.cl */
-        return cg__kernel_run1d(c->ctx, PROGRAM, "conv2d_direct_fwd", items, 0, args,
-                                CG__ARRAY_LEN(args));
+        return direct_conv(c->ctx, c->out->mem, c->in[0].mem, c->params[0].mem, bias, false, &g,
+                           0, (int)(g.C * g.KH * g.KW), (int)(g.KH * g.KW), (int)g.KW, 1);
     }
     size_t ckk = (size_t)g.C * g.KH * g.KW, np = (size_t)g.N * g.HO * g.WO;
     uint32_t prod = (uint32_t)(ckk * np); /* where the (O, N*HO*WO) product starts */
@@ -181,18 +268,22 @@ static cg_status conv_bwd(const cg_op_call *c) {
     if (st != CG_OK)
         return st;
     if (use_direct(c, &g, 1)) {
-        const cg__karg wargs[] = {CG_KMEM(c->dparams[0].mem), CG_KMEM(c->dout->mem),
-                                  CG_KMEM(c->in[0].mem), DIRECT_ARGS(g)};
-        cg__profile_flops(c->ctx, conv_flops(&g));
-        st = cg__kernel_run1d(c->ctx, PROGRAM, "conv2d_direct_bwd_weight",
-                              cg_shape_numel(&c->params[0].shape), 0, wargs,
-                              CG__ARRAY_LEN(wargs));
+        st = direct_wgrad(c, &g);
         if (st != CG_OK || !c->din[0].mem)
             return st;
+        cg__profile_flops(c->ctx, conv_flops(&g));
+        if (g.SH == 1 && g.SW == 1 && g.PH < g.KH && g.PW < g.KW) {
+            /* a stride-1 data gradient is a convolution of dy with the weights flipped and
+             * transposed, padded by K - 1 - P */
+            geom t = {g.N, g.O, g.HO, g.WO, g.C, g.KH, g.KW, 1, 1, g.KH - 1 - g.PH,
+                      g.KW - 1 - g.PW, g.H, g.W};
+            return direct_conv(c->ctx, c->din[0].mem, c->dout->mem, c->params[0].mem, NULL,
+                               cg_op_din_acc(c, 0), &t, (int)(g.KH * g.KW - 1),
+                               (int)(g.KH * g.KW), (int)(g.C * g.KH * g.KW), -(int)g.KW, -1);
+        }
         const cg__karg dargs[] = {CG_KMEM(c->din[0].mem), CG_KMEM(c->dout->mem),
                                   CG_KMEM(c->params[0].mem), DIRECT_ARGS(g),
                                   CG_KU32(cg_op_din_acc(c, 0))};
-        cg__profile_flops(c->ctx, conv_flops(&g));
         return cg__kernel_run1d(c->ctx, PROGRAM, "conv2d_direct_bwd_data",
                                 cg_shape_numel(&c->in[0].shape), 0, dargs, CG__ARRAY_LEN(dargs));
     }

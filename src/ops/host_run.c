@@ -57,6 +57,7 @@ cg_status cg_op_run_host(cg_context *ctx, const cg_op_host_io *io, cg_op_shapes 
                        .n_params = sh.n_params, .params = params, .out = &out,
                        .scratch = scratch, .training = io->training,
                        .seed = {io->seed[0], io->seed[1]}, .counter = io->counter};
+    cg__profile_label(ctx, "forward"); /* `clgraph bench --ops` times the passes apart */
     if (st == CG_OK)
         st = io->op->forward(&call);
     if (st == CG_OK)
@@ -74,6 +75,7 @@ cg_status cg_op_run_host(cg_context *ctx, const cg_op_host_io *io, cg_op_shapes 
         call.din = din;
         call.din_accumulate = acc;
         call.dparams = dparams;
+        cg__profile_label(ctx, "backward");
         if (st == CG_OK)
             st = io->op->backward(&call);
         for (int i = 0; i < io->n_in && st == CG_OK; i++)

@@ -176,6 +176,47 @@ typedef struct cg_op_host_io {
 
 cg_status cg_op_run_host(cg_context *ctx, const cg_op_host_io *io, cg_op_shapes *shapes);
 
+/* ---- op cases (cases.c) ---- */
+
+/* How a case's input is drawn. */
+typedef enum cg_case_gen {
+    CG_GEN_NORMAL, /* N(0, 1) */
+    CG_GEN_LABELS, /* integers in [0, label_range) */
+    CG_GEN_BINARY, /* 0 or 1 */
+    CG_GEN_UNIT,   /* uniform in (0, 1) */
+    CG_GEN_TRACE,  /* 12 + 3 N(0, 1): a Jacobian trace around D = 12, on both sides of it */
+} cg_case_gen;
+
+/* One case of an op. */
+typedef struct cg_op_case {
+    const char *op;
+    cg_op_attrs attrs;
+    int n_in;
+    cg_shape shape[CG_MAX_INPUTS];
+    cg_case_gen gen[CG_MAX_INPUTS];
+    bool grad[CG_MAX_INPUTS]; /* differentiable inputs */
+    int label_range;
+    double tol;         /* |device - reference| <= tol * (1 + |reference|) */
+    bool eval;          /* run in evaluation mode (training is the default) */
+    bool bench;         /* a seed model's shape, timed by `clgraph bench --ops`, not tested */
+    const char *label;  /* which layer it is ("lenet conv1"), NULL for test rows */
+} cg_op_case;
+
+/* Every case, in table order; NULL past the end. */
+const cg_op_case *cg_op_case_at(size_t i);
+size_t cg_op_case_count(void);
+
+/* One value drawn as `kind` says from a xorshift stream (*state, not 0): for the benchmark and
+ * the self-test, which need values of the right range rather than of the right distribution
+ * (CG_GEN_NORMAL gives uniform values in (-1, 1)). */
+float cg_op_case_value(cg_case_gen kind, int label_range, uint32_t *state);
+
+/* n such values in a new array (freed with free(); NULL without memory). */
+float *cg_op_case_draw(size_t n, cg_case_gen kind, int label_range, uint32_t *state);
+
+/* Whether the op has a benchmark row (a seed model's shape). */
+bool cg_op_case_has_bench_row(const char *op);
+
 /* ---- optimizers over the flat parameter buffer ---- */
 
 typedef enum cg_optim_kind { CG_OPTIM_SGD, CG_OPTIM_ADAM } cg_optim_kind;

@@ -2,6 +2,8 @@
  *  linear: x = [[1,2,3],[4,5,6]], W = [[1,0,-1],[.5,.5,.5]], b = [.5,-1], dy = identity.
  *  conv2d: x = 1..9 as 3x3, one 2x2 filter [[1,0],[0,-1]], bias .5, dy = 1..4: every output is
  *  x[i] - x[i+4] + .5 = -3.5; dW sums dy times the four shifted windows.
+ *  The same conv with stride 2 has one output, 1 - 5 + .5; with dy = 2, dx holds 2 and -2 at
+ *  x[0] and x[4], and dW is 2 times the window (1, 2, 4, 5).
  *  conv_transpose2d: the adjoint of that conv, so its output equals the conv's dx. */
 #include "ops/ops.h"
 #include "selftest/selftest_internal.h"
@@ -47,31 +49,43 @@ static const float img[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, filt[4] = {1, 0, 0, -1}
 static const double shifted[9] = {1, 2, 0, 3, 3, -2, 0, -3, -4};
 static const double window_sums[4] = {37, 47, 67, 77};
 
-static cg_status check_conv(cg_context *ctx, int algo, bool *passed, char *detail, size_t cap) {
-    static const float bias[1] = {0.5f}, dy[4] = {1, 2, 3, 4};
-    static const double y[4] = {-3.5, -3.5, -3.5, -3.5}, db[1] = {10};
-    cg_op_attrs a = {.features = 1, .kernel = {2, 2}, .bias = true, .conv_algo = algo};
-    cg_op_host_io io = {.op = cg_op_find("conv2d"), .attrs = &a, .n_in = 1, .dout = dy};
+/* The 2x2 conv of img with stride 1 (four outputs, dy = 1..4) or 2 (one output, dy = 2). */
+static cg_status check_conv(cg_context *ctx, int algo, int stride, bool *passed, char *detail,
+                            size_t cap) {
+    static const float bias[1] = {0.5f}, dy1[4] = {1, 2, 3, 4}, dy2[1] = {2};
+    static const double y[4] = {-3.5, -3.5, -3.5, -3.5}, db1[1] = {10}, db2[1] = {2};
+    static const double dx2[9] = {2, 0, 0, 0, -2, 0, 0, 0, 0}, dw2[4] = {2, 4, 8, 10};
+    cg_op_attrs a = {.features = 1, .kernel = {2, 2}, .stride = {stride, stride}, .bias = true,
+                     .conv_algo = algo};
+    cg_op_host_io io = {.op = cg_op_find("conv2d"), .attrs = &a, .n_in = 1,
+                        .dout = stride == 1 ? dy1 : dy2};
     io.in_shape[0] = cg_shape_make(4, 1, 1, 3, 3);
     io.in[0] = img;
     io.want_din[0] = true;
     io.params[0] = filt;
     io.params[1] = bias;
-    cg__op_expect want = {y, {shifted}, {window_sums, db}};
+    cg__op_expect want = {y, {stride == 1 ? shifted : dx2},
+                          {stride == 1 ? window_sums : dw2, stride == 1 ? db1 : db2}};
     return cg__selftest_op(ctx, &io, &want, 1e-5, passed, detail, cap);
 }
 
 static cg_status check_conv_im2col(cg_context *ctx, bool *passed, char *detail, size_t cap) {
-    return check_conv(ctx, CG_CONV_IM2COL, passed, detail, cap);
+    return check_conv(ctx, CG_CONV_IM2COL, 1, passed, detail, cap);
 }
 
 static cg_status check_conv_direct(cg_context *ctx, bool *passed, char *detail, size_t cap) {
-    return check_conv(ctx, CG_CONV_DIRECT, passed, detail, cap);
+    return check_conv(ctx, CG_CONV_DIRECT, 1, passed, detail, cap);
+}
+
+/* The strided direct data gradient (conv2d_direct_bwd_data; stride 1 runs as a convolution). */
+static cg_status check_conv_direct_strided(cg_context *ctx, bool *passed, char *detail,
+                                           size_t cap) {
+    return check_conv(ctx, CG_CONV_DIRECT, 2, passed, detail, cap);
 }
 
 /* bias_bwd (a work-group per channel) reduces the bias gradient of image layers: a conv2d's. */
 static cg_status check_bias_bwd(cg_context *ctx, bool *passed, char *detail, size_t cap) {
-    return check_conv(ctx, CG_CONV_DIRECT, passed, detail, cap);
+    return check_conv(ctx, CG_CONV_DIRECT, 1, passed, detail, cap);
 }
 
 static cg_status check_conv_transpose(cg_context *ctx, bool *passed, char *detail, size_t cap) {
@@ -94,8 +108,9 @@ const cg__selftest_case cg__conv_checks[] = {
     {"linear.cl", "per_sample_linear_fwd per_sample_linear_bwd_data per_sample_linear_bwd_weight",
      check_per_sample_linear},
     {"conv.cl", "im2col col2im nchw_to_cnhw cnhw_to_nchw", check_conv_im2col},
-    {"conv.cl", "conv2d_direct_fwd conv2d_direct_bwd_data conv2d_direct_bwd_weight",
+    {"conv.cl", "conv2d_direct_fwd conv2d_direct_bwd_weight conv2d_wgrad_reduce",
      check_conv_direct},
+    {"conv.cl", "conv2d_direct_bwd_data", check_conv_direct_strided},
     {"clblast", "conv_transpose2d", check_conv_transpose},
 };
 const size_t cg__conv_check_count = CG__ARRAY_LEN(cg__conv_checks);

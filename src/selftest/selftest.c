@@ -243,5 +243,30 @@ cg_status cg_selftest_run(cg_context *ctx, cg_selftest_callback cb, void *user, 
         for (size_t i = 0; i < *suites[s].count; i++)
             if (!is_source_file(suites[s].cases[i].program))
                 run_case(ctx, &suites[s].cases[i], cb, user, failures);
+    /* Every op's backward against central differences of its forward, on its test cases. */
+    for (size_t k = 0; k < cg_op_count(); k++) {
+        const cg_op_def *op = cg_op_at(k);
+        if (!op->backward)
+            continue;
+        char detail[1024] = "";
+        bool passed = false;
+        int cases = 0;
+        double t0 = cg__now_ms();
+        cg_status st = cg__selftest_gradient(ctx, op->name, &passed, &cases, detail,
+                                             sizeof detail);
+        if (st != CG_OK) {
+            passed = false;
+            snprintf(detail, sizeof detail, "%s", cg_error_message());
+        } else if (passed) {
+            snprintf(detail, sizeof detail, "%d case%s", cases, cases == 1 ? "" : "s");
+        }
+        if (cases == 0)
+            continue; /* nothing differentiable in its rows (metrics, probes) */
+        cg_selftest_line line = {CG_SELFTEST_GRADIENT, op->name, "ops", passed,
+                                 cg__now_ms() - t0, detail};
+        if (!passed)
+            (*failures)++;
+        cb(&line, user);
+    }
     return CG_OK;
 }

@@ -31,6 +31,11 @@ extern const size_t cg__loss_check_count;
 extern const cg__selftest_case cg__optim_checks[];
 extern const size_t cg__optim_check_count;
 
+/* The gradient check of one op (grad_checks.c) on each of its test cases: *passed, how many
+ * cases ran, and the first disagreement in detail. */
+cg_status cg__selftest_gradient(cg_context *ctx, const char *op, bool *passed, int *cases,
+                                char *detail, size_t cap);
+
 /* Compares n floats with expected values under |got - want| <= atol + rtol * |want|, writing
  * the first mismatches by index into detail. Returns true when all agree. */
 bool cg__selftest_compare(const float *got, const double *want, size_t n, double atol,
