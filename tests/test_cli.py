@@ -1073,6 +1073,22 @@ def bench_commands():
     check(rc == 2 and "--models" in err, "bench --peer without --models: %r" % err)
     rc, out, err = run("bench", "--all-devices", "--device", "cpu")
     check(rc == 2 and "not both" in err, "bench --all-devices --device: %r" % err)
+    rc, out, err = run("bench", "lenet")
+    check(rc == 2 and "after --ops" in err, "bench with a stray argument: %r" % err)
+    rc, out, err = run("bench", "--ops", "no_such_op", "--repeats", "1")
+    check(rc == 0 and "no op case matches 'no_such_op'" in out, "bench --ops no match: %r" % out)
+    with tempfile.TemporaryDirectory() as tmp:
+        saved = os.path.join(tmp, "ops.json")
+        rc, out, err = run("bench", "--ops", "relu", "--repeats", "2", "--json", saved)
+        rows = [l.split() for l in out.splitlines() if l.strip().startswith("relu ")]
+        check(rc == 0 and "op cases" in out and "lenet, batch" not in out
+              and any(r[1] == "lenet" and r[-1] == "relu_fwd" for r in rows)
+              and any(r[-1] == "relu_bwd" for r in rows),
+              "bench --ops relu: forward and backward rows of each relu case: %s %s" % (out, err))
+        ops = json.load(open(saved))["devices"][0].get("ops", []) if rc == 0 else []
+        check(len(ops) == len(rows) and all(o["op"] == "relu" and o["us"] > 0 for o in ops)
+              and {o["pass"] for o in ops} == {"forward", "backward"},
+              "bench --ops JSON rows: %r" % ops)
     with tempfile.TemporaryDirectory() as tmp:
         saved = os.path.join(tmp, "before.json")
         rc, out, err = run("bench", "--model", "lenet", "--batch", "8", "--repeats", "2",

@@ -258,8 +258,8 @@ static cg_status bench_ops(const bench_opts *o, cg_context *ctx, const cg_bench_
                            op_result *rows, int *n_rows) {
     printf("\nop cases: each pass's device time (median of %d runs after a warm-up)\n",
            o->repeats ? o->repeats : 5);
-    printf("  %-22s %-18s %-22s %-8s %4s %10s %9s %8s %6s  %s\n", "op", "case", "input",
-           "pass", "runs", "time_us", "GFLOP/s", "GB/s", "%peak", "kernels");
+    printf("  %-22s %-18s %-22s %-8s %8s %10s %9s %8s %6s  %s\n", "op", "case", "input",
+           "pass", "launches", "time_us", "GFLOP/s", "GB/s", "%peak", "kernels");
     cg_status st = CG_OK;
     for (size_t i = 0; st == CG_OK && i < cg_op_case_count() && *n_rows < MAX_OP_ROWS; i++) {
         if (!op_wanted(o, i))
@@ -281,7 +281,7 @@ static cg_status bench_ops(const bench_opts *o, cg_context *ctx, const cg_bench_
             char gflops[16] = "-";
             if (l.flops > 0)
                 snprintf(gflops, sizeof gflops, "%.2f", l.flops / (us * 1e3));
-            printf("  %-22s %-18s %-22s %-8s %4d %10.2f %9s %8.2f %5.1f%%  %s\n", row->c->op,
+            printf("  %-22s %-18s %-22s %-8s %8d %10.2f %9s %8.2f %5.1f%%  %s\n", row->c->op,
                    row->c->label ? row->c->label : "test", shape,
                    pass ? "backward" : "forward", row->r.launches[pass], row->r.us[pass], gflops,
                    l.bytes / (us * 1e3), 100 * cg_bench_fraction(&l, peak), row->r.kernels[pass]);
