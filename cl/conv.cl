@@ -224,7 +224,7 @@ __kernel void conv2d_direct_bwd_data(__global float *dx, __global const float *d
  * loads OT rows of dy and KWD shifted rows of x and does OT * KWD vector multiply-adds. As in the
  * forward kernel the last block of a row starts at WO - VW, so that its loads of x stay whole
  * vectors; the columns it shares with the block before are masked to 0 in dy (and columns past
- * WO when a row is narrower than VW). conv2d_wgrad_reduce then adds the chunks into dw.
+ * WO when a row is narrower than VW). add_chunk_sums (core.cl) then adds the chunks into dw.
  * Defines: OT, VW as above; KWD = KW (the register tile needs it at compile time). */
 #ifndef KWD
 #define KWD 1
@@ -288,16 +288,4 @@ __kernel void conv2d_direct_bwd_weight(__global float *part, __global const floa
                 sum += v[l];
             part[(((chunk * O + o0 + q) * C + c) * KH + kh) * KWD + k] = sum;
         }
-}
-
-/* dw[i] += the sum over the chunks of part[chunk * count + i], i < count. */
-__kernel void conv2d_wgrad_reduce(__global float *dw, __global const float *part,
-                                  const uint chunks, const uint count) {
-    const uint i = get_global_id(0);
-    if (i >= count)
-        return;
-    float sum = 0.0f;
-    for (uint k = 0; k < chunks; k++)
-        sum += part[k * count + i];
-    dw[i] += sum;
 }

@@ -20,6 +20,20 @@ __kernel void copy_f32(__global float *out, __global const float *in, const uint
         out[i] = in[i];
 }
 
+/* y[i] += the sum over the chunks of part[k * n + i], i < n: the second step of reductions that
+ * write one partial sum per chunk of their work (the direct convolution's weight gradient, the
+ * prelu slopes' gradient). */
+__kernel void add_chunk_sums(__global float *y, __global const float *part, const uint chunks,
+                             const uint n) {
+    const uint i = get_global_id(0);
+    if (i >= n)
+        return;
+    float sum = 0.0f;
+    for (uint k = 0; k < chunks; k++)
+        sum += part[k * n + i];
+    y[i] += sum;
+}
+
 /* y[i] += alpha * x[i], i < n */
 __kernel void axpy_f32(__global float *y, __global const float *x, const float alpha,
                        const uint n) {

@@ -1,8 +1,8 @@
 /* Element-wise ops and their gradients: relu, leaky_relu, prelu, tanh, sigmoid, add, scale.
  *
  * Work-items: one per element, 1-D range rounded up to the work-group size (index checked
- * against n), except prelu_bwd_weight: one work-group per slope, its items striding over the
- * elements of that slope and reducing in local memory (no global atomics).
+ * against n), except prelu_bwd_weight: one work-item per run of 512 elements of a slope, the
+ * runs' sums reduced per work-group in local memory (no global atomics).
  * Gradient kernels take `acc`: 0 overwrites dx, 1 adds into it (a tensor used twice).
  * Defines: none required.
  */
@@ -60,24 +60,40 @@ __kernel void prelu_bwd_data(__global float *dx, __global const float *dy,
     ACC(dx[i], x[i] > 0.0f ? dy[i] : a * dy[i]);
 }
 
-/* dw[s] += sum of dy * x over the elements with x <= 0 that use slope s. One work-group per
- * slope; `count` elements per (batch, slope) block of `inner`, `batch` blocks. */
-__kernel void prelu_bwd_weight(__global float *dw, __global const float *dy,
+/* part[g * slopes + s] = the sum of dy * x over the elements with x <= 0 that use slope s, for
+ * work-group g of a 2-D range (runs, slopes): each work-item sums one run of up to PRELU_RUN
+ * consecutive elements with float8 loads (a shared slope: runs of the whole tensor; one slope
+ * per channel: runs of channel s in each sample), and the group reduces in local memory;
+ * add_chunk_sums (core.cl) then adds the groups into dw. `inner` elements per (sample, channel)
+ * block, `batch` samples. */
+#define PRELU_RUN 512
+__kernel void prelu_bwd_weight(__global float *part, __global const float *dy,
                                __global const float *x, const uint channels, const uint inner,
-                               const uint shared, const uint batch, __local float *part) {
-    const uint s = get_group_id(0);
-    const uint lid = get_local_id(0), lsize = get_local_size(0);
-    const uint per = shared ? channels * inner : inner; /* elements of slope s per sample */
+                               const uint shared, const uint batch, __local float *scratch) {
+    const uint r = get_global_id(0), s = get_global_id(1), slopes = get_global_size(1);
+    const uint block = shared ? batch * channels * inner : inner;
+    const uint per_block = (block + PRELU_RUN - 1) / PRELU_RUN;
+    const uint runs = shared ? per_block : batch * per_block;
     float sum = 0.0f;
-    for (uint j = lid; j < batch * per; j += lsize) {
-        const uint b = j / per, k = j - b * per;
-        const uint idx = shared ? b * per + k : (b * channels + s) * inner + k;
-        const float v = x[idx];
-        sum += v > 0.0f ? 0.0f : dy[idx] * v;
+    if (r < runs) {
+        const uint b = r / per_block, q = r - b * per_block;
+        const uint base = (shared ? 0 : (b * channels + s) * inner) + q * PRELU_RUN;
+        const uint len = min((uint)PRELU_RUN, block - q * PRELU_RUN);
+        float8 acc = (float8)(0.0f);
+        uint k = 0;
+        for (; k + 8 <= len; k += 8) {
+            const float8 v = vload8(0, x + base + k);
+            acc += select(vload8(0, dy + base + k) * v, (float8)(0.0f), v > (float8)(0.0f));
+        }
+        for (; k < len; k++) {
+            const float v = x[base + k];
+            sum += v > 0.0f ? 0.0f : dy[base + k] * v;
+        }
+        sum += acc.s0 + acc.s1 + acc.s2 + acc.s3 + acc.s4 + acc.s5 + acc.s6 + acc.s7;
     }
-    sum = group_sum(sum, part);
-    if (lid == 0)
-        dw[s] += sum;
+    sum = group_sum(sum, scratch);
+    if (get_local_id(0) == 0)
+        part[get_group_id(0) * slopes + s] = sum;
 }
 
 /* tanh(v) = sign(v) (1 - e) / (1 + e) with e = exp(-2|v|); below |v| = 0.1, where 1 - e loses

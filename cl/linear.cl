@@ -2,8 +2,9 @@
  * through CLBlast).
  *
  * Work-items: bias_add, one per element of y (1-D, index checked against n); bias_bwd, one
- * work-group per channel, its items striding over that channel's elements and reducing in local
- * memory, so no global atomics are needed (for images, where a channel has many elements);
+ * work-group per channel, its items taking that channel's block in each sample in turn and
+ * reducing in local memory, so no global atomics are needed (for images, where a channel has
+ * many elements);
  * bias_bwd_rows, one work-item per channel summing its column over the rows (for linear layers,
  * where neighbouring work-items read neighbouring elements of each row).
  * Layout: y is (outer, channels, inner): inner = 1 for linear (N, F), H*W for images.
@@ -18,16 +19,23 @@ __kernel void bias_add(__global float *y, __global const float *b, const uint ch
         y[i] += b[(i / inner) % channels];
 }
 
-/* db[c] += sum over outer and inner of dy */
+/* db[c] += sum over outer and inner of dy: work-group c, its items taking the (outer, c) blocks
+ * of `inner` elements in turn and summing each with float8 loads. */
 __kernel void bias_bwd(__global float *db, __global const float *dy, const uint channels,
                        const uint inner, const uint outer, __local float *part) {
     const uint c = get_group_id(0);
     const uint lid = get_local_id(0), lsize = get_local_size(0);
     float sum = 0.0f;
-    for (uint j = lid; j < outer * inner; j += lsize) {
-        const uint o = j / inner, k = j - o * inner;
-        sum += dy[(o * channels + c) * inner + k];
+    float8 acc = (float8)(0.0f);
+    for (uint o = lid; o < outer; o += lsize) {
+        __global const float *blk = dy + (o * channels + c) * inner;
+        uint k = 0;
+        for (; k + 8 <= inner; k += 8)
+            acc += vload8(0, blk + k);
+        for (; k < inner; k++)
+            sum += blk[k];
     }
+    sum += acc.s0 + acc.s1 + acc.s2 + acc.s3 + acc.s4 + acc.s5 + acc.s6 + acc.s7;
     sum = group_sum(sum, part);
     if (lid == 0)
         db[c] += sum;

@@ -34,6 +34,9 @@ static const cg_op_case cases[] = {
     {"prelu", {.count = 7}, 1, {S4(65, 7, 3, 3)}, N1, G1, 0, 1e-4},
     {"prelu", {.count = 3}, 1, {S2(5, 3)}, N1, G1, 0, 1e-4},
     {"prelu", {.count = 1}, 1, {S2(1, 256)}, N1, G1, 0, 1e-4},
+    /* the slope gradient in several chunks: 32,955 and 21,970 elements per slope */
+    {"prelu", {.count = 1}, 1, {S4(65, 3, 13, 13)}, N1, G1, 0, 1e-4},
+    {"prelu", {.count = 2}, 1, {S4(130, 2, 13, 13)}, N1, G1, 0, 1e-4},
     {"tanh", {0}, 1, {S4(2, 3, 13, 13)}, N1, G1, 0, 1e-5},
     {"sigmoid", {0}, 1, {S2(65, 11)}, N1, G1, 0, 1e-5},
     {"add", {0}, 2, {S4(1, 3, 13, 13), S4(1, 3, 13, 13)}, N2, G2, 0, 1e-5},

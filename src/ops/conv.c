@@ -231,12 +231,9 @@ static cg_status direct_wgrad(const cg_op_call *c, const geom *g) {
     cg__profile_flops(c->ctx, conv_flops(g));
     cg_status st = cg__kernel_run_defs(c->ctx, PROGRAM, defs, "conv2d_direct_bwd_weight", 1,
                                        &global, &local, args, CG__ARRAY_LEN(args));
-    uint32_t count = g->O * g->C * g->KH * g->KW;
-    const cg__karg rargs[] = {CG_KMEM(c->dparams[0].mem), CG_KMEM(c->scratch), CG_KU32(p.chunks),
-                              CG_KU32(count)};
     if (st == CG_OK)
-        st = cg__kernel_run1d(c->ctx, PROGRAM, "conv2d_wgrad_reduce", count, 0, rargs,
-                              CG__ARRAY_LEN(rargs));
+        st = cg__add_chunk_sums(c->ctx, c->dparams[0].mem, c->scratch, p.chunks,
+                                g->O * g->C * g->KH * g->KW);
     return st;
 }
 

@@ -76,6 +76,24 @@ static void prelu_dims(const cg_shape *s, uint32_t *channels, uint32_t *inner) {
         *inner *= (uint32_t)s->d[i];
 }
 
+/* The slope gradient's partial sums per slope: one per work-group of PRELU_LOCAL runs of
+ * PRELU_RUN elements (elementwise.cl); fixed sizes, so that the shape rule can size the scratch. */
+#define PRELU_RUN 512
+#define PRELU_LOCAL 64
+
+static uint32_t prelu_runs(const cg_shape *x, int slopes) {
+    uint32_t channels, inner;
+    prelu_dims(x, &channels, &inner);
+    uint32_t batch = (uint32_t)x->d[0];
+    if (slopes == 1)
+        return (batch * channels * inner + PRELU_RUN - 1) / PRELU_RUN;
+    return batch * ((inner + PRELU_RUN - 1) / PRELU_RUN);
+}
+
+static uint32_t prelu_chunks(const cg_shape *x, int slopes) {
+    return (prelu_runs(x, slopes) + PRELU_LOCAL - 1) / PRELU_LOCAL;
+}
+
 static cg_status prelu_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dtype *types,
                              int n_in, cg_op_shapes *out) {
     (void)types;
@@ -89,6 +107,7 @@ static cg_status prelu_infer(const cg_op_attrs *a, const cg_shape *in, const cg_
     out->out = in[0];
     out->n_params = 1;
     out->params[0] = cg_shape_make(1, a->count, 0, 0, 0);
+    out->scratch_bytes = (size_t)prelu_chunks(&in[0], a->count) * (size_t)a->count * sizeof(float);
     return CG_OK;
 }
 
@@ -117,13 +136,18 @@ static cg_status prelu_bwd(const cg_op_call *c) {
     }
     if (st != CG_OK || !c->dparams || !c->dparams[0].mem)
         return st;
-    size_t local = cg__reduce_local(c->ctx);
-    size_t global = local * (size_t)c->attrs->count;
-    const cg__karg args[] = {CG_KMEM(c->dparams[0].mem), CG_KMEM(c->dout->mem),
-                             CG_KMEM(c->in[0].mem),      CG_KU32(channels),
-                             CG_KU32(inner),             CG_KU32(shared),
-                             CG_KU32(c->out->shape.d[0]), CG_KLOCAL(local * sizeof(float))};
-    return cg__kernel_run(c->ctx, PROGRAM, "prelu_bwd_weight", 1, &global, &local, args, 8);
+    uint32_t chunks = prelu_chunks(&c->in[0].shape, c->attrs->count);
+    size_t local[2] = {PRELU_LOCAL, 1};
+    size_t global[2] = {(size_t)PRELU_LOCAL * chunks, (size_t)c->attrs->count};
+    const cg__karg args[] = {CG_KMEM(c->scratch),         CG_KMEM(c->dout->mem),
+                             CG_KMEM(c->in[0].mem),       CG_KU32(channels),
+                             CG_KU32(inner),              CG_KU32(shared),
+                             CG_KU32(c->out->shape.d[0]), CG_KLOCAL(PRELU_LOCAL * sizeof(float))};
+    st = cg__kernel_run(c->ctx, PROGRAM, "prelu_bwd_weight", 2, global, local, args, 8);
+    if (st == CG_OK)
+        st = cg__add_chunk_sums(c->ctx, c->dparams[0].mem, c->scratch, chunks,
+                                (size_t)c->attrs->count);
+    return st;
 }
 
 static cg_status add_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dtype *types,
