@@ -124,6 +124,7 @@ __kernel void cnhw_to_nchw(__global float *dst, __global const float *src, const
 #define floatv CG_CAT(float, VW)
 #define vloadv CG_CAT(vload, VW)
 #define vstorev CG_CAT(vstore, VW)
+#define intv CG_CAT(int, VW)
 /* The VW values of row xr at columns w0, w0 + SW, ...: one vector load when `whole` (stride 1,
  * all inside the row), else one by one with 0 outside [0, W). */
 static floatv row_vector(__global const float *xr, const int w0, const uint SW, const uint W,
@@ -258,11 +259,17 @@ __kernel void conv2d_direct_bwd_weight(__global float *part, __global const floa
                  * the block before took masked out of dy; narrower rows mask past WO */
                 const uint wo0 = b + VW <= WO || WO < VW ? b : WO - VW, skip = b - wo0;
                 const bool full = wo0 + VW <= WO;
+                int m[VW];
+                for (uint l = 0; l < VW; l++)
+                    m[l] = l >= skip ? -1 : 0;
+                const intv keep = vloadv(0, m); /* the lanes this block owns */
                 floatv d[OT];
                 for (uint q = 0; q < OT; q++) {
                     __global const float *dr = dy + ((n * O + min(o0 + q, O - 1)) * HO + ho) * WO;
-                    if (full && skip == 0) {
+                    if (full) {
                         d[q] = vloadv(0, dr + wo0);
+                        if (skip)
+                            d[q] = select((floatv)(0.0f), d[q], keep);
                     } else {
                         float v[VW];
                         for (uint l = 0; l < VW; l++)

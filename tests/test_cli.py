@@ -1075,6 +1075,13 @@ def bench_commands():
     check(rc == 2 and "not both" in err, "bench --all-devices --device: %r" % err)
     rc, out, err = run("bench", "lenet")
     check(rc == 2 and "after --ops" in err, "bench with a stray argument: %r" % err)
+    rc, out, err = run("selftest", env={"CLGRAPH_GEMM": "fast"})
+    check(rc == 1 and "CLGRAPH_GEMM=fast" in err and "'own'" in err and "'clblast'" in err,
+          "an unknown CLGRAPH_GEMM is named: %r" % err)
+    rc, out, err = run("bench", "--ops", "lenet fc1", "--repeats", "1",
+                       env={"CLGRAPH_GEMM": "clblast"})
+    check(rc == 0 and "clblast_sgemm" in out and "gemm_dots" not in out,
+          "CLGRAPH_GEMM=clblast runs CLBlast: %r" % out[-600:])
     rc, out, err = run("bench", "--ops", "no_such_op", "--repeats", "1")
     check(rc == 0 and "no op case matches 'no_such_op'" in out, "bench --ops no match: %r" % out)
     with tempfile.TemporaryDirectory() as tmp:
@@ -1094,7 +1101,8 @@ def bench_commands():
         rc, out, err = run("bench", "--model", "lenet", "--batch", "8", "--repeats", "2",
                            "--json", saved)
         check(rc == 0 and "peak:" in out and "GFLOP/s" in out and "lenet, batch 8:" in out
-              and "clblast_sgemm" in out and "slowest:" in out and "tuning:" in out,
+              and ("clblast_sgemm" in out or "gemm_dots" in out) and "slowest:" in out
+              and "tuning:" in out,
               "bench kernel table: rc %d %s %s" % (rc, out[-2000:], err))
         doc = json.load(open(saved)) if os.path.exists(saved) else {"devices": []}
         dev = doc["devices"][0] if doc["devices"] else {}

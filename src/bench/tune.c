@@ -172,7 +172,11 @@ cg_status cg_bench_tune(cg_context *ctx, char (*files)[1024], int n_files, const
     cg_status st = models ? CG_OK : cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for the models");
     for (int i = 0; st == CG_OK && i < n_models; i++)
         st = cg_bench_model_open(ctx, files[i / n_batches], batches[i % n_batches], &models[i]);
-    if (st == CG_OK) st = tune_gemm(ctx, models, n_models, repeats, progress, &t);
+    if (st == CG_OK && !ctx->gemm_own)
+        st = tune_gemm(ctx, models, n_models, repeats, progress, &t);
+    else if (st == CG_OK && progress)
+        fprintf(progress, "GEMM: clgraph's own kernels on this device, nothing to tune "
+                          "(CLGRAPH_GEMM=clblast tunes and runs CLBlast's instead)\n");
     cg__tuning out = {0};
     out.n_gemm = tu->n_gemm; /* the GEMM choices stay applied while the rest is measured */
     memcpy(out.gemm, tu->gemm, sizeof out.gemm);

@@ -125,6 +125,15 @@ cg_status cg_context_create(const cg_context_options *options, cg_context **out)
     }
     base_options(&ctx->info, ctx->base_options, sizeof ctx->base_options);
     ctx->default_local = cg__builtin_local(&ctx->info);
+    const char *gemm = getenv("CLGRAPH_GEMM");
+    if (gemm && *gemm && strcmp(gemm, "own") != 0 && strcmp(gemm, "clblast") != 0) {
+        st = cg__error(CG_ERR_INVALID_ARGUMENT,
+                       "CLGRAPH_GEMM=%.40s: use 'own' (clgraph's GEMM kernels) or 'clblast', or "
+                       "unset it (own on CPUs, CLBlast on GPUs)",
+                       gemm);
+        goto fail;
+    }
+    ctx->gemm_own = gemm && *gemm ? strcmp(gemm, "own") == 0 : ctx->info.type == CG_DEVICE_CPU;
     cl_uint align_bits = 0;
     clGetDeviceInfo(ctx->device, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof align_bits, &align_bits,
                     NULL);

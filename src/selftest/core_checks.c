@@ -84,35 +84,64 @@ static cg_status sample_buffer(cg_context *ctx, size_t n, size_t offset, cl_mem 
     return st;
 }
 
-/* C (5x3) = 1.5 * A (5x4) * B^T (B is 3x4) + 0.5 * C, against a double-precision loop. */
-static cg_status check_sgemm(cg_context *ctx, bool *passed, char *detail, size_t cap) {
-    enum { M = 5, N = 3, K = 4 };
+/* C (m x n) = 1.5 * op(A) op(B) + 0.5 * C against a double-precision loop, through CLBlast or
+ * our own kernels (gemm.cl) as `own` says. */
+static cg_status gemm_case(cg_context *ctx, bool own, bool ta, bool tb, size_t M, size_t N,
+                           size_t K, bool *passed, char *detail, size_t cap) {
     cl_mem a = NULL, b = NULL, c = NULL;
     cg_status st;
-    if ((st = sample_buffer(ctx, M * K, 0, &a)) == CG_OK &&
-        (st = sample_buffer(ctx, N * K, 20, &b)) == CG_OK &&
-        (st = sample_buffer(ctx, M * N, 40, &c)) == CG_OK &&
-        (st = cg__sgemm(ctx, false, true, M, N, K, 1.5f, a, 0, K, b, 0, K, 0.5f, c, 0, N)) ==
-            CG_OK) {
-        float got[M * N];
-        double want[M * N];
+    bool saved = ctx->gemm_own;
+    ctx->gemm_own = own;
+    size_t lda = ta ? M : K, ldb = tb ? K : N;
+    float *got = malloc(M * N * sizeof *got);
+    double *want = malloc(M * N * sizeof *want);
+    if (!got || !want)
+        st = cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for a %zux%zu GEMM", M, N);
+    else if ((st = sample_buffer(ctx, M * K, 0, &a)) == CG_OK &&
+             (st = sample_buffer(ctx, N * K, 1000, &b)) == CG_OK &&
+             (st = sample_buffer(ctx, M * N, 2000, &c)) == CG_OK &&
+             (st = cg__sgemm(ctx, ta, tb, M, N, K, 1.5f, a, 0, lda, b, 0, ldb, 0.5f, c, 0, N)) ==
+                 CG_OK) {
         for (size_t i = 0; i < M; i++)
             for (size_t j = 0; j < N; j++) {
                 double s = 0;
                 for (size_t p = 0; p < K; p++)
-                    s += (double)sample(i * K + p) * (double)sample(20 + j * K + p);
-                want[i * N + j] = 1.5 * s + 0.5 * (double)sample(40 + i * N + j);
+                    s += (double)sample(ta ? p * lda + i : i * lda + p) *
+                         (double)sample(1000 + (tb ? j * ldb + p : p * ldb + j));
+                want[i * N + j] = 1.5 * s + 0.5 * (double)sample(2000 + i * N + j);
             }
-        st = cg__buffer_read(ctx, c, got, sizeof got);
+        st = cg__buffer_read(ctx, c, got, M * N * sizeof *got);
         if (st == CG_OK)
             *passed = cg__selftest_compare(got, want, M * N, 1e-5, 1e-5, detail, cap);
     }
+    ctx->gemm_own = saved;
+    free(got);
+    free(want);
     if (a)
         clReleaseMemObject(a);
     if (b)
         clReleaseMemObject(b);
     if (c)
         clReleaseMemObject(c);
+    return st;
+}
+
+/* CLBlast: C (5x3) = 1.5 * A (5x4) * B^T (B is 3x4) + 0.5 * C. */
+static cg_status check_sgemm(cg_context *ctx, bool *passed, char *detail, size_t cap) {
+    return gemm_case(ctx, false, false, true, 5, 3, 4, passed, detail, cap);
+}
+
+/* Our own: 9 rows (two blocks of 8, the second clamped), 19 columns (two blocks of 16 that
+ * overlap, or 4-wide ones), 13 terms (a vector of 8 and 5 more), in the three forms the ops
+ * use (A B, A^T B, A B^T), and a row narrower than a vector. */
+static cg_status check_own_gemm(cg_context *ctx, bool *passed, char *detail, size_t cap) {
+    static const bool forms[][2] = {{false, false}, {true, false}, {false, true}};
+    cg_status st = CG_OK;
+    *passed = true;
+    for (size_t f = 0; st == CG_OK && *passed && f < 3; f++)
+        st = gemm_case(ctx, true, forms[f][0], forms[f][1], 9, 19, 13, passed, detail, cap);
+    for (size_t f = 0; st == CG_OK && *passed && f < 3; f++)
+        st = gemm_case(ctx, true, forms[f][0], forms[f][1], 3, 5, 7, passed, detail, cap);
     return st;
 }
 
@@ -158,6 +187,7 @@ const cg__selftest_case cg__core_checks[] = {
     {"core.cl", "axpy_f32", check_axpy},
     {"core.cl", "gather_rows", check_gather_rows},
     {"clblast", "sgemm", check_sgemm},
+    {"gemm.cl", "gemm_rows gemm_dots", check_own_gemm},
     {"bench.cl", "peak_fma", check_peak_fma},
     {"bench.cl", "peak_copy4", check_peak_copy4},
 };
