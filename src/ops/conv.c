@@ -169,7 +169,8 @@ static cg_status from_cnhw(cg_context *ctx, cl_mem dst, cl_mem src, uint32_t off
 /* The algorithm of a pass (0 forward, 1 backward): as the layer asks, else as `clgraph tune`
  * measured for this shape and pass on this device, else by device type: on CPUs the direct
  * kernels, whose explicit vectors PoCL turns into AVX (at batch 256 on PoCL they beat im2col +
- * CLBlast 4-9x on every seed model's convolutions), and on GPUs im2col + CLBlast's tiled GEMM. */
+ * CLBlast 4-9x on every seed model's convolutions), but see below for the backward; on GPUs
+ * im2col + CLBlast's tiled GEMM. */
 static bool use_direct(const cg_op_call *c, const geom *g, int pass) {
     const uint32_t key[11] = {g->N,  g->C,  g->H,  g->W,  g->O, g->KH,
                               g->KW, g->SH, g->SW, g->PH, g->PW};
@@ -182,7 +183,14 @@ static bool use_direct(const cg_op_call *c, const geom *g, int pass) {
     int tuned = cg__tuned_conv_algo(c->ctx, key, pass);
     if (tuned != CG_CONV_AUTO)
         return tuned == CG_CONV_DIRECT;
-    return c->ctx->info.type == CG_DEVICE_CPU;
+    if (c->ctx->info.type != CG_DEVICE_CPU)
+        return false;
+    /* The backward of layers with many input taps over few output positions goes through
+     * im2col and our GEMM: measured by `clgraph tune` on PoCL, 1.1-1.65x faster there for the
+     * seed models' second convolutions at batch 64 and compare's at 256; at N*HO*WO >= 16,384
+     * the direct kernels are as fast or faster. */
+    return pass == 0 || (uint64_t)g->C * g->KH * g->KW < 144 ||
+           (uint64_t)g->N * g->HO * g->WO >= 16384;
 }
 
 /* Multiply-adds of a direct pass, as floating-point operations (for the benchmark). */
