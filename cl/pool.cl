@@ -85,6 +85,67 @@ __kernel void maxpool2d_bwd(__global float *dx, __global const float *dy,
     dx[i] = (acc ? dx[i] : 0.0f) + sum;
 }
 
+/* maxpool 2x2 with stride 2 on an input of even height and width whose output has at least 4
+ * columns (every seed model's pooling): one work-item per 4 neighbouring windows of a row
+ * (nc, ho), two float8 loads of input. The last block of a row starts at WO - 4, overlapping the
+ * block before, whose columns it leaves alone. */
+__kernel void maxpool2x2_fwd(__global float *y, __global const float *x, const uint NC,
+                             const uint H, const uint W) {
+    const uint HO = H / 2, WO = W / 2, blocks = (WO + 3) / 4;
+    const uint i = get_global_id(0);
+    if (i >= NC * HO * blocks)
+        return;
+    const uint bj = i % blocks, ho = (i / blocks) % HO, nc = i / (blocks * HO);
+    const uint wo0 = min(bj * 4, WO - 4);
+    __global const float *r0 = x + ((size_t)nc * H + 2 * ho) * W + 2 * wo0;
+    const float8 a = vload8(0, r0), b = vload8(0, r0 + W);
+    vstore4(fmax(fmax(a.even, a.odd), fmax(b.even, b.odd)), 0,
+            y + ((size_t)nc * HO + ho) * WO + wo0);
+}
+
+/* Its gradient: dy to each window's first maximum in scan order (as maxpool2d_bwd), 0 to the
+ * other three, written as two float8 rows (added to dx with acc). */
+__kernel void maxpool2x2_bwd(__global float *dx, __global const float *dy,
+                             __global const float *x, const uint NC, const uint H, const uint W,
+                             const uint acc) {
+    const uint HO = H / 2, WO = W / 2, blocks = (WO + 3) / 4;
+    const uint i = get_global_id(0);
+    if (i >= NC * HO * blocks)
+        return;
+    const uint bj = i % blocks, ho = (i / blocks) % HO, nc = i / (blocks * HO);
+    const uint wo0 = min(bj * 4, WO - 4), skip = bj * 4 - wo0;
+    const size_t at = ((size_t)nc * H + 2 * ho) * W + 2 * wo0;
+    const float8 top = vload8(0, x + at), bottom = vload8(0, x + at + W);
+    const float4 a = top.even, b = top.odd, c = bottom.even, d = bottom.odd;
+    const int4 is_b = isgreater(b, a);
+    const float4 m1 = select(a, b, is_b);
+    const int4 is_c = isgreater(c, m1);
+    const float4 m2 = select(m1, c, is_c);
+    const int4 is_d = isgreater(d, m2);
+    const float4 g = vload4(0, dy + ((size_t)nc * HO + ho) * WO + wo0), zero = (float4)(0.0f);
+    const float4 gd = select(zero, g, is_d), rest = select(g, zero, is_d);
+    const float4 gc = select(zero, rest, is_c), rest2 = select(rest, zero, is_c);
+    const float4 gb = select(zero, rest2, is_b), ga = select(rest2, zero, is_b);
+    float8 row0 = (float8)(ga.s0, gb.s0, ga.s1, gb.s1, ga.s2, gb.s2, ga.s3, gb.s3);
+    float8 row1 = (float8)(gc.s0, gd.s0, gc.s1, gd.s1, gc.s2, gd.s2, gc.s3, gd.s3);
+    if (skip == 0) {
+        if (acc) {
+            row0 += vload8(0, dx + at);
+            row1 += vload8(0, dx + at + W);
+        }
+        vstore8(row0, 0, dx + at);
+        vstore8(row1, 0, dx + at + W);
+        return;
+    }
+    float v0[8], v1[8];
+    vstore8(row0, 0, v0);
+    vstore8(row1, 0, v1);
+    for (uint l = 2 * skip; l < 8; l++) {
+        dx[at + l] = (acc ? dx[at + l] : 0.0f) + v0[l];
+        dx[at + W + l] = (acc ? dx[at + W + l] : 0.0f) + v1[l];
+    }
+}
+
 __kernel void avgpool2d_fwd(__global float *y, __global const float *x, POOL_ARGS) {
     const uint i = get_global_id(0);
     if (i >= N * C * HO * WO)

@@ -65,7 +65,22 @@ static cg_status pool_fwd(const cg_op_call *c, const char *kernel) {
                             CG__ARRAY_LEN(args));
 }
 
+/* 2x2 windows with stride 2 over an even input with at least 4 output columns: the vector
+ * kernels (maxpool2x2_*); at batch 256 on PoCL about 3x faster than the general ones. */
+static bool two_by_two(const pool_geom *g) {
+    return g->KH == 2 && g->KW == 2 && g->SH == 2 && g->SW == 2 && g->H % 2 == 0 &&
+           g->W % 2 == 0 && g->WO >= 4;
+}
+
 static cg_status max_fwd(const cg_op_call *c) {
+    pool_geom g = geom_of(c->attrs, &c->in[0].shape);
+    if (two_by_two(&g)) {
+        const cg__karg args[] = {CG_KMEM(c->out->mem), CG_KMEM(c->in[0].mem),
+                                 CG_KU32(g.N * g.C), CG_KU32(g.H), CG_KU32(g.W)};
+        return cg__kernel_run1d(c->ctx, PROGRAM, "maxpool2x2_fwd",
+                                (size_t)g.N * g.C * g.HO * ((g.WO + 3) / 4), 0, args,
+                                CG__ARRAY_LEN(args));
+    }
     return pool_fwd(c, "maxpool2d_fwd");
 }
 
@@ -77,6 +92,15 @@ static cg_status max_bwd(const cg_op_call *c) {
     if (!c->din[0].mem)
         return CG_OK;
     pool_geom g = geom_of(c->attrs, &c->in[0].shape);
+    if (two_by_two(&g)) {
+        const cg__karg args[] = {CG_KMEM(c->din[0].mem), CG_KMEM(c->dout->mem),
+                                 CG_KMEM(c->in[0].mem),  CG_KU32(g.N * g.C),
+                                 CG_KU32(g.H),           CG_KU32(g.W),
+                                 CG_KU32(cg_op_din_acc(c, 0))};
+        return cg__kernel_run1d(c->ctx, PROGRAM, "maxpool2x2_bwd",
+                                (size_t)g.N * g.C * g.HO * ((g.WO + 3) / 4), 0, args,
+                                CG__ARRAY_LEN(args));
+    }
     /* Windows that tile the input: a work-item per tile instead of per element. */
     bool tiled = g.SH == g.KH && g.SW == g.KW;
     size_t items = tiled ? (size_t)g.N * g.C * ((g.H + g.KH - 1) / g.KH) * ((g.W + g.KW - 1) / g.KW)

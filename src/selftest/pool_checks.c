@@ -28,6 +28,19 @@ static cg_status check_maxpool(cg_context *ctx, bool *passed, char *detail, size
     return cg__selftest_op(ctx, &io, &want, 1e-6, passed, detail, cap);
 }
 
+/* The 2x2 vector kernels on a 2x8 input with ties: each window's gradient goes to its first
+ * maximum in scan order (top-left, top-right, bottom-left, bottom-right). */
+static cg_status check_maxpool2x2(cg_context *ctx, bool *passed, char *detail, size_t cap) {
+    static const float x[16] = {1, 1, 3, 0, 2, 5, 4, 4, 1, 0, 3, 7, 2, 5, 4, 4};
+    static const float dy[4] = {1, 2, 3, 4};
+    static const double y[4] = {1, 7, 5, 4};
+    static const double dx[16] = {1, 0, 0, 0, 0, 3, 4, 0, 0, 0, 0, 2, 0, 0, 0, 0};
+    cg_op_attrs a = {.kernel = {2, 2}};
+    cg_op_host_io io = one_input("maxpool2d", &a, cg_shape_make(4, 1, 1, 2, 8), x, dy);
+    cg__op_expect want = {y, {dx}, {NULL}};
+    return cg__selftest_op(ctx, &io, &want, 1e-6, passed, detail, cap);
+}
+
 static cg_status check_avgpool(cg_context *ctx, bool *passed, char *detail, size_t cap) {
     static const float dy[2] = {1, 2};
     static const double y[2] = {3.25, 2.75}, dx[8] = {.25, .25, .5, .5, .25, .25, .5, .5};
@@ -86,6 +99,7 @@ static cg_status check_softmax(cg_context *ctx, bool *passed, char *detail, size
 
 const cg__selftest_case cg__pool_checks[] = {
     {"pool.cl", "maxpool2d_fwd maxpool2d_bwd", check_maxpool},
+    {"pool.cl", "maxpool2x2_fwd maxpool2x2_bwd", check_maxpool2x2},
     {"pool.cl", "avgpool2d_fwd avgpool2d_bwd", check_avgpool},
     {"pool.cl", "upsample_fwd upsample_bwd", check_upsample},
     {"shape.cl", "block_put block_get block_scatter_zero", check_concat_slice},
