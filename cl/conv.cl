@@ -230,6 +230,22 @@ __kernel void conv2d_direct_bwd_data(__global float *dx, __global const float *d
 #ifndef KWD
 #define KWD 1
 #endif
+/* part[chunk, o0 + q, c, kh, k] = the lanes of acc[q][k] summed, for the output channels that
+ * exist. */
+static void wgrad_store(__global float *part, floatv acc[OT][KWD], const uint chunk,
+                        const uint O, const uint C, const uint KH, const uint o0, const uint c,
+                        const uint kh) {
+    for (uint q = 0; q < OT && o0 + q < O; q++)
+        for (uint k = 0; k < KWD; k++) {
+            float v[VW];
+            vstorev(acc[q][k], 0, v);
+            float sum = 0.0f;
+            for (uint l = 0; l < VW; l++)
+                sum += v[l];
+            part[(((chunk * O + o0 + q) * C + c) * KH + kh) * KWD + k] = sum;
+        }
+}
+
 __kernel void conv2d_direct_bwd_weight(__global float *part, __global const float *dy,
                                        __global const float *x, const uint N, const uint C,
                                        const uint H, const uint W, const uint O,
@@ -286,13 +302,76 @@ __kernel void conv2d_direct_bwd_weight(__global float *part, __global const floa
                 }
             }
         }
-    for (uint q = 0; q < OT && o0 + q < O; q++)
-        for (uint k = 0; k < KWD; k++) {
-            float v[VW];
-            vstorev(acc[q][k], 0, v);
-            float sum = 0.0f;
-            for (uint l = 0; l < VW; l++)
-                sum += v[l];
-            part[(((chunk * O + o0 + q) * C + c) * KH + kh) * KWD + k] = sum;
-        }
+    wgrad_store(part, acc, chunk, O, C, KH, o0, c, kh);
 }
+
+/* The weight gradient of a stride-1, unpadded convolution over rows laid end to end: with dy
+ * padded to the input's width W (dyp, row ho of channel o at ((n * O + o) * HO + ho) * W, its
+ * last W - WO columns 0), output position p = ho * W + wo reads input x[p + kh * W + kw] of its
+ * channel plane: one contiguous range of HO * W - (W - WO) positions per plane instead of HO
+ * rows of WO, so a vector spans row ends and no lanes idle at the end of each short row. The
+ * work-items and partial sums are those of conv2d_direct_bwd_weight. */
+__kernel void conv2d_flat_bwd_weight(__global float *part, __global const float *dyp,
+                                     const uint dyp_off, __global const float *x, const uint N,
+                                     const uint C, const uint H, const uint W, const uint O,
+                                     const uint KH, const uint HO, const uint WO,
+                                     const uint per_chunk, const uint items) {
+    const uint i = get_global_id(0);
+    if (i >= items)
+        return;
+    const uint tiles = (O + OT - 1) / OT;
+    const uint o0 = (i % tiles) * OT, kh = (i / tiles) % KH, c = (i / (tiles * KH)) % C;
+    const uint chunk = i / (tiles * KH * C);
+    const uint P = HO * W - (W - WO);
+    floatv acc[OT][KWD];
+    for (uint q = 0; q < OT; q++)
+        for (uint k = 0; k < KWD; k++)
+            acc[q][k] = (floatv)0.0f;
+    const uint n_end = min(N, (chunk + 1) * per_chunk);
+    for (uint n = chunk * per_chunk; n < n_end; n++) {
+        __global const float *xp = x + ((size_t)(n * C + c) * H + kh) * W;
+        __global const float *dp[OT];
+        for (uint q = 0; q < OT; q++)
+            dp[q] = dyp + dyp_off + (size_t)(n * O + min(o0 + q, O - 1)) * HO * W;
+        uint p0 = 0;
+        for (; p0 + VW <= P; p0 += VW) {
+            floatv d[OT];
+            for (uint q = 0; q < OT; q++)
+                d[q] = vloadv(0, dp[q] + p0);
+            for (uint k = 0; k < KWD; k++) {
+                const floatv xv = vloadv(0, xp + p0 + k);
+                for (uint q = 0; q < OT; q++)
+                    acc[q][k] = mad(d[q], xv, acc[q][k]);
+            }
+        }
+        if (p0 < P) { /* the tail: lanes past P hold 0 in dy and read x only inside it */
+            floatv d[OT];
+            for (uint q = 0; q < OT; q++) {
+                float v[VW];
+                for (uint l = 0; l < VW; l++)
+                    v[l] = p0 + l < P ? dp[q][p0 + l] : 0.0f;
+                d[q] = vloadv(0, v);
+            }
+            for (uint k = 0; k < KWD; k++) {
+                float v[VW];
+                for (uint l = 0; l < VW; l++)
+                    v[l] = p0 + l < P ? xp[p0 + l + k] : 0.0f;
+                const floatv xv = vloadv(0, v);
+                for (uint q = 0; q < OT; q++)
+                    acc[q][k] = mad(d[q], xv, acc[q][k]);
+            }
+        }
+    }
+    wgrad_store(part, acc, chunk, O, C, KH, o0, c, kh);
+}
+
+/* dst (rows, W) at dst_off from src (rows, WO): each row copied and padded with W - WO zeros. */
+__kernel void pad_rows(__global float *dst, const uint dst_off, __global const float *src,
+                       const uint rows, const uint WO, const uint W) {
+    const uint i = get_global_id(0);
+    if (i >= rows * W)
+        return;
+    const uint r = i / W, w = i - r * W;
+    dst[dst_off + i] = w < WO ? src[r * WO + w] : 0.0f;
+}
+

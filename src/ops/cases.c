@@ -68,6 +68,9 @@ static const cg_op_case cases[] = {
     {"conv2d", {.features = 16, .kernel = {5, 5}, .pad = {2, 2}, .bias = true,
                 .conv_algo = CG_CONV_DIRECT},
      1, {S4(33, 7, 8, 20)}, N1, G1, 0, 3e-4},
+    /* 144 input taps over rows of 10 in 12: the weight gradient over rows laid end to end */
+    {"conv2d", {.features = 8, .kernel = {3, 3}, .bias = true, .conv_algo = CG_CONV_DIRECT}, 1,
+     {S4(2, 16, 12, 12)}, N1, G1, 0, 3e-4},
     {"conv_transpose2d", {.features = 3, .kernel = {5, 5}, .bias = true}, 1, {S4(2, 4, 6, 6)},
      N1, G1, 0, 2e-4},
     {"conv_transpose2d", {.features = 2, .kernel = {3, 3}, .stride = {2, 2}, .pad = {1, 1},

@@ -4,7 +4,11 @@
  *  x[i] - x[i+4] + .5 = -3.5; dW sums dy times the four shifted windows.
  *  The same conv with stride 2 has one output, 1 - 5 + .5; with dy = 2, dx holds 2 and -2 at
  *  x[0] and x[4], and dW is 2 times the window (1, 2, 4, 5).
- *  conv_transpose2d: the adjoint of that conv, so its output equals the conv's dx. */
+ *  conv_transpose2d: the adjoint of that conv, so its output equals the conv's dx.
+ *  The weight gradient over rows laid end to end (16 channels of 12x12, a 3x3 filter) against a
+ *  double-precision loop. */
+#include <stdlib.h>
+
 #include "ops/ops.h"
 #include "selftest/selftest_internal.h"
 
@@ -77,10 +81,48 @@ static cg_status check_conv_direct(cg_context *ctx, bool *passed, char *detail, 
     return check_conv(ctx, CG_CONV_DIRECT, 1, passed, detail, cap);
 }
 
-/* The strided direct data gradient (conv2d_direct_bwd_data; stride 1 runs as a convolution). */
+/* The strided direct gradients (conv2d_direct_bwd_data and the weight gradient row by row;
+ * stride 1 runs them as a convolution and over rows laid end to end). */
 static cg_status check_conv_direct_strided(cg_context *ctx, bool *passed, char *detail,
                                            size_t cap) {
     return check_conv(ctx, CG_CONV_DIRECT, 2, passed, detail, cap);
+}
+
+/* dW of a 3x3 conv of a (1, 16, 12, 12) input with dy = 1 / (1 + p) at output position p: the
+ * shape takes conv2d_flat_bwd_weight (144 taps; 10 of 12 columns busy against 10 of 16). */
+static cg_status check_conv_flat(cg_context *ctx, bool *passed, char *detail, size_t cap) {
+    enum { C = 16, H = 12, K = 3, HO = H - K + 1 };
+    float *x = malloc(C * H * H * sizeof *x), *w = malloc(C * K * K * sizeof *w);
+    float *dy = malloc(HO * HO * sizeof *dy);
+    double *dw = malloc(C * K * K * sizeof *dw);
+    if (!x || !w || !dy || !dw) {
+        free(x), free(w), free(dy), free(dw);
+        return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for the flat weight-gradient check");
+    }
+    for (int i = 0; i < C * H * H; i++)
+        x[i] = (float)((i * 37) % 17) / 8.0f - 1.0f;
+    for (int i = 0; i < C * K * K; i++)
+        w[i] = (float)(i % 5) / 4.0f;
+    for (int i = 0; i < HO * HO; i++)
+        dy[i] = 1.0f / (1.0f + (float)i);
+    for (int c = 0; c < C; c++)
+        for (int kh = 0; kh < K; kh++)
+            for (int kw = 0; kw < K; kw++) {
+                double sum = 0;
+                for (int ho = 0; ho < HO; ho++)
+                    for (int wo = 0; wo < HO; wo++)
+                        sum += (double)dy[ho * HO + wo] * x[(c * H + ho + kh) * H + wo + kw];
+                dw[(c * K + kh) * K + kw] = sum;
+            }
+    cg_op_attrs a = {.features = 1, .kernel = {K, K}, .conv_algo = CG_CONV_DIRECT};
+    cg_op_host_io io = {.op = cg_op_find("conv2d"), .attrs = &a, .n_in = 1, .dout = dy};
+    io.in_shape[0] = cg_shape_make(4, 1, C, H, H);
+    io.in[0] = x;
+    io.params[0] = w;
+    cg__op_expect want = {NULL, {NULL}, {dw}};
+    cg_status st = cg__selftest_op(ctx, &io, &want, 1e-4, passed, detail, cap);
+    free(x), free(w), free(dy), free(dw);
+    return st;
 }
 
 /* bias_bwd (a work-group per channel) reduces the bias gradient of image layers: a conv2d's. */
@@ -108,9 +150,10 @@ const cg__selftest_case cg__conv_checks[] = {
     {"linear.cl", "per_sample_linear_fwd per_sample_linear_bwd_data per_sample_linear_bwd_weight",
      check_per_sample_linear},
     {"conv.cl", "im2col col2im nchw_to_cnhw cnhw_to_nchw", check_conv_im2col},
-    {"conv.cl", "conv2d_direct_fwd conv2d_direct_bwd_weight", check_conv_direct},
+    {"conv.cl", "conv2d_direct_fwd", check_conv_direct},
+    {"conv.cl", "conv2d_flat_bwd_weight pad_rows", check_conv_flat},
     {"core.cl", "add_chunk_sums", check_conv_direct},
-    {"conv.cl", "conv2d_direct_bwd_data", check_conv_direct_strided},
+    {"conv.cl", "conv2d_direct_bwd_data conv2d_direct_bwd_weight", check_conv_direct_strided},
     {"clblast", "conv_transpose2d", check_conv_transpose},
 };
 const size_t cg__conv_check_count = CG__ARRAY_LEN(cg__conv_checks);
