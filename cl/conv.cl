@@ -5,11 +5,13 @@
  * r = (c*KH + kh)*KW + kw, column j = (n*HO + ho)*WO + wo. "CNHW" is an image with the batch
  * moved inside the channels: element (c, n, k) at (c*N + n)*HW + k, which is what a GEMM over
  * the whole batch produces and consumes.
- * Work-items: one per element of the tensor each kernel writes (1-D, index checked against the
- * total), so every output element is written by exactly one work-item and no atomics are
- * needed: col2im and the direct backward kernels gather rather than scatter.
+ * Work-items: for the GEMM path's kernels and the strided data gradient, one per element of
+ * the tensor each kernel writes (1-D, index checked against the total), so every output element
+ * is written by exactly one work-item and no atomics are needed: col2im and the direct backward
+ * kernels gather rather than scatter. The vector kernels (conv2d_direct_fwd and the weight
+ * gradients) say their own below.
  * Offsets (`*_off`, in elements) address parts of one scratch buffer.
- * Defines: none required.
+ * Defines: none for the GEMM path; OT, VW and KWD for the vector kernels (see each).
  */
 
 /* One work-item per run of `chunk` consecutive columns wo of one row (c, kh, kw) and one (n, ho):

@@ -1,9 +1,13 @@
-/* conv2d (im2col + one GEMM over the whole batch, or a direct kernel) and conv_transpose2d
+/* conv2d (im2col + one GEMM over the whole batch, or direct kernels) and conv_transpose2d
  * (GEMM + col2im). Kernels in cl/conv.cl; bias kernels from cl/linear.cl.
  *
  * The GEMM path works on the batch at once: col is (C*KH*KW, N*HO*WO), so one GEMM computes
  * every sample, and a layout kernel moves the (O, N*HO*WO) product back to NCHW, adding the
- * bias on the way. The scratch buffer holds col and that product. */
+ * bias on the way. The scratch buffer holds col and that product. The direct path computes
+ * vectors of output columns (forward, and the stride-1 data gradient as a convolution of dy with
+ * the flipped weights), and the weight gradient as partial sums per chunk of samples in the
+ * scratch buffer (after them, dy padded to the input's width where the rows are laid end to
+ * end). */
 #include "ops/ops_internal.h"
 
 #define PROGRAM "conv.cl"
