@@ -232,6 +232,17 @@ __kernel void conv2d_direct_bwd_data(__global float *dx, __global const float *d
 #ifndef KWD
 #define KWD 1
 #endif
+/* Work-item i of a weight gradient: its first output channel o0 (a tile of OT), kernel row kh,
+ * input channel c and chunk of samples, the tile varying fastest. */
+static void wgrad_item(const uint i, const uint O, const uint C, const uint KH, uint *o0,
+                       uint *kh, uint *c, uint *chunk) {
+    const uint tiles = (O + OT - 1) / OT;
+    *o0 = (i % tiles) * OT;
+    *kh = (i / tiles) % KH;
+    *c = (i / (tiles * KH)) % C;
+    *chunk = i / (tiles * KH * C);
+}
+
 /* part[chunk, o0 + q, c, kh, k] = the lanes of acc[q][k] summed, for the output channels that
  * exist. */
 static void wgrad_store(__global float *part, floatv acc[OT][KWD], const uint chunk,
@@ -258,9 +269,8 @@ __kernel void conv2d_direct_bwd_weight(__global float *part, __global const floa
     const uint i = get_global_id(0);
     if (i >= items)
         return;
-    const uint tiles = (O + OT - 1) / OT;
-    const uint o0 = (i % tiles) * OT, kh = (i / tiles) % KH, c = (i / (tiles * KH)) % C;
-    const uint chunk = i / (tiles * KH * C);
+    uint o0, kh, c, chunk;
+    wgrad_item(i, O, C, KH, &o0, &kh, &c, &chunk);
     floatv acc[OT][KWD];
     for (uint q = 0; q < OT; q++)
         for (uint k = 0; k < KWD; k++)
@@ -321,9 +331,8 @@ __kernel void conv2d_flat_bwd_weight(__global float *part, __global const float 
     const uint i = get_global_id(0);
     if (i >= items)
         return;
-    const uint tiles = (O + OT - 1) / OT;
-    const uint o0 = (i % tiles) * OT, kh = (i / tiles) % KH, c = (i / (tiles * KH)) % C;
-    const uint chunk = i / (tiles * KH * C);
+    uint o0, kh, c, chunk;
+    wgrad_item(i, O, C, KH, &o0, &kh, &c, &chunk);
     const uint P = HO * W - (W - WO);
     floatv acc[OT][KWD];
     for (uint q = 0; q < OT; q++)

@@ -22,7 +22,7 @@ __kernel void copy_f32(__global float *out, __global const float *in, const uint
 
 /* y[i] += the sum over the chunks of part[k * n + i], i < n: the second step of reductions that
  * write one partial sum per chunk of their work (the direct convolution's weight gradient, the
- * prelu slopes' gradient). */
+ * prelu slopes' gradient), and a linear layer's bias gradient (the rows of dy as the chunks). */
 __kernel void add_chunk_sums(__global float *y, __global const float *part, const uint chunks,
                              const uint n) {
     const uint i = get_global_id(0);

@@ -1,12 +1,11 @@
 /* Bias kernels shared by linear, conv2d and conv_transpose2d (the products themselves go
- * through CLBlast).
+ * through cg__sgemm: our GEMM kernels or CLBlast).
  *
  * Work-items: bias_add, one per element of y (1-D, index checked against n); bias_bwd, one
  * work-group per channel, its items taking that channel's block in each sample in turn and
  * reducing in local memory, so no global atomics are needed (for images, where a channel has
- * many elements);
- * bias_bwd_rows, one work-item per channel summing its column over the rows (for linear layers,
- * where neighbouring work-items read neighbouring elements of each row).
+ * many elements). A linear layer's bias gradient sums columns over the rows with
+ * add_chunk_sums (core.cl).
  * Layout: y is (outer, channels, inner): inner = 1 for linear (N, F), H*W for images.
  * Defines: none required.
  */
@@ -39,18 +38,6 @@ __kernel void bias_bwd(__global float *db, __global const float *dy, const uint 
     sum = group_sum(sum, part);
     if (lid == 0)
         db[c] += sum;
-}
-
-/* db[c] += sum over the rows of dy (rows, channels), one work-item per channel. */
-__kernel void bias_bwd_rows(__global float *db, __global const float *dy, const uint channels,
-                            const uint rows) {
-    const uint c = get_global_id(0);
-    if (c >= channels)
-        return;
-    float sum = 0.0f;
-    for (uint r = 0; r < rows; r++)
-        sum += dy[r * channels + c];
-    db[c] += sum;
 }
 
 /* per_sample_linear: every sample n has its own W[n] (O x I) and b[n] (O):

@@ -119,11 +119,8 @@ static void run_case(cg_context *ctx, const cg_op_case *c) {
         return;
     current_ref = ref;
     cg_op_shapes sh;
-    memset(&sh, 0, sizeof sh);
     cg_dtype types[CG_MAX_INPUTS];
-    for (int i = 0; i < c->n_in; i++)
-        types[i] = c->gen[i] == CG_GEN_LABELS ? CG_I32 : CG_F32;
-    cg_status st = op->infer(&c->attrs, c->shape, types, c->n_in, &sh);
+    cg_status st = cg_op_case_shapes(c, types, &sh);
     CHECK(st == CG_OK, "%s: shape rule: %s", c->op, cg_error_message());
     if (st != CG_OK)
         return;

@@ -252,17 +252,12 @@ cg_status cg_bench_model_profile(cg_bench_model *m, int repeats, cg_bench_launch
 
 cg_status cg_bench_op_time(cg_context *ctx, const cg_op_case *c, int repeats, cg_bench_op *out) {
     memset(out, 0, sizeof *out);
-    const cg_op_def *op = cg_op_find(c->op);
-    if (!op)
-        return cg__error(CG_ERR_INVALID_ARGUMENT, "op case of an unknown op '%s'", c->op);
     cg_op_shapes sh;
-    memset(&sh, 0, sizeof sh);
-    cg_dtype types[CG_MAX_INPUTS] = {0};
-    for (int i = 0; i < c->n_in; i++)
-        types[i] = c->gen[i] == CG_GEN_LABELS ? CG_I32 : CG_F32;
-    cg_status st = op->infer(&c->attrs, c->shape, types, c->n_in, &sh);
+    cg_dtype types[CG_MAX_INPUTS];
+    cg_status st = cg_op_case_shapes(c, types, &sh);
     if (st != CG_OK)
         return st;
+    const cg_op_def *op = cg_op_find(c->op);
     uint32_t state = 0x2545f491u;
     size_t n_out = cg_shape_numel(&sh.out);
     cg_op_host_io io = {.op = op, .attrs = &c->attrs, .n_in = c->n_in, .training = !c->eval,
@@ -303,7 +298,7 @@ cg_status cg_bench_op_time(cg_context *ctx, const cg_op_case *c, int repeats, cg
             if (us < 0)
                 st = cg__error(CG_ERR_OPENCL, "no profiling time for %s; the queue must be made "
                                               "with profiling on", p.rec[j].kernel);
-            times[2 * r + pass] += us;
+            times[(size_t)pass * repeats + r] += us;
             if (r > 0)
                 continue;
             out->launches[pass]++;
@@ -317,17 +312,8 @@ cg_status cg_bench_op_time(cg_context *ctx, const cg_op_case *c, int repeats, cg
         cg__profile_clear(&p);
     }
     cg__profile_free(&p);
-    for (int pass = 0; st == CG_OK && pass < 2; pass++) {
-        double *v = malloc((size_t)(repeats > 0 ? repeats : 1) * sizeof *v);
-        if (!v) {
-            st = cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for %d timings", repeats);
-            break;
-        }
-        for (int r = 0; r < repeats; r++)
-            v[r] = times[2 * r + pass];
-        out->us[pass] = repeats > 0 ? median(v, repeats) : 0;
-        free(v);
-    }
+    for (int pass = 0; st == CG_OK && repeats > 0 && pass < 2; pass++)
+        out->us[pass] = median(times + (size_t)pass * repeats, repeats);
     free(times);
     for (int i = 0; i < k; i++)
         free(fresh[i]);

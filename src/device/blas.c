@@ -192,19 +192,6 @@ static cg_status apply_tuning(cg_context *ctx, const uint32_t key[5]) {
     return apply(ctx, *verdict > 0 ? want : generic);
 }
 
-/* The width of gemm_rows' column blocks: as the direct convolution chooses (conv.c), the
- * columns computed plus a per-block overhead worth 8 columns, least. */
-static uint32_t gemm_block_width(size_t cols) {
-    uint32_t best = 16;
-    size_t best_cost = SIZE_MAX;
-    for (uint32_t vw = 16; vw >= 4; vw /= 2) {
-        size_t cost = (cols + vw - 1) / vw * (vw + 8);
-        if (cost < best_cost)
-            best = vw, best_cost = cost;
-    }
-    return best;
-}
-
 /* Our own GEMM (gemm.cl) for CPUs: rows of 8 x VW entries per work-item when B is not
  * transposed (91-94% of the FMA peak on PoCL for the seed models' backward GEMMs), 4 x 6 dot
  * products otherwise (about 60%). */
@@ -216,7 +203,7 @@ static cg_status own_sgemm(cg_context *ctx, bool trans_a, bool trans_b, size_t m
         cg__profile_flops(ctx, 2.0 * (double)m * (double)n * (double)k);
     char defs[48];
     if (!trans_b) {
-        uint32_t vw = gemm_block_width(n), rt = 8;
+        uint32_t vw = cg__vector_width(n), rt = 8;
         snprintf(defs, sizeof defs, "-DRT=%u -DVW=%u", rt, vw);
         const cg__karg args[] = {CG_KMEM(c),       CG_KU32(c_off),  CG_KU32(ldc),
                                  CG_KMEM(a),       CG_KU32(a_off),  CG_KU32(lda),

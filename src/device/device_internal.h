@@ -190,6 +190,12 @@ cg_status cg__kernel_run(cg_context *ctx, const char *file, const char *name, in
                          const size_t *global, const size_t *local, const cg__karg *args,
                          size_t nargs);
 
+/* The width (16, 8 or 4) of the column blocks that a vector kernel (the direct convolutions,
+ * our GEMM) computes along a row of `cols` columns: the one that minimises the columns computed
+ * plus a per-block overhead worth 8 columns (measured on PoCL: one block of 16 beats two of 8
+ * for 10 columns, two of 8 beat one of 16 for 8). */
+uint32_t cg__vector_width(size_t cols);
+
 /* The same for the kernel of the program built with `defines` ("-DOT=8"; NULL for none). */
 cg_status cg__kernel_run_defs(cg_context *ctx, const char *file, const char *defines,
                               const char *name, int dims, const size_t *global,

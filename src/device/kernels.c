@@ -179,3 +179,14 @@ cg_status cg__kernel_run1d(cg_context *ctx, const char *file, const char *name, 
         st = set_args(k, name, args, nargs);
     return st == CG_OK ? enqueue_1d(ctx, k, name, n, local, max_local, args, nargs) : st;
 }
+
+uint32_t cg__vector_width(size_t cols) {
+    uint32_t best = 16;
+    size_t best_cost = SIZE_MAX;
+    for (uint32_t vw = 16; vw >= 4; vw /= 2) {
+        size_t cost = (cols + vw - 1) / vw * (vw + 8);
+        if (cost < best_cost)
+            best = vw, best_cost = cost;
+    }
+    return best;
+}

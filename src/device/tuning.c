@@ -200,6 +200,13 @@ static bool parse_line(const cg_device_info *d, char *line, cg__tuning *t, char 
     return false;
 }
 
+/* Whether text (len bytes) begins with the line `line`. */
+static bool starts_with_line(const char *text, size_t len, const char *line) {
+    size_t n = strlen(line);
+    return len >= n && strncmp(text, line, n) == 0 &&
+           (len == n || text[n] == '\n' || text[n] == '\r');
+}
+
 bool cg__tuning_parse(const cg_device_info *d, const char *text, size_t len, cg__tuning *t,
                       char *why, size_t cap) {
     memset(t, 0, sizeof *t);
@@ -207,14 +214,8 @@ bool cg__tuning_parse(const cg_device_info *d, const char *text, size_t len, cg_
         snprintf(why, cap, "it holds a NUL byte (not a text file)");
         return false;
     }
-    bool ok = len >= strlen(HEADER) && strncmp(text, HEADER, strlen(HEADER)) == 0 &&
-              (len == strlen(HEADER) || text[strlen(HEADER)] == '\n' ||
-               text[strlen(HEADER)] == '\r');
-    bool v1 = !ok && len >= strlen(HEADER_V1) &&
-              strncmp(text, HEADER_V1, strlen(HEADER_V1)) == 0 &&
-              (len == strlen(HEADER_V1) || text[strlen(HEADER_V1)] == '\n' ||
-               text[strlen(HEADER_V1)] == '\r');
-    ok = ok || v1;
+    bool v1 = !starts_with_line(text, len, HEADER) && starts_with_line(text, len, HEADER_V1);
+    bool ok = v1 || starts_with_line(text, len, HEADER);
     if (!ok)
         snprintf(why, cap, "no '%s' header", HEADER);
     const char *nl = ok ? memchr(text, '\n', len) : NULL;

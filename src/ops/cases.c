@@ -229,3 +229,14 @@ float *cg_op_case_draw(size_t n, cg_case_gen kind, int label_range, uint32_t *st
         v[i] = cg_op_case_value(kind, label_range, state);
     return v;
 }
+
+cg_status cg_op_case_shapes(const cg_op_case *c, cg_dtype types[CG_MAX_INPUTS],
+                            cg_op_shapes *out) {
+    memset(out, 0, sizeof *out);
+    const cg_op_def *op = cg_op_find(c->op);
+    if (!op)
+        return cg__error(CG_ERR_INVALID_ARGUMENT, "op case of an unknown op '%s'", c->op);
+    for (int i = 0; i < CG_MAX_INPUTS; i++)
+        types[i] = i < c->n_in && c->gen[i] == CG_GEN_LABELS ? CG_I32 : CG_F32;
+    return op->infer(&c->attrs, c->shape, types, c->n_in, out);
+}

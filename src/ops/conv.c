@@ -29,21 +29,9 @@ static geom conv_geom(const cg_op_attrs *a, const cg_shape *x) {
     return g;
 }
 
-/* The register tiles of the direct kernels (see cl/conv.cl). The width VW of a column block
- * (4, 8 or 16) minimises the columns computed plus a per-block overhead worth 8 columns
- * (measured on PoCL: one block of 16 beats two of 8 for 10 columns, two of 8 beat one of 16
- * for 8 ...). Output channels are split into the fewest tiles of at most `most` channels, as
- * even as possible. */
-static uint32_t block_width(uint32_t cols) {
-    uint32_t best = 16, best_cost = UINT32_MAX;
-    for (uint32_t vw = 16; vw >= 4; vw /= 2) {
-        uint32_t cost = (cols + vw - 1) / vw * (vw + 8);
-        if (cost < best_cost)
-            best = vw, best_cost = cost;
-    }
-    return best;
-}
-
+/* The register tiles of the direct kernels (see cl/conv.cl): column blocks as wide as
+ * cg__vector_width says, and output channels split into the fewest tiles of at most `most`
+ * channels, as even as possible. */
 static uint32_t channel_tile(uint32_t channels, uint32_t most) {
     uint32_t tiles = (channels + most - 1) / most;
     return (channels + tiles - 1) / tiles;
@@ -58,7 +46,7 @@ typedef struct wgrad_plan {
 static wgrad_plan wgrad_split(const geom *g) {
     wgrad_plan p;
     p.ot = channel_tile(g->O, g->KW < 24 ? 24 / g->KW : 1);
-    p.vw = block_width(g->WO);
+    p.vw = cg__vector_width(g->WO);
     while (p.vw > 4 && p.vw > g->WO) /* a block wider than the row: columns that are not there */
         p.vw /= 2;
     uint32_t per = ((g->O + p.ot - 1) / p.ot) * g->C * g->KH, want = (2048 + per - 1) / per;
@@ -70,6 +58,12 @@ static wgrad_plan wgrad_split(const geom *g) {
     p.chunks = (g->N + p.per_chunk - 1) / p.per_chunk;
     p.items = p.chunks * per;
     return p;
+}
+
+/* 144 or more input taps (C * KH * KW): the layers whose backward the defaults send another way
+ * (use_direct, flat_wgrad). */
+static bool many_taps(const geom *g) {
+    return (uint64_t)g->C * g->KH * g->KW >= 144;
 }
 
 /* The partial sums of the weight gradient (chunks, O, C, KH, KW), at the start of scratch. */
@@ -84,11 +78,10 @@ static size_t wgrad_part_floats(const geom *g, const wgrad_plan *p) {
  * (10 of 12 columns against 10 of 16) 13% faster, lenet conv2 the same; dae conv2 (8 of 12
  * against 8 of 8) 21% slower, and single-channel first layers (siamese, dae, compare) 15-100%
  * slower, so they keep the row blocks. */
-static bool flat_wgrad(const geom *g) {
-    if (g->SH != 1 || g->SW != 1 || g->PH != 0 || g->PW != 0 || g->C * g->KH * g->KW < 144)
+static bool flat_wgrad(const geom *g, const wgrad_plan *p) {
+    if (g->SH != 1 || g->SW != 1 || g->PH != 0 || g->PW != 0 || !many_taps(g))
         return false;
-    wgrad_plan p = wgrad_split(g);
-    double rows = (double)g->WO / ((g->WO + p.vw - 1) / p.vw * p.vw);
+    double rows = (double)g->WO / ((g->WO + p->vw - 1) / p->vw * p->vw);
     return (double)g->WO / g->W > rows + 0.05;
 }
 
@@ -133,8 +126,9 @@ static cg_status conv_infer(const cg_op_attrs *a, const cg_shape *in, const cg_d
     out->params[1] = cg_shape_make(1, (int)g.O, 0, 0, 0);
     size_t np = (size_t)g.N * g.HO * g.WO;
     wgrad_plan wp = wgrad_split(&g);
-    out->scratch_bytes = (wgrad_part_floats(&g, &wp) + (flat_wgrad(&g) ? padded_dy_floats(&g) : 0)) *
-                         sizeof(float);
+    out->scratch_bytes =
+        (wgrad_part_floats(&g, &wp) + (flat_wgrad(&g, &wp) ? padded_dy_floats(&g) : 0)) *
+        sizeof(float);
     size_t gemm_bytes = ((size_t)g.C * g.KH * g.KW + g.O) * np * sizeof(float);
     if (a->conv_algo != CG_CONV_DIRECT && gemm_bytes > out->scratch_bytes)
         out->scratch_bytes = gemm_bytes;
@@ -218,8 +212,7 @@ static bool use_direct(const cg_op_call *c, const geom *g, int pass) {
      * im2col and our GEMM: measured by `clgraph tune` on PoCL, 1.1-1.65x faster there for the
      * seed models' second convolutions at batch 64 and compare's at 256; at N*HO*WO >= 16,384
      * the direct kernels are as fast or faster. */
-    return pass == 0 || (uint64_t)g->C * g->KH * g->KW < 144 ||
-           (uint64_t)g->N * g->HO * g->WO >= 16384;
+    return pass == 0 || !many_taps(g) || (uint64_t)g->N * g->HO * g->WO >= 16384;
 }
 
 /* Multiply-adds of a direct pass, as floating-point operations (for the benchmark). */
@@ -242,7 +235,7 @@ static cg_status direct_conv(cg_context *ctx, cl_mem y, cl_mem x, cl_mem w, cl_m
                              CG_KMEM(bias),       CG_KU32(bias != NULL), CG_KU32(accumulate),
                              DIRECT_ARGS(*g),     CG_KI32(w_base),     CG_KI32(w_o),
                              CG_KI32(w_c),        CG_KI32(w_kh),       CG_KI32(w_kw)};
-    uint32_t ot = channel_tile(g->O, 16), vw = block_width(g->WO);
+    uint32_t ot = channel_tile(g->O, 16), vw = cg__vector_width(g->WO);
     char defs[32];
     snprintf(defs, sizeof defs, "-DOT=%u -DVW=%u", ot, vw);
     size_t blocks = (g->WO + vw - 1) / vw, rows = g->HO < 4 ? g->HO : 4;
@@ -256,16 +249,10 @@ static cg_status direct_conv(cg_context *ctx, cl_mem y, cl_mem x, cl_mem w, cl_m
  * samples in scratch. */
 static cg_status direct_wgrad(const cg_op_call *c, const geom *g) {
     wgrad_plan p = wgrad_split(g);
-    const cg__karg args[] = {CG_KMEM(c->scratch), CG_KMEM(c->dout->mem), CG_KMEM(c->in[0].mem),
-                             CG_KU32(g->N),       CG_KU32(g->C),         CG_KU32(g->H),
-                             CG_KU32(g->W),       CG_KU32(g->O),         CG_KU32(g->KH),
-                             CG_KU32(g->SH),      CG_KU32(g->SW),        CG_KU32(g->PH),
-                             CG_KU32(g->PW),      CG_KU32(g->HO),        CG_KU32(g->WO),
-                             CG_KU32(p.per_chunk), CG_KU32(p.items)};
     char defs[48];
     size_t local = 64, global = (p.items + local - 1) / local * local;
     cg_status st;
-    if (flat_wgrad(g)) {
+    if (flat_wgrad(g, &p)) {
         uint32_t off = (uint32_t)wgrad_part_floats(g, &p), rows = g->N * g->O * g->HO;
         const cg__karg pargs[] = {CG_KMEM(c->scratch), CG_KU32(off),    CG_KMEM(c->dout->mem),
                                   CG_KU32(rows),       CG_KU32(g->WO),  CG_KU32(g->W)};
@@ -278,11 +265,17 @@ static cg_status direct_wgrad(const cg_op_call *c, const geom *g) {
                                   CG_KU32(g->H),       CG_KU32(g->W),       CG_KU32(g->O),
                                   CG_KU32(g->KH),      CG_KU32(g->HO),      CG_KU32(g->WO),
                                   CG_KU32(p.per_chunk), CG_KU32(p.items)};
-        cg__profile_flops(c->ctx, conv_flops(g));
+        cg__profile_flops(c->ctx, conv_flops(g)); /* counted on the next launch */
         if (st == CG_OK)
             st = cg__kernel_run_defs(c->ctx, PROGRAM, defs, "conv2d_flat_bwd_weight", 1, &global,
                                      &local, fargs, CG__ARRAY_LEN(fargs));
     } else {
+        const cg__karg args[] = {CG_KMEM(c->scratch), CG_KMEM(c->dout->mem), CG_KMEM(c->in[0].mem),
+                                 CG_KU32(g->N),       CG_KU32(g->C),         CG_KU32(g->H),
+                                 CG_KU32(g->W),       CG_KU32(g->O),         CG_KU32(g->KH),
+                                 CG_KU32(g->SH),      CG_KU32(g->SW),        CG_KU32(g->PH),
+                                 CG_KU32(g->PW),      CG_KU32(g->HO),        CG_KU32(g->WO),
+                                 CG_KU32(p.per_chunk), CG_KU32(p.items)};
         snprintf(defs, sizeof defs, "-DOT=%u -DVW=%u -DKWD=%u", p.ot, p.vw, g->KW);
         cg__profile_flops(c->ctx, conv_flops(g));
         st = cg__kernel_run_defs(c->ctx, PROGRAM, defs, "conv2d_direct_bwd_weight", 1, &global,

@@ -13,10 +13,8 @@ cg_status cg__bias_add(cg_context *ctx, cl_mem y, cl_mem b, uint32_t channels, u
 
 cg_status cg__bias_bwd(cg_context *ctx, cl_mem db, cl_mem dy, uint32_t channels, uint32_t inner,
                        uint32_t outer) {
-    if (inner == 1) { /* rows of a linear layer: a column sum per work-item */
-        const cg__karg args[] = {CG_KMEM(db), CG_KMEM(dy), CG_KU32(channels), CG_KU32(outer)};
-        return cg__kernel_run1d(ctx, PROGRAM, "bias_bwd_rows", channels, 0, args, 4);
-    }
+    if (inner == 1) /* rows of a linear layer: the rows are the chunks, a column sum each */
+        return cg__add_chunk_sums(ctx, db, dy, outer, channels);
     size_t local = cg__reduce_local(ctx);
     size_t global = local * channels;
     const cg__karg args[] = {CG_KMEM(db),       CG_KMEM(dy),    CG_KU32(channels),

@@ -214,6 +214,11 @@ float cg_op_case_value(cg_case_gen kind, int label_range, uint32_t *state);
 /* n such values in a new array (freed with free(); NULL without memory). */
 float *cg_op_case_draw(size_t n, cg_case_gen kind, int label_range, uint32_t *state);
 
+/* The case's input types (labels as int32, the rest float32) and what its op's shape rule
+ * makes of it; an unknown op or a bad shape fails with the message saying why. */
+cg_status cg_op_case_shapes(const cg_op_case *c, cg_dtype types[CG_MAX_INPUTS],
+                            cg_op_shapes *out);
+
 /* Whether the op has a benchmark row (a seed model's shape). */
 bool cg_op_case_has_bench_row(const char *op);
 

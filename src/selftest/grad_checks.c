@@ -49,13 +49,11 @@ static void free_case(case_data *d) {
 
 static cg_status make_case(const cg_op_case *c, case_data *d) {
     memset(d, 0, sizeof *d);
-    const cg_op_def *op = cg_op_find(c->op);
-    cg_dtype types[CG_MAX_INPUTS] = {0};
-    for (int i = 0; i < c->n_in; i++)
-        types[i] = c->gen[i] == CG_GEN_LABELS ? CG_I32 : CG_F32;
-    cg_status st = op->infer(&c->attrs, c->shape, types, c->n_in, &d->sh);
+    cg_dtype types[CG_MAX_INPUTS];
+    cg_status st = cg_op_case_shapes(c, types, &d->sh);
     if (st != CG_OK)
         return st;
+    const cg_op_def *op = cg_op_find(c->op);
     uint32_t state = 0x9e3779b9u;
     bool ok = true;
     d->io = (cg_op_host_io){.op = op, .attrs = &c->attrs, .n_in = c->n_in, .training = !c->eval,
