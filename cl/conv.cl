@@ -286,24 +286,26 @@ __kernel void conv2d_direct_bwd_weight(__global float *part, __global const floa
                 /* the last block of a row at least VW wide starts at WO - VW, its columns that
                  * the block before took masked out of dy; narrower rows mask past WO */
                 const uint wo0 = b + VW <= WO || WO < VW ? b : WO - VW, skip = b - wo0;
-                const bool full = wo0 + VW <= WO;
-                int m[VW];
-                for (uint l = 0; l < VW; l++)
-                    m[l] = l >= skip ? -1 : 0;
-                const intv keep = vloadv(0, m); /* the lanes this block owns */
+                const bool full = wo0 + VW <= WO; /* always where skip > 0 */
                 floatv d[OT];
                 for (uint q = 0; q < OT; q++) {
                     __global const float *dr = dy + ((n * O + min(o0 + q, O - 1)) * HO + ho) * WO;
                     if (full) {
                         d[q] = vloadv(0, dr + wo0);
-                        if (skip)
-                            d[q] = select((floatv)(0.0f), d[q], keep);
                     } else {
                         float v[VW];
                         for (uint l = 0; l < VW; l++)
-                            v[l] = l >= skip && wo0 + l < WO ? dr[wo0 + l] : 0.0f;
+                            v[l] = wo0 + l < WO ? dr[wo0 + l] : 0.0f;
                         d[q] = vloadv(0, v);
                     }
+                }
+                if (skip) { /* only the shifted last block: keep the lanes it owns */
+                    int m[VW];
+                    for (uint l = 0; l < VW; l++)
+                        m[l] = l >= skip ? -1 : 0;
+                    const intv keep = vloadv(0, m);
+                    for (uint q = 0; q < OT; q++)
+                        d[q] = select((floatv)(0.0f), d[q], keep);
                 }
                 const int w0 = (int)(wo0 * SW) - (int)PW;
                 const bool whole = full && SW == 1 && w0 >= 0 && w0 + VW - 1 + KWD <= (int)W;
