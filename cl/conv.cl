@@ -109,8 +109,8 @@ __kernel void cnhw_to_nchw(__global float *dst, __global const float *src, const
  * neighbouring output columns (one float vector) of OT output channels o0 = t * OT .. o0 + OT - 1.
  * The vector is written out so that CPU compilers need not find it: one load of VW inputs feeds
  * OT vector multiply-adds, each with one weight. The last block of a row starts at WO - VW (its
- * overlap is computed twice but stored by the block before only); rows narrower than VW and
- * windows that cross the padding or stride take the per-column path. Weight (o, c, kh, kw) is w[w_base + o * w_o +
+ * overlap is computed twice but stored by the block before only); windows that cross the
+ * padding or stride take the per-column path. x holds x_len floats. Weight (o, c, kh, kw) is w[w_base + o * w_o +
  * c * w_c + kh * w_kh + kw * w_kw], so that the same kernel computes the data gradient of a
  * stride-1 convolution: a convolution of dy with the weights flipped and transposed, padded by
  * K - 1 - P. With `accumulate` the result is added to y.
@@ -148,7 +148,7 @@ __kernel void conv2d_direct_fwd(__global float *y, __global const float *x,
                                 const uint KH, const uint KW, const uint SH, const uint SW,
                                 const uint PH, const uint PW, const uint HO, const uint WO,
                                 const int w_base, const int w_o, const int w_c, const int w_kh,
-                                const int w_kw) {
+                                const int w_kw, const uint x_len) {
     const uint tiles = (O + OT - 1) / OT, blocks = (WO + VW - 1) / VW;
     const uint z = get_global_id(2), ho = get_global_id(1);
     if (get_global_id(0) >= blocks || ho >= HO || z >= N * tiles)
@@ -165,13 +165,19 @@ __kernel void conv2d_direct_fwd(__global float *y, __global const float *x,
         wrow[q] = w_base + (int)o * w_o;
     }
     const int h0 = (int)(ho * SH) - (int)PH, w0 = (int)(wo0 * SW) - (int)PW;
-    const bool whole = SW == 1 && WO >= VW && w0 >= 0 && w0 + VW - 1 + (int)KW <= (int)W;
+    /* Whole vector loads where the windows of the columns stored stay inside the row; in a row
+     * narrower than VW the lanes past it read on into the next row (computed, never stored),
+     * which only the last rows of x cannot do. */
+    const int valid = (int)min((uint)VW, WO - wo0);
+    const bool inside = SW == 1 && w0 >= 0 && w0 + valid - 1 + (int)KW <= (int)W;
     for (uint c = 0; c < C; c++)
         for (uint kh = 0; kh < KH; kh++) {
             const int h = h0 + (int)kh;
             if (h < 0 || h >= (int)H)
                 continue;
-            __global const float *xr = x + ((n * C + c) * H + (uint)h) * W;
+            const uint row = ((n * C + c) * H + (uint)h) * W;
+            __global const float *xr = x + row;
+            const bool whole = inside && row + (uint)w0 + VW - 1 + KW <= x_len;
             const int k0 = (int)c * w_c + (int)kh * w_kh;
             for (uint kw = 0; kw < KW; kw++) {
                 const floatv xv = row_vector(xr, w0 + (int)kw, SW, W, whole);
@@ -378,13 +384,15 @@ __kernel void conv2d_flat_bwd_weight(__global float *part, __global const float 
     wgrad_store(part, acc, chunk, O, C, KH, o0, c, kh);
 }
 
-/* dst (rows, W) at dst_off from src (rows, WO): each row copied and padded with W - WO zeros. */
+/* dst (rows, W) at dst_off from src (rows, WO): each row copied to columns left .. left + WO - 1,
+ * the other columns zero. Pads dy to the input's width for the flat weight gradient (left 0) and
+ * the rows of a stride-1 direct convolution by its padding, so that every window reads whole
+ * vectors. */
 __kernel void pad_rows(__global float *dst, const uint dst_off, __global const float *src,
-                       const uint rows, const uint WO, const uint W) {
+                       const uint rows, const uint WO, const uint W, const uint left) {
     const uint i = get_global_id(0);
     if (i >= rows * W)
         return;
     const uint r = i / W, w = i - r * W;
-    dst[dst_off + i] = w < WO ? src[r * WO + w] : 0.0f;
+    dst[dst_off + i] = w >= left && w - left < WO ? src[r * WO + w - left] : 0.0f;
 }
-

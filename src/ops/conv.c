@@ -89,6 +89,26 @@ static size_t padded_dy_floats(const geom *g) {
     return (size_t)g->N * g->O * g->HO * g->W;
 }
 
+/* The direct kernels read whole vectors only where a block's windows stay inside the row, which
+ * a padded row never allows at its ends: a stride-1 convolution with column padding reads its
+ * input from a copy with the padding written out (pad_rows), at the start of scratch. Its size
+ * in floats, 0 where the input is read as it is. */
+static size_t padded_input_floats(const geom *g) {
+    if (g->SW != 1 || g->PW == 0)
+        return 0;
+    return (size_t)g->N * g->C * g->H * (g->W + 2 * g->PW);
+}
+
+/* The geometry of the data gradient of a stride-1 convolution as a convolution of dy with the
+ * flipped, transposed weights: dy is the image and x's size the output, padded by K - 1 - P. */
+static bool dgrad_as_conv(const geom *g, geom *t) {
+    if (g->SH != 1 || g->SW != 1 || g->PH >= g->KH || g->PW >= g->KW)
+        return false;
+    *t = (geom){g->N, g->O, g->HO, g->WO, g->C, g->KH, g->KW, 1, 1, g->KH - 1 - g->PH,
+                g->KW - 1 - g->PW, g->H, g->W};
+    return true;
+}
+
 static cg_status check_window(const char *op, const cg_op_attrs *a, const cg_shape *x) {
     if (x->ndim != 4) {
         char s[64];
@@ -126,9 +146,13 @@ static cg_status conv_infer(const cg_op_attrs *a, const cg_shape *in, const cg_d
     out->params[1] = cg_shape_make(1, (int)g.O, 0, 0, 0);
     size_t np = (size_t)g.N * g.HO * g.WO;
     wgrad_plan wp = wgrad_split(&g);
-    out->scratch_bytes =
-        (wgrad_part_floats(&g, &wp) + (flat_wgrad(&g, &wp) ? padded_dy_floats(&g) : 0)) *
-        sizeof(float);
+    size_t direct = wgrad_part_floats(&g, &wp) + (flat_wgrad(&g, &wp) ? padded_dy_floats(&g) : 0);
+    geom t;
+    if (padded_input_floats(&g) > direct)
+        direct = padded_input_floats(&g);
+    if (dgrad_as_conv(&g, &t) && padded_input_floats(&t) > direct)
+        direct = padded_input_floats(&t);
+    out->scratch_bytes = direct * sizeof(float);
     size_t gemm_bytes = ((size_t)g.C * g.KH * g.KW + g.O) * np * sizeof(float);
     if (a->conv_algo != CG_CONV_DIRECT && gemm_bytes > out->scratch_bytes)
         out->scratch_bytes = gemm_bytes;
@@ -226,15 +250,38 @@ static double conv_flops(const geom *g) {
         CG_KU32((g).KH), CG_KU32((g).KW), CG_KU32((g).SH), CG_KU32((g).SW), CG_KU32((g).PH),    \
         CG_KU32((g).PW), CG_KU32((g).HO), CG_KU32((g).WO)
 
+/* dst (rows, width) at dst_off: the rows of src (rows, cols) at columns left .. left + cols - 1,
+ * zeros around them (pad_rows). */
+static cg_status pad_rows(cg_context *ctx, cl_mem dst, uint32_t dst_off, cl_mem src, uint32_t rows,
+                          uint32_t cols, uint32_t width, uint32_t left) {
+    const cg__karg args[] = {CG_KMEM(dst),  CG_KU32(dst_off), CG_KMEM(src),
+                             CG_KU32(rows), CG_KU32(cols),    CG_KU32(width), CG_KU32(left)};
+    return cg__kernel_run1d(ctx, PROGRAM, "pad_rows", (size_t)rows * width, 0, args,
+                            CG__ARRAY_LEN(args));
+}
+
 /* y (N, O, HO, WO) [+]= the convolution of x (N, C, H, W) of geometry g, weight (o, c, kh, kw)
- * at w[w_base + o * w_o + c * w_c + kh * w_kh + kw * w_kw] (conv2d_direct_fwd). */
+ * at w[w_base + o * w_o + c * w_c + kh * w_kh + kw * w_kw] (conv2d_direct_fwd); x is read
+ * from a padded copy in scratch where padded_input_floats says so. */
 static cg_status direct_conv(cg_context *ctx, cl_mem y, cl_mem x, cl_mem w, cl_mem bias,
-                             bool accumulate, const geom *g, int w_base, int w_o, int w_c,
-                             int w_kh, int w_kw) {
+                             bool accumulate, const geom *g_in, int w_base, int w_o, int w_c,
+                             int w_kh, int w_kw, cl_mem scratch) {
+    geom padded = *g_in;
+    const geom *g = g_in;
+    if (padded_input_floats(g_in)) {
+        padded.W += 2 * padded.PW;
+        padded.PW = 0;
+        cg_status st = pad_rows(ctx, scratch, 0, x, g_in->N * g_in->C * g_in->H, g_in->W,
+                                padded.W, g_in->PW);
+        if (st != CG_OK)
+            return st;
+        x = scratch, g = &padded;
+    }
     const cg__karg args[] = {CG_KMEM(y),          CG_KMEM(x),          CG_KMEM(w),
                              CG_KMEM(bias),       CG_KU32(bias != NULL), CG_KU32(accumulate),
                              DIRECT_ARGS(*g),     CG_KI32(w_base),     CG_KI32(w_o),
-                             CG_KI32(w_c),        CG_KI32(w_kh),       CG_KI32(w_kw)};
+                             CG_KI32(w_c),        CG_KI32(w_kh),       CG_KI32(w_kw),
+                             CG_KU32(g->N * g->C * g->H * g->W)};
     uint32_t ot = channel_tile(g->O, 16), vw = cg__vector_width(g->WO);
     char defs[32];
     snprintf(defs, sizeof defs, "-DOT=%u -DVW=%u", ot, vw);
@@ -254,10 +301,7 @@ static cg_status direct_wgrad(const cg_op_call *c, const geom *g) {
     cg_status st;
     if (flat_wgrad(g, &p)) {
         uint32_t off = (uint32_t)wgrad_part_floats(g, &p), rows = g->N * g->O * g->HO;
-        const cg__karg pargs[] = {CG_KMEM(c->scratch), CG_KU32(off),    CG_KMEM(c->dout->mem),
-                                  CG_KU32(rows),       CG_KU32(g->WO),  CG_KU32(g->W)};
-        st = cg__kernel_run1d(c->ctx, PROGRAM, "pad_rows", (size_t)rows * g->W, 0, pargs,
-                              CG__ARRAY_LEN(pargs));
+        st = pad_rows(c->ctx, c->scratch, off, c->dout->mem, rows, g->WO, g->W, 0);
         uint32_t flat = g->HO * g->W - (g->W - g->WO), vw = flat >= 64 ? 16 : flat >= 16 ? 8 : 4;
         snprintf(defs, sizeof defs, "-DOT=%u -DVW=%u -DKWD=%u", p.ot, vw, g->KW);
         const cg__karg fargs[] = {CG_KMEM(c->scratch), CG_KMEM(c->scratch), CG_KU32(off),
@@ -293,7 +337,8 @@ static cg_status conv_fwd(const cg_op_call *c) {
     if (use_direct(c, &g, 0)) {
         cg__profile_flops(c->ctx, conv_flops(&g));
         return direct_conv(c->ctx, c->out->mem, c->in[0].mem, c->params[0].mem, bias, false, &g,
-                           0, (int)(g.C * g.KH * g.KW), (int)(g.KH * g.KW), (int)g.KW, 1);
+                           0, (int)(g.C * g.KH * g.KW), (int)(g.KH * g.KW), (int)g.KW, 1,
+                           c->scratch);
     }
     size_t ckk = (size_t)g.C * g.KH * g.KW, np = (size_t)g.N * g.HO * g.WO;
     uint32_t prod = (uint32_t)(ckk * np); /* where the (O, N*HO*WO) product starts */
@@ -319,15 +364,12 @@ static cg_status conv_bwd(const cg_op_call *c) {
         if (st != CG_OK || !c->din[0].mem)
             return st;
         cg__profile_flops(c->ctx, conv_flops(&g));
-        if (g.SH == 1 && g.SW == 1 && g.PH < g.KH && g.PW < g.KW) {
-            /* a stride-1 data gradient is a convolution of dy with the weights flipped and
-             * transposed, padded by K - 1 - P */
-            geom t = {g.N, g.O, g.HO, g.WO, g.C, g.KH, g.KW, 1, 1, g.KH - 1 - g.PH,
-                      g.KW - 1 - g.PW, g.H, g.W};
+        geom t;
+        if (dgrad_as_conv(&g, &t)) /* scratch is free again: the queue is in order */
             return direct_conv(c->ctx, c->din[0].mem, c->dout->mem, c->params[0].mem, NULL,
                                cg_op_din_acc(c, 0), &t, (int)(g.KH * g.KW - 1),
-                               (int)(g.KH * g.KW), (int)(g.C * g.KH * g.KW), -(int)g.KW, -1);
-        }
+                               (int)(g.KH * g.KW), (int)(g.C * g.KH * g.KW), -(int)g.KW, -1,
+                               c->scratch);
         const cg__karg dargs[] = {CG_KMEM(c->din[0].mem), CG_KMEM(c->dout->mem),
                                   CG_KMEM(c->params[0].mem), DIRECT_ARGS(g),
                                   CG_KU32(cg_op_din_acc(c, 0))};
