@@ -216,7 +216,7 @@ static cg_status from_cnhw(cg_context *ctx, cl_mem dst, cl_mem src, uint32_t off
 /* The algorithm of a pass (0 forward, 1 backward): as the layer asks, else as `clgraph tune`
  * measured for this shape and pass on this device, else by device type: on CPUs the direct
  * kernels, whose explicit vectors PoCL turns into AVX (at batch 256 on PoCL they beat im2col +
- * CLBlast 4-9x on every seed model's convolutions), but see below for the backward; on GPUs
+ * CLBlast 4-9x on every seed model's convolutions), but see below; on GPUs
  * im2col + CLBlast's tiled GEMM. */
 static bool use_direct(const cg_op_call *c, const geom *g, int pass) {
     const uint32_t key[11] = {g->N,  g->C,  g->H,  g->W,  g->O, g->KH,
@@ -232,11 +232,16 @@ static bool use_direct(const cg_op_call *c, const geom *g, int pass) {
         return tuned == CG_CONV_DIRECT;
     if (c->ctx->info.type != CG_DEVICE_CPU)
         return false;
-    /* The backward of layers with many input taps over few output positions goes through
-     * im2col and our GEMM: measured by `clgraph tune` on PoCL, 1.1-1.65x faster there for the
-     * seed models' second convolutions at batch 64 and compare's at 256; at N*HO*WO >= 16,384
-     * the direct kernels are as fast or faster. */
-    return pass == 0 || !many_taps(g) || (uint64_t)g->N * g->HO * g->WO >= 16384;
+    /* Layers with many input taps go through im2col and our GEMM where the direct kernels use
+     * little of a vector: measured by `clgraph tune` and `bench --ops` on PoCL (AVX-512, 16
+     * lanes) at batch 64 and 256, the forward of rows of fewer than 8 columns (compare's second
+     * convolution, 4 columns: 8-10% faster through the GEMM) and the backward of 3x3 kernels,
+     * whose windows are 3 columns wide (siamese's and compare's second convolutions, 10-50%);
+     * the backward of the 5x5 layers is as fast or faster direct (lenet's second convolution 9%
+     * at batch 64, dae's 20% at 256). */
+    if (!many_taps(g))
+        return true;
+    return pass == 0 ? g->WO >= 8 : g->KH * g->KW > 9;
 }
 
 /* Multiply-adds of a direct pass, as floating-point operations (for the benchmark). */
