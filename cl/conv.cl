@@ -390,9 +390,8 @@ __kernel void conv2d_flat_bwd_weight(__global float *part, __global const float 
  * vectors. */
 __kernel void pad_rows(__global float *dst, const uint dst_off, __global const float *src,
                        const uint rows, const uint WO, const uint W, const uint left) {
-    const uint i = get_global_id(0);
-    if (i >= rows * W)
+    const uint w = get_global_id(0), r = get_global_id(1); /* a 2-D range: no division */
+    if (w >= W || r >= rows)
         return;
-    const uint r = i / W, w = i - r * W;
-    dst[dst_off + i] = w >= left && w - left < WO ? src[r * WO + w - left] : 0.0f;
+    dst[dst_off + r * W + w] = w >= left && w - left < WO ? src[r * WO + w - left] : 0.0f;
 }

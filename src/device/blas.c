@@ -199,8 +199,11 @@ static cg_status own_sgemm(cg_context *ctx, bool trans_a, bool trans_b, size_t m
                            size_t k, float alpha, cl_mem a, size_t a_off, size_t lda, cl_mem b,
                            size_t b_off, size_t ldb, float beta, cl_mem c, size_t c_off,
                            size_t ldc) {
-    if (ctx->prof)
+    if (ctx->prof) {
         cg__profile_flops(ctx, 2.0 * (double)m * (double)n * (double)k);
+        cg__profile_bytes(ctx, 4.0 * ((double)m * k + (double)k * n +
+                                      (double)m * n * (beta != 0.0f ? 2 : 1)));
+    }
     char defs[48];
     if (!trans_b) {
         uint32_t vw = cg__vector_width(n), rt = 8;

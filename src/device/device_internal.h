@@ -63,6 +63,7 @@ typedef struct cg__profiler {
     size_t n, cap;
     char label[80];
     double next_flops;
+    double next_bytes;
     bool has_note;
     uint32_t note[11];
 } cg__profiler;
@@ -234,6 +235,9 @@ void cg__profile_attach(cg_context *ctx, cg__profiler *p);
 bool cg__profiling(const cg_context *ctx);
 void cg__profile_label(cg_context *ctx, const char *fmt, ...);
 void cg__profile_flops(cg_context *ctx, double flops);
+/* The bytes the next launch reads and writes, where its buffers are parts of larger ones (the
+ * scratch buffer, GEMM operands at offsets): counted instead of the whole buffers' sizes. */
+void cg__profile_bytes(cg_context *ctx, double bytes);
 /* Tags the launches up to the next label with a convolution's shape key. */
 void cg__profile_note(cg_context *ctx, const uint32_t key[11]);
 cg__launch_record *cg__profile_record(cg_context *ctx, const char *kernel, size_t items,

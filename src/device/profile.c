@@ -37,6 +37,10 @@ void cg__profile_flops(cg_context *ctx, double flops) {
     if (ctx->prof) ctx->prof->next_flops = flops;
 }
 
+void cg__profile_bytes(cg_context *ctx, double bytes) {
+    if (ctx->prof) ctx->prof->next_bytes = bytes;
+}
+
 /* Sums the sizes of the buffer arguments: each is read or written about once by our kernels. */
 static double buffer_bytes(const cg__karg *args, size_t nargs) {
     double bytes = 0;
@@ -67,11 +71,12 @@ cg__launch_record *cg__profile_record(cg_context *ctx, const char *kernel, size_
     cg__copy_str(r->label, sizeof r->label, p->label);
     cg__copy_str(r->kernel, sizeof r->kernel, kernel);
     r->items = items;
-    r->bytes = args ? buffer_bytes(args, nargs) : bytes;
+    r->bytes = p->next_bytes > 0 ? p->next_bytes : args ? buffer_bytes(args, nargs) : bytes;
     r->flops = p->next_flops;
     r->has_note = p->has_note;
     memcpy(r->note, p->note, sizeof r->note);
     p->next_flops = 0;
+    p->next_bytes = 0;
     return r;
 }
 
@@ -96,6 +101,7 @@ void cg__profile_clear(cg__profiler *p) {
         if (p->rec[i].event) clReleaseEvent(p->rec[i].event);
     p->n = 0;
     p->next_flops = 0;
+    p->next_bytes = 0;
 }
 
 void cg__profile_free(cg__profiler *p) {

@@ -172,6 +172,7 @@ static cg_status im2col(cg_context *ctx, cl_mem col, uint32_t off, cl_mem x, con
     const cg__karg args[] = {CG_KMEM(col), CG_KU32(off), CG_KMEM(x),
                              WINDOW_ARGS(*g, C, H, W, HO, WO), CG_KU32(chunk)};
     size_t n = (size_t)C * g->KH * g->KW * g->N * HO * ((WO + chunk - 1) / chunk);
+    cg__profile_bytes(ctx, 4.0 * g->N * C * ((double)H * W + (double)g->KH * g->KW * HO * WO));
     return cg__kernel_run1d(ctx, PROGRAM, "im2col", n, 0, args, CG__ARRAY_LEN(args));
 }
 
@@ -180,6 +181,8 @@ static cg_status col2im(cg_context *ctx, cl_mem x, cl_mem col, uint32_t off, con
     const cg__karg args[] = {CG_KMEM(x), CG_KMEM(col), CG_KU32(off),
                              WINDOW_ARGS(*g, C, H, W, HO, WO), CG_KU32(acc)};
     size_t n = (size_t)g->N * C * H * W;
+    cg__profile_bytes(ctx, 4.0 * g->N * C *
+                               ((double)g->KH * g->KW * HO * WO + (double)H * W * (acc ? 2 : 1)));
     return cg__kernel_run1d(ctx, PROGRAM, "col2im", n, 0, args, CG__ARRAY_LEN(args));
 }
 
@@ -200,6 +203,7 @@ static cg_status to_cnhw(cg_context *ctx, cl_mem dst, uint32_t off, cl_mem src, 
                              CG_KU32(N),   CG_KU32(C),   CG_KU32(HW)};
     size_t global[3] = {HW, C, N}, local[3];
     layout_local(HW, C, local);
+    cg__profile_bytes(ctx, 8.0 * N * C * HW);
     return cg__kernel_run(ctx, PROGRAM, "nchw_to_cnhw", 3, global, local, args, 6);
 }
 
@@ -210,6 +214,7 @@ static cg_status from_cnhw(cg_context *ctx, cl_mem dst, cl_mem src, uint32_t off
                              CG_KU32(acc)};
     size_t global[3] = {HW, C, N}, local[3];
     layout_local(HW, C, local);
+    cg__profile_bytes(ctx, 4.0 * N * C * HW * (acc ? 3 : 2));
     return cg__kernel_run(ctx, PROGRAM, "cnhw_to_nchw", 3, global, local, args, 9);
 }
 
@@ -261,16 +266,23 @@ static cg_status pad_rows(cg_context *ctx, cl_mem dst, uint32_t dst_off, cl_mem 
                           uint32_t cols, uint32_t width, uint32_t left) {
     const cg__karg args[] = {CG_KMEM(dst),  CG_KU32(dst_off), CG_KMEM(src),
                              CG_KU32(rows), CG_KU32(cols),    CG_KU32(width), CG_KU32(left)};
-    return cg__kernel_run1d(ctx, PROGRAM, "pad_rows", (size_t)rows * width, 0, args,
-                            CG__ARRAY_LEN(args));
+    /* work-groups of about 256 items: a row (up to 64 columns) by as many rows */
+    size_t global[2] = {width, rows}, local[2] = {1, 1};
+    while (local[0] < 64 && local[0] < width)
+        local[0] *= 2;
+    while (local[0] * local[1] < 256 && local[1] < rows)
+        local[1] *= 2;
+    cg__profile_bytes(ctx, 4.0 * rows * ((double)cols + width));
+    return cg__kernel_run(ctx, PROGRAM, "pad_rows", 2, global, local, args, CG__ARRAY_LEN(args));
 }
 
 /* y (N, O, HO, WO) [+]= the convolution of x (N, C, H, W) of geometry g, weight (o, c, kh, kw)
  * at w[w_base + o * w_o + c * w_c + kh * w_kh + kw * w_kw] (conv2d_direct_fwd); x is read
- * from a padded copy in scratch where padded_input_floats says so. */
+ * from a padded copy in scratch where padded_input_floats says so; `flops` are the pass's
+ * multiply-adds that the benchmark counts. */
 static cg_status direct_conv(cg_context *ctx, cl_mem y, cl_mem x, cl_mem w, cl_mem bias,
                              bool accumulate, const geom *g_in, int w_base, int w_o, int w_c,
-                             int w_kh, int w_kw, cl_mem scratch) {
+                             int w_kh, int w_kw, cl_mem scratch, double flops) {
     geom padded = *g_in;
     const geom *g = g_in;
     if (padded_input_floats(g_in)) {
@@ -293,6 +305,10 @@ static cg_status direct_conv(cg_context *ctx, cl_mem y, cl_mem x, cl_mem w, cl_m
     size_t blocks = (g->WO + vw - 1) / vw, rows = g->HO < 4 ? g->HO : 4;
     size_t global[3] = {blocks, g->HO, (size_t)g->N * ((g->O + ot - 1) / ot)};
     size_t local[3] = {blocks, rows, 1};
+    cg__profile_flops(ctx, flops); /* on the convolution's launch, not the padding's */
+    cg__profile_bytes(ctx, 4.0 * ((double)g->N * g->C * g->H * g->W +
+                                  (double)g->O * g->C * g->KH * g->KW +
+                                  (double)g->N * g->O * g->HO * g->WO * (accumulate ? 2 : 1)));
     return cg__kernel_run_defs(ctx, PROGRAM, defs, "conv2d_direct_fwd", 3, global, local, args,
                                CG__ARRAY_LEN(args));
 }
@@ -301,6 +317,7 @@ static cg_status direct_conv(cg_context *ctx, cl_mem y, cl_mem x, cl_mem w, cl_m
  * samples in scratch. */
 static cg_status direct_wgrad(const cg_op_call *c, const geom *g) {
     wgrad_plan p = wgrad_split(g);
+    const double x_floats = (double)g->N * g->C * g->H * g->W;
     char defs[48];
     size_t local = 64, global = (p.items + local - 1) / local * local;
     cg_status st;
@@ -315,6 +332,7 @@ static cg_status direct_wgrad(const cg_op_call *c, const geom *g) {
                                   CG_KU32(g->KH),      CG_KU32(g->HO),      CG_KU32(g->WO),
                                   CG_KU32(p.per_chunk), CG_KU32(p.items)};
         cg__profile_flops(c->ctx, conv_flops(g)); /* counted on the next launch */
+        cg__profile_bytes(c->ctx, 4.0 * (padded_dy_floats(g) + x_floats + off));
         if (st == CG_OK)
             st = cg__kernel_run_defs(c->ctx, PROGRAM, defs, "conv2d_flat_bwd_weight", 1, &global,
                                      &local, fargs, CG__ARRAY_LEN(fargs));
@@ -327,6 +345,8 @@ static cg_status direct_wgrad(const cg_op_call *c, const geom *g) {
                                  CG_KU32(p.per_chunk), CG_KU32(p.items)};
         snprintf(defs, sizeof defs, "-DOT=%u -DVW=%u -DKWD=%u", p.ot, p.vw, g->KW);
         cg__profile_flops(c->ctx, conv_flops(g));
+        cg__profile_bytes(c->ctx, 4.0 * ((double)g->N * g->O * g->HO * g->WO + x_floats +
+                                         wgrad_part_floats(g, &p)));
         st = cg__kernel_run_defs(c->ctx, PROGRAM, defs, "conv2d_direct_bwd_weight", 1, &global,
                                  &local, args, CG__ARRAY_LEN(args));
     }
@@ -340,10 +360,9 @@ static cg_status conv_fwd(const cg_op_call *c) {
     geom g = conv_geom(c->attrs, &c->in[0].shape);
     cl_mem bias = c->attrs->bias ? c->params[1].mem : NULL;
     if (use_direct(c, &g, 0)) {
-        cg__profile_flops(c->ctx, conv_flops(&g));
         return direct_conv(c->ctx, c->out->mem, c->in[0].mem, c->params[0].mem, bias, false, &g,
                            0, (int)(g.C * g.KH * g.KW), (int)(g.KH * g.KW), (int)g.KW, 1,
-                           c->scratch);
+                           c->scratch, conv_flops(&g));
     }
     size_t ckk = (size_t)g.C * g.KH * g.KW, np = (size_t)g.N * g.HO * g.WO;
     uint32_t prod = (uint32_t)(ckk * np); /* where the (O, N*HO*WO) product starts */
@@ -368,13 +387,13 @@ static cg_status conv_bwd(const cg_op_call *c) {
         st = direct_wgrad(c, &g);
         if (st != CG_OK || !c->din[0].mem)
             return st;
-        cg__profile_flops(c->ctx, conv_flops(&g));
         geom t;
         if (dgrad_as_conv(&g, &t)) /* scratch is free again: the queue is in order */
             return direct_conv(c->ctx, c->din[0].mem, c->dout->mem, c->params[0].mem, NULL,
                                cg_op_din_acc(c, 0), &t, (int)(g.KH * g.KW - 1),
                                (int)(g.KH * g.KW), (int)(g.C * g.KH * g.KW), -(int)g.KW, -1,
-                               c->scratch);
+                               c->scratch, conv_flops(&g));
+        cg__profile_flops(c->ctx, conv_flops(&g));
         const cg__karg dargs[] = {CG_KMEM(c->din[0].mem), CG_KMEM(c->dout->mem),
                                   CG_KMEM(c->params[0].mem), DIRECT_ARGS(g),
                                   CG_KU32(cg_op_din_acc(c, 0))};
