@@ -45,7 +45,9 @@ typedef struct wgrad_plan {
 
 static wgrad_plan wgrad_split(const geom *g) {
     wgrad_plan p;
-    p.ot = channel_tile(g->O, g->KW < 24 ? 24 / g->KW : 1);
+    /* OT x KW vector products per sample and position: up to 48 (measured against 24, 36 and
+     * 72 on PoCL: the seed models' weight gradients 10-32% faster than with 24, 72 no better) */
+    p.ot = channel_tile(g->O, g->KW < 48 ? 48 / g->KW : 1);
     p.vw = cg__vector_width(g->WO);
     while (p.vw > 4 && p.vw > g->WO) /* a block wider than the row: columns that are not there */
         p.vw /= 2;
