@@ -8,8 +8,8 @@
  * key = {seed0, seed1}), from its top 24 bits: u = (r >> 8) * 2^-24 in [0, 1). Normal element i
  * uses Box-Muller on the first two words of philox({i, launch, 0, 0}, key):
  * sqrt(-2 ln u1) cos(2 pi u2), u1 in (0, 1].
- * Work-items: one per element, or one per four elements for the uniform kernels (1-D, index
- * checked against n).
+ * Work-items: one per element, or one per four elements for the uniform kernels, or one per
+ * 64 elements for dropout (1-D, index checked against n).
  * Defines: none required.
  */
 
@@ -82,42 +82,84 @@ __kernel void rand_normal(__global float *out, const uint seed0, const uint seed
         out[i] = to_normal(draw(i, launch, seed0, seed1));
 }
 
-/* Keeps x[i] * scale where u >= p, else 0 (scale = 1 / (1 - p)). One work-item per four
- * elements. */
+/* Philox over 16 blocks at once, lane b of each word the block's: the same values as
+ * philox4x32_10 per block, in vectors that CPU compilers need not find (PoCL does not vectorise
+ * the per-block function across work-items). */
+static void philox16(uint16 *c0, uint16 *c1, uint16 *c2, uint16 *c3, uint2 k) {
+    for (int r = 0; r < 10; r++) {
+        if (r > 0) {
+            k.x += PHILOX_W0;
+            k.y += PHILOX_W1;
+        }
+        const uint16 hi0 = mul_hi((uint16)PHILOX_M0, *c0), lo0 = (uint16)PHILOX_M0 * *c0;
+        const uint16 hi1 = mul_hi((uint16)PHILOX_M1, *c2), lo1 = (uint16)PHILOX_M1 * *c2;
+        *c0 = hi1 ^ *c1 ^ (uint16)k.x;
+        *c1 = lo1;
+        *c2 = hi0 ^ *c3 ^ (uint16)k.y;
+        *c3 = lo0;
+    }
+}
+
+/* Which of the 64 elements 64 h .. 64 h + 63 dropout keeps (all bits set) and drops (0), in
+ * element order: q[v] holds elements 16 v .. 16 v + 15, i.e. blocks 4 v .. 4 v + 3, each block's
+ * four words in turn. */
+static void keep64(const uint h, const uint launch, const uint seed0, const uint seed1,
+                   const float p, int16 q[4]) {
+    uint16 c0 = (uint16)(16 * h) + (uint16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    uint16 c1 = (uint16)launch, c2 = (uint16)0u, c3 = (uint16)0u;
+    philox16(&c0, &c1, &c2, &c3, (uint2)(seed0, seed1));
+    const uint16 pairs = (uint16)(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const uint16 quads = (uint16)(0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
+    const uint16 a_lo = shuffle2(c0, c1, pairs), a_hi = shuffle2(c0, c1, pairs + 8u);
+    const uint16 b_lo = shuffle2(c2, c3, pairs), b_hi = shuffle2(c2, c3, pairs + 8u);
+    const uint16 w[4] = {shuffle2(a_lo, b_lo, quads), shuffle2(a_lo, b_lo, quads + 8u),
+                         shuffle2(a_hi, b_hi, quads), shuffle2(a_hi, b_hi, quads + 8u)};
+    for (int v = 0; v < 4; v++)
+        q[v] = convert_float16(w[v] >> 8u) * 0x1.0p-24f >= (float16)p;
+}
+
+/* Keeps x[i] * scale where u >= p, else 0 (scale = 1 / (1 - p)). One work-item per 64
+ * elements: 16 blocks through philox16 where all are inside n, else block by block. */
 __kernel void dropout_fwd(__global float *y, __global const float *x, const float p,
                           const float scale, const uint seed0, const uint seed1,
                           const uint launch, const uint n) {
-    const uint g = get_global_id(0), i = 4 * g;
-    if (i >= n)
+    const uint h = get_global_id(0), i0 = 64 * h;
+    if (i0 >= n)
         return;
-    const float4 u = uniforms4(g, launch, seed0, seed1);
-    if (i + 4 <= n) { /* a whole block: vector loads and stores */
-        const float4 keep = convert_float4(u >= (float4)p) * -scale; /* true is -1 in vectors */
-        vstore4(vload4(g, x) * keep, g, y);
+    if (i0 + 64 <= n) {
+        int16 q[4];
+        keep64(h, launch, seed0, seed1, p, q);
+        for (uint v = 0; v < 4; v++)
+            vstore16(select((float16)0.0f, vload16(4 * h + v, x) * scale, q[v]), 4 * h + v, y);
         return;
     }
-    const float v[4] = {u.x, u.y, u.z, u.w};
-    for (uint k = 0; k < 4 && i + k < n; k++)
-        y[i + k] = v[k] >= p ? x[i + k] * scale : 0.0f;
+    for (uint i = i0; i < n; i++) {
+        const uint4 r = draw(i / 4, launch, seed0, seed1);
+        const uint word[4] = {r.x, r.y, r.z, r.w};
+        y[i] = to_unit(word[i % 4]) >= p ? x[i] * scale : 0.0f;
+    }
 }
 
 __kernel void dropout_bwd(__global float *dx, __global const float *dy, const float p,
                           const float scale, const uint seed0, const uint seed1,
                           const uint launch, const uint acc, const uint n) {
-    const uint g = get_global_id(0), i = 4 * g;
-    if (i >= n)
+    const uint h = get_global_id(0), i0 = 64 * h;
+    if (i0 >= n)
         return;
-    const float4 u = uniforms4(g, launch, seed0, seed1);
-    if (i + 4 <= n) {
-        const float4 keep = convert_float4(u >= (float4)p) * -scale;
-        const float4 d = vload4(g, dy) * keep;
-        vstore4(acc ? vload4(g, dx) + d : d, g, dx);
+    if (i0 + 64 <= n) {
+        int16 q[4];
+        keep64(h, launch, seed0, seed1, p, q);
+        for (uint v = 0; v < 4; v++) {
+            const float16 d = select((float16)0.0f, vload16(4 * h + v, dy) * scale, q[v]);
+            vstore16(acc ? vload16(4 * h + v, dx) + d : d, 4 * h + v, dx);
+        }
         return;
     }
-    const float v[4] = {u.x, u.y, u.z, u.w};
-    for (uint k = 0; k < 4 && i + k < n; k++) {
-        const float d = v[k] >= p ? dy[i + k] * scale : 0.0f;
-        dx[i + k] = (acc ? dx[i + k] : 0.0f) + d;
+    for (uint i = i0; i < n; i++) {
+        const uint4 r = draw(i / 4, launch, seed0, seed1);
+        const uint word[4] = {r.x, r.y, r.z, r.w};
+        const float d = to_unit(word[i % 4]) >= p ? dy[i] * scale : 0.0f;
+        dx[i] = (acc ? dx[i] : 0.0f) + d;
     }
 }
 

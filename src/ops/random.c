@@ -47,7 +47,7 @@ static cg_status dropout_fwd(const cg_op_call *c) {
     const cg__karg args[] = {CG_KMEM(c->out->mem), CG_KMEM(c->in[0].mem), CG_KF32(p),
                              CG_KF32(1.0f / (1.0f - p)), CG_KU32(c->seed[0]), CG_KU32(c->seed[1]),
                              CG_KU32(c->counter), CG_KU32(numel(c->out))};
-    return cg__kernel_run1d(c->ctx, PROGRAM, "dropout_fwd", (numel(c->out) + 3) / 4, 0, args, 8);
+    return cg__kernel_run1d(c->ctx, PROGRAM, "dropout_fwd", (numel(c->out) + 63) / 64, 0, args, 8);
 }
 
 static cg_status dropout_bwd(const cg_op_call *c) {
@@ -60,7 +60,7 @@ static cg_status dropout_bwd(const cg_op_call *c) {
                              CG_KF32(1.0f / (1.0f - p)), CG_KU32(c->seed[0]), CG_KU32(c->seed[1]),
                              CG_KU32(c->counter), CG_KU32(cg_op_din_acc(c, 0)),
                              CG_KU32(numel(c->out))};
-    return cg__kernel_run1d(c->ctx, PROGRAM, "dropout_bwd", (numel(c->out) + 3) / 4, 0, args, 9);
+    return cg__kernel_run1d(c->ctx, PROGRAM, "dropout_bwd", (numel(c->out) + 63) / 64, 0, args, 9);
 }
 
 static cg_status noise_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dtype *t, int n,
