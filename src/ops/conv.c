@@ -242,13 +242,15 @@ static bool use_direct(const cg_op_call *c, const geom *g, int pass) {
     /* Layers with many input taps go through im2col and our GEMM where the direct kernels use
      * little of a vector: measured by `clgraph tune` and `bench --ops` on PoCL (AVX-512, 16
      * lanes) at batch 64 and 256, the forward of rows of fewer than 8 columns (compare's second
-     * convolution, 4 columns: 8-10% faster through the GEMM) and the backward of 3x3 kernels,
-     * whose windows are 3 columns wide (siamese's and compare's second convolutions, 10-50%);
-     * the backward of the 5x5 layers is as fast or faster direct (lenet's second convolution 9%
-     * at batch 64, dae's 20% at 256). */
+     * convolution, 4 columns: 8-10% faster through the GEMM) and the backward of 3x3 kernels
+     * whose weight gradient runs by row blocks (compare's second convolution, 4 columns in
+     * blocks of 4: 20-25%); with rows laid end to end (siamese's, 10 columns of 12) the direct
+     * backward is level at batch 64 and 17% faster at 256, and the 5x5 layers' as fast or
+     * faster (lenet's second convolution 9% at batch 64, dae's 20% at 256). */
     if (!many_taps(g))
         return true;
-    return pass == 0 ? g->WO >= 8 : g->KH * g->KW > 9;
+    wgrad_plan plan = wgrad_split(g);
+    return pass == 0 ? g->WO >= 8 : g->KH * g->KW > 9 || flat_wgrad(g, &plan);
 }
 
 /* Multiply-adds of a direct pass, as floating-point operations (for the benchmark). */
