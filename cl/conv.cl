@@ -110,10 +110,10 @@ __kernel void cnhw_to_nchw(__global float *dst, __global const float *src, const
  * The vector is written out so that CPU compilers need not find it: one load of VW inputs feeds
  * OT vector multiply-adds, each with one weight. The last block of a row starts at WO - VW (its
  * overlap is computed twice but stored by the block before only); windows that cross the
- * padding or stride take the per-column path. x holds x_len floats. Weight (o, c, kh, kw) is w[w_base + o * w_o +
- * c * w_c + kh * w_kh + kw * w_kw], so that the same kernel computes the data gradient of a
- * stride-1 convolution: a convolution of dy with the weights flipped and transposed, padded by
- * K - 1 - P. With `accumulate` the result is added to y.
+ * padding or stride take the per-column path. x holds x_len floats. Weight (o, c, kh, kw) is
+ * w[w_base + o * w_o + c * w_c + kh * w_kh + kw * w_kw], so that the same kernel computes the
+ * data gradient of a stride-1 convolution: a convolution of dy with the weights flipped and
+ * transposed, padded by K - 1 - P. With `accumulate` the result is added to y.
  * Defines: OT (output channels per work-item, default 4), VW (4, 8 or 16 columns, default 8). */
 #ifndef OT
 #define OT 4

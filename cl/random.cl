@@ -57,6 +57,13 @@ __kernel void philox_raw(__global uint *out, const uint c0, const uint c1, const
     vstore4(r, i, out);
 }
 
+/* The uniform of element i alone: word i % 4 of block i / 4. */
+static float uniform_at(const uint i, const uint launch, const uint seed0, const uint seed1) {
+    const uint4 r = draw(i / 4, launch, seed0, seed1);
+    const uint word[4] = {r.x, r.y, r.z, r.w};
+    return to_unit(word[i % 4]);
+}
+
 /* The four uniforms of block g: elements 4g .. 4g + 3. */
 static float4 uniforms4(const uint g, const uint launch, const uint seed0, const uint seed1) {
     const uint4 r = draw(g, launch, seed0, seed1);
@@ -133,11 +140,8 @@ __kernel void dropout_fwd(__global float *y, __global const float *x, const floa
             vstore16(select((float16)0.0f, vload16(4 * h + v, x) * scale, q[v]), 4 * h + v, y);
         return;
     }
-    for (uint i = i0; i < n; i++) {
-        const uint4 r = draw(i / 4, launch, seed0, seed1);
-        const uint word[4] = {r.x, r.y, r.z, r.w};
-        y[i] = to_unit(word[i % 4]) >= p ? x[i] * scale : 0.0f;
-    }
+    for (uint i = i0; i < n; i++)
+        y[i] = uniform_at(i, launch, seed0, seed1) >= p ? x[i] * scale : 0.0f;
 }
 
 __kernel void dropout_bwd(__global float *dx, __global const float *dy, const float p,
@@ -156,9 +160,7 @@ __kernel void dropout_bwd(__global float *dx, __global const float *dy, const fl
         return;
     }
     for (uint i = i0; i < n; i++) {
-        const uint4 r = draw(i / 4, launch, seed0, seed1);
-        const uint word[4] = {r.x, r.y, r.z, r.w};
-        const float d = to_unit(word[i % 4]) >= p ? dy[i] * scale : 0.0f;
+        const float d = uniform_at(i, launch, seed0, seed1) >= p ? dy[i] * scale : 0.0f;
         dx[i] = (acc ? dx[i] : 0.0f) + d;
     }
 }

@@ -199,18 +199,19 @@ cg_status cg_bench_tune(cg_context *ctx, char (*files)[1024], int n_files, const
      * for its own (once a size of 64 came out 5% faster that way and made the element-wise
      * kernels of lenet 1.5-2x slower). */
     static const size_t locals[] = {64, 128, 256, 512, 1024};
+    enum { ROUNDS = 3 };
     double other[CG__ARRAY_LEN(locals)] = {0};
     tu->force_conv = 0;
     tu->force_chunk = 0;
-    for (int r = 0; st == CG_OK && r < 3; r++)
+    for (int r = 0; st == CG_OK && r < ROUNDS; r++)
         for (size_t i = 0; st == CG_OK && i < CG__ARRAY_LEN(locals); i++) {
             if (locals[i] > ctx->info.max_work_group_size) break;
             ctx->default_local = locals[i];
             t.other_us = 0;
             for (int f = 0; st == CG_OK && f < n_files; f++) {
                 if (progress)
-                    fprintf(progress, "  round %d of 3, work-group %zu: %s, batch %d\n", r + 1,
-                            locals[i], files[f], batches[0]);
+                    fprintf(progress, "  round %d of %d, work-group %zu: %s, batch %d\n", r + 1,
+                            ROUNDS, locals[i], files[f], batches[0]);
                 st = measure(models[f * n_batches], -1, -1, repeats, &t);
             }
             if (other[i] <= 0 || t.other_us < other[i]) other[i] = t.other_us;

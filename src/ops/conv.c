@@ -249,8 +249,10 @@ static bool use_direct(const cg_op_call *c, const geom *g, int pass) {
      * faster (lenet's second convolution 9% at batch 64, dae's 20% at 256). */
     if (!many_taps(g))
         return true;
+    if (pass == 0)
+        return g->WO >= 8;
     wgrad_plan plan = wgrad_split(g);
-    return pass == 0 ? g->WO >= 8 : g->KH * g->KW > 9 || flat_wgrad(g, &plan);
+    return g->KH * g->KW > 9 || flat_wgrad(g, &plan);
 }
 
 /* Multiply-adds of a direct pass, as floating-point operations (for the benchmark). */
