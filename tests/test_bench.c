@@ -3,13 +3,14 @@
  * time, bytes and (for GEMM and direct convolution) FLOPs, the same launches every step; the
  * roofline measures something; GEMM with tuned CLBlast parameters stays right; the tuning file
  * round-trips, steers the convolution algorithm per shape and pass, and a corrupt, foreign,
- * invalid or missing file leaves the defaults. */
+ * invalid or missing file leaves the defaults; autotune measures and remembers what a run uses. */
 #include <math.h>
 #include <unistd.h>
 
 #include "bench/bench.h"
 #include "device/device_internal.h"
 #include "harness.h"
+#include "ops/ops.h"
 
 static char dir[] = "/tmp/clgraph-bench-XXXXXX";
 
@@ -333,6 +334,114 @@ static void test_tuning(void) {
     remove(path);
 }
 
+/* One conv2d forward and backward through cg_op_run_host: x (3, 4, 9, 11), 5 channels of 3x3
+ * windows with padding 1, the input gradient and both parameter gradients accumulated onto
+ * values; the results in r (out, din, dw, db, back to back). */
+enum { AT_X = 3 * 4 * 9 * 11, AT_Y = 3 * 5 * 9 * 11, AT_W = 5 * 4 * 3 * 3, AT_B = 5 };
+static void autotune_conv(cg_context *ctx, float *r) {
+    static float x[AT_X], w[AT_W], b[AT_B], dy[AT_Y], dx0[AT_X], dw0[AT_W], db0[AT_B];
+    uint32_t s = 12345;
+    float *all[] = {x, w, b, dy, dx0, dw0, db0};
+    const int len[] = {AT_X, AT_W, AT_B, AT_Y, AT_X, AT_W, AT_B};
+    for (int a = 0; a < 7; a++)
+        for (int i = 0; i < len[a]; i++) {
+            s = s * 1664525u + 1013904223u;
+            all[a][i] = (float)(s >> 8) / (float)(1u << 24) - 0.5f;
+        }
+    cg_op_attrs at = {.features = 5, .kernel = {3, 3}, .stride = {1, 1}, .pad = {1, 1},
+                      .bias = true};
+    cg_op_host_io io = {.op = cg_op_find("conv2d"), .attrs = &at, .n_in = 1, .dout = dy,
+                        .training = true};
+    io.in_shape[0] = cg_shape_make(4, 3, 4, 9, 11);
+    io.in[0] = x;
+    io.want_din[0] = true;
+    io.din_init[0] = dx0;
+    io.params[0] = w, io.params[1] = b;
+    io.dparams_init[0] = dw0, io.dparams_init[1] = db0;
+    io.out = r, io.din[0] = r + AT_Y, io.dparams[0] = r + AT_Y + AT_X;
+    io.dparams[1] = r + AT_Y + AT_X + AT_W;
+    CHECK_OK(cg_op_run_host(ctx, &io, NULL));
+}
+
+/* Autotune: a convolution shape without a choice is timed both ways on its first use, and the
+ * faster is remembered in the tuning file (both passes); the call's results are those of the
+ * chosen algorithm run once (bit for bit those of a context that reads that choice from the
+ * file), so the measuring never wrote into its outputs or added to its gradients; without a
+ * cache, or with CLGRAPH_AUTOTUNE=0, nothing is measured; `clgraph tune` keeps what runs
+ * measured on shapes it does not measure itself. */
+static void test_autotune(void) {
+    char cache[256], path[4200];
+    snprintf(cache, sizeof cache, "%s/autotune", dir);
+    cg_context_options o = {.cache_dir = cache, .autotune = true};
+    cg_context *ctx = cgt_open(&o);
+    CHECK(ctx->autotune && cg_context_tuning_state(ctx) == CG_TUNING_NONE_YET,
+          "autotune on, no file yet");
+    CHECK(cg__tuning_path(ctx, path, sizeof path), "a tuning path");
+    enum { ALL = AT_Y + AT_X + AT_W + AT_B };
+    static float first[ALL], again[ALL];
+    autotune_conv(ctx, first);
+    const uint32_t key[11] = {3, 4, 9, 11, 5, 3, 3, 1, 1, 1, 1};
+    int fwd = cg__tuned_conv_algo(ctx, key, 0), bwd = cg__tuned_conv_algo(ctx, key, 1);
+    CHECK(fwd != CG_CONV_AUTO && bwd != CG_CONV_AUTO, "both passes measured (%d, %d)", fwd, bwd);
+    CHECK(cg_context_tuning_state(ctx) == CG_TUNING_FROM_RUNS, "the context says so");
+    CHECK_CONTAINS(cg_context_tuning(ctx), "measured by runs");
+    cg_context_destroy(ctx);
+    /* Read back: the same choices; with autotune off the results are the chosen algorithm's. */
+    cg_context_options plain = {.cache_dir = cache};
+    ctx = cgt_open(&plain);
+    CHECK(cg_context_tuning_state(ctx) == CG_TUNING_FROM_RUNS && !ctx->autotune,
+          "a file of what runs measured");
+    CHECK(cg__tuned_conv_algo(ctx, key, 0) == fwd && cg__tuned_conv_algo(ctx, key, 1) == bwd,
+          "the file holds the choices");
+    autotune_conv(ctx, again);
+    int differ = 0;
+    for (int i = 0; i < ALL; i++)
+        differ += memcmp(&first[i], &again[i], sizeof(float)) != 0;
+    CHECK(differ == 0, "%d of %d results differ from the chosen algorithm's", differ, ALL);
+    cg_context_destroy(ctx);
+    /* A pass not measured yet is written "auto" and read as such. */
+    write_file(path, "clgraph tuning 2\nconv2d 3 4 9 11 5 3 3 1 1 1 1 direct auto\n");
+    setenv("CLGRAPH_AUTOTUNE", "0", 1);
+    ctx = cgt_open(&o);
+    CHECK(!ctx->autotune, "CLGRAPH_AUTOTUNE=0 turns it off");
+    CHECK(cg__tuned_conv_algo(ctx, key, 0) == CG_CONV_DIRECT &&
+              cg__tuned_conv_algo(ctx, key, 1) == CG_CONV_AUTO,
+          "auto: not measured yet");
+    autotune_conv(ctx, again);
+    CHECK(cg__tuned_conv_algo(ctx, key, 1) == CG_CONV_AUTO, "nothing measured with it off");
+    cg_context_destroy(ctx);
+    setenv("CLGRAPH_AUTOTUNE", "2", 1);
+    cg_context *bad = NULL;
+    CHECK(cg_context_create(&o, &bad) != CG_OK && !bad, "CLGRAPH_AUTOTUNE=2 is refused");
+    CHECK_CONTAINS(cg_error_message(), "CLGRAPH_AUTOTUNE=2");
+    unsetenv("CLGRAPH_AUTOTUNE");
+    /* The backward measured now joins the forward on disk. */
+    ctx = cgt_open(&o);
+    autotune_conv(ctx, again);
+    cg_context_destroy(ctx);
+    ctx = cgt_open(&plain);
+    CHECK(cg__tuned_conv_algo(ctx, key, 0) == CG_CONV_DIRECT &&
+              cg__tuned_conv_algo(ctx, key, 1) != CG_CONV_AUTO,
+          "the forward kept, the backward added");
+    cg_context_destroy(ctx);
+    /* No cache: no file, nothing measured. */
+    cg_context_options off = {.no_cache = true, .autotune = true};
+    ctx = cgt_open(&off);
+    CHECK(!ctx->autotune, "no autotune without a place for the file");
+    cg_context_destroy(ctx);
+    /* `clgraph tune` keeps the shapes it does not measure (lenet at batch 2, one repeat). */
+    char files[1][1024];
+    snprintf(files[0], sizeof files[0], "%s", model_path("lenet"));
+    const int batch = 2;
+    ctx = cgt_open(&plain);
+    CHECK_OK(cg_bench_tune(ctx, files, 1, &batch, 1, 1, NULL));
+    CHECK(cg_context_tuning_state(ctx) == CG_TUNING_LOADED, "a full tuning file");
+    CHECK(cg__tuned_conv_algo(ctx, key, 0) == CG_CONV_DIRECT, "the run's shape is kept");
+    const uint32_t lenet1[11] = {2, 3, 32, 32, 6, 5, 5, 1, 1, 0, 0};
+    CHECK(cg__tuned_conv_algo(ctx, lenet1, 0) != CG_CONV_AUTO, "lenet's shape is tuned");
+    cg_context_destroy(ctx);
+}
+
 int main(void) {
     if (!mkdtemp(dir)) {
         perror("mkdtemp");
@@ -349,6 +458,7 @@ int main(void) {
     test_tuned_gemm_fallback(ctx);
     cg_context_destroy(ctx);
     test_tuning();
+    test_autotune();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);

@@ -76,6 +76,13 @@ typedef struct cg_context_options {
     bool profiling;     /* create the queue with profiling enabled (event times) */
     bool no_cache;      /* never read or write the program cache (also CLGRAPH_NO_CACHE=1) */
     const char *cache_dir; /* NULL: $XDG_CACHE_HOME/clgraph, else ~/.cache/clgraph */
+    /* The first time a convolution of a shape and pass runs that the tuning file has no choice
+     * for, time both algorithms on it (on scratch outputs: the call's results are not touched)
+     * and remember the faster in the tuning file, as cuDNN's benchmark mode does; needs the
+     * cache (where the file lives). CLGRAPH_AUTOTUNE=0 or =1 overrides this. Which kernels ran
+     * decides the last bits of a result: a run with autotune off uses the file and the
+     * defaults only. */
+    bool autotune;
 } cg_context_options;
 
 /* Opens the chosen device: context, one in-order queue, and an empty program table.
@@ -96,12 +103,18 @@ const char *cg_context_cache_dir(const cg_context *ctx);
  * that was ignored). */
 const char *cg_context_tuning(const cg_context *ctx);
 
+/* Reads the device's tuning file again: what `clgraph tune`, or another context's autotune,
+ * wrote since this context opened. */
+void cg_context_reload_tuning(cg_context *ctx);
+
 /* The same as a state, for a caller that acts on it. */
 typedef enum cg_tuning_state {
     CG_TUNING_NONE_YET,  /* no tuning file yet: `clgraph tune` writes one */
     CG_TUNING_LOADED,    /* the device's tuning file applies */
     CG_TUNING_CACHE_OFF, /* the kernel cache is off, and with it the tuning file */
     CG_TUNING_IGNORED,   /* a corrupt or foreign file, ignored */
+    CG_TUNING_FROM_RUNS, /* a file with only what runs measured (autotune): convolution
+                            algorithms; `clgraph tune` measures the rest */
 } cg_tuning_state;
 cg_tuning_state cg_context_tuning_state(const cg_context *ctx);
 

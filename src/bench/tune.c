@@ -160,6 +160,13 @@ cg_status cg_bench_tune(cg_context *ctx, char (*files)[1024], int n_files, const
     static tally t;
     memset(&t, 0, sizeof t);
     cg__tuning *tu = &ctx->tuning;
+    /* Convolution shapes that runs measured (autotune) and these models do not have are kept. */
+    static cg__conv_tune earlier[CG__MAX_TUNED_CONV];
+    int n_earlier = tu->state == CG_TUNING_LOADED || tu->state == CG_TUNING_FROM_RUNS ? tu->n_conv
+                                                                                       : 0;
+    memcpy(earlier, tu->conv, (size_t)n_earlier * sizeof *earlier);
+    const bool autotune = ctx->autotune;
+    ctx->autotune = false; /* everything is measured here, under the forcings below */
     memset(tu, 0, sizeof *tu); /* measure from the defaults, not from an earlier tuning */
     snprintf(tu->note, sizeof tu->note, "being tuned");
     const size_t default_local = cg__builtin_local(&ctx->info);
@@ -231,6 +238,7 @@ cg_status cg_bench_tune(cg_context *ctx, char (*files)[1024], int n_files, const
         best_other = builtin_other;
     }
     ctx->default_local = default_local;
+    ctx->autotune = autotune;
     tu->force_gemm = NULL;
     for (int i = 0; models && i < n_models; i++)
         cg_bench_model_close(models[i]);
@@ -264,6 +272,13 @@ cg_status cg_bench_tune(cg_context *ctx, char (*files)[1024], int n_files, const
                     s->key[0], s->key[1], s->key[2], s->key[3], s->key[4], s->key[5], s->key[6],
                     s->us[DIRECT][0], s->us[im2col_cfg][0], cg__conv_algo_name(c->algo[0]),
                     s->us[DIRECT][1], s->us[im2col_cfg][1], cg__conv_algo_name(c->algo[1]));
+    }
+    for (int i = 0; i < n_earlier && out.n_conv < CG__MAX_TUNED_CONV; i++) {
+        bool measured = false;
+        for (int k = 0; k < t.n_shapes && !measured; k++)
+            measured = memcmp(t.shapes[k].key, earlier[i].key, sizeof earlier[i].key) == 0;
+        if (!measured)
+            out.conv[out.n_conv++] = earlier[i];
     }
     return cg__tuning_save(ctx, &out);
 }

@@ -298,7 +298,10 @@ static cg_status bench_ops(const bench_opts *o, cg_context *ctx, const cg_bench_
 static cg_status bench_device(const bench_opts *o, const char *spec, bool no_cache,
                               cg_bench_peak *peak, run_result *runs, int *n_runs,
                               op_result *op_rows, int *n_op_rows, cg_device_info *info) {
-    cg_context_options co = {.device = spec, .profiling = true, .no_cache = no_cache};
+    /* Autotune as a run does: the first step of each model measures the convolution shapes
+     * that the tuning file has no choice for (CLGRAPH_AUTOTUNE=0: the defaults). */
+    cg_context_options co = {
+        .device = spec, .profiling = true, .no_cache = no_cache, .autotune = true};
     cg_context *ctx = NULL;
     cg_status st = cg_context_create(&co, &ctx);
     if (st != CG_OK) return st;
@@ -325,7 +328,7 @@ static cg_status bench_device(const bench_opts *o, const char *spec, bool no_cac
     if (st == CG_OK && o->models) {
         char exact[32];
         snprintf(exact, sizeof exact, "%d:%d", info->platform_index, info->device_index);
-        cg_context_options po = {.device = exact, .no_cache = no_cache};
+        cg_context_options po = {.device = exact, .no_cache = no_cache, .autotune = true};
         st = cg_context_create(&po, &plain);
     }
     if (st == CG_OK && o->models)
@@ -352,6 +355,7 @@ static cg_status bench_device(const bench_opts *o, const char *spec, bool no_cac
                 r->kernel_us += r->launches_at[k].us;
             if (o->kernels) print_kernels(o, peak, r, before);
             if (!o->models) continue;
+            cg_context_reload_tuning(plain); /* with what the profiled steps measured */
             st = cg_bench_model_open(plain, o->files[f], r->batch, &m);
             if (st == CG_OK)
                 st = cg_bench_model_time(m, 10, choose(o->steps, probe_ms, 4000, 5, 200),

@@ -139,6 +139,16 @@ cg_status cg_context_create(const cg_context_options *options, cg_context **out)
                     NULL);
     ctx->align = align_bits >= 32 ? align_bits / 8 : 4;
     ctx->cache_dir = cache_dir_from(options);
+    const char *autotune = getenv("CLGRAPH_AUTOTUNE");
+    if (autotune && *autotune && strcmp(autotune, "0") != 0 && strcmp(autotune, "1") != 0) {
+        st = cg__error(CG_ERR_INVALID_ARGUMENT,
+                       "CLGRAPH_AUTOTUNE=%.40s: use 0 (never time the convolution algorithms "
+                       "during a run) or 1 (time them the first time a shape runs), or unset it",
+                       autotune);
+        goto fail;
+    }
+    ctx->autotune = ctx->cache_dir && (autotune && *autotune ? autotune[0] == '1'
+                                                             : options && options->autotune);
     cg__tuning_load(ctx);
     *out = ctx;
     return CG_OK;

@@ -73,7 +73,7 @@ enum { CG_CONV_AUTO = 0, CG_CONV_IM2COL = 1, CG_CONV_DIRECT = 2 };
 
 /* One convolution shape's measured best algorithms, forward and backward:
  * key = N C H W O KH KW SH SW PH PW. */
-#define CG__MAX_TUNED_CONV 64
+#define CG__MAX_TUNED_CONV 256
 typedef struct cg__conv_tune {
     uint32_t key[11];
     int algo[2]; /* [0] forward, [1] backward */
@@ -132,6 +132,9 @@ struct cg_context {
     /* GEMMs through our own kernels (gemm.cl) instead of CLBlast: on CPUs, where they run 2-4x
      * faster than CLBlast's GPU-tuned ones; CLGRAPH_GEMM=clblast or =own chooses. */
     bool gemm_own;
+    /* Convolution algorithms are measured on first use where the tuning file has no choice
+     * (cg_context_options.autotune; only with a cache folder for the file). */
+    bool autotune;
 };
 
 /* The text of a kernel file: from CLGRAPH_KERNEL_DIR when set, else the embedded copy.
@@ -280,6 +283,10 @@ uint32_t cg__tuned_im2col_chunk(const cg_context *ctx, uint32_t wo);
 /* The tuned algorithm of a convolution shape's forward (pass 0) or backward (pass 1),
  * CG_CONV_AUTO when the file has none. */
 int cg__tuned_conv_algo(const cg_context *ctx, const uint32_t key[11], int pass);
+/* Records the algorithm a run measured fastest for a convolution shape's pass (autotune): in
+ * the context, and in the device's tuning file as it is on disk now (read again, so that what
+ * other processes added stays), unless that file is being ignored or the cache is off. */
+cg_status cg__tuning_remember_conv(cg_context *ctx, const uint32_t key[11], int pass, int algo);
 
 /* Turns an OpenCL error into a status with a message naming the call and the code. */
 cg_status cg__cl_fail(int code, const char *what);

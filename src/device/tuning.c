@@ -1,6 +1,6 @@
-/* The tuning file: what `clgraph tune` measured best on one device and driver, next to the kernel
- * cache as tuning-<key>.txt, where key is a digest of the platform, device, device version and
- * driver. It is plain text:
+/* The tuning file: what `clgraph tune` (or a run's autotune) measured best on one device and
+ * driver, next to the kernel cache as tuning-<key>.txt, where key is a digest of the platform,
+ * device, device version and driver. It is plain text:
  *
  *     clgraph tuning 2
  *     device <name>
@@ -13,8 +13,11 @@
  *     gemm_default KWID MDIMAD MDIMCD NDIMBD NDIMCD PADA PADB VWMD VWND WGD
  *
  * where FORWARD and BACKWARD are each direct or im2col: the algorithm of that pass of a conv2d
- * layer of that shape (they are independent: each pass makes what it needs); a gemm line gives
- * CLBlast's direct GEMM kernel the parameters that ran a GEMM of that shape fastest.
+ * layer of that shape (they are independent: each pass makes what it needs), or auto where a run
+ * measured the other pass only (autotune, cg__tuning_remember_conv; a file without the
+ * local_1d and im2col_chunk lines that `clgraph tune` always writes holds only such lines); a
+ * gemm line gives CLBlast's direct GEMM kernel the parameters that ran a GEMM of that shape
+ * fastest.
  *
  * Any line that does not parse, GEMM parameters this device cannot run (cg__gemm_params_fit),
  * or a device or driver that is not this one, makes the whole file ignored: the context keeps
@@ -24,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "device/device_internal.h"
 
@@ -92,10 +96,12 @@ bool cg__gemm_params_fit(const cg_device_info *d, const size_t *q, char *why, si
     return false;
 }
 
+/* CG_CONV_* of a word, -1 for none; auto: not measured yet (a run measured the other pass). */
 static int algo_of(const char *word) {
     return strcmp(word, "direct") == 0   ? CG_CONV_DIRECT
            : strcmp(word, "im2col") == 0 ? CG_CONV_IM2COL
-                                         : CG_CONV_AUTO;
+           : strcmp(word, "auto") == 0   ? CG_CONV_AUTO
+                                         : -1;
 }
 
 /* Reads n whole numbers separated by spaces; the text after them, or NULL when there are fewer
@@ -168,8 +174,7 @@ static bool parse_line(const cg_device_info *d, char *line, cg__tuning *t, char 
     if (strncmp(line, "conv2d ", 7) == 0 && t->n_conv < CG__MAX_TUNED_CONV &&
         (rest = read_numbers(line + 7, v, 11)) && copy_u32(v, c.key, 11) &&
         sscanf(rest, "%15s %15s %c", word, word2, &extra) == 2 &&
-        (c.algo[0] = algo_of(word)) != CG_CONV_AUTO &&
-        (c.algo[1] = algo_of(word2)) != CG_CONV_AUTO) {
+        (c.algo[0] = algo_of(word)) >= 0 && (c.algo[1] = algo_of(word2)) >= 0) {
         t->conv[t->n_conv++] = c;
         return true;
     }
@@ -239,49 +244,66 @@ bool cg__tuning_parse(const cg_device_info *d, const char *text, size_t len, cg_
     return ok;
 }
 
-void cg__tuning_load(cg_context *ctx) {
-    cg__tuning *t = &ctx->tuning;
+/* Reads this device's file at path into t: CG_TUNING_LOADED (or _FROM_RUNS) when it applies,
+ * else the state and, in why, the reason. */
+static cg_tuning_state tuning_read(const cg_context *ctx, const char *path, cg__tuning *t,
+                                   char *why, size_t cap) {
     memset(t, 0, sizeof *t);
-    char path[4200];
-    if (!cg__tuning_path(ctx, path, sizeof path)) {
-        snprintf(t->note, sizeof t->note, "none (the kernel cache is off): defaults");
-        t->state = CG_TUNING_CACHE_OFF;
-        return;
-    }
     FILE *f = cg__fopen_regular(path);
     if (!f && errno == EINVAL) {
-        snprintf(t->note, sizeof t->note, "ignored (%.3900s is not a regular file): defaults",
-                 path);
-        t->state = CG_TUNING_IGNORED;
-        return;
+        snprintf(why, cap, "it is not a regular file");
+        return CG_TUNING_IGNORED;
     }
-    if (!f) {
-        snprintf(t->note, sizeof t->note, "none yet (%s; run 'clgraph tune'): defaults", path);
-        t->state = CG_TUNING_NONE_YET;
-        return;
-    }
+    if (!f)
+        return CG_TUNING_NONE_YET;
     /* A tuning file is a few kilobytes; more than 1 MiB is not one. */
     char *text = malloc(1 << 20);
     size_t len = text ? fread(text, 1, (1 << 20) - 1, f) : 0;
     bool whole = text && feof(f);
     fclose(f);
-    char why[256] = "";
     bool ok = whole;
     if (!whole)
-        snprintf(why, sizeof why, "%s", text ? "it is larger than 1 MiB" : "no memory to read it");
+        snprintf(why, cap, "%s", text ? "it is larger than 1 MiB" : "no memory to read it");
     if (ok)
-        ok = cg__tuning_parse(&ctx->info, text, len, t, why, sizeof why);
+        ok = cg__tuning_parse(&ctx->info, text, len, t, why, cap);
     free(text);
     if (!ok) {
         memset(t, 0, sizeof *t);
-        snprintf(t->note, sizeof t->note, "%s ignored, %s: defaults", path, why);
-        t->state = CG_TUNING_IGNORED;
+        return CG_TUNING_IGNORED;
+    }
+    /* `clgraph tune` always writes both; a file without them holds only what runs measured. */
+    return t->local_1d || t->has_chunk ? CG_TUNING_LOADED : CG_TUNING_FROM_RUNS;
+}
+
+static void loaded_note(cg__tuning *t, const char *path) {
+    if (t->state == CG_TUNING_FROM_RUNS)
+        snprintf(t->note, sizeof t->note,
+                 "%s (%d convolution shapes measured by runs; 'clgraph tune' measures the GEMMs "
+                 "and work-group sizes too)",
+                 path, t->n_conv);
+    else
+        snprintf(t->note, sizeof t->note, "%s (%d convolution shapes, %d GEMM shapes)", path,
+                 t->n_conv, t->n_gemm);
+}
+
+void cg__tuning_load(cg_context *ctx) {
+    cg__tuning *t = &ctx->tuning;
+    memset(t, 0, sizeof *t);
+    char path[4200], why[4000] = "";
+    if (!cg__tuning_path(ctx, path, sizeof path)) {
+        snprintf(t->note, sizeof t->note, "none (the kernel cache is off): defaults");
+        t->state = CG_TUNING_CACHE_OFF;
         return;
     }
-    t->state = CG_TUNING_LOADED;
-    snprintf(t->note, sizeof t->note, "%s (%d convolution shapes, %d GEMM shapes)", path,
-             t->n_conv, t->n_gemm);
-    if (t->local_1d) ctx->default_local = t->local_1d;
+    t->state = tuning_read(ctx, path, t, why, sizeof why);
+    if (t->state == CG_TUNING_NONE_YET) {
+        snprintf(t->note, sizeof t->note, "none yet (%s; run 'clgraph tune'): defaults", path);
+    } else if (t->state == CG_TUNING_IGNORED) {
+        snprintf(t->note, sizeof t->note, "%s ignored, %s: defaults", path, why);
+    } else {
+        loaded_note(t, path);
+        if (t->local_1d) ctx->default_local = t->local_1d;
+    }
 }
 
 static void write_u32s(FILE *f, const uint32_t *v, int n) {
@@ -294,14 +316,13 @@ static void write_sizes(FILE *f, const size_t *v, int n) {
         fprintf(f, " %zu", v[k]);
 }
 
-cg_status cg__tuning_save(cg_context *ctx, const cg__tuning *t) {
-    char path[4200], tmp[4300];
-    if (!cg__tuning_path(ctx, path, sizeof path))
-        return cg__error(CG_ERR_INVALID_ARGUMENT, "the kernel cache is off, so there is no place "
-                                                  "for a tuning file; unset CLGRAPH_NO_CACHE");
+/* Writes t as the file at path, through a temporary file of this process renamed over it (two
+ * processes that write at once leave one whole file). */
+static cg_status tuning_write(const cg_context *ctx, const char *path, const cg__tuning *t) {
+    char tmp[4300];
     cg_status st = cg__mkdir_p(ctx->cache_dir);
     if (st != CG_OK) return st;
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
     FILE *f = fopen(tmp, "w");
     if (!f) return cg__error(CG_ERR_IO, "cannot write %s", tmp);
     fprintf(f, "%s\ndevice %s\ndriver %s\n", HEADER, ctx->info.name, ctx->info.driver_version);
@@ -329,8 +350,52 @@ cg_status cg__tuning_save(cg_context *ctx, const cg__tuning *t) {
         remove(tmp);
         return cg__error(CG_ERR_IO, "cannot write %s", path);
     }
-    cg__tuning_load(ctx);
     return CG_OK;
+}
+
+cg_status cg__tuning_save(cg_context *ctx, const cg__tuning *t) {
+    char path[4200];
+    if (!cg__tuning_path(ctx, path, sizeof path))
+        return cg__error(CG_ERR_INVALID_ARGUMENT, "the kernel cache is off, so there is no place "
+                                                  "for a tuning file; unset CLGRAPH_NO_CACHE");
+    cg_status st = tuning_write(ctx, path, t);
+    if (st == CG_OK) cg__tuning_load(ctx);
+    return st;
+}
+
+/* Sets the algorithm of a shape's pass in t: its entry, or a new one (the other pass not
+ * measured yet); false when t has no room for another. */
+static bool set_conv(cg__tuning *t, const uint32_t key[11], int pass, int algo) {
+    int i = 0;
+    while (i < t->n_conv && memcmp(t->conv[i].key, key, sizeof t->conv[i].key) != 0)
+        i++;
+    if (i == t->n_conv) {
+        if (t->n_conv == CG__MAX_TUNED_CONV) return false;
+        memcpy(t->conv[i].key, key, sizeof t->conv[i].key);
+        t->conv[i].algo[0] = t->conv[i].algo[1] = CG_CONV_AUTO;
+        t->n_conv++;
+    }
+    t->conv[i].algo[pass] = algo;
+    return true;
+}
+
+cg_status cg__tuning_remember_conv(cg_context *ctx, const uint32_t key[11], int pass, int algo) {
+    cg__tuning *mine = &ctx->tuning;
+    char path[4200], why[256];
+    if (!set_conv(mine, key, pass, algo) || !cg__tuning_path(ctx, path, sizeof path) ||
+        mine->state == CG_TUNING_IGNORED || mine->state == CG_TUNING_CACHE_OFF)
+        return CG_OK; /* this process keeps the choice; the file stays as it is */
+    /* The file as it is now (another process may have added to it), with this choice. */
+    cg__tuning *disk = malloc(sizeof *disk);
+    if (!disk) return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory to update the tuning file");
+    cg_tuning_state on_disk = tuning_read(ctx, path, disk, why, sizeof why);
+    cg_status st = CG_OK;
+    if (on_disk != CG_TUNING_IGNORED && set_conv(disk, key, pass, algo))
+        st = tuning_write(ctx, path, disk);
+    free(disk);
+    if (st == CG_OK && mine->state == CG_TUNING_NONE_YET) mine->state = CG_TUNING_FROM_RUNS;
+    if (st == CG_OK && mine->state == CG_TUNING_FROM_RUNS) loaded_note(mine, path);
+    return st;
 }
 
 uint32_t cg__tuned_im2col_chunk(const cg_context *ctx, uint32_t wo) {
@@ -348,6 +413,11 @@ int cg__tuned_conv_algo(const cg_context *ctx, const uint32_t key[11], int pass)
         if (memcmp(ctx->tuning.conv[i].key, key, sizeof ctx->tuning.conv[i].key) == 0)
             return ctx->tuning.conv[i].algo[pass];
     return CG_CONV_AUTO;
+}
+
+void cg_context_reload_tuning(cg_context *ctx) {
+    ctx->default_local = cg__builtin_local(&ctx->info);
+    cg__tuning_load(ctx);
 }
 
 const char *cg_context_tuning(const cg_context *ctx) {

@@ -220,24 +220,12 @@ static cg_status from_cnhw(cg_context *ctx, cl_mem dst, cl_mem src, uint32_t off
     return cg__kernel_run(ctx, PROGRAM, "cnhw_to_nchw", 3, global, local, args, 9);
 }
 
-/* The algorithm of a pass (0 forward, 1 backward): as the layer asks, else as `clgraph tune`
- * measured for this shape and pass on this device, else by device type: on CPUs the direct
- * kernels, whose explicit vectors PoCL turns into AVX (at batch 256 on PoCL they beat im2col +
- * CLBlast 4-9x on every seed model's convolutions), but see below; on GPUs
- * im2col + CLBlast's tiled GEMM. */
-static bool use_direct(const cg_op_call *c, const geom *g, int pass) {
-    const uint32_t key[11] = {g->N,  g->C,  g->H,  g->W,  g->O, g->KH,
-                              g->KW, g->SH, g->SW, g->PH, g->PW};
-    if (cg__profiling(c->ctx))
-        cg__profile_note(c->ctx, key); /* the tuner groups this node's launches by shape */
-    if (c->ctx->tuning.force_conv)
-        return c->ctx->tuning.force_conv == CG_CONV_DIRECT;
-    if (c->attrs->conv_algo != CG_CONV_AUTO)
-        return c->attrs->conv_algo == CG_CONV_DIRECT;
-    int tuned = cg__tuned_conv_algo(c->ctx, key, pass);
-    if (tuned != CG_CONV_AUTO)
-        return tuned == CG_CONV_DIRECT;
-    if (c->ctx->info.type != CG_DEVICE_CPU)
+/* The untuned algorithm of a pass (0 forward, 1 backward) where nothing was measured: on CPUs
+ * the direct kernels, whose explicit vectors PoCL turns into AVX (at batch 256 on PoCL they beat
+ * im2col + CLBlast 4-9x on every seed model's convolutions), but see below; on GPUs im2col +
+ * CLBlast's tiled GEMM. */
+static bool default_direct(const cg_context *ctx, const geom *g, int pass) {
+    if (ctx->info.type != CG_DEVICE_CPU)
         return false;
     /* Layers with many input taps go through im2col and our GEMM where the direct kernels use
      * little of a vector: measured by `clgraph tune` and `bench --ops` on PoCL (AVX-512, 16
@@ -253,6 +241,97 @@ static bool use_direct(const cg_op_call *c, const geom *g, int pass) {
         return g->WO >= 8;
     wgrad_plan plan = wgrad_split(g);
     return g->KH * g->KW > 9 || flat_wgrad(g, &plan);
+}
+
+static cg_status conv_fwd_with(const cg_op_call *c, const geom *g, bool direct);
+static cg_status conv_bwd_with(const cg_op_call *c, const geom *g, bool direct);
+
+/* A scratch copy of t for a measurement: a zeroed buffer of its size; false when there is none
+ * (then nothing is measured). */
+static bool scratch_like(cg_context *ctx, const cg_tensor *t, cg_tensor *copy, cl_mem *made) {
+    *copy = *t;
+    if (!t->mem)
+        return true;
+    size_t n = cg_shape_numel(&t->shape);
+    if (cg__buffer_create(ctx, n * sizeof(float), made) != CG_OK)
+        return false;
+    copy->mem = *made;
+    return cg__fill(ctx, *made, 0.0f, n) == CG_OK;
+}
+
+/* Autotune (cg_context_options): times both algorithms of this pass on the call's inputs with
+ * scratch outputs (so the call's own results, and gradients it accumulates into, are not
+ * touched), the first round of each not counted (it builds the programs), the rest keeping each
+ * one's fastest; remembers the faster in the tuning file, the default unless the other is 5%
+ * faster. CG_CONV_AUTO when neither ran. */
+static int autotune(const cg_op_call *c, const geom *g, int pass, const uint32_t key[11]) {
+    enum { ROUNDS = 3 };
+    cg_context *ctx = c->ctx;
+    cg_op_call t = *c;
+    cg_tensor out, din, dparams[CG_MAX_PARAMS];
+    cl_mem made[2 + CG_MAX_PARAMS] = {0};
+    bool ok = true;
+    if (pass == 0) {
+        ok = scratch_like(ctx, c->out, &out, &made[0]);
+        t.out = &out;
+    } else {
+        ok = scratch_like(ctx, &c->din[0], &din, &made[0]);
+        for (int i = 0; ok && i < c->n_params; i++)
+            ok = scratch_like(ctx, &c->dparams[i], &dparams[i], &made[1 + i]);
+        t.din = &din;
+        t.dparams = dparams;
+    }
+    double best[2] = {-1, -1}; /* [direct] in ms */
+    cg__profiler *prof = ctx->prof;
+    ctx->prof = NULL; /* these launches are not the step's */
+    for (int r = 0; ok && r < ROUNDS; r++)
+        for (int direct = 0; direct < 2; direct++) {
+            if (r > 0 && best[direct] < 0)
+                continue; /* it failed in the first round */
+            double t0 = cg__now_ms();
+            bool ran = cg_context_finish(ctx) == CG_OK &&
+                       (pass == 0 ? conv_fwd_with(&t, g, direct) : conv_bwd_with(&t, g, direct)) ==
+                           CG_OK &&
+                       cg_context_finish(ctx) == CG_OK;
+            double ms = cg__now_ms() - t0;
+            if (r == 0)
+                best[direct] = ran ? 1e300 : -1;
+            else if (ran && ms < best[direct])
+                best[direct] = ms;
+        }
+    ctx->prof = prof;
+    for (size_t i = 0; i < CG__ARRAY_LEN(made); i++)
+        cg__buffer_release(made[i]);
+    if (!ok || (best[0] < 0 && best[1] < 0))
+        return CG_CONV_AUTO;
+    /* The default stands unless the other is 5% faster (timings vary by a few per cent). */
+    const int fallback = default_direct(ctx, g, pass);
+    double mine = best[fallback], other = best[!fallback];
+    bool direct = other >= 0 && (mine < 0 || other < 0.95 * mine) ? !fallback : fallback;
+    int algo = direct ? CG_CONV_DIRECT : CG_CONV_IM2COL;
+    /* A file that cannot be written costs only the measurement, again in the next run. */
+    cg__tuning_remember_conv(ctx, key, pass, algo);
+    return algo;
+}
+
+/* The algorithm of a pass (0 forward, 1 backward): as the layer asks, else as `clgraph tune` or
+ * an earlier run measured for this shape and pass on this device, else measured now (autotune),
+ * else by default_direct. */
+static bool use_direct(const cg_op_call *c, const geom *g, int pass) {
+    const uint32_t key[11] = {g->N,  g->C,  g->H,  g->W,  g->O, g->KH,
+                              g->KW, g->SH, g->SW, g->PH, g->PW};
+    if (cg__profiling(c->ctx))
+        cg__profile_note(c->ctx, key); /* the tuner groups this node's launches by shape */
+    if (c->ctx->tuning.force_conv)
+        return c->ctx->tuning.force_conv == CG_CONV_DIRECT;
+    if (c->attrs->conv_algo != CG_CONV_AUTO)
+        return c->attrs->conv_algo == CG_CONV_DIRECT;
+    int tuned = cg__tuned_conv_algo(c->ctx, key, pass);
+    if (tuned == CG_CONV_AUTO && c->ctx->autotune)
+        tuned = autotune(c, g, pass, key);
+    if (tuned != CG_CONV_AUTO)
+        return tuned == CG_CONV_DIRECT;
+    return default_direct(c->ctx, g, pass);
 }
 
 /* Multiply-adds of a direct pass, as floating-point operations (for the benchmark). */
@@ -362,10 +441,10 @@ static cg_status direct_wgrad(const cg_op_call *c, const geom *g) {
     return st;
 }
 
-static cg_status conv_fwd(const cg_op_call *c) {
-    geom g = conv_geom(c->attrs, &c->in[0].shape);
+static cg_status conv_fwd_with(const cg_op_call *c, const geom *gp, bool direct) {
+    const geom g = *gp;
     cl_mem bias = c->attrs->bias ? c->params[1].mem : NULL;
-    if (use_direct(c, &g, 0)) {
+    if (direct) {
         return direct_conv(c->ctx, c->out->mem, c->in[0].mem, c->params[0].mem, bias, false, &g,
                            0, (int)(g.C * g.KH * g.KW), (int)(g.KH * g.KW), (int)g.KW, 1,
                            c->scratch, conv_flops(&g));
@@ -382,14 +461,14 @@ static cg_status conv_fwd(const cg_op_call *c) {
     return st;
 }
 
-static cg_status conv_bwd(const cg_op_call *c) {
-    geom g = conv_geom(c->attrs, &c->in[0].shape);
+static cg_status conv_bwd_with(const cg_op_call *c, const geom *gp, bool direct) {
+    const geom g = *gp;
     cg_status st = CG_OK;
     if (c->attrs->bias)
         st = cg__bias_bwd(c->ctx, c->dparams[1].mem, c->dout->mem, g.O, g.HO * g.WO, g.N);
     if (st != CG_OK)
         return st;
-    if (use_direct(c, &g, 1)) {
+    if (direct) {
         st = direct_wgrad(c, &g);
         if (st != CG_OK || !c->din[0].mem)
             return st;
@@ -423,6 +502,16 @@ static cg_status conv_bwd(const cg_op_call *c) {
         st = col2im(c->ctx, c->din[0].mem, c->scratch, 0, &g, g.C, g.H, g.W, g.HO, g.WO,
                     cg_op_din_acc(c, 0));
     return st;
+}
+
+static cg_status conv_fwd(const cg_op_call *c) {
+    geom g = conv_geom(c->attrs, &c->in[0].shape);
+    return conv_fwd_with(c, &g, use_direct(c, &g, 0));
+}
+
+static cg_status conv_bwd(const cg_op_call *c) {
+    geom g = conv_geom(c->attrs, &c->in[0].shape);
+    return conv_bwd_with(c, &g, use_direct(c, &g, 1));
 }
 
 /* conv_transpose2d: x (N, Cin, H, W), weight (Cin, Cout, KH, KW), output

@@ -1349,7 +1349,8 @@ cg_status cg_run(const cg_run_options *o) {
             return st;
     cg_context_options copt = {.device = o->device ? o->device
                                          : base.device[0] ? base.device
-                                                          : NULL};
+                                                          : NULL,
+                               .autotune = true};
     cg_context *ctx;
     if ((st = cg_context_create(&copt, &ctx)) != CG_OK)
         return st;
@@ -1384,9 +1385,10 @@ cg_status cg_run(const cg_run_options *o) {
             o->from_run ? "evaluating" : o->resume ? "resuming" : "running", base.data.name,
             shown.file, dev->name, dir);
     cg_tuning_state tuning = cg_context_tuning_state(ctx);
-    if (tuning == CG_TUNING_NONE_YET)
-        fprintf(stderr, "  this device has no tuning file yet: 'clgraph tune' (a few minutes, "
-                        "once) makes training faster; the defaults apply\n");
+    if (tuning == CG_TUNING_NONE_YET || tuning == CG_TUNING_FROM_RUNS)
+        fprintf(stderr, "  this device is not fully tuned: convolution algorithms are timed the "
+                        "first time a shape runs and kept; 'clgraph tune' (a minute or so, once) "
+                        "tunes the GEMMs and work-group sizes too\n");
     else if (tuning == CG_TUNING_IGNORED)
         fprintf(stderr, "  tuning: %s\n", cg_context_tuning(ctx));
     char started[40];
