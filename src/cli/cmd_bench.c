@@ -652,8 +652,11 @@ int cmd_tune(int argc, char **argv) {
                        "im2col + GEMM) is faster for\neach conv2d shape and pass, how im2col "
                        "splits its work, and the work-group size of\nelement-wise kernels, and "
                        "writes the device's tuning file next to the kernel cache.\nEvery later "
-                       "run on this device and driver reads it; without one, safe defaults "
-                       "apply.\nTakes minutes: progress is printed as it goes.",
+                       "run on this device and driver reads it. Without it, runs time the\n"
+                       "convolution algorithms of each new shape on its first use and add the "
+                       "choice to\nthat file (CLGRAPH_AUTOTUNE=0: never); tuning keeps those "
+                       "lines for other shapes.\nTakes a minute or more: progress is printed "
+                       "as it goes.",
                        argc, argv, options, CG__ARRAY_LEN(options), NULL, 0, NULL, &help);
     if (rc != CLI_OK || help) return rc;
     static bench_opts o;
