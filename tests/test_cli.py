@@ -10,6 +10,7 @@ Exits 77 (skipped) when no OpenCL device exists, unless CLGRAPH_REQUIRE_DEVICE=1
 import ast
 import json
 import os
+import re
 import struct
 import signal
 import subprocess
@@ -1142,6 +1143,10 @@ def bench_commands():
             if os.path.isdir(os.path.join(tmp, "clgraph")) else []
         check(rc == 0 and "conv2d N=8 C=3 32x32 O=6" in out and len(files) == 1,
               "tune writes the tuning file: %s %s %r" % (out, err, files))
+        # Both im2col layouts are timed (each kernel counted under its own layout).
+        m = re.search(r"im2col: (\d+) us with a row per work-item, (\d+) us with a column", out)
+        check(m is not None and int(m.group(1)) > 0 and int(m.group(2)) > 0,
+              "tune times both im2col layouts: %r" % (m.group(0) if m else out))
         if files:
             text = open(os.path.join(tmp, "clgraph", files[0])).read()
             check(text.startswith("clgraph tuning 2\n") and "conv2d 8 3 32 32 6 5 5" in text,

@@ -82,7 +82,8 @@ static cg_status measure(cg_bench_model *m, int cfg, int gslot, int repeats, tal
                                                     sizeof *s, rec->note, sizeof rec->note)
                                            : NULL;
                 if (s) s->us[cfg][strstr(rec->label, " backward") ? 1 : 0] += us;
-                if (cfg >= 0 && strcmp(rec->kernel, "im2col") == 0) t->im2col_us[cfg] += us;
+                if (cfg >= 0 && strncmp(rec->kernel, "im2col", 6) == 0) /* or im2col_rows */
+                    t->im2col_us[cfg] += us;
             } else if (strcmp(rec->kernel, "clblast_sgemm") != 0) {
                 t->other_us += us;
             }

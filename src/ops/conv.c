@@ -168,13 +168,29 @@ static cg_status conv_infer(const cg_op_attrs *a, const cg_shape *in, const cg_d
         CG_KU32((g).SH), CG_KU32((g).SW), CG_KU32((g).PH), CG_KU32((g).PW), CG_KU32(HO_),       \
         CG_KU32(WO_)
 
+static void layout_local(uint32_t HW, uint32_t C, size_t *local);
+
+/* Whole rows per work-item (the tuned im2col chunk, by default on CPUs): im2col_rows and
+ * col2im_rows over 3-D ranges, else a column per work-item. */
+static bool by_rows(cg_context *ctx, uint32_t WO) {
+    return cg__tuned_im2col_chunk(ctx, WO) >= WO;
+}
+
 static cg_status im2col(cg_context *ctx, cl_mem col, uint32_t off, cl_mem x, const geom *g,
                         uint32_t C, uint32_t H, uint32_t W, uint32_t HO, uint32_t WO) {
+    cg__profile_bytes(ctx, 4.0 * g->N * C * ((double)H * W + (double)g->KH * g->KW * HO * WO));
+    if (by_rows(ctx, WO)) {
+        const cg__karg args[] = {CG_KMEM(col), CG_KU32(off), CG_KMEM(x),
+                                 WINDOW_ARGS(*g, C, H, W, HO, WO)};
+        size_t global[3] = {HO, g->N, (size_t)C * g->KH}, local[3];
+        layout_local(HO, g->N, local);
+        return cg__kernel_run(ctx, PROGRAM, "im2col_rows", 3, global, local, args,
+                              CG__ARRAY_LEN(args));
+    }
     uint32_t chunk = cg__tuned_im2col_chunk(ctx, WO);
     const cg__karg args[] = {CG_KMEM(col), CG_KU32(off), CG_KMEM(x),
                              WINDOW_ARGS(*g, C, H, W, HO, WO), CG_KU32(chunk)};
     size_t n = (size_t)C * g->KH * g->KW * g->N * HO * ((WO + chunk - 1) / chunk);
-    cg__profile_bytes(ctx, 4.0 * g->N * C * ((double)H * W + (double)g->KH * g->KW * HO * WO));
     return cg__kernel_run1d(ctx, PROGRAM, "im2col", n, 0, args, CG__ARRAY_LEN(args));
 }
 
@@ -182,9 +198,15 @@ static cg_status col2im(cg_context *ctx, cl_mem x, cl_mem col, uint32_t off, con
                         uint32_t C, uint32_t H, uint32_t W, uint32_t HO, uint32_t WO, bool acc) {
     const cg__karg args[] = {CG_KMEM(x), CG_KMEM(col), CG_KU32(off),
                              WINDOW_ARGS(*g, C, H, W, HO, WO), CG_KU32(acc)};
-    size_t n = (size_t)g->N * C * H * W;
     cg__profile_bytes(ctx, 4.0 * g->N * C *
                                ((double)g->KH * g->KW * HO * WO + (double)H * W * (acc ? 2 : 1)));
+    if (by_rows(ctx, WO)) {
+        size_t global[3] = {H, C, g->N}, local[3];
+        layout_local(H, C, local);
+        return cg__kernel_run(ctx, PROGRAM, "col2im_rows", 3, global, local, args,
+                              CG__ARRAY_LEN(args));
+    }
+    size_t n = (size_t)g->N * C * H * W;
     return cg__kernel_run1d(ctx, PROGRAM, "col2im", n, 0, args, CG__ARRAY_LEN(args));
 }
 
