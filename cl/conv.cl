@@ -433,7 +433,24 @@ __kernel void conv2d_flat_bwd_weight(__global float *part, __global const float 
                     acc[q][k] = mad(d[q], xv, acc[q][k]);
             }
         }
-        if (p0 < P) { /* the tail: lanes past P hold 0 in dy and read x only inside it */
+        /* The tail: whole vectors with the lanes past P masked to 0 where the loads stay inside
+         * both buffers (past P they read the next planes), else lane by lane. */
+        const size_t dy_last = (size_t)(n * O + min(o0 + OT - 1, O - 1)) * HO * W + p0 + VW;
+        const size_t x_last = ((size_t)(n * C + c) * H + kh) * W + p0 + VW + KWD - 1;
+        if (p0 < P && dy_last <= (size_t)N * O * HO * W && x_last <= (size_t)N * C * H * W) {
+            int m[VW];
+            for (uint l = 0; l < VW; l++)
+                m[l] = p0 + l < P ? -1 : 0;
+            const intv keep = vloadv(0, m);
+            floatv d[OT];
+            for (uint q = 0; q < OT; q++)
+                d[q] = select((floatv)(0.0f), vloadv(0, dp[q] + p0), keep);
+            for (uint k = 0; k < KWD; k++) {
+                const floatv xv = select((floatv)(0.0f), vloadv(0, xp + p0 + k), keep);
+                for (uint q = 0; q < OT; q++)
+                    acc[q][k] = mad(d[q], xv, acc[q][k]);
+            }
+        } else if (p0 < P) { /* the last planes: lanes past P hold 0 and read nothing */
             floatv d[OT];
             for (uint q = 0; q < OT; q++) {
                 float v[VW];
