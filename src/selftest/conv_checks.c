@@ -73,8 +73,25 @@ static cg_status check_conv(cg_context *ctx, int algo, int stride, bool *passed,
     return cg__selftest_op(ctx, &io, &want, 1e-5, passed, detail, cap);
 }
 
+/* The GEMM path with im2col and col2im in the layout given (a column or a whole row per
+ * work-item: the tuned chunk, forced here so that both kernels of each run wherever the check
+ * does). */
+static cg_status check_conv_im2col_as(cg_context *ctx, int chunk, bool *passed, char *detail,
+                                      size_t cap) {
+    const int was = ctx->tuning.force_chunk;
+    ctx->tuning.force_chunk = chunk;
+    cg_status st = check_conv(ctx, CG_CONV_IM2COL, 1, passed, detail, cap);
+    ctx->tuning.force_chunk = was;
+    return st;
+}
+
 static cg_status check_conv_im2col(cg_context *ctx, bool *passed, char *detail, size_t cap) {
-    return check_conv(ctx, CG_CONV_IM2COL, 1, passed, detail, cap);
+    return check_conv_im2col_as(ctx, 1, passed, detail, cap);
+}
+
+static cg_status check_conv_im2col_rows(cg_context *ctx, bool *passed, char *detail,
+                                        size_t cap) {
+    return check_conv_im2col_as(ctx, -1, passed, detail, cap);
 }
 
 static cg_status check_conv_direct(cg_context *ctx, bool *passed, char *detail, size_t cap) {
@@ -150,6 +167,7 @@ const cg__selftest_case cg__conv_checks[] = {
     {"linear.cl", "per_sample_linear_fwd per_sample_linear_bwd_data per_sample_linear_bwd_weight",
      check_per_sample_linear},
     {"conv.cl", "im2col col2im nchw_to_cnhw cnhw_to_nchw", check_conv_im2col},
+    {"conv.cl", "im2col_rows col2im_rows", check_conv_im2col_rows},
     {"conv.cl", "conv2d_direct_fwd", check_conv_direct},
     {"conv.cl", "conv2d_flat_bwd_weight pad_rows", check_conv_flat},
     {"core.cl", "add_chunk_sums", check_conv_direct},
