@@ -138,13 +138,25 @@ static cg_status up_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dty
     return CG_OK;
 }
 
+/* The 2-D range of the upsample kernels: (W, N * C * H), work-groups of a row (up to 64
+ * columns) by as many rows as make about 256 items. */
+static cg_status up_run(const cg_op_call *c, const char *kernel, const cg__karg *args,
+                        size_t nargs) {
+    const cg_shape *x = &c->in[0].shape;
+    size_t global[2] = {(size_t)x->d[3], (size_t)x->d[0] * x->d[1] * x->d[2]}, local[2] = {1, 1};
+    while (local[0] < 64 && local[0] < global[0])
+        local[0] *= 2;
+    while (local[0] * local[1] < 256 && local[1] < global[1])
+        local[1] *= 2;
+    return cg__kernel_run(c->ctx, PROGRAM, kernel, 2, global, local, args, nargs);
+}
+
 static cg_status up_fwd(const cg_op_call *c) {
     const cg_shape *x = &c->in[0].shape;
     const cg__karg args[] = {CG_KMEM(c->out->mem), CG_KMEM(c->in[0].mem),
-                             CG_KU32(x->d[0] * x->d[1]), CG_KU32(x->d[2]), CG_KU32(x->d[3]),
+                             CG_KU32(x->d[0] * x->d[1] * x->d[2]), CG_KU32(x->d[3]),
                              CG_KU32(c->attrs->factor)};
-    return cg__kernel_run1d(c->ctx, PROGRAM, "upsample_fwd", cg_shape_numel(&c->out->shape), 0,
-                            args, 6);
+    return up_run(c, "upsample_fwd", args, CG__ARRAY_LEN(args));
 }
 
 static cg_status up_bwd(const cg_op_call *c) {
@@ -152,9 +164,9 @@ static cg_status up_bwd(const cg_op_call *c) {
         return CG_OK;
     const cg_shape *x = &c->in[0].shape;
     const cg__karg args[] = {CG_KMEM(c->din[0].mem), CG_KMEM(c->dout->mem),
-                             CG_KU32(x->d[0] * x->d[1]), CG_KU32(x->d[2]), CG_KU32(x->d[3]),
+                             CG_KU32(x->d[0] * x->d[1] * x->d[2]), CG_KU32(x->d[3]),
                              CG_KU32(c->attrs->factor), CG_KU32(cg_op_din_acc(c, 0))};
-    return cg__kernel_run1d(c->ctx, PROGRAM, "upsample_bwd", cg_shape_numel(x), 0, args, 7);
+    return up_run(c, "upsample_bwd", args, CG__ARRAY_LEN(args));
 }
 
 const cg_op_def cg__op_maxpool2d = {
