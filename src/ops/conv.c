@@ -206,8 +206,14 @@ static cg_status col2im(cg_context *ctx, cl_mem x, cl_mem col, uint32_t off, con
     cg__profile_bytes(ctx, 4.0 * g->N * C *
                                ((double)g->KH * g->KW * HO * WO + (double)H * W * (acc ? 2 : 1)));
     if (by_rows(ctx, WO)) {
-        size_t global[3] = {H, C, g->N}, local[3];
-        layout_local(H, C, local);
+        /* work-groups of 16 items: the rows of one sample, or of a few where they are short
+         * (measured on PoCL against up to 64 items: dae's last layer 0.83-0.94 against
+         * 1.26-1.63 ms at batch 256, compare's second convolution 0-7% slower) */
+        size_t global[3] = {H, g->N, C}, local[3] = {1, 1, 1};
+        while (local[0] < 16 && local[0] < H)
+            local[0] *= 2;
+        while (local[0] * local[1] < 16 && local[1] < g->N)
+            local[1] *= 2;
         return cg__kernel_run(ctx, PROGRAM, "col2im_rows", 3, global, local, args,
                               CG__ARRAY_LEN(args));
     }
