@@ -8,8 +8,8 @@
  * key = {seed0, seed1}), from its top 24 bits: u = (r >> 8) * 2^-24 in [0, 1). Normal element i
  * uses Box-Muller on the first two words of philox({i, launch, 0, 0}, key):
  * sqrt(-2 ln u1) cos(2 pi u2), u1 in (0, 1].
- * Work-items: one per element, or one per four elements for the uniform kernels, or one per
- * 64 elements for dropout (1-D, index checked against n).
+ * Work-items: one per element, or one per four elements for the uniform kernels, 16 for
+ * gaussian_noise, 64 for dropout (1-D, index checked against n).
  * Defines: none required.
  */
 
@@ -165,15 +165,35 @@ __kernel void dropout_bwd(__global float *dx, __global const float *dy, const fl
     }
 }
 
-/* y = x + std * N(0, 1), clamped to [0, 1] when clamp01. */
+/* Normal elements i0 .. i0 + 15: 16 blocks through philox16, Box-Muller on words x and y of
+ * each (the values to_normal(draw(i, ...)) gives, in vectors). */
+static float16 normal16(const uint i0, const uint launch, const uint seed0, const uint seed1) {
+    uint16 c0 = (uint16)i0 + (uint16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    uint16 c1 = (uint16)launch, c2 = (uint16)0u, c3 = (uint16)0u;
+    philox16(&c0, &c1, &c2, &c3, (uint2)(seed0, seed1));
+    const float16 u1 = convert_float16((c0 >> 8u) + 1u) * 0x1.0p-24f;
+    const float16 u2 = convert_float16(c1 >> 8u) * 0x1.0p-24f;
+    return sqrt(-2.0f * log(u1)) * cos(6.2831853071795864f * u2);
+}
+
+/* y = x + std * N(0, 1), clamped to [0, 1] when clamp01. One work-item per 16 elements: 16
+ * blocks at once where all are inside n (PoCL ran the per-element generator at 36 ns an
+ * element), else element by element. */
 __kernel void gaussian_noise_fwd(__global float *y, __global const float *x, const float std,
                                  const uint clamp01, const uint seed0, const uint seed1,
                                  const uint launch, const uint n) {
-    const uint i = get_global_id(0);
-    if (i >= n)
+    const uint h = get_global_id(0), i0 = 16 * h;
+    if (i0 >= n)
         return;
-    const float v = x[i] + std * to_normal(draw(i, launch, seed0, seed1));
-    y[i] = clamp01 ? clamp(v, 0.0f, 1.0f) : v;
+    if (i0 + 16 <= n) {
+        const float16 v = vload16(h, x) + std * normal16(i0, launch, seed0, seed1);
+        vstore16(clamp01 ? clamp(v, 0.0f, 1.0f) : v, h, y);
+        return;
+    }
+    for (uint i = i0; i < n; i++) {
+        const float v = x[i] + std * to_normal(draw(i, launch, seed0, seed1));
+        y[i] = clamp01 ? clamp(v, 0.0f, 1.0f) : v;
+    }
 }
 
 /* The gradient passes where the clamp did not bite (0 <= v <= 1, as PyTorch's clamp). */
@@ -181,12 +201,21 @@ __kernel void gaussian_noise_bwd(__global float *dx, __global const float *dy,
                                  __global const float *x, const float std, const uint clamp01,
                                  const uint seed0, const uint seed1, const uint launch,
                                  const uint acc, const uint n) {
-    const uint i = get_global_id(0);
-    if (i >= n)
+    const uint h = get_global_id(0), i0 = 16 * h;
+    if (i0 >= n)
         return;
-    const float v = x[i] + std * to_normal(draw(i, launch, seed0, seed1));
-    const float g = !clamp01 || (v >= 0.0f && v <= 1.0f) ? dy[i] : 0.0f;
-    dx[i] = (acc ? dx[i] : 0.0f) + g;
+    if (i0 + 16 <= n) {
+        const float16 v = vload16(h, x) + std * normal16(i0, launch, seed0, seed1);
+        const int16 pass = (int16)(clamp01 ? 0 : -1) | (v >= 0.0f && v <= 1.0f);
+        const float16 g = select((float16)0.0f, vload16(h, dy), pass);
+        vstore16(acc ? vload16(h, dx) + g : g, h, dx);
+        return;
+    }
+    for (uint i = i0; i < n; i++) {
+        const float v = x[i] + std * to_normal(draw(i, launch, seed0, seed1));
+        const float g = !clamp01 || (v >= 0.0f && v <= 1.0f) ? dy[i] : 0.0f;
+        dx[i] = (acc ? dx[i] : 0.0f) + g;
+    }
 }
 
 /* z = mu + exp(log_sigma) * eps, eps ~ N(0, 1); sample = 0 gives z = mu (evaluation). */

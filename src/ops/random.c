@@ -78,7 +78,8 @@ static cg_status noise_fwd(const cg_op_call *c) {
                              CG_KF32(c->attrs->alpha), CG_KU32(c->attrs->clamp),
                              CG_KU32(c->seed[0]), CG_KU32(c->seed[1]), CG_KU32(c->counter),
                              CG_KU32(numel(c->out))};
-    return cg__kernel_run1d(c->ctx, PROGRAM, "gaussian_noise_fwd", numel(c->out), 0, args, 8);
+    return cg__kernel_run1d(c->ctx, PROGRAM, "gaussian_noise_fwd", (numel(c->out) + 15) / 16, 0,
+                            args, 8);
 }
 
 static cg_status noise_bwd(const cg_op_call *c) {
@@ -91,7 +92,8 @@ static cg_status noise_bwd(const cg_op_call *c) {
                              CG_KU32(c->attrs->clamp), CG_KU32(c->seed[0]),
                              CG_KU32(c->seed[1]),    CG_KU32(c->counter),
                              CG_KU32(cg_op_din_acc(c, 0)), CG_KU32(numel(c->out))};
-    return cg__kernel_run1d(c->ctx, PROGRAM, "gaussian_noise_bwd", numel(c->out), 0, args, 10);
+    return cg__kernel_run1d(c->ctx, PROGRAM, "gaussian_noise_bwd", (numel(c->out) + 15) / 16, 0,
+                            args, 10);
 }
 
 static cg_status reparam_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dtype *t,
