@@ -6,9 +6,17 @@
 
 cg_status cg__bias_add(cg_context *ctx, cl_mem y, cl_mem b, uint32_t channels, uint32_t inner,
                        size_t n) {
+    if (channels == 0 || inner == 0)
+        return CG_OK;
+    const size_t outer = n / ((size_t)channels * inner);
     const cg__karg args[] = {CG_KMEM(y), CG_KMEM(b), CG_KU32(channels), CG_KU32(inner),
-                             CG_KU32(n)};
-    return cg__kernel_run1d(ctx, PROGRAM, "bias_add", n, 0, args, 5);
+                             CG_KU32(outer)};
+    /* work-groups of about 256 items: up to 64 along each row, then channels, then rows */
+    size_t global[3] = {inner, channels, outer}, local[3] = {1, 1, 1};
+    for (int d = 0; d < 3; d++)
+        while (local[0] * local[1] * local[2] * 2 <= (d < 2 ? 64 : 256) && local[d] < global[d])
+            local[d] *= 2;
+    return cg__kernel_run(ctx, PROGRAM, "bias_add", 3, global, local, args, 5);
 }
 
 cg_status cg__bias_bwd(cg_context *ctx, cl_mem db, cl_mem dy, uint32_t channels, uint32_t inner,
