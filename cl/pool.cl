@@ -1,8 +1,9 @@
 /* Pooling and upsampling: maxpool2d, avgpool2d (windows without padding, floor mode, as
  * PyTorch's defaults) and nearest upsampling by an integer factor.
  *
- * Work-items: one per element of the tensor written (1-D, index checked against the total);
- * upsampling: one per input element (see there).
+ * Work-items: one per element of the tensor written (or per block of windows, or per tile, where
+ * a kernel says so), over 3-D ranges (columns, rows, N * C) so that none divides; upsampling: one
+ * per input element over (W, N * C * H).
  * Backward kernels gather over the windows that cover an input element (or, for maxpool with
  * windows that tile the input, write each tile once), so no atomics are needed. maxpool's
  * backward recomputes each window's argmax (the first maximum in scan order, as PyTorch)
@@ -14,11 +15,22 @@
     const uint N, const uint C, const uint H, const uint W, const uint KH, const uint KW,        \
         const uint SH, const uint SW, const uint HO, const uint WO
 
+/* The output element of a forward work-item of the 3-D range (WO, HO, N * C); false past it. */
+#define OUT_ITEM(wo, ho, nc, i)                                                                  \
+    const uint wo = get_global_id(0), ho = get_global_id(1), nc = get_global_id(2);              \
+    if (wo >= WO || ho >= HO || nc >= N * C)                                                     \
+        return;                                                                                  \
+    const size_t i = ((size_t)nc * HO + ho) * WO + wo
+
+/* The input element of a backward work-item of the 3-D range (W, H, N * C). */
+#define IN_ITEM(w, h, nc, i)                                                                     \
+    const uint w = get_global_id(0), h = get_global_id(1), nc = get_global_id(2);                \
+    if (w >= W || h >= H || nc >= N * C)                                                         \
+        return;                                                                                  \
+    const size_t i = ((size_t)nc * H + h) * W + w
+
 __kernel void maxpool2d_fwd(__global float *y, __global const float *x, POOL_ARGS) {
-    const uint i = get_global_id(0);
-    if (i >= N * C * HO * WO)
-        return;
-    const uint wo = i % WO, ho = (i / WO) % HO, nc = i / (WO * HO);
+    OUT_ITEM(wo, ho, nc, i);
     __global const float *xp = x + (size_t)nc * H * W + ho * SH * W + wo * SW;
     float m = xp[0];
     for (uint kh = 0; kh < KH; kh++)
@@ -50,12 +62,11 @@ static uint window_argmax(__global const float *xc, const uint W, const uint KH,
 __kernel void maxpool2d_bwd(__global float *dx, __global const float *dy,
                             __global const float *x, POOL_ARGS, const uint acc,
                             const uint tiled) {
-    const uint i = get_global_id(0);
-    if (tiled) {
+    if (tiled) { /* the range is (TW, TH, N * C) */
         const uint TH = (H + KH - 1) / KH, TW = (W + KW - 1) / KW;
-        if (i >= N * C * TH * TW)
+        const uint tw = get_global_id(0), th = get_global_id(1), nc = get_global_id(2);
+        if (tw >= TW || th >= TH || nc >= N * C)
             return;
-        const uint tw = i % TW, th = (i / TW) % TH, nc = i / (TW * TH);
         __global const float *xc = x + (size_t)nc * H * W;
         __global float *dc = dx + (size_t)nc * H * W;
         const bool window = th < HO && tw < WO;
@@ -70,9 +81,7 @@ __kernel void maxpool2d_bwd(__global float *dx, __global const float *dy,
             }
         return;
     }
-    if (i >= N * C * H * W)
-        return;
-    const uint w = i % W, h = (i / W) % H, nc = i / (W * H);
+    IN_ITEM(w, h, nc, i);
     __global const float *xc = x + (size_t)nc * H * W;
     const uint me = h * W + w;
     /* Output rows whose window covers h: ho*SH <= h < ho*SH + KH. */
@@ -93,10 +102,9 @@ __kernel void maxpool2d_bwd(__global float *dx, __global const float *dy,
 __kernel void maxpool2x2_fwd(__global float *y, __global const float *x, const uint NC,
                              const uint H, const uint W) {
     const uint HO = H / 2, WO = W / 2, blocks = (WO + 3) / 4;
-    const uint i = get_global_id(0);
-    if (i >= NC * HO * blocks)
+    const uint bj = get_global_id(0), ho = get_global_id(1), nc = get_global_id(2);
+    if (bj >= blocks || ho >= HO || nc >= NC)
         return;
-    const uint bj = i % blocks, ho = (i / blocks) % HO, nc = i / (blocks * HO);
     const uint wo0 = min(bj * 4, WO - 4);
     __global const float *r0 = x + ((size_t)nc * H + 2 * ho) * W + 2 * wo0;
     const float8 a = vload8(0, r0), b = vload8(0, r0 + W);
@@ -110,10 +118,9 @@ __kernel void maxpool2x2_bwd(__global float *dx, __global const float *dy,
                              __global const float *x, const uint NC, const uint H, const uint W,
                              const uint acc) {
     const uint HO = H / 2, WO = W / 2, blocks = (WO + 3) / 4;
-    const uint i = get_global_id(0);
-    if (i >= NC * HO * blocks)
+    const uint bj = get_global_id(0), ho = get_global_id(1), nc = get_global_id(2);
+    if (bj >= blocks || ho >= HO || nc >= NC)
         return;
-    const uint bj = i % blocks, ho = (i / blocks) % HO, nc = i / (blocks * HO);
     const uint wo0 = min(bj * 4, WO - 4), skip = bj * 4 - wo0;
     const size_t at = ((size_t)nc * H + 2 * ho) * W + 2 * wo0;
     const float8 top = vload8(0, x + at), bottom = vload8(0, x + at + W);
@@ -148,10 +155,7 @@ __kernel void maxpool2x2_bwd(__global float *dx, __global const float *dy,
 }
 
 __kernel void avgpool2d_fwd(__global float *y, __global const float *x, POOL_ARGS) {
-    const uint i = get_global_id(0);
-    if (i >= N * C * HO * WO)
-        return;
-    const uint wo = i % WO, ho = (i / WO) % HO, nc = i / (WO * HO);
+    OUT_ITEM(wo, ho, nc, i);
     __global const float *xp = x + (size_t)nc * H * W + ho * SH * W + wo * SW;
     float s = 0.0f;
     for (uint kh = 0; kh < KH; kh++)
@@ -162,10 +166,7 @@ __kernel void avgpool2d_fwd(__global float *y, __global const float *x, POOL_ARG
 
 __kernel void avgpool2d_bwd(__global float *dx, __global const float *dy, POOL_ARGS,
                             const uint acc) {
-    const uint i = get_global_id(0);
-    if (i >= N * C * H * W)
-        return;
-    const uint w = i % W, h = (i / W) % H, nc = i / (W * H);
+    IN_ITEM(w, h, nc, i);
     const uint ho_lo = h + 1 > KH ? (h + 1 - KH + SH - 1) / SH : 0;
     const uint wo_lo = w + 1 > KW ? (w + 1 - KW + SW - 1) / SW : 0;
     float sum = 0.0f;

@@ -58,11 +58,24 @@ static cg_status avg_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dt
     CG_KU32((g).N), CG_KU32((g).C), CG_KU32((g).H), CG_KU32((g).W), CG_KU32((g).KH),            \
         CG_KU32((g).KW), CG_KU32((g).SH), CG_KU32((g).SW), CG_KU32((g).HO), CG_KU32((g).WO)
 
+/* A pooling kernel over the 3-D range (cols, rows, planes): work-groups of up to 16 columns
+ * by as many rows and planes as make about 256 items. */
+static cg_status run3d(const cg_op_call *c, const char *kernel, size_t cols, size_t rows,
+                       size_t planes, const cg__karg *args, size_t nargs) {
+    size_t global[3] = {cols, rows, planes}, local[3] = {1, 1, 1};
+    while (local[0] < 16 && local[0] < cols)
+        local[0] *= 2;
+    while (local[0] * local[1] < 256 && local[1] < rows)
+        local[1] *= 2;
+    while (local[0] * local[1] * local[2] < 256 && local[2] < planes)
+        local[2] *= 2;
+    return cg__kernel_run(c->ctx, PROGRAM, kernel, 3, global, local, args, nargs);
+}
+
 static cg_status pool_fwd(const cg_op_call *c, const char *kernel) {
     pool_geom g = geom_of(c->attrs, &c->in[0].shape);
     const cg__karg args[] = {CG_KMEM(c->out->mem), CG_KMEM(c->in[0].mem), GEOM_ARGS(g)};
-    return cg__kernel_run1d(c->ctx, PROGRAM, kernel, cg_shape_numel(&c->out->shape), 0, args,
-                            CG__ARRAY_LEN(args));
+    return run3d(c, kernel, g.WO, g.HO, (size_t)g.N * g.C, args, CG__ARRAY_LEN(args));
 }
 
 /* 2x2 windows with stride 2 over an even input with at least 4 output columns: the vector
@@ -77,9 +90,8 @@ static cg_status max_fwd(const cg_op_call *c) {
     if (two_by_two(&g)) {
         const cg__karg args[] = {CG_KMEM(c->out->mem), CG_KMEM(c->in[0].mem),
                                  CG_KU32(g.N * g.C), CG_KU32(g.H), CG_KU32(g.W)};
-        return cg__kernel_run1d(c->ctx, PROGRAM, "maxpool2x2_fwd",
-                                (size_t)g.N * g.C * g.HO * ((g.WO + 3) / 4), 0, args,
-                                CG__ARRAY_LEN(args));
+        return run3d(c, "maxpool2x2_fwd", (g.WO + 3) / 4, g.HO, (size_t)g.N * g.C, args,
+                     CG__ARRAY_LEN(args));
     }
     return pool_fwd(c, "maxpool2d_fwd");
 }
@@ -97,18 +109,16 @@ static cg_status max_bwd(const cg_op_call *c) {
                                  CG_KMEM(c->in[0].mem),  CG_KU32(g.N * g.C),
                                  CG_KU32(g.H),           CG_KU32(g.W),
                                  CG_KU32(cg_op_din_acc(c, 0))};
-        return cg__kernel_run1d(c->ctx, PROGRAM, "maxpool2x2_bwd",
-                                (size_t)g.N * g.C * g.HO * ((g.WO + 3) / 4), 0, args,
-                                CG__ARRAY_LEN(args));
+        return run3d(c, "maxpool2x2_bwd", (g.WO + 3) / 4, g.HO, (size_t)g.N * g.C, args,
+                     CG__ARRAY_LEN(args));
     }
     /* Windows that tile the input: a work-item per tile instead of per element. */
     bool tiled = g.SH == g.KH && g.SW == g.KW;
-    size_t items = tiled ? (size_t)g.N * g.C * ((g.H + g.KH - 1) / g.KH) * ((g.W + g.KW - 1) / g.KW)
-                         : cg_shape_numel(&c->in[0].shape);
     const cg__karg args[] = {CG_KMEM(c->din[0].mem), CG_KMEM(c->dout->mem), CG_KMEM(c->in[0].mem),
                              GEOM_ARGS(g), CG_KU32(cg_op_din_acc(c, 0)), CG_KU32(tiled)};
-    return cg__kernel_run1d(c->ctx, PROGRAM, "maxpool2d_bwd", items, 0, args,
-                            CG__ARRAY_LEN(args));
+    return run3d(c, "maxpool2d_bwd", tiled ? (g.W + g.KW - 1) / g.KW : g.W,
+                 tiled ? (g.H + g.KH - 1) / g.KH : g.H, (size_t)g.N * g.C, args,
+                 CG__ARRAY_LEN(args));
 }
 
 static cg_status avg_bwd(const cg_op_call *c) {
@@ -117,8 +127,7 @@ static cg_status avg_bwd(const cg_op_call *c) {
     pool_geom g = geom_of(c->attrs, &c->in[0].shape);
     const cg__karg args[] = {CG_KMEM(c->din[0].mem), CG_KMEM(c->dout->mem), GEOM_ARGS(g),
                              CG_KU32(cg_op_din_acc(c, 0))};
-    return cg__kernel_run1d(c->ctx, PROGRAM, "avgpool2d_bwd", cg_shape_numel(&c->in[0].shape), 0,
-                            args, CG__ARRAY_LEN(args));
+    return run3d(c, "avgpool2d_bwd", g.W, g.H, (size_t)g.N * g.C, args, CG__ARRAY_LEN(args));
 }
 
 static cg_status up_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dtype *t, int n,
