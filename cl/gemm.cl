@@ -113,3 +113,26 @@ __kernel void gemm_dots(__global float *c, const uint c_off, const uint ldc,
             *cij = alpha * s + (beta != 0.0f ? beta * *cij : 0.0f);
         }
 }
+
+/* dst (k, n) = the transpose of src (n, k) at s_off with row stride lds, so that an A B^T
+ * product runs as gemm_rows: each work-item moves an 8 x 8 block (at the edges element by
+ * element). A 2-D range (blocks along k, blocks along n). */
+__kernel void gemm_transpose(__global float *dst, __global const float *src, const uint s_off,
+                             const uint lds, const uint n, const uint k) {
+    const uint p0 = get_global_id(0) * 8, j0 = get_global_id(1) * 8;
+    if (p0 >= k || j0 >= n)
+        return;
+    if (p0 + 8 <= k && j0 + 8 <= n) {
+        float t[8][8];
+        for (uint j = 0; j < 8; j++)
+            vstore8(vload8(0, src + s_off + (size_t)(j0 + j) * lds + p0), 0, t[j]);
+        for (uint p = 0; p < 8; p++)
+            vstore8((float8)(t[0][p], t[1][p], t[2][p], t[3][p], t[4][p], t[5][p], t[6][p],
+                             t[7][p]),
+                    0, dst + (size_t)(p0 + p) * n + j0);
+        return;
+    }
+    for (uint p = p0; p < min(p0 + 8, k); p++)
+        for (uint j = j0; j < min(j0 + 8, n); j++)
+            dst[(size_t)p * n + j] = src[s_off + (size_t)j * lds + p];
+}

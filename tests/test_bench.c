@@ -68,9 +68,9 @@ static void test_profile(cg_context *ctx) {
         bad += !(l[k].us >= 0 && l[k].bytes > 0 && l[k].items > 0 && l[k].label[0]);
     CHECK(bad == 0, "every launch has a time, bytes, items and a label (%d do not)", bad);
     /* fc1 is linear 400 -> 120 at batch 16: its forward GEMM is 2 * 16 * 120 * 400 FLOPs, one
-     * CLBlast launch of 16 * 120 items, or our own dot-product kernel (on CPUs). */
+     * CLBlast launch of 16 * 120 items, or our own row kernel after W's transpose (on CPUs). */
     const bool own = ctx->gemm_own;
-    const cg_bench_launch *g = find(l, n, "lenet.7 forward", own ? "gemm_dots" : "clblast_sgemm");
+    const cg_bench_launch *g = find(l, n, "lenet.7 forward", own ? "gemm_rows" : "clblast_sgemm");
     CHECK(g && g->flops == 2.0 * 16 * 120 * 400 && (own || g->items == 16 * 120),
           "the fc1 GEMM's FLOPs and items");
     /* Bytes are what a launch reads and writes, not the sizes of the buffers it is given where

@@ -134,6 +134,7 @@ cg_status cg_context_create(const cg_context_options *options, cg_context **out)
         goto fail;
     }
     ctx->gemm_own = gemm && *gemm ? strcmp(gemm, "own") == 0 : ctx->info.type == CG_DEVICE_CPU;
+    ctx->gemm_transpose_max = (size_t)64 << 20;
     cl_uint align_bits = 0;
     clGetDeviceInfo(ctx->device, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof align_bits, &align_bits,
                     NULL);
@@ -180,6 +181,7 @@ void cg_context_destroy(cg_context *ctx) {
         clReleaseCommandQueue(ctx->queue);
     if (ctx->context)
         clReleaseContext(ctx->context);
+    cg__buffer_release(ctx->gemm_tmp);
     free(ctx->cache_dir);
     free(ctx);
 }

@@ -135,6 +135,9 @@ struct cg_context {
     /* Convolution algorithms are measured on first use where the tuning file has no choice
      * (cg_context_options.autotune; only with a cache folder for the file). */
     bool autotune;
+    cl_mem gemm_tmp; /* B transposed for an A B^T product (own_sgemm), grown as needed */
+    size_t gemm_tmp_bytes;
+    size_t gemm_transpose_max; /* larger B: gemm_dots (64 MiB; the self-test sets 0) */
 };
 
 /* The text of a kernel file: from CLGRAPH_KERNEL_DIR when set, else the embedded copy.

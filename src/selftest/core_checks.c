@@ -85,7 +85,7 @@ static cg_status sample_buffer(cg_context *ctx, size_t n, size_t offset, cl_mem 
 }
 
 /* C (m x n) = 1.5 * op(A) op(B) + 0.5 * C against a double-precision loop, through CLBlast or
- * our own kernels (gemm.cl) as `own` says. */
+ * our own kernels (gemm.cl) as `own` says; B starts at an offset of 3 floats. */
 static cg_status gemm_case(cg_context *ctx, bool own, bool ta, bool tb, size_t M, size_t N,
                            size_t K, bool *passed, char *detail, size_t cap) {
     cl_mem a = NULL, b = NULL, c = NULL;
@@ -98,9 +98,9 @@ static cg_status gemm_case(cg_context *ctx, bool own, bool ta, bool tb, size_t M
     if (!got || !want)
         st = cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for a %zux%zu GEMM", M, N);
     else if ((st = sample_buffer(ctx, M * K, 0, &a)) == CG_OK &&
-             (st = sample_buffer(ctx, N * K, 1000, &b)) == CG_OK &&
+             (st = sample_buffer(ctx, N * K + 3, 997, &b)) == CG_OK && /* B from offset 3 */
              (st = sample_buffer(ctx, M * N, 2000, &c)) == CG_OK &&
-             (st = cg__sgemm(ctx, ta, tb, M, N, K, 1.5f, a, 0, lda, b, 0, ldb, 0.5f, c, 0, N)) ==
+             (st = cg__sgemm(ctx, ta, tb, M, N, K, 1.5f, a, 0, lda, b, 3, ldb, 0.5f, c, 0, N)) ==
                  CG_OK) {
         for (size_t i = 0; i < M; i++)
             for (size_t j = 0; j < N; j++) {
@@ -142,6 +142,17 @@ static cg_status check_own_gemm(cg_context *ctx, bool *passed, char *detail, siz
         st = gemm_case(ctx, true, forms[f][0], forms[f][1], 9, 19, 13, passed, detail, cap);
     for (size_t f = 0; st == CG_OK && *passed && f < 3; f++)
         st = gemm_case(ctx, true, forms[f][0], forms[f][1], 3, 5, 7, passed, detail, cap);
+    return st;
+}
+
+/* A B^T through gemm_dots: B larger than the transpose scratch may hold (here none). */
+static cg_status check_own_gemm_dots(cg_context *ctx, bool *passed, char *detail, size_t cap) {
+    const size_t was = ctx->gemm_transpose_max;
+    ctx->gemm_transpose_max = 0;
+    cg_status st = gemm_case(ctx, true, false, true, 9, 19, 13, passed, detail, cap);
+    if (st == CG_OK && *passed)
+        st = gemm_case(ctx, true, false, true, 3, 5, 7, passed, detail, cap);
+    ctx->gemm_transpose_max = was;
     return st;
 }
 
@@ -187,7 +198,8 @@ const cg__selftest_case cg__core_checks[] = {
     {"core.cl", "axpy_f32", check_axpy},
     {"core.cl", "gather_rows", check_gather_rows},
     {"clblast", "sgemm", check_sgemm},
-    {"gemm.cl", "gemm_rows gemm_dots", check_own_gemm},
+    {"gemm.cl", "gemm_rows gemm_transpose", check_own_gemm},
+    {"gemm.cl", "gemm_dots", check_own_gemm_dots},
     {"bench.cl", "peak_fma", check_peak_fma},
     {"bench.cl", "peak_copy4", check_peak_copy4},
 };
