@@ -14,6 +14,17 @@
  * Defines: none for the GEMM path; OT, VW and KWD for the vector kernels (see each).
  */
 
+/* Columns wo0 .. wo1 - 1 of a col row at tap kw: input row xr at wo * SW + kw - PW, 0 outside it
+ * (and everywhere when the window row is not `inside` the input). */
+static void im2col_run(__global float *out, __global const float *xr, const bool inside,
+                       const uint wo0, const uint wo1, const uint kw, const uint SW,
+                       const uint PW, const uint W) {
+    for (uint wo = wo0; wo < wo1; wo++) {
+        const int w = (int)(wo * SW + kw) - (int)PW;
+        out[wo] = inside && w >= 0 && w < (int)W ? xr[w] : 0.0f;
+    }
+}
+
 /* One work-item per run of `chunk` consecutive columns wo of one row (c, kh, kw) and one (n, ho):
  * chunk 1 is one element per work-item (coalesced, for GPUs); a whole row (chunk = WO) divides
  * once per row instead of once per element (for CPUs). */
@@ -32,11 +43,7 @@ __kernel void im2col(__global float *col, const uint col_off, __global const flo
     const bool inside = h >= 0 && h < (int)H;
     __global const float *xr = x + ((n * C + c) * H + (uint)(inside ? h : 0)) * W;
     __global float *out = col + col_off + (size_t)r * rows * WO + (size_t)row * WO;
-    const uint end = min(WO, (q + 1) * chunk);
-    for (uint wo = q * chunk; wo < end; wo++) {
-        const int w = (int)(wo * SW + kw) - (int)PW;
-        out[wo] = inside && w >= 0 && w < (int)W ? xr[w] : 0.0f;
-    }
+    im2col_run(out, xr, inside, q * chunk, min(WO, (q + 1) * chunk), kw, SW, PW, W);
 }
 
 /* The same columns for a whole-row chunk (CPUs): one work-item per (ho, n, c, kh) writes the KW
@@ -57,10 +64,7 @@ __kernel void im2col_rows(__global float *col, const uint col_off, __global cons
     __global const float *xr = x + ((size_t)(n * C + c) * H + (uint)(inside ? h : 0)) * W;
     __global float *out = col + col_off + (size_t)ck * KW * plane + (size_t)(n * HO + ho) * WO;
     for (uint kw = 0; kw < KW; kw++, out += plane)
-        for (uint wo = 0; wo < WO; wo++) {
-            const int w = (int)(wo * SW + kw) - (int)PW;
-            out[wo] = inside && w >= 0 && w < (int)W ? xr[w] : 0.0f;
-        }
+        im2col_run(out, xr, inside, 0, WO, kw, SW, PW, W);
 }
 
 /* The window origin that tap k of a window reads input position `pos` from: the output position
@@ -81,17 +85,11 @@ static bool window_origin(const uint pos, const uint P, const uint k, const uint
     return true;
 }
 
-/* x (N, C, H, W) = (acc ? x : 0) + the sum of the col entries that im2col took from it. */
-__kernel void col2im(__global float *x, __global const float *col, const uint col_off,
-                     const uint N, const uint C, const uint H, const uint W, const uint KH,
-                     const uint KW, const uint SH, const uint SW, const uint PH, const uint PW,
-                     const uint HO, const uint WO, const uint acc) {
-    const uint i = get_global_id(0);
-    if (i >= N * C * H * W)
-        return;
-    const uint w = i % W, h = (i / W) % H, c = (i / (W * H)) % C, n = i / (W * H * C);
-    const uint np = N * HO * WO;
-    __global const float *cc = col + col_off + c * KH * KW * np + n * HO * WO;
+/* The sum of the col entries that im2col took from input position (h, w), cc at its channel's
+ * first col row and its sample's first column, np columns a row. */
+static float col_sum(__global const float *cc, const size_t np, const uint h, const uint w,
+                     const uint KH, const uint KW, const uint SH, const uint SW, const uint PH,
+                     const uint PW, const uint HO, const uint WO) {
     float sum = 0.0f;
     for (uint kh = 0; kh < KH; kh++) {
         uint ho, wo;
@@ -103,7 +101,21 @@ __kernel void col2im(__global float *x, __global const float *col, const uint co
             sum += cc[(kh * KW + kw) * np + ho * WO + wo];
         }
     }
-    x[i] = (acc ? x[i] : 0.0f) + sum;
+    return sum;
+}
+
+/* x (N, C, H, W) = (acc ? x : 0) + the sum of the col entries that im2col took from it. */
+__kernel void col2im(__global float *x, __global const float *col, const uint col_off,
+                     const uint N, const uint C, const uint H, const uint W, const uint KH,
+                     const uint KW, const uint SH, const uint SW, const uint PH, const uint PW,
+                     const uint HO, const uint WO, const uint acc) {
+    const uint i = get_global_id(0);
+    if (i >= N * C * H * W)
+        return;
+    const uint w = i % W, h = (i / W) % H, c = (i / (W * H)) % C, n = i / (W * H * C);
+    const uint np = N * HO * WO;
+    __global const float *cc = col + col_off + c * KH * KW * np + n * HO * WO;
+    x[i] = (acc ? x[i] : 0.0f) + col_sum(cc, np, h, w, KH, KW, SH, SW, PH, PW, HO, WO);
 }
 
 /* col2im for CPUs: one work-item per row (n, c, h) of x, over a 3-D range (H, N, C), so that no
@@ -138,20 +150,8 @@ __kernel void col2im_rows(__global float *x, __global const float *col, const ui
         }
         return;
     }
-    for (uint w = 0; w < W; w++) {
-        float sum = 0.0f;
-        for (uint kh = 0; kh < KH; kh++) {
-            uint ho, wo;
-            if (!window_origin(h, PH, kh, SH, HO, &ho))
-                continue;
-            for (uint kw = 0; kw < KW; kw++) {
-                if (!window_origin(w, PW, kw, SW, WO, &wo))
-                    continue;
-                sum += cc[(kh * KW + kw) * np + ho * WO + wo];
-            }
-        }
-        xr[w] = (acc ? xr[w] : 0.0f) + sum;
-    }
+    for (uint w = 0; w < W; w++)
+        xr[w] = (acc ? xr[w] : 0.0f) + col_sum(cc, np, h, w, KH, KW, SH, SW, PH, PW, HO, WO);
 }
 
 /* dst (C, N, HW) from src (N, C, HW); a 3-D range (HW, C, N), so that no work-item divides. */

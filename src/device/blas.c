@@ -192,6 +192,20 @@ static cg_status apply_tuning(cg_context *ctx, const uint32_t key[5]) {
     return apply(ctx, *verdict > 0 ? want : generic);
 }
 
+/* Whether the context's GEMM scratch holds `bytes`, growing it when it can (a buffer that cannot
+ * be had leaves the product to gemm_dots). */
+static bool gemm_scratch(cg_context *ctx, size_t bytes) {
+    if (ctx->gemm_tmp_bytes >= bytes)
+        return true;
+    cg__buffer_release(ctx->gemm_tmp);
+    ctx->gemm_tmp = NULL;
+    ctx->gemm_tmp_bytes = 0;
+    if (cg__buffer_create(ctx, bytes, &ctx->gemm_tmp) != CG_OK)
+        return false;
+    ctx->gemm_tmp_bytes = bytes;
+    return true;
+}
+
 /* Our own GEMM (gemm.cl) for CPUs: rows of 8 x VW entries per work-item when B is not
  * transposed (91-94% of the FMA peak on PoCL for the seed models' backward GEMMs), or is and
  * fits the transpose scratch (below); 4 x 6 dot products otherwise (about 60%). */
@@ -204,17 +218,8 @@ static cg_status own_sgemm(cg_context *ctx, bool trans_a, bool trans_b, size_t m
      * 25-30% faster with the transpose (vae at batch 64: 1.07 -> 0.78 ms for enc.1's), the
      * steps of compare and vae 5-10% faster, the other seed models level. */
     const size_t bytes = n * k * sizeof(float);
-    if (trans_b && !trans_a && bytes > 0 && bytes <= ctx->gemm_transpose_max) {
-        if (ctx->gemm_tmp_bytes < bytes) {
-            cg__buffer_release(ctx->gemm_tmp);
-            ctx->gemm_tmp = NULL;
-            ctx->gemm_tmp_bytes = 0;
-            if (cg__buffer_create(ctx, bytes, &ctx->gemm_tmp) == CG_OK)
-                ctx->gemm_tmp_bytes = bytes;
-        }
-    }
-    if (trans_b && !trans_a && bytes > 0 && bytes <= ctx->gemm_tmp_bytes &&
-        bytes <= ctx->gemm_transpose_max) {
+    if (trans_b && !trans_a && bytes > 0 && bytes <= ctx->gemm_transpose_max &&
+        gemm_scratch(ctx, bytes)) {
         const cg__karg targs[] = {CG_KMEM(ctx->gemm_tmp), CG_KMEM(b), CG_KU32(b_off),
                                   CG_KU32(ldb), CG_KU32(n), CG_KU32(k)};
         size_t tg[2] = {(k + 7) / 8, (n + 7) / 8}, tl[2] = {1, 1};

@@ -197,6 +197,11 @@ cg_status cg__kernel_run(cg_context *ctx, const char *file, const char *name, in
                          const size_t *global, const size_t *local, const cg__karg *args,
                          size_t nargs);
 
+/* A work-group for a 1- to 3-D range: each dimension in turn, its size doubles from 1 while it
+ * is below the range's and the items of the dimensions so far are below caps[d] (pad_rows:
+ * {64, 256}, a row of up to 64 columns by as many rows as make 256 items). */
+void cg__local_within(int dims, const size_t *global, const size_t *caps, size_t *local);
+
 /* The width (16, 8 or 4) of the column blocks that a vector kernel (the direct convolutions,
  * our GEMM) computes along a row of `cols` columns: the one that minimises the columns computed
  * plus a per-block overhead worth 8 columns (measured on PoCL: one block of 16 beats two of 8

@@ -126,6 +126,16 @@ cg_status cg__launch_1d(cg_context *ctx, cl_kernel kernel, size_t n, size_t loca
     return enqueue_1d(ctx, kernel, "(uncached)", n, local, max_local, NULL, 0);
 }
 
+void cg__local_within(int dims, const size_t *global, const size_t *caps, size_t *local) {
+    size_t items = 1;
+    for (int d = 0; d < dims; d++) {
+        local[d] = 1;
+        while (items * local[d] < caps[d] && local[d] < global[d])
+            local[d] *= 2;
+        items *= local[d];
+    }
+}
+
 cg_status cg__kernel_run(cg_context *ctx, const char *file, const char *name, int dims,
                          const size_t *global, const size_t *local, const cg__karg *args,
                          size_t nargs) {

@@ -209,11 +209,8 @@ static cg_status col2im(cg_context *ctx, cl_mem x, cl_mem col, uint32_t off, con
         /* work-groups of 16 items: the rows of one sample, or of a few where they are short
          * (measured on PoCL against up to 64 items: dae's last layer 0.83-0.94 against
          * 1.26-1.63 ms at batch 256, compare's second convolution 0-7% slower) */
-        size_t global[3] = {H, g->N, C}, local[3] = {1, 1, 1};
-        while (local[0] < 16 && local[0] < H)
-            local[0] *= 2;
-        while (local[0] * local[1] < 16 && local[1] < g->N)
-            local[1] *= 2;
+        size_t global[3] = {H, g->N, C}, local[3];
+        cg__local_within(3, global, (const size_t[]){16, 16, 1}, local);
         return cg__kernel_run(ctx, PROGRAM, "col2im_rows", 3, global, local, args,
                               CG__ARRAY_LEN(args));
     }
@@ -385,11 +382,8 @@ static cg_status pad_rows(cg_context *ctx, cl_mem dst, uint32_t dst_off, cl_mem 
     const cg__karg args[] = {CG_KMEM(dst),  CG_KU32(dst_off), CG_KMEM(src),
                              CG_KU32(rows), CG_KU32(cols),    CG_KU32(width), CG_KU32(left)};
     /* work-groups of about 256 items: a row (up to 64 columns) by as many rows */
-    size_t global[2] = {width, rows}, local[2] = {1, 1};
-    while (local[0] < 64 && local[0] < width)
-        local[0] *= 2;
-    while (local[0] * local[1] < 256 && local[1] < rows)
-        local[1] *= 2;
+    size_t global[2] = {width, rows}, local[2];
+    cg__local_within(2, global, (const size_t[]){64, 256}, local);
     cg__profile_bytes(ctx, 4.0 * rows * ((double)cols + width));
     return cg__kernel_run(ctx, PROGRAM, "pad_rows", 2, global, local, args, CG__ARRAY_LEN(args));
 }
@@ -580,10 +574,8 @@ static cg_status tconv_infer(const cg_op_attrs *a, const cg_shape *in, const cg_
     out->params[0] = cg_shape_make(4, (int)g.O, (int)g.C, (int)g.KH, (int)g.KW);
     out->params[1] = cg_shape_make(1, (int)g.C, 0, 0, 0);
     size_t np = (size_t)g.N * g.HO * g.WO, cokk = (size_t)g.C * g.KH * g.KW;
-    size_t floats = (cokk + 2 * (size_t)g.O) * np;
-    if (direct_floats(&g) > floats) /* the direct backward (tconv_bwd) */
-        floats = direct_floats(&g);
-    out->scratch_bytes = floats * sizeof(float);
+    size_t floats = (cokk + 2 * (size_t)g.O) * np, direct = direct_floats(&g);
+    out->scratch_bytes = (direct > floats ? direct : floats) * sizeof(float); /* or tconv_bwd's */
     return CG_OK;
 }
 

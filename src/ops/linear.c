@@ -12,10 +12,8 @@ cg_status cg__bias_add(cg_context *ctx, cl_mem y, cl_mem b, uint32_t channels, u
     const cg__karg args[] = {CG_KMEM(y), CG_KMEM(b), CG_KU32(channels), CG_KU32(inner),
                              CG_KU32(outer)};
     /* work-groups of about 256 items: up to 64 along each row, then channels, then rows */
-    size_t global[3] = {inner, channels, outer}, local[3] = {1, 1, 1};
-    for (int d = 0; d < 3; d++)
-        while (local[0] * local[1] * local[2] * 2 <= (d < 2 ? 64 : 256) && local[d] < global[d])
-            local[d] *= 2;
+    size_t global[3] = {inner, channels, outer}, local[3];
+    cg__local_within(3, global, (const size_t[]){64, 64, 256}, local);
     return cg__kernel_run(ctx, PROGRAM, "bias_add", 3, global, local, args, 5);
 }
 

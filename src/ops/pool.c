@@ -62,13 +62,8 @@ static cg_status avg_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dt
  * by as many rows and planes as make about 256 items. */
 static cg_status run3d(const cg_op_call *c, const char *kernel, size_t cols, size_t rows,
                        size_t planes, const cg__karg *args, size_t nargs) {
-    size_t global[3] = {cols, rows, planes}, local[3] = {1, 1, 1};
-    while (local[0] < 16 && local[0] < cols)
-        local[0] *= 2;
-    while (local[0] * local[1] < 256 && local[1] < rows)
-        local[1] *= 2;
-    while (local[0] * local[1] * local[2] < 256 && local[2] < planes)
-        local[2] *= 2;
+    size_t global[3] = {cols, rows, planes}, local[3];
+    cg__local_within(3, global, (const size_t[]){16, 256, 256}, local);
     return cg__kernel_run(c->ctx, PROGRAM, kernel, 3, global, local, args, nargs);
 }
 
@@ -152,11 +147,8 @@ static cg_status up_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dty
 static cg_status up_run(const cg_op_call *c, const char *kernel, const cg__karg *args,
                         size_t nargs) {
     const cg_shape *x = &c->in[0].shape;
-    size_t global[2] = {(size_t)x->d[3], (size_t)x->d[0] * x->d[1] * x->d[2]}, local[2] = {1, 1};
-    while (local[0] < 64 && local[0] < global[0])
-        local[0] *= 2;
-    while (local[0] * local[1] < 256 && local[1] < global[1])
-        local[1] *= 2;
+    size_t global[2] = {(size_t)x->d[3], (size_t)x->d[0] * x->d[1] * x->d[2]}, local[2];
+    cg__local_within(2, global, (const size_t[]){64, 256}, local);
     return cg__kernel_run(c->ctx, PROGRAM, kernel, 2, global, local, args, nargs);
 }
 
