@@ -238,6 +238,54 @@ static void test_kernel_dir(void) {
     cg_context_destroy(ctx);
 }
 
+/* Programs are built with -cl-denorms-are-zero (context.c says why): on PoCL a denormal result
+ * (1e-20 squared) and a denormal operand (1e-39 times 1e10) both come out 0, from a fresh build
+ * and from the cache; another driver may keep them, but gives either 0 or the exact value. */
+static void test_denormals_flushed(void) {
+    static const char source[] = "__kernel void tiny(__global float *x) {\n"
+                                 "    if (get_global_id(0) != 0) return;\n"
+                                 "    x[0] = x[0] * x[0];\n"
+                                 "    x[1] = x[1] * 1e10f;\n"
+                                 "}\n";
+    char dir[512];
+    cg_context *ctx = open_fresh(dir, sizeof dir);
+    CHECK_CONTAINS(ctx->base_options, "-cl-denorms-are-zero");
+    const bool pocl = strstr(ctx->base_options, "CG_VENDOR_POCL") != NULL;
+    for (int round = 0; round < 2; round++) { /* built, then read from the cache */
+        if (round == 1) {
+            cg_context_destroy(ctx);
+            cg_context_options o = {.cache_dir = dir};
+            ctx = cgt_open(&o);
+        }
+        cl_program prog = NULL;
+        cg__program_origin origin = CG__PROGRAM_MEMORY;
+        CHECK_OK(cg__program_build(ctx, "tiny.cl", NULL, source, NULL, &prog, &origin));
+        CHECK(origin == (round ? CG__PROGRAM_CACHE_HIT : CG__PROGRAM_BUILT), "round %d: origin %s",
+              round, cg__program_origin_str(origin));
+        cl_int err;
+        cl_kernel k = clCreateKernel(prog, "tiny", &err);
+        float x[2] = {1e-20f, 1e-39f};
+        const float exact[2] = {x[0] * x[0], x[1] * 1e10f};
+        cl_mem buf;
+        CHECK_OK(cg__buffer_create(ctx, sizeof x, &buf));
+        CHECK_OK(cg__buffer_write(ctx, buf, x, sizeof x));
+        clSetKernelArg(k, 0, sizeof buf, &buf);
+        CHECK_OK(cg__launch_1d(ctx, k, 1, 0));
+        CHECK_OK(cg__buffer_read(ctx, buf, x, sizeof x));
+        for (int i = 0; i < 2; i++) {
+            CHECK(x[i] == 0.0f || x[i] == exact[i], "round %d, value %d: %g, want 0 or %g", round,
+                  i, x[i], exact[i]);
+            if (pocl)
+                CHECK(x[i] == 0.0f, "round %d: PoCL flushes value %d to 0, got %g", round, i,
+                      x[i]);
+        }
+        clReleaseMemObject(buf);
+        clReleaseKernel(k);
+        clReleaseProgram(prog);
+    }
+    cg_context_destroy(ctx);
+}
+
 int main(void) {
     const char *tmp = getenv("TMPDIR");
     snprintf(base_dir, sizeof base_dir, "%s/clgraph-cache-test-XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -254,6 +302,7 @@ int main(void) {
     test_no_cache();
     test_bad_source();
     test_kernel_dir();
+    test_denormals_flushed();
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", base_dir);
     if (system(cmd) != 0)
