@@ -10,7 +10,9 @@
  * Work-items: a 2-D range (column blocks, row blocks), indices checked. Edge blocks are clamped
  * inside C (they overlap the block before and store only the columns it did not), so loads are
  * whole vectors wherever n >= VW.
- * Defines: RT (rows per work-item), VW (4, 8 or 16, gemm_rows), CT (columns, gemm_dots). */
+ * gemm_rows with ROWS_FIRST=1 swaps the range's dimensions: (row blocks, column blocks).
+ * Defines: RT (rows per work-item), VW (4, 8 or 16, gemm_rows), CT (columns, gemm_dots),
+ * ROWS_FIRST (0 or 1, gemm_rows). */
 #ifndef RT
 #define RT 4
 #endif
@@ -19,6 +21,9 @@
 #endif
 #ifndef CT
 #define CT 4
+#endif
+#ifndef ROWS_FIRST
+#define ROWS_FIRST 0
 #endif
 #define GM_CAT_(a, b) a##b
 #define GM_CAT(a, b) GM_CAT_(a, b)
@@ -32,7 +37,11 @@ __kernel void gemm_rows(__global float *c, const uint c_off, const uint ldc,
                         const uint trans_a, const uint m, const uint n, const uint k,
                         const float alpha, const float beta) {
     const uint blocks = (n + VW - 1) / VW, row_blocks = (m + RT - 1) / RT;
+#if ROWS_FIRST
+    const uint bj = get_global_id(1), bi = get_global_id(0);
+#else
     const uint bj = get_global_id(0), bi = get_global_id(1);
+#endif
     if (bj >= blocks || bi >= row_blocks)
         return;
     const uint j0 = bj * VW + VW <= n || n < VW ? bj * VW : n - VW, skip = bj * VW - j0;

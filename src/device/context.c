@@ -141,6 +141,7 @@ cg_status cg_context_create(const cg_context_options *options, cg_context **out)
     }
     ctx->gemm_own = gemm && *gemm ? strcmp(gemm, "own") == 0 : ctx->info.type == CG_DEVICE_CPU;
     ctx->gemm_transpose_max = (size_t)64 << 20;
+    ctx->gemm_rows_first_max = (size_t)1 << 20;
     cl_uint align_bits = 0;
     clGetDeviceInfo(ctx->device, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof align_bits, &align_bits,
                     NULL);

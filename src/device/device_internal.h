@@ -138,6 +138,8 @@ struct cg_context {
     cl_mem gemm_tmp; /* B transposed for an A B^T product (own_sgemm), grown as needed */
     size_t gemm_tmp_bytes;
     size_t gemm_transpose_max; /* larger B: gemm_dots (64 MiB; the self-test sets 0) */
+    size_t gemm_rows_first_max; /* gemm_rows walks down C's columns where A is at most this
+                                   or no larger than B (1 MiB; the self-test sets 0) */
 };
 
 /* The text of a kernel file: from CLGRAPH_KERNEL_DIR when set, else the embedded copy.

@@ -133,15 +133,21 @@ static cg_status check_sgemm(cg_context *ctx, bool *passed, char *detail, size_t
 
 /* Our own: 9 rows (two blocks of 8, the second clamped), 19 columns (two blocks of 16 that
  * overlap, or 4-wide ones), 13 terms (a vector of 8 and 5 more), in the three forms the ops
- * use (A B, A^T B, A B^T), and a row narrower than a vector. */
+ * use (A B, A^T B, A B^T), a row narrower than a vector, and 19 rows by 9 columns, with gemm_rows
+ * walking down C's columns and (A larger than B, past a limit of 0) along its rows. */
 static cg_status check_own_gemm(cg_context *ctx, bool *passed, char *detail, size_t cap) {
     static const bool forms[][2] = {{false, false}, {true, false}, {false, true}};
+    static const size_t shapes[][3] = {{9, 19, 13}, {3, 5, 7}, {19, 9, 13}, {19, 9, 13}};
+    const size_t was = ctx->gemm_rows_first_max;
     cg_status st = CG_OK;
     *passed = true;
-    for (size_t f = 0; st == CG_OK && *passed && f < 3; f++)
-        st = gemm_case(ctx, true, forms[f][0], forms[f][1], 9, 19, 13, passed, detail, cap);
-    for (size_t f = 0; st == CG_OK && *passed && f < 3; f++)
-        st = gemm_case(ctx, true, forms[f][0], forms[f][1], 3, 5, 7, passed, detail, cap);
+    for (size_t s = 0; st == CG_OK && *passed && s < 4; s++) {
+        ctx->gemm_rows_first_max = s == 3 ? 0 : was;
+        for (size_t f = 0; st == CG_OK && *passed && f < 3; f++)
+            st = gemm_case(ctx, true, forms[f][0], forms[f][1], shapes[s][0], shapes[s][1],
+                           shapes[s][2], passed, detail, cap);
+    }
+    ctx->gemm_rows_first_max = was;
     return st;
 }
 
