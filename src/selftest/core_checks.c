@@ -162,7 +162,11 @@ static cg_status check_own_gemm_dots(cg_context *ctx, bool *passed, char *detail
     return st;
 }
 
-static cg_status check_peak_fma(cg_context *ctx, bool *passed, char *detail, size_t cap) {
+/* A peak kernel over 301 work-items, 37 iterations, against the same chains in double
+ * precision: `chains` chains of `width` lanes, lane l of chain q starting at s + q / 10 +
+ * l / 100 with s = (i mod 8) / 8, out[i] the sum of every lane. */
+static cg_status peak_case(cg_context *ctx, const char *kernel, int chains, int width,
+                           bool *passed, char *detail, size_t cap) {
     enum { N = 301, ITERS = 37 };
     const float a = 0.9990234375f, b = 0.0009765625f; /* exact in binary; x tends to 1 */
     float out[N];
@@ -171,8 +175,8 @@ static cg_status check_peak_fma(cg_context *ctx, bool *passed, char *detail, siz
     for (size_t i = 0; i < N; i++) {
         float s = (float)(i & 7) * 0.125f;
         double sum = 0;
-        for (int c = 0; c < 32; c++) { /* 4 chains of 8 lanes */
-            double x = (double)((s + 0.1f * (float)(c / 8)) + 0.01f * (float)(c % 8));
+        for (int c = 0; c < chains * width; c++) {
+            double x = (double)((s + 0.1f * (float)(c / width)) + 0.01f * (float)(c % width));
             for (int k = 0; k < ITERS; k++)
                 x = x * a + b;
             sum += x;
@@ -181,8 +185,16 @@ static cg_status check_peak_fma(cg_context *ctx, bool *passed, char *detail, siz
     }
     const cg__check_arg args[] = {CG__F32_BUF(out, N), CG__F32(a), CG__F32(b), CG__U32(ITERS),
                                   CG__U32(N)};
-    return cg__selftest_kernel(ctx, "bench.cl", "peak_fma", args, 5, N, 0, want, 1e-5, passed,
+    return cg__selftest_kernel(ctx, "bench.cl", kernel, args, 5, N, 0, want, 1e-5, passed,
                                detail, cap);
+}
+
+static cg_status check_peak_fma(cg_context *ctx, bool *passed, char *detail, size_t cap) {
+    return peak_case(ctx, "peak_fma", 4, 8, passed, detail, cap);
+}
+
+static cg_status check_peak_fma_wide(cg_context *ctx, bool *passed, char *detail, size_t cap) {
+    return peak_case(ctx, "peak_fma_wide", 12, 16, passed, detail, cap);
 }
 
 static cg_status check_peak_copy4(cg_context *ctx, bool *passed, char *detail, size_t cap) {
@@ -207,6 +219,7 @@ const cg__selftest_case cg__core_checks[] = {
     {"gemm.cl", "gemm_rows gemm_transpose", check_own_gemm},
     {"gemm.cl", "gemm_dots", check_own_gemm_dots},
     {"bench.cl", "peak_fma", check_peak_fma},
+    {"bench.cl", "peak_fma_wide", check_peak_fma_wide},
     {"bench.cl", "peak_copy4", check_peak_copy4},
 };
 const size_t cg__core_check_count = CG__ARRAY_LEN(cg__core_checks);
