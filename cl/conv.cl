@@ -12,6 +12,9 @@
  * gradients) say their own below.
  * Offsets (`*_off`, in elements) address parts of one scratch buffer.
  * Defines: none for the GEMM path; OT, VW and KWD for the vector kernels (see each).
+ * Every loop over a register tile (OT channels, KWD taps) carries `#pragma unroll`: a loop
+ * left rolled keeps the tile's accumulators in memory, a load and a store around each
+ * multiply-add (PoCL did so; with the pragma the direct forward ran 1.7-1.9x faster).
  */
 
 /* Columns wo0 .. wo1 - 1 of a col row at tap kw: input row xr at wo * SW + kw - PW, 0 outside it
@@ -231,6 +234,7 @@ __kernel void conv2d_direct_fwd(__global float *y, __global const float *x,
         wo0 = WO > VW ? WO - VW : 0;
     floatv acc[OT];
     int wrow[OT]; /* each channel's weights, clamped to a real channel past O */
+    #pragma unroll
     for (uint q = 0; q < OT; q++) {
         const uint o = min(o0 + q, O - 1);
         acc[q] = (floatv)(has_bias ? b[o] : 0.0f);
@@ -253,11 +257,13 @@ __kernel void conv2d_direct_fwd(__global float *y, __global const float *x,
             const int k0 = (int)c * w_c + (int)kh * w_kh;
             for (uint kw = 0; kw < KW; kw++) {
                 const floatv xv = row_vector(xr, w0 + (int)kw, SW, W, whole);
+                #pragma unroll
                 for (uint q = 0; q < OT; q++)
-                    acc[q] = mad(xv, (floatv)(w[wrow[q] + k0 + (int)kw * w_kw]), acc[q]);
+                    acc[q] = CG_MAD(xv, (floatv)(w[wrow[q] + k0 + (int)kw * w_kw]), acc[q]);
             }
         }
     const uint skip = (uint)get_global_id(0) * VW - wo0; /* columns the block before stores */
+    #pragma unroll
     for (uint q = 0; q < OT; q++) {
         if (o0 + q >= O)
             break;
@@ -326,7 +332,9 @@ static void wgrad_item(const uint i, const uint O, const uint C, const uint KH, 
 static void wgrad_store(__global float *part, floatv acc[OT][KWD], const uint chunk,
                         const uint O, const uint C, const uint KH, const uint o0, const uint c,
                         const uint kh) {
+    #pragma unroll
     for (uint q = 0; q < OT && o0 + q < O; q++)
+        #pragma unroll
         for (uint k = 0; k < KWD; k++) {
             float v[VW];
             vstorev(acc[q][k], 0, v);
@@ -350,7 +358,9 @@ __kernel void conv2d_direct_bwd_weight(__global float *part, __global const floa
     uint o0, kh, c, chunk;
     wgrad_item(i, O, C, KH, &o0, &kh, &c, &chunk);
     floatv acc[OT][KWD];
+    #pragma unroll
     for (uint q = 0; q < OT; q++)
+        #pragma unroll
         for (uint k = 0; k < KWD; k++)
             acc[q][k] = (floatv)0.0f;
     const uint n_end = min(N, (chunk + 1) * per_chunk);
@@ -366,6 +376,7 @@ __kernel void conv2d_direct_bwd_weight(__global float *part, __global const floa
                 const uint wo0 = b + VW <= WO || WO < VW ? b : WO - VW, skip = b - wo0;
                 const bool full = wo0 + VW <= WO; /* always where skip > 0 */
                 floatv d[OT];
+                #pragma unroll
                 for (uint q = 0; q < OT; q++) {
                     __global const float *dr = dy + ((n * O + min(o0 + q, O - 1)) * HO + ho) * WO;
                     if (full) {
@@ -382,15 +393,18 @@ __kernel void conv2d_direct_bwd_weight(__global float *part, __global const floa
                     for (uint l = 0; l < VW; l++)
                         m[l] = l >= skip ? -1 : 0;
                     const intv keep = vloadv(0, m);
+                    #pragma unroll
                     for (uint q = 0; q < OT; q++)
                         d[q] = select((floatv)(0.0f), d[q], keep);
                 }
                 const int w0 = (int)(wo0 * SW) - (int)PW;
                 const bool whole = full && SW == 1 && w0 >= 0 && w0 + VW - 1 + KWD <= (int)W;
+                #pragma unroll
                 for (uint k = 0; k < KWD; k++) {
                     const floatv xv = row_vector(xr, w0 + (int)k, SW, W, whole);
+                    #pragma unroll
                     for (uint q = 0; q < OT; q++)
-                        acc[q][k] = mad(d[q], xv, acc[q][k]);
+                        acc[q][k] = CG_MAD(d[q], xv, acc[q][k]);
                 }
             }
         }
@@ -415,24 +429,30 @@ __kernel void conv2d_flat_bwd_weight(__global float *part, __global const float 
     wgrad_item(i, O, C, KH, &o0, &kh, &c, &chunk);
     const uint P = HO * W - (W - WO);
     floatv acc[OT][KWD];
+    #pragma unroll
     for (uint q = 0; q < OT; q++)
+        #pragma unroll
         for (uint k = 0; k < KWD; k++)
             acc[q][k] = (floatv)0.0f;
     const uint n_end = min(N, (chunk + 1) * per_chunk);
     for (uint n = chunk * per_chunk; n < n_end; n++) {
         __global const float *xp = x + ((size_t)(n * C + c) * H + kh) * W;
         __global const float *dp[OT];
+        #pragma unroll
         for (uint q = 0; q < OT; q++)
             dp[q] = dyp + dyp_off + (size_t)(n * O + min(o0 + q, O - 1)) * HO * W;
         uint p0 = 0;
         for (; p0 + VW <= P; p0 += VW) {
             floatv d[OT];
+            #pragma unroll
             for (uint q = 0; q < OT; q++)
                 d[q] = vloadv(0, dp[q] + p0);
+            #pragma unroll
             for (uint k = 0; k < KWD; k++) {
                 const floatv xv = vloadv(0, xp + p0 + k);
+                #pragma unroll
                 for (uint q = 0; q < OT; q++)
-                    acc[q][k] = mad(d[q], xv, acc[q][k]);
+                    acc[q][k] = CG_MAD(d[q], xv, acc[q][k]);
             }
         }
         /* The tail: whole vectors with the lanes past P masked to 0 where the loads stay inside
@@ -445,28 +465,34 @@ __kernel void conv2d_flat_bwd_weight(__global float *part, __global const float 
                 m[l] = p0 + l < P ? -1 : 0;
             const intv keep = vloadv(0, m);
             floatv d[OT];
+            #pragma unroll
             for (uint q = 0; q < OT; q++)
                 d[q] = select((floatv)(0.0f), vloadv(0, dp[q] + p0), keep);
+            #pragma unroll
             for (uint k = 0; k < KWD; k++) {
                 const floatv xv = select((floatv)(0.0f), vloadv(0, xp + p0 + k), keep);
+                #pragma unroll
                 for (uint q = 0; q < OT; q++)
-                    acc[q][k] = mad(d[q], xv, acc[q][k]);
+                    acc[q][k] = CG_MAD(d[q], xv, acc[q][k]);
             }
         } else if (p0 < P) { /* the last planes: lanes past P hold 0 and read nothing */
             floatv d[OT];
+            #pragma unroll
             for (uint q = 0; q < OT; q++) {
                 float v[VW];
                 for (uint l = 0; l < VW; l++)
                     v[l] = p0 + l < P ? dp[q][p0 + l] : 0.0f;
                 d[q] = vloadv(0, v);
             }
+            #pragma unroll
             for (uint k = 0; k < KWD; k++) {
                 float v[VW];
                 for (uint l = 0; l < VW; l++)
                     v[l] = p0 + l < P ? xp[p0 + l + k] : 0.0f;
                 const floatv xv = vloadv(0, v);
+                #pragma unroll
                 for (uint q = 0; q < OT; q++)
-                    acc[q][k] = mad(d[q], xv, acc[q][k]);
+                    acc[q][k] = CG_MAD(d[q], xv, acc[q][k]);
             }
         }
     }

@@ -43,6 +43,7 @@ typedef struct cg_device_info {
     bool fp16;
     bool fp64;
     bool subgroups;
+    bool fma; /* fused multiply-add in hardware (CL_FP_FMA): the kernels use fma() */
 } cg_device_info;
 
 /* Lists every device of every platform, in platform order. *out is freed with free().

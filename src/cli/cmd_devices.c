@@ -59,6 +59,7 @@ static void print_json(const cg_device_info *list, size_t n, size_t chosen) {
             cJSON_AddNumberToObject(o, numbers[k].key, numbers[k].value);
         cJSON_AddBoolToObject(o, "fp16", d->fp16);
         cJSON_AddBoolToObject(o, "fp64", d->fp64);
+        cJSON_AddBoolToObject(o, "fma", d->fma);
         cJSON_AddBoolToObject(o, "subgroups", d->subgroups);
         cJSON_AddBoolToObject(o, "chosen", i == chosen);
     }
@@ -87,8 +88,9 @@ static void print_text(const cg_device_info *list, size_t n, size_t chosen, bool
         printf("        memory %s global, %s local, %s largest allocation, work-groups up to "
                "%" PRIu64 "\n",
                global, local, alloc, d->max_work_group_size);
-        printf("        %s, fp16 %s, fp64 %s, sub-groups %s\n", d->opencl_c_version,
-               d->fp16 ? "yes" : "no", d->fp64 ? "yes" : "no", d->subgroups ? "yes" : "no");
+        printf("        %s, fp16 %s, fp64 %s, sub-groups %s, fma %s\n", d->opencl_c_version,
+               d->fp16 ? "yes" : "no", d->fp64 ? "yes" : "no", d->subgroups ? "yes" : "no",
+               d->fma ? "yes" : "no");
         printf("        driver %s, %s\n", d->driver_version, d->device_version);
     }
 }

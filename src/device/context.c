@@ -63,9 +63,10 @@ static void base_options(const cg_device_info *info, char *out, size_t cap) {
                               strncmp(info->opencl_c_version, "OpenCL C 1.1", 12) == 0
                           ? ""
                           : "-cl-std=CL1.2 ";
-    snprintf(out, cap, "%s-cl-denorms-are-zero -DCG_VENDOR_%s=1 -DCG_DEVICE_%s=1%s", std, vendor,
+    snprintf(out, cap, "%s-cl-denorms-are-zero -DCG_VENDOR_%s=1 -DCG_DEVICE_%s=1%s%s", std,
+             vendor,
              info->type == CG_DEVICE_GPU ? "GPU" : info->type == CG_DEVICE_CPU ? "CPU" : "OTHER",
-             info->fp64 ? " -DCG_HAS_FP64=1" : "");
+             info->fp64 ? " -DCG_HAS_FP64=1" : "", info->fma ? " -DCG_HAS_FMA=1" : "");
 }
 
 static char *cache_dir_from(const cg_context_options *o) {

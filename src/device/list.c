@@ -91,6 +91,9 @@ void cg__device_describe(cl_platform_id p, cl_device_id d, int pi, int di, cg_de
     size_t wg = 0;
     clGetDeviceInfo(d, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof wg, &wg, NULL);
     info->max_work_group_size = wg;
+    cl_device_fp_config fp = 0;
+    clGetDeviceInfo(d, CL_DEVICE_SINGLE_FP_CONFIG, sizeof fp, &fp, NULL);
+    info->fma = (fp & CL_FP_FMA) != 0;
 
     size_t ext_size = 0;
     char *ext = NULL;
