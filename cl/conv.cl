@@ -332,7 +332,6 @@ static void wgrad_item(const uint i, const uint O, const uint C, const uint KH, 
 static void wgrad_store(__global float *part, floatv acc[OT][KWD], const uint chunk,
                         const uint O, const uint C, const uint KH, const uint o0, const uint c,
                         const uint kh) {
-    #pragma unroll
     for (uint q = 0; q < OT && o0 + q < O; q++)
         #pragma unroll
         for (uint k = 0; k < KWD; k++) {

@@ -73,7 +73,6 @@ __kernel void gemm_rows(__global float *c, const uint c_off, const uint ldc,
             acc[r] = CG_MAD((floatv)(av), bv, acc[r]);
         }
     }
-    #pragma unroll
     for (uint r = 0; r < RT && bi * RT + r < m; r++) {
         __global float *cr = c + c_off + (size_t)rows[r] * ldc + j0;
         const floatv out = alpha * acc[r];
@@ -125,9 +124,7 @@ __kernel void gemm_dots(__global float *c, const uint c_off, const uint ldc,
             for (uint q = 0; q < CT; q++)
                 acc[r][q] = CG_MAD(av[r], bv[q], acc[r][q]);
     }
-    #pragma unroll
     for (uint r = 0; r < RT && bi * RT + r < m; r++)
-        #pragma unroll
         for (uint q = 0; q < CT && bj * CT + q < n; q++) {
             const float8 s8 = acc[r][q];
             float s = s8.s0 + s8.s1 + s8.s2 + s8.s3 + s8.s4 + s8.s5 + s8.s6 + s8.s7;
