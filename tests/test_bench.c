@@ -296,6 +296,35 @@ static void test_tuning(void) {
     CHECK(strcmp(conv1_kernel(ctx, kernel, sizeof kernel), untuned) == 0,
           "version 1 file: conv1 runs %s", kernel);
     cg_context_destroy(ctx);
+    /* conv2d lines measured with other kernels, or with no kernels line before them, are set
+     * aside (and said so); a kernels line of this build's lets them stand. */
+    char kernels[17], text[300];
+    cg__tuning_kernels(kernels);
+    const char *heads[] = {"kernels 0123456789abcdef\n", "", "kernels "};
+    for (int h = 0; h < 3; h++) {
+        snprintf(text, sizeof text,
+                 "clgraph tuning 2\nlocal_1d 64\nim2col_chunk 1\n%s%s\nconv2d 4 3 32 32 6 5 5 1 1 0 0 %s %s\n"
+                 "gemm 0 1 64 120 400 2 8 8 8 8 0 0 8 8 64\n",
+                 heads[h], h == 2 ? kernels : "", cg__conv_algo_name(other_algo),
+                 cg__conv_algo_name(other_algo));
+        write_file(path, text);
+        ctx = cgt_open(&o);
+        const bool stands = h == 2;
+        CHECK(ctx->tuning.n_conv == (stands ? 1 : 0) && ctx->tuning.n_gemm == 1 &&
+                  ctx->tuning.n_stale_conv == (stands ? 0 : 1),
+              "kernels line %d: %d conv2d lines read, %d set aside, %d GEMM lines", h,
+              ctx->tuning.n_conv, ctx->tuning.n_stale_conv, ctx->tuning.n_gemm);
+        if (stands) {
+            CHECK(!strstr(cg_context_tuning(ctx), "set aside"), "nothing set aside: %s",
+                  cg_context_tuning(ctx));
+        } else {
+            CHECK_CONTAINS(cg_context_tuning(ctx), "1 convolution lines set aside, measured "
+                                                   "with other kernels");
+        }
+        CHECK(strcmp(conv1_kernel(ctx, kernel, sizeof kernel), stands ? other : untuned) == 0,
+              "kernels line %d: conv1 runs %s", h, kernel);
+        cg_context_destroy(ctx);
+    }
     /* CLBlast's constraints: a work-group tile of 30 does not divide by the vector width. */
     write_file(path, "clgraph tuning 1\ngemm 0 0 8 8 8 2 4 4 4 4 0 0 8 8 30\n");
     ctx = cgt_open(&o);
@@ -408,7 +437,11 @@ static void test_autotune(void) {
     CHECK(differ == 0, "%d of %d results differ from the chosen algorithm's", differ, ALL);
     cg_context_destroy(ctx);
     /* A pass not measured yet is written "auto" and read as such. */
-    write_file(path, "clgraph tuning 2\nconv2d 3 4 9 11 5 3 3 1 1 1 1 direct auto\n");
+    char kernels[17], text[160];
+    cg__tuning_kernels(kernels);
+    snprintf(text, sizeof text, "clgraph tuning 2\nkernels %s\nconv2d 3 4 9 11 5 3 3 1 1 1 1 direct auto\n",
+             kernels);
+    write_file(path, text);
     setenv("CLGRAPH_AUTOTUNE", "0", 1);
     ctx = cgt_open(&o);
     CHECK(!ctx->autotune, "CLGRAPH_AUTOTUNE=0 turns it off");

@@ -5,6 +5,7 @@
  *     clgraph tuning 2
  *     device <name>
  *     driver <driver version>
+ *     kernels <digest>                   the convolution and GEMM kernels the choices were made with
  *     local_1d 256                       work-group size of the 1-D element-wise launches
  *     im2col_chunk 0                     columns per im2col work-item, 0 for a whole row
  *     conv2d N C H W O KH KW SH SW PH PW FORWARD BACKWARD
@@ -18,6 +19,10 @@
  * local_1d and im2col_chunk lines that `clgraph tune` always writes holds only such lines); a
  * gemm line gives CLBlast's direct GEMM kernel the parameters that ran a GEMM of that shape
  * fastest.
+ *
+ * The conv2d lines hold only for the kernels they were measured with: where the kernels line
+ * is missing or names other kernels (a clgraph whose conv.cl, gemm.cl or common.cl changed), they
+ * are set aside, and autotune measures those shapes again (the note says how many).
  *
  * Any line that does not parse, GEMM parameters this device cannot run (cg__gemm_params_fit),
  * or a device or driver that is not this one, makes the whole file ignored: the context keeps
@@ -36,6 +41,24 @@
  * rewrite: their other lines still hold, their conv2d lines are skipped. */
 #define HEADER_V1 "clgraph tuning 1"
 
+static void hex16(const uint8_t *d, char out[17]) {
+    for (int k = 0; k < 8; k++)
+        snprintf(out + 2 * k, 3, "%02x", d[k]);
+}
+
+void cg__tuning_kernels(char out[17]) {
+    static const char *const files[] = {"common.cl", "conv.cl", "gemm.cl"};
+    cg__sha256 h;
+    uint8_t d[32];
+    cg__sha256_init(&h);
+    for (size_t f = 0; f < CG__ARRAY_LEN(files); f++)
+        for (size_t i = 0; i < cg__kernel_source_count; i++)
+            if (strcmp(cg__kernel_sources[i].name, files[f]) == 0)
+                cg__sha256_update(&h, cg__kernel_sources[i].text, cg__kernel_sources[i].size);
+    cg__sha256_final(&h, d);
+    hex16(d, out);
+}
+
 static void tuning_key(const cg_context *ctx, char out[17]) {
     cg__sha256 h;
     uint8_t d[32];
@@ -45,8 +68,7 @@ static void tuning_key(const cg_context *ctx, char out[17]) {
     for (size_t k = 0; k < CG__ARRAY_LEN(parts); k++)
         cg__sha256_update(&h, parts[k], strlen(parts[k]) + 1);
     cg__sha256_final(&h, d);
-    for (int k = 0; k < 8; k++)
-        snprintf(out + 2 * k, 3, "%02x", d[k]);
+    hex16(d, out);
 }
 
 bool cg__tuning_path(const cg_context *ctx, char *path, size_t cap) {
@@ -159,6 +181,12 @@ static bool parse_line(const cg_device_info *d, char *line, cg__tuning *t, char 
         return same_as(line + 7, d->name, "device", why, cap);
     if (strncmp(line, "driver ", 7) == 0)
         return same_as(line + 7, d->driver_version, "driver", why, cap);
+    if (strncmp(line, "kernels ", 8) == 0) {
+        char mine[17];
+        cg__tuning_kernels(mine);
+        t->same_kernels = strcmp(line + 8, mine) == 0;
+        return true;
+    }
     if (strncmp(line, "local_1d ", 9) == 0 && at_end(read_numbers(line + 9, v, 1)) && v[0] >= 1 &&
         v[0] <= d->max_work_group_size) {
         t->local_1d = (size_t)v[0];
@@ -237,7 +265,11 @@ bool cg__tuning_parse(const cg_device_info *d, const char *text, size_t len, cg_
         }
         memcpy(line, text + at, n);
         line[n] = '\0';
-        bool stale = v1 && n >= 7 && memcmp(line, "conv2d ", 7) == 0;
+        /* conv2d lines after a kernels line other than this build's, or with none before
+         * them, were measured against other kernels (and version 1's before the vectors) */
+        bool stale = (v1 || !t->same_kernels) && n >= 7 && memcmp(line, "conv2d ", 7) == 0;
+        if (stale)
+            t->n_stale_conv++;
         ok = n == 0 || stale || parse_line(d, line, t, why, cap);
         at += n;
     }
@@ -276,14 +308,20 @@ static cg_tuning_state tuning_read(const cg_context *ctx, const char *path, cg__
 }
 
 static void loaded_note(cg__tuning *t, const char *path) {
+    char stale[160] = "";
+    if (t->n_stale_conv)
+        snprintf(stale, sizeof stale,
+                 "; %d convolution lines set aside, measured with other kernels than this "
+                 "clgraph's",
+                 t->n_stale_conv);
     if (t->state == CG_TUNING_FROM_RUNS)
         snprintf(t->note, sizeof t->note,
-                 "%s (%d convolution shapes measured by runs; 'clgraph tune' measures the GEMMs "
+                 "%s (%d convolution shapes measured by runs%s; 'clgraph tune' measures the GEMMs "
                  "and work-group sizes too)",
-                 path, t->n_conv);
+                 path, t->n_conv, stale);
     else
-        snprintf(t->note, sizeof t->note, "%s (%d convolution shapes, %d GEMM shapes)", path,
-                 t->n_conv, t->n_gemm);
+        snprintf(t->note, sizeof t->note, "%s (%d convolution shapes, %d GEMM shapes%s)", path,
+                 t->n_conv, t->n_gemm, stale);
 }
 
 void cg__tuning_load(cg_context *ctx) {
@@ -325,7 +363,10 @@ static cg_status tuning_write(const cg_context *ctx, const char *path, const cg_
     snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
     FILE *f = fopen(tmp, "w");
     if (!f) return cg__error(CG_ERR_IO, "cannot write %s", tmp);
-    fprintf(f, "%s\ndevice %s\ndriver %s\n", HEADER, ctx->info.name, ctx->info.driver_version);
+    char kernels[17];
+    cg__tuning_kernels(kernels);
+    fprintf(f, "%s\ndevice %s\ndriver %s\nkernels %s\n", HEADER, ctx->info.name,
+            ctx->info.driver_version, kernels);
     if (t->local_1d) fprintf(f, "local_1d %zu\n", t->local_1d);
     if (t->has_chunk) fprintf(f, "im2col_chunk %d\n", t->im2col_chunk);
     for (int i = 0; i < t->n_conv; i++) {
