@@ -34,9 +34,8 @@ __kernel void peak_fma(__global float *out, const float a, const float b, const 
  * units (two per core) take a new vector every cycle but give a result only after four or so,
  * so 4 chains of float8 leave most of them idle: PoCL on a Sapphire Rapids Xeon measured 84
  * GFLOP/s with those and 208 with these (8 chains of float16: 175, 16: 205-220), all with mad()
- * as a multiply and an add; with fma() 380. Written out,
- * not as an array: PoCL keeps a private array in memory (107). Lane l of chain q starts at
- * s + q / 10 + l / 100. */
+ * as a multiply and an add; with fma() 380-480. Written out, not as an array: PoCL keeps a
+ * private array in memory (107). Lane l of chain q starts at s + q / 10 + l / 100. */
 __kernel void peak_fma_wide(__global float *out, const float a, const float b, const uint iters,
                             const uint n) {
     const uint i = get_global_id(0);

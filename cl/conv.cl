@@ -12,9 +12,10 @@
  * gradients) say their own below.
  * Offsets (`*_off`, in elements) address parts of one scratch buffer.
  * Defines: none for the GEMM path; OT, VW and KWD for the vector kernels (see each).
- * Every loop over a register tile (OT channels, KWD taps) carries `#pragma unroll`: a loop
- * left rolled keeps the tile's accumulators in memory, a load and a store around each
- * multiply-add (PoCL did so; with the pragma the direct forward ran 1.7-1.9x faster).
+ * The loops over a register tile (OT channels, KWD taps) carry `#pragma unroll`: a loop left
+ * rolled keeps the tile's accumulators in memory, a load and a store around each multiply-add
+ * (PoCL did so; with the pragma the direct forward ran 1.7-1.9x faster). Only the store loop
+ * that stops at the last channel has none: PoCL cannot unroll it, and warns.
  */
 
 /* Columns wo0 .. wo1 - 1 of a col row at tap kw: input row xr at wo * SW + kw - PW, 0 outside it

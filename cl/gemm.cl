@@ -13,7 +13,8 @@
  * gemm_rows with ROWS_FIRST=1 swaps the range's dimensions: (row blocks, column blocks).
  * Defines: RT (rows per work-item), VW (4, 8 or 16, gemm_rows), CT (columns, gemm_dots),
  * ROWS_FIRST (0 or 1, gemm_rows). The loops over the RT x VW or RT x CT tile are unrolled by
- * pragma, which keeps the accumulators in registers (PoCL left them in memory: 1.5-1.7x). */
+ * pragma, which keeps the accumulators in registers (PoCL left them in memory: 1.5-1.7x), all
+ * but the store loops that stop at the matrix edge (PoCL cannot unroll them, and warns). */
 #ifndef RT
 #define RT 4
 #endif

@@ -303,8 +303,8 @@ static void test_tuning(void) {
     const char *heads[] = {"kernels 0123456789abcdef\n", "", "kernels "};
     for (int h = 0; h < 3; h++) {
         snprintf(text, sizeof text,
-                 "clgraph tuning 2\nlocal_1d 64\nim2col_chunk 1\n%s%s\nconv2d 4 3 32 32 6 5 5 1 1 0 0 %s %s\n"
-                 "gemm 0 1 64 120 400 2 8 8 8 8 0 0 8 8 64\n",
+                 "clgraph tuning 2\nlocal_1d 64\nim2col_chunk 1\n%s%s\n"
+                 "conv2d 4 3 32 32 6 5 5 1 1 0 0 %s %s\ngemm 0 1 64 120 400 2 8 8 8 8 0 0 8 8 64\n",
                  heads[h], h == 2 ? kernels : "", cg__conv_algo_name(other_algo),
                  cg__conv_algo_name(other_algo));
         write_file(path, text);
@@ -439,8 +439,8 @@ static void test_autotune(void) {
     /* A pass not measured yet is written "auto" and read as such. */
     char kernels[17], text[160];
     cg__tuning_kernels(kernels);
-    snprintf(text, sizeof text, "clgraph tuning 2\nkernels %s\nconv2d 3 4 9 11 5 3 3 1 1 1 1 direct auto\n",
-             kernels);
+    snprintf(text, sizeof text,
+             "clgraph tuning 2\nkernels %s\nconv2d 3 4 9 11 5 3 3 1 1 1 1 direct auto\n", kernels);
     write_file(path, text);
     setenv("CLGRAPH_AUTOTUNE", "0", 1);
     ctx = cgt_open(&o);

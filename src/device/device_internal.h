@@ -99,8 +99,7 @@ typedef struct cg__tuning {
     int im2col_chunk; /* 0: a whole row */
     int n_conv;
     cg__conv_tune conv[CG__MAX_TUNED_CONV];
-    bool same_kernels; /* the file's kernels line names this build's (cg__tuning_kernels) */
-    int n_stale_conv;  /* conv2d lines set aside: measured against other kernels */
+    int n_stale_conv; /* conv2d lines set aside: measured against other kernels */
     int n_gemm;
     cg__gemm_tune gemm[CG__MAX_TUNED_GEMM];
     bool has_gemm_default;
@@ -273,11 +272,11 @@ size_t cg__builtin_local(const cg_device_info *info);
  * defaults. cg__tuning_save writes t as this device's file and reloads it. */
 bool cg__tuning_path(const cg_context *ctx, char *path, size_t cap);
 void cg__tuning_load(cg_context *ctx);
-/* Parses a tuning file's text (len bytes) for a device into t; false with why when it is not
- * one for this device (a bad line, a line longer than 511 characters, another device). */
 /* A digest of the kernel sources the conv2d choices depend on (common.cl, conv.cl, gemm.cl):
  * the tuning file's kernels line. */
 void cg__tuning_kernels(char out[17]);
+/* Parses a tuning file's text (len bytes) for a device into t; false with why when it is not
+ * one for this device (a bad line, a line longer than 511 characters, another device). */
 bool cg__tuning_parse(const cg_device_info *d, const char *text, size_t len, cg__tuning *t,
                       char *why, size_t cap);
 cg_status cg__tuning_save(cg_context *ctx, const cg__tuning *t);

@@ -5,7 +5,7 @@
  *     clgraph tuning 2
  *     device <name>
  *     driver <driver version>
- *     kernels <digest>                   the convolution and GEMM kernels the choices were made with
+ *     kernels <digest>                   the kernels the conv2d choices were measured with
  *     local_1d 256                       work-group size of the 1-D element-wise launches
  *     im2col_chunk 0                     columns per im2col work-item, 0 for a whole row
  *     conv2d N C H W O KH KW SH SW PH PW FORWARD BACKWARD
@@ -38,7 +38,8 @@
 
 #define HEADER "clgraph tuning 2"
 /* Files of version 1 chose conv2d algorithms against the direct kernels before their vector
- * rewrite: their other lines still hold, their conv2d lines are skipped. */
+ * rewrite: their other lines still hold; their conv2d lines, with no kernels line before them,
+ * are set aside. */
 #define HEADER_V1 "clgraph tuning 1"
 
 static void hex16(const uint8_t *d, char out[17]) {
@@ -181,12 +182,6 @@ static bool parse_line(const cg_device_info *d, char *line, cg__tuning *t, char 
         return same_as(line + 7, d->name, "device", why, cap);
     if (strncmp(line, "driver ", 7) == 0)
         return same_as(line + 7, d->driver_version, "driver", why, cap);
-    if (strncmp(line, "kernels ", 8) == 0) {
-        char mine[17];
-        cg__tuning_kernels(mine);
-        t->same_kernels = strcmp(line + 8, mine) == 0;
-        return true;
-    }
     if (strncmp(line, "local_1d ", 9) == 0 && at_end(read_numbers(line + 9, v, 1)) && v[0] >= 1 &&
         v[0] <= d->max_work_group_size) {
         t->local_1d = (size_t)v[0];
@@ -253,6 +248,9 @@ bool cg__tuning_parse(const cg_device_info *d, const char *text, size_t len, cg_
         snprintf(why, cap, "no '%s' header", HEADER);
     const char *nl = ok ? memchr(text, '\n', len) : NULL;
     size_t at = nl ? (size_t)(nl - text) : len;
+    char mine[17];
+    cg__tuning_kernels(mine);
+    bool same_kernels = false;
     while (ok && at < len) {
         at++; /* past the newline */
         size_t n = 0;
@@ -265,12 +263,16 @@ bool cg__tuning_parse(const cg_device_info *d, const char *text, size_t len, cg_
         }
         memcpy(line, text + at, n);
         line[n] = '\0';
+        line[strcspn(line, "\r")] = '\0';
         /* conv2d lines after a kernels line other than this build's, or with none before
-         * them, were measured against other kernels (and version 1's before the vectors) */
-        bool stale = (v1 || !t->same_kernels) && n >= 7 && memcmp(line, "conv2d ", 7) == 0;
+         * them, were measured against other kernels */
+        bool kernels_line = strncmp(line, "kernels ", 8) == 0;
+        if (kernels_line)
+            same_kernels = strcmp(line + 8, mine) == 0;
+        bool stale = !same_kernels && strncmp(line, "conv2d ", 7) == 0;
         if (stale)
             t->n_stale_conv++;
-        ok = n == 0 || stale || parse_line(d, line, t, why, cap);
+        ok = n == 0 || kernels_line || stale || parse_line(d, line, t, why, cap);
         at += n;
     }
     return ok;
