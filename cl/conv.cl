@@ -11,11 +11,15 @@
  * kernels gather rather than scatter. The vector kernels (conv2d_direct_fwd and the weight
  * gradients) say their own below.
  * Offsets (`*_off`, in elements) address parts of one scratch buffer.
- * Defines: none for the GEMM path; OT, VW and KWD for the vector kernels (see each).
- * The loops over a register tile (OT channels, KWD taps) carry `#pragma unroll`: a loop left
- * rolled keeps the tile's accumulators in memory, a load and a store around each multiply-add
- * (PoCL did so; with the pragma the direct forward ran 1.7-1.9x faster). Only the store loop
- * that stops at the last channel has none: PoCL cannot unroll it, and warns.
+ * Defines: none for the GEMM path; the vector kernels' tiles (see each).
+ * The direct kernels come in two layouts of their vectors: along the output columns
+ * (conv2d_direct_fwd, conv2d_direct_bwd_weight), and along the output channels ("channels
+ * last": conv2d_cl_fwd, conv2d_cl_bwd_weight), which fills every lane whatever the width of
+ * the rows, for the layers with many input taps (src/ops/conv.c says which runs where).
+ * The loops over a register tile carry `#pragma unroll`: a loop left rolled keeps the tile's
+ * accumulators in memory, a load and a store around each multiply-add (PoCL did so; with the
+ * pragma the direct forward ran 1.7-1.9x faster). A loop that stops early cannot be unrolled
+ * (PoCL warns on each build), so the store loops test each element instead.
  */
 
 /* Columns wo0 .. wo1 - 1 of a col row at tap kw: input row xr at wo * SW + kw - PW, 0 outside it
@@ -267,7 +271,7 @@ __kernel void conv2d_direct_fwd(__global float *y, __global const float *x,
     #pragma unroll
     for (uint q = 0; q < OT; q++) {
         if (o0 + q >= O)
-            break;
+            continue;
         __global float *yr = y + ((n * O + o0 + q) * HO + ho) * WO + wo0;
         if (skip == 0 && WO >= VW) {
             vstorev(accumulate ? acc[q] + vloadv(0, yr) : acc[q], 0, yr);
@@ -411,98 +415,261 @@ __kernel void conv2d_direct_bwd_weight(__global float *part, __global const floa
     wgrad_store(part, acc, chunk, O, C, KH, o0, c, kh);
 }
 
-/* The weight gradient of a stride-1, unpadded convolution over rows laid end to end: with dy
- * padded to the input's width W (dyp, row ho of channel o at ((n * O + o) * HO + ho) * W, its
- * last W - WO columns 0), output position p = ho * W + wo reads input x[p + kh * W + kw] of its
- * channel plane: one contiguous range of HO * W - (W - WO) positions per plane instead of HO
- * rows of WO, so a vector spans row ends and no lanes idle at the end of each short row. The
- * work-items and partial sums are those of conv2d_direct_bwd_weight. */
-__kernel void conv2d_flat_bwd_weight(__global float *part, __global const float *dyp,
-                                     const uint dyp_off, __global const float *x, const uint N,
-                                     const uint C, const uint H, const uint W, const uint O,
-                                     const uint KH, const uint HO, const uint WO,
-                                     const uint per_chunk, const uint items) {
+/* The weight gradient with the output channels in the vector lanes, for CPUs: dy is read
+ * channels last (dyt (N, HO, WO, OP) at dyt_off, OP = the channels rounded up to VW with zeros,
+ * from to_channels_last), so that one aligned load gives VW channels of one output position,
+ * and each of the work-item's KHT x KWD taps takes one multiply-add with an input value
+ * broadcast to every lane. No lane idles on short rows (the row-vector kernels above use 8 or
+ * 10 of 16 lanes on the seed models' 8- and 10-column rows) and the taps' inputs sit at fixed
+ * offsets from KHT row pointers. The KHT rows are consecutive (c, kh) pairs: kernel rows of one
+ * input channel and, for small kernels, of the next ones too.
+ * One work-item per (tile of VW channels, block of KHT (c, kh) rows, chunk of samples), the
+ * tile varying fastest, so that a work-group's items read the same rows of x; the partial sums
+ * go to part (chunks, O, C, KH, KWD), as conv2d_direct_bwd_weight's. x (at x_off) holds no
+ * column padding (the caller pads a copy); zb at zero_off is a row of W zeros, read in place of
+ * rows of padding and of rows past the last (c, kh).
+ * Defines: VW (channels per vector: 4, 8 or 16), KWD = KW, KHT (rows per work-item, KHT * KWD
+ * accumulators). */
+#ifndef KHT
+#define KHT 1
+#endif
+__kernel void conv2d_cl_bwd_weight(__global float *part, __global const float *dyt,
+                                   const uint dyt_off, __global const float *x, const uint x_off,
+                                   __global const float *zb, const uint zero_off, const uint N,
+                                   const uint C, const uint H, const uint W, const uint O,
+                                   const uint KH, const uint SH, const uint SW, const uint PH,
+                                   const uint HO, const uint WO, const uint per_chunk,
+                                   const uint items) {
     const uint i = get_global_id(0);
     if (i >= items)
         return;
-    uint o0, kh, c, chunk;
-    wgrad_item(i, O, C, KH, &o0, &kh, &c, &chunk);
-    const uint P = HO * W - (W - WO);
-    floatv acc[OT][KWD];
+    const uint tiles = (O + VW - 1) / VW, blocks = (C * KH + KHT - 1) / KHT, OP = tiles * VW;
+    const uint t = i % tiles, f0 = (i / tiles) % blocks * KHT, chunk = i / (tiles * blocks);
+    __global const float *zero = zb + zero_off;
+    uint rc[KHT], rk[KHT]; /* each row's input channel and kernel row */
     #pragma unroll
-    for (uint q = 0; q < OT; q++)
+    for (uint r = 0; r < KHT; r++) {
+        rc[r] = (f0 + r) / KH;
+        rk[r] = (f0 + r) - rc[r] * KH;
+    }
+    floatv acc[KHT][KWD];
+    #pragma unroll
+    for (uint r = 0; r < KHT; r++)
         #pragma unroll
         for (uint k = 0; k < KWD; k++)
-            acc[q][k] = (floatv)0.0f;
+            acc[r][k] = (floatv)0.0f;
     const uint n_end = min(N, (chunk + 1) * per_chunk);
     for (uint n = chunk * per_chunk; n < n_end; n++) {
-        __global const float *xp = x + ((size_t)(n * C + c) * H + kh) * W;
-        __global const float *dp[OT];
-        #pragma unroll
-        for (uint q = 0; q < OT; q++)
-            dp[q] = dyp + dyp_off + (size_t)(n * O + min(o0 + q, O - 1)) * HO * W;
-        uint p0 = 0;
-        for (; p0 + VW <= P; p0 += VW) {
-            floatv d[OT];
+        __global const float *xn = x + x_off + (size_t)n * C * H * W;
+        __global const float *dr = dyt + dyt_off + (size_t)n * HO * WO * OP + t * VW;
+        for (uint ho = 0; ho < HO; ho++) {
+            /* the rows of x that the kernel rows read, the zero row for padding and for rows
+             * past the last (no test in the loop below: a branch there made the compiler copy
+             * the accumulators through memory) */
+            __global const float *xr[KHT];
             #pragma unroll
-            for (uint q = 0; q < OT; q++)
-                d[q] = vloadv(0, dp[q] + p0);
-            #pragma unroll
-            for (uint k = 0; k < KWD; k++) {
-                const floatv xv = vloadv(0, xp + p0 + k);
-                #pragma unroll
-                for (uint q = 0; q < OT; q++)
-                    acc[q][k] = CG_MAD(d[q], xv, acc[q][k]);
+            for (uint r = 0; r < KHT; r++) {
+                const int h = (int)(ho * SH + rk[r]) - (int)PH;
+                xr[r] = rc[r] < C && h >= 0 && h < (int)H ? xn + (rc[r] * H + (uint)h) * W
+                                                            : zero;
             }
-        }
-        /* The tail: whole vectors with the lanes past P masked to 0 where the loads stay inside
-         * both buffers (past P they read the next planes), else lane by lane. */
-        const size_t dy_last = (size_t)(n * O + min(o0 + OT - 1, O - 1)) * HO * W + p0 + VW;
-        const size_t x_last = ((size_t)(n * C + c) * H + kh) * W + p0 + VW + KWD - 1;
-        if (p0 < P && dy_last <= (size_t)N * O * HO * W && x_last <= (size_t)N * C * H * W) {
-            int m[VW];
-            for (uint l = 0; l < VW; l++)
-                m[l] = p0 + l < P ? -1 : 0;
-            const intv keep = vloadv(0, m);
-            floatv d[OT];
-            #pragma unroll
-            for (uint q = 0; q < OT; q++)
-                d[q] = select((floatv)(0.0f), vloadv(0, dp[q] + p0), keep);
-            #pragma unroll
-            for (uint k = 0; k < KWD; k++) {
-                const floatv xv = select((floatv)(0.0f), vloadv(0, xp + p0 + k), keep);
+            for (uint wo = 0; wo < WO; wo++, dr += OP) {
+                const floatv d = vloadv(0, dr);
                 #pragma unroll
-                for (uint q = 0; q < OT; q++)
-                    acc[q][k] = CG_MAD(d[q], xv, acc[q][k]);
-            }
-        } else if (p0 < P) { /* the last planes: lanes past P hold 0 and read nothing */
-            floatv d[OT];
-            #pragma unroll
-            for (uint q = 0; q < OT; q++) {
-                float v[VW];
-                for (uint l = 0; l < VW; l++)
-                    v[l] = p0 + l < P ? dp[q][p0 + l] : 0.0f;
-                d[q] = vloadv(0, v);
-            }
-            #pragma unroll
-            for (uint k = 0; k < KWD; k++) {
-                float v[VW];
-                for (uint l = 0; l < VW; l++)
-                    v[l] = p0 + l < P ? xp[p0 + l + k] : 0.0f;
-                const floatv xv = vloadv(0, v);
-                #pragma unroll
-                for (uint q = 0; q < OT; q++)
-                    acc[q][k] = CG_MAD(d[q], xv, acc[q][k]);
+                for (uint r = 0; r < KHT; r++) {
+                    #pragma unroll
+                    for (uint k = 0; k < KWD; k++)
+                        acc[r][k] = CG_MAD(d, (floatv)(xr[r][k]), acc[r][k]);
+                    xr[r] += SW;
+                }
             }
         }
     }
-    wgrad_store(part, acc, chunk, O, C, KH, o0, c, kh);
+    #pragma unroll
+    for (uint r = 0; r < KHT; r++) {
+        #pragma unroll
+        for (uint k = 0; k < KWD; k++) {
+            if (f0 + r >= C * KH)
+                continue;
+            float v[VW];
+            vstorev(acc[r][k], 0, v);
+            for (uint l = 0; l < VW && t * VW + l < O; l++)
+                part[((chunk * O + t * VW + l) * C * KH + f0 + r) * KWD + k] = v[l];
+        }
+    }
+}
+
+/* dst (N, HW, OP) at dst_off = src (N, O, HW) with the channels last, the OP - O channels past
+ * O zero, and then `zeros` zeros (conv2d_cl_bwd_weight's zero row). One work-item per tile of
+ * 16 channels by 16 positions of one sample, a 3-D range (position tiles, channel tiles, N): it
+ * reads 16 runs of 16 positions and writes 16 runs of 16 channels, through a private tile (one
+ * work-item per element, each dividing its index, ran at a third of the copy bandwidth). */
+__kernel void to_channels_last(__global float *dst, const uint dst_off, __global const float *src,
+                               const uint N, const uint O, const uint HW, const uint OP,
+                               const uint zeros) {
+    const uint k0 = get_global_id(0) * 16, o0 = get_global_id(1) * 16, n = get_global_id(2);
+    if (k0 >= HW || o0 >= OP || n >= N)
+        return;
+    float tile[16][16]; /* [position][channel] */
+    for (uint q = 0; q < 16; q++) {
+        const uint o = o0 + q;
+        __global const float *s = src + ((size_t)n * O + o) * HW + k0;
+        if (o < O && k0 + 16 <= HW) {
+            float run[16];
+            vstore16(vload16(0, s), 0, run);
+            #pragma unroll
+            for (uint k = 0; k < 16; k++)
+                tile[k][q] = run[k];
+        } else {
+            for (uint k = 0; k < 16; k++)
+                tile[k][q] = o < O && k0 + k < HW ? s[k] : 0.0f;
+        }
+    }
+    for (uint k = 0; k < 16 && k0 + k < HW; k++) {
+        __global float *d = dst + dst_off + ((size_t)n * HW + k0 + k) * OP + o0;
+        if (o0 + 16 <= OP)
+            vstore16(vload16(0, tile[k]), 0, d);
+        else
+            for (uint q = 0; o0 + q < OP; q++)
+                d[q] = tile[k][q];
+    }
+    if (k0 == 0 && o0 == 0 && n == 0)
+        for (uint z = 0; z < zeros; z++)
+            dst[dst_off + (size_t)N * HW * OP + z] = 0.0f;
+}
+
+/* The convolution with the output channels in the vector lanes, for CPUs (the counterpart of
+ * conv2d_cl_bwd_weight): y (N, O, HO, WO) [+]= the convolution of x (at x_off, its column
+ * padding written out: PW = 0) with the weights packed by pack_weights (wp at wp_off) in groups
+ * of CT * VW output channels, OP = the channels rounded up to whole groups. A work-item holds an
+ * RR x RT tile of output positions (rows ho0 .., columns wo0 .. wo0 + RT - 1) for one group:
+ * each tap loads CT vectors of weights, and each of the tile's inputs, broadcast to every lane,
+ * feeds CT multiply-adds; the inputs sit at fixed offsets from RR row pointers (SWD and KWD are
+ * compile-time). Rows of padding, and rows past HO, read the zero row (zb at zero_off, as wide
+ * as a row of x), and a kernel row whose RR rows all read padding is skipped; the last column
+ * block of a row starts at WO - RT (RT <= WO), its overlap with the block before computed twice
+ * and stored once. A 3-D range (groups x column blocks, row blocks, N), the group varying
+ * fastest, so that a work-group's items read the same rows of x.
+ * Defines: VW (4, 8 or 16), CT (vectors a group), RT (columns), RR (rows), SWD = SW, KWD = KW. */
+#ifndef RT
+#define RT 1
+#endif
+#ifndef RR
+#define RR 1
+#endif
+#ifndef SWD
+#define SWD 1
+#endif
+#ifndef CT
+#define CT 1
+#endif
+__kernel void conv2d_cl_fwd(__global float *y, __global const float *x, const uint x_off,
+                            __global const float *wp, const uint wp_off,
+                            __global const float *zb, const uint zero_off,
+                            __global const float *b, const uint has_bias,
+                            const uint accumulate, const uint N, const uint C, const uint H,
+                            const uint W, const uint O, const uint KH, const uint KW,
+                            const uint SH, const uint PH, const uint HO, const uint WO) {
+    const uint tiles = (O + VW * CT - 1) / (VW * CT), OP = tiles * VW * CT;
+    const uint blocks = (WO + RT - 1) / RT;
+    const uint n = get_global_id(2), ho0 = get_global_id(1) * RR;
+    if (get_global_id(0) >= tiles * blocks || ho0 >= HO || n >= N)
+        return;
+    const uint t = get_global_id(0) % tiles, block = get_global_id(0) / tiles;
+    const uint wo0 = min(block * RT, WO - RT), skip = block * RT - wo0;
+    __global const float *zero = zb + zero_off;
+    float bias[CT][VW];
+    for (uint u = 0; u < CT; u++)
+        for (uint l = 0; l < VW; l++) {
+            const uint o = (t * CT + u) * VW + l;
+            bias[u][l] = has_bias && o < O ? b[o] : 0.0f;
+        }
+    floatv acc[RR][RT][CT];
+    #pragma unroll
+    for (uint r = 0; r < RR; r++)
+        #pragma unroll
+        for (uint j = 0; j < RT; j++)
+            #pragma unroll
+            for (uint u = 0; u < CT; u++)
+                acc[r][j][u] = vloadv(0, bias[u]);
+    __global const float *xn = x + x_off + (size_t)n * C * H * W + wo0 * SWD;
+    __global const float *wq = wp + wp_off + (size_t)t * C * KH * KWD * CT * VW;
+    for (uint c = 0; c < C; c++)
+        for (uint kh = 0; kh < KH; kh++) {
+            __global const float *xr[RR];
+            bool any = false;
+            #pragma unroll
+            for (uint r = 0; r < RR; r++) {
+                const int h = (int)((ho0 + r) * SH + kh) - (int)PH;
+                const bool in = ho0 + r < HO && h >= 0 && h < (int)H;
+                xr[r] = in ? xn + (c * H + (uint)h) * W : zero;
+                any |= in;
+            }
+            if (!any) { /* every row reads padding (data gradients: K - 1 rows of it) */
+                wq += KWD * CT * VW;
+                continue;
+            }
+            #pragma unroll
+            for (uint kw = 0; kw < KWD; kw++, wq += CT * VW) {
+                floatv wv[CT];
+                #pragma unroll
+                for (uint u = 0; u < CT; u++)
+                    wv[u] = vloadv(0, wq + u * VW);
+                #pragma unroll
+                for (uint r = 0; r < RR; r++) {
+                    #pragma unroll
+                    for (uint j = 0; j < RT; j++) {
+                        const floatv xb = (floatv)(xr[r][j * SWD]);
+                        #pragma unroll
+                        for (uint u = 0; u < CT; u++)
+                            acc[r][j][u] = CG_MAD(wv[u], xb, acc[r][j][u]);
+                    }
+                    xr[r]++;
+                }
+            }
+        }
+    #pragma unroll
+    for (uint r = 0; r < RR; r++) {
+        #pragma unroll
+        for (uint j = 0; j < RT; j++) {
+            #pragma unroll
+            for (uint u = 0; u < CT; u++) {
+                const uint o0 = (t * CT + u) * VW;
+                if (ho0 + r >= HO || j < skip || o0 >= O)
+                    continue;
+                float v[VW];
+                vstorev(acc[r][j][u], 0, v);
+                __global float *yo = y + ((size_t)n * O + o0) * HO * WO + (ho0 + r) * WO + wo0 + j;
+                for (uint l = 0; l < VW && o0 + l < O; l++, yo += HO * WO)
+                    *yo = (accumulate ? *yo : 0.0f) + v[l];
+            }
+        }
+    }
+}
+
+/* wp at wp_off: the weights with the output channels last, in groups of G channels (OP / G
+ * groups), each group's taps f = (c * KH + kh) * KW + kw in turn, G weights a tap: channel o at
+ * ((o / G) * taps + f) * G + o % G, the OP - O channels past O zero; weight (o, c, kh, kw) read
+ * from w[w_base + o * w_o + c * w_c + kh * w_kh + kw * w_kw] (as conv2d_direct_fwd reads it).
+ * Then `zeros` zeros (conv2d_cl_fwd's zero row). A 2-D range (OP, taps). */
+__kernel void pack_weights(__global float *wp, const uint wp_off, __global const float *w,
+                           const int w_base, const int w_o, const int w_c, const int w_kh,
+                           const int w_kw, const uint O, const uint C, const uint KH,
+                           const uint KW, const uint OP, const uint G, const uint zeros) {
+    const uint o = get_global_id(0), f = get_global_id(1), taps = C * KH * KW;
+    if (o >= OP || f >= taps)
+        return;
+    const uint kw = f % KW, kh = f / KW % KH, c = f / (KW * KH);
+    wp[wp_off + ((o / G) * taps + f) * G + o % G] =
+        o < O ? w[w_base + (int)o * w_o + (int)c * w_c + (int)kh * w_kh + (int)kw * w_kw] : 0.0f;
+    if (f == 0 && o == 0)
+        for (uint z = 0; z < zeros; z++)
+            wp[wp_off + taps * OP + z] = 0.0f;
 }
 
 /* dst (rows, W) at dst_off from src (rows, WO): each row copied to columns left .. left + WO - 1,
- * the other columns zero. Pads dy to the input's width for the flat weight gradient (left 0) and
- * the rows of a stride-1 direct convolution by its padding, so that every window reads whole
- * vectors. */
+ * the other columns zero. Writes out the column padding of the direct kernels' input, so that
+ * their windows read whole rows with no test per column. */
 __kernel void pad_rows(__global float *dst, const uint dst_off, __global const float *src,
                        const uint rows, const uint WO, const uint W, const uint left) {
     const uint w = get_global_id(0), r = get_global_id(1); /* a 2-D range: no division */

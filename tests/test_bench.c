@@ -75,13 +75,16 @@ static void test_profile(cg_context *ctx) {
           "the fc1 GEMM's FLOPs and items");
     /* Bytes are what a launch reads and writes, not the sizes of the buffers it is given where
      * those are larger (operands at offsets, the scratch buffer): fc1's x, W and y; conv2
-     * (6 -> 16 channels, 5x5, 14x14 -> 10x10) through the direct kernel (its x, W and y) or
+     * (6 -> 16 channels, 5x5, 14x14 -> 10x10) through the channels-last kernel (its x, the
+     * packed W and y; with the FLOPs of the convolution, not of the packing before it) or
      * im2col (its x and the column matrix). */
     CHECK(g && g->bytes == 4.0 * (16 * 400 + 400 * 120 + 16 * 120), "the fc1 GEMM's bytes (%g)",
           g ? g->bytes : -1.0);
-    const cg_bench_launch *cd = find(l, n, "lenet.3 forward", "conv2d_direct_fwd");
+    const cg_bench_launch *cd = find(l, n, "lenet.3 forward", "conv2d_cl_fwd");
     const cg_bench_launch *ci = find(l, n, "lenet.3 forward", "im2col");
-    CHECK(cd ? cd->bytes == 4.0 * (16 * 6 * 14 * 14 + 16 * 6 * 5 * 5 + 16 * 16 * 10 * 10)
+    const cg_bench_launch *cp = find(l, n, "lenet.3 forward", "pack_weights");
+    CHECK(cd ? cd->bytes == 4.0 * (16 * 6 * 14 * 14 + 6 * 5 * 5 * 16 + 16 * 16 * 10 * 10) &&
+                   cd->flops == 2.0 * 16 * 16 * 10 * 10 * 6 * 5 * 5 && cp && cp->flops == 0
              : ci && ci->bytes == 4.0 * 16 * 6 * (14 * 14 + 5 * 5 * 10 * 10),
           "conv2's forward bytes (%g)", cd ? cd->bytes : ci ? ci->bytes : -1.0);
     CHECK(find(l, n, "optimizer", "adam_step") && find(l, n, "zero gradients", "fill_f32") &&

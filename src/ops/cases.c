@@ -71,6 +71,16 @@ static const cg_op_case cases[] = {
     /* 144 input taps over rows of 10 in 12: the weight gradient over rows laid end to end */
     {"conv2d", {.features = 8, .kernel = {3, 3}, .bias = true, .conv_algo = CG_CONV_DIRECT}, 1,
      {S4(2, 16, 12, 12)}, N1, G1, 0, 3e-4},
+    /* Channels last (144 or more input taps): stride 2 with padding and 20 channels (a group of
+     * two 16-channel vectors, the second partly past O), samples split into chunks; 32 channels
+     * over 7 columns, its data gradient (8 channels) channels last too */
+    {"conv2d", {.features = 20, .kernel = {3, 3}, .stride = {2, 2}, .pad = {1, 1}, .bias = true,
+                .conv_algo = CG_CONV_DIRECT},
+     1, {S4(5, 16, 11, 13)}, N1, G1, 0, 3e-4},
+    {"conv2d", {.features = 32, .kernel = {5, 5}, .pad = {2, 2}, .conv_algo = CG_CONV_DIRECT},
+     1, {S4(3, 8, 9, 7)}, N1, G1, 0, 3e-4},
+    {"conv_transpose2d", {.features = 16, .kernel = {5, 5}, .bias = true}, 1, {S4(2, 32, 6, 6)},
+     N1, G1, 0, 3e-4},
     {"conv_transpose2d", {.features = 3, .kernel = {5, 5}, .bias = true}, 1, {S4(2, 4, 6, 6)},
      N1, G1, 0, 2e-4},
     {"conv_transpose2d", {.features = 2, .kernel = {3, 3}, .stride = {2, 2}, .pad = {1, 1},

@@ -30,6 +30,31 @@ static geom conv_geom(const cg_op_attrs *a, const cg_shape *x) {
     return g;
 }
 
+/* 144 or more input taps (C * KH * KW): the layers whose direct kernels run channels last
+ * (conv2d_cl_fwd, conv2d_cl_bwd_weight). On the first layers (1 or 3 channels: 9 to 75 taps)
+ * the work a result takes is too small to pay for the scattered stores of channels-last results
+ * or for turning dy channels last: measured on PoCL at batch 256, dae's and siamese's first
+ * convolutions ran 15-30% slower that way, lenet's first backward 55% slower. */
+static bool many_taps(const geom *g) {
+    return (uint64_t)g->C * g->KH * g->KW >= 144;
+}
+
+/* The fraction of a 16-lane register that n columns or channels fill, split into vectors as
+ * cg__vector_width says. */
+static double lanes_used(uint32_t n) {
+    uint32_t vw = cg__vector_width(n);
+    return (double)n / ((n + vw - 1) / vw * 16.0);
+}
+
+/* Whether a direct forward pass (a forward, or a data gradient as a convolution) runs channels
+ * last (conv2d_cl_fwd): with many input taps, where the output channels fill as many lanes as
+ * the columns would. On PoCL at batch 256 (Sapphire Rapids, AVX-512): dae's second convolution
+ * 17.9 -> 4.9 ms, siamese's 9.5 -> 2.6-3.0 ms, lenet's 1.3 -> 0.55-0.6 ms, compare's 3.0 ms
+ * (through im2col) -> 0.65 ms. */
+static bool cl_forward(const geom *g) {
+    return many_taps(g) && lanes_used(g->O) >= lanes_used(g->WO);
+}
+
 /* The register tiles of the direct kernels (see cl/conv.cl): column blocks as wide as
  * cg__vector_width says, and output channels split into the fewest tiles of at most `most`
  * channels, as even as possible. */
@@ -38,35 +63,92 @@ static uint32_t channel_tile(uint32_t channels, uint32_t most) {
     return (channels + tiles - 1) / tiles;
 }
 
-/* The weight gradient's split: samples per chunk and chunks, so that a launch has at least
- * about 2,048 work-items where the batch allows; the partial sums live in the scratch buffer. */
+/* The tile of conv2d_cl_fwd: vw channels a vector and ct vectors (2 where there are two or
+ * more: each broadcast input then feeds two multiply-adds), rt columns (the fewest blocks of at
+ * most 16 / ct that cover a row, as even as possible) by rr rows, about 16 accumulators.
+ * Measured on PoCL at batch 256 against 1 vector and against 20, 24 and 28 accumulators: 2 and
+ * 16 ran dae's second convolution 5.7-5.9 -> 4.9 ms and its data gradient 9-10.5 -> 7.7 ms, the
+ * others within 10%. op: the channels rounded up to whole tiles. */
+typedef struct cl_tile {
+    uint32_t vw, ct, rt, rr, op;
+} cl_tile;
+
+static cl_tile cl_fwd_tile(const geom *g) {
+    cl_tile t;
+    t.vw = cg__vector_width(g->O);
+    t.ct = (g->O + t.vw - 1) / t.vw >= 2 ? 2 : 1;
+    t.rt = channel_tile(g->WO, 16 / t.ct);
+    t.rr = 16 / (t.rt * t.ct);
+    if (t.rr > g->HO)
+        t.rr = g->HO;
+    if (t.rr == 0)
+        t.rr = 1;
+    t.op = (g->O + t.vw * t.ct - 1) / (t.vw * t.ct) * t.vw * t.ct;
+    return t;
+}
+
+/* The zero row that the channels-last kernels read for rows of padding: as wide as a padded
+ * row. */
+static uint32_t zero_row(const geom *g) {
+    return g->W + 2 * g->PW;
+}
+
+/* x with its column padding written out, where it has some (any stride). */
+static size_t columns_padded_floats(const geom *g) {
+    return g->PW ? (size_t)g->N * g->C * g->H * (g->W + 2 * g->PW) : 0;
+}
+
+/* The weight gradient's plan. Channels last (`last`, many taps): vw channels a vector and kht
+ * (c, kh) rows a work-item, at most 28 accumulators; samples split into chunks whose dy (channels
+ * last) fits in 256 KiB, and into at least 256 work-items (measured on PoCL at batch 256 against
+ * one chunk for 2,048 items: dae's second convolution 9.8 -> 5.7-6.2 ms). Row blocks otherwise:
+ * ot channels by vw columns, at least about 2,048 work-items. The partial sums live in scratch. */
 typedef struct wgrad_plan {
-    uint32_t ot, vw, per_chunk, chunks, items;
+    bool last;
+    uint32_t ot, vw, kht, per_chunk, chunks, items;
 } wgrad_plan;
 
+/* Samples per chunk and chunks, so that a launch has at least `least` work-items where the
+ * batch allows, `per` work-items a chunk. */
+static void wgrad_chunks(const geom *g, wgrad_plan *p, uint32_t per, uint32_t least) {
+    uint32_t want = (least + per - 1) / per;
+    if (want > g->N)
+        want = g->N ? g->N : 1;
+    p->per_chunk = (g->N + want - 1) / want;
+    if (p->per_chunk == 0)
+        p->per_chunk = 1;
+    p->chunks = (g->N + p->per_chunk - 1) / p->per_chunk;
+    p->items = p->chunks * per;
+}
+
+/* dy channels last: its channels rounded up to the vector. */
+static uint32_t channels_last_width(const geom *g, const wgrad_plan *p) {
+    return (g->O + p->vw - 1) / p->vw * p->vw;
+}
+
 static wgrad_plan wgrad_split(const geom *g) {
-    wgrad_plan p;
+    wgrad_plan p = {0};
+    if (many_taps(g) && g->KW <= 28) {
+        uint32_t rows = g->C * g->KH, blocks = (rows * g->KW + 27) / 28;
+        p.last = true;
+        p.vw = cg__vector_width(g->O);
+        p.kht = (rows + blocks - 1) / blocks;
+        blocks = (rows + p.kht - 1) / p.kht;
+        uint32_t per = (g->O + p.vw - 1) / p.vw * blocks;
+        size_t sample = (size_t)g->HO * g->WO * channels_last_width(g, &p) * sizeof(float);
+        size_t fit = 256 * 1024 / sample ? 256 * 1024 / sample : 1;
+        uint64_t least = (uint64_t)per * ((g->N + fit - 1) / fit);
+        wgrad_chunks(g, &p, per, least > 256 ? (uint32_t)least : 256);
+        return p;
+    }
     /* OT x KW vector products per sample and position: up to 48 (measured against 24, 36 and
      * 72 on PoCL: the seed models' weight gradients 10-32% faster than with 24, 72 no better) */
     p.ot = channel_tile(g->O, g->KW < 48 ? 48 / g->KW : 1);
     p.vw = cg__vector_width(g->WO);
     while (p.vw > 4 && p.vw > g->WO) /* a block wider than the row: columns that are not there */
         p.vw /= 2;
-    uint32_t per = ((g->O + p.ot - 1) / p.ot) * g->C * g->KH, want = (2048 + per - 1) / per;
-    if (want > g->N)
-        want = g->N ? g->N : 1;
-    p.per_chunk = (g->N + want - 1) / want;
-    if (p.per_chunk == 0)
-        p.per_chunk = 1;
-    p.chunks = (g->N + p.per_chunk - 1) / p.per_chunk;
-    p.items = p.chunks * per;
+    wgrad_chunks(g, &p, ((g->O + p.ot - 1) / p.ot) * g->C * g->KH, 2048);
     return p;
-}
-
-/* 144 or more input taps (C * KH * KW): the layers whose backward the defaults send another way
- * (use_direct, flat_wgrad). */
-static bool many_taps(const geom *g) {
-    return (uint64_t)g->C * g->KH * g->KW >= 144;
 }
 
 /* The partial sums of the weight gradient (chunks, O, C, KH, KW), at the start of scratch. */
@@ -74,32 +156,34 @@ static size_t wgrad_part_floats(const geom *g, const wgrad_plan *p) {
     return (size_t)p->chunks * g->O * g->C * g->KH * g->KW;
 }
 
-/* Stride 1 without padding, with 144 or more input taps, where rows laid end to end keep more
- * lanes busy than row-sized blocks (WO / W against WO over the columns the blocks compute, by 5
- * points): the weight gradient runs over the flat rows (conv2d_flat_bwd_weight), from dy padded
- * to the input's width, after the partial sums. Measured on PoCL at batch 256: siamese conv2
- * (10 of 12 columns against 10 of 16) 13% faster, lenet conv2 the same; dae conv2 (8 of 12
- * against 8 of 8) 21% slower, and single-channel first layers (siamese, dae, compare) 15-100%
- * slower, so they keep the row blocks. */
-static bool flat_wgrad(const geom *g, const wgrad_plan *p) {
-    if (g->SH != 1 || g->SW != 1 || g->PH != 0 || g->PW != 0 || !many_taps(g))
-        return false;
-    double rows = (double)g->WO / ((g->WO + p->vw - 1) / p->vw * p->vw);
-    return (double)g->WO / g->W > rows + 0.05;
+/* Channels last, after the partial sums: dy (N, HO, WO, channels_last_width) and the zero row,
+ * then x with its column padding written out. */
+static size_t wgrad_floats(const geom *g) {
+    wgrad_plan p = wgrad_split(g);
+    size_t n = wgrad_part_floats(g, &p);
+    if (p.last)
+        n += (size_t)g->N * g->HO * g->WO * channels_last_width(g, &p) + zero_row(g) +
+             columns_padded_floats(g);
+    return n;
 }
 
-static size_t padded_dy_floats(const geom *g) {
-    return (size_t)g->N * g->O * g->HO * g->W;
-}
-
-/* The direct kernels read whole vectors only where a block's windows stay inside the row, which
- * a padded row never allows at its ends: a stride-1 convolution with column padding reads its
- * input from a copy with the padding written out (pad_rows), at the start of scratch. Its size
- * in floats, 0 where the input is read as it is. */
+/* The row-block forward reads whole vectors only where a block's windows stay inside the row,
+ * which a padded row never allows at its ends: a stride-1 convolution with column padding reads
+ * its input from a copy with the padding written out (pad_rows), at the start of scratch. Its
+ * size in floats, 0 where the input is read as it is. */
 static size_t padded_input_floats(const geom *g) {
     if (g->SW != 1 || g->PW == 0)
         return 0;
     return (size_t)g->N * g->C * g->H * (g->W + 2 * g->PW);
+}
+
+/* The scratch floats of a direct forward pass: channels last, x with its column padding written
+ * out, the packed weights and the zero row; else padded_input_floats. */
+static size_t fwd_floats(const geom *g) {
+    if (!cl_forward(g))
+        return padded_input_floats(g);
+    cl_tile t = cl_fwd_tile(g);
+    return columns_padded_floats(g) + (size_t)g->C * g->KH * g->KW * t.op + zero_row(g);
 }
 
 /* The geometry of the data gradient of a stride-1 convolution as a convolution of dy with the
@@ -112,12 +196,11 @@ static bool dgrad_as_conv(const geom *g, geom *t) {
     return true;
 }
 
-/* The scratch floats of the direct kernels on geometry g: the weight gradient's partial sums
- * (and dy padded, for the flat one), or the forward's padded input, whichever is more. */
+/* The scratch floats of the direct kernels on geometry g: the weight gradient's or the
+ * forward's, whichever is more (they run one after the other). */
 static size_t direct_floats(const geom *g) {
-    wgrad_plan wp = wgrad_split(g);
-    size_t n = wgrad_part_floats(g, &wp) + (flat_wgrad(g, &wp) ? padded_dy_floats(g) : 0);
-    return padded_input_floats(g) > n ? padded_input_floats(g) : n;
+    size_t n = wgrad_floats(g), f = fwd_floats(g);
+    return f > n ? f : n;
 }
 
 static cg_status check_window(const char *op, const cg_op_attrs *a, const cg_shape *x) {
@@ -157,8 +240,8 @@ static cg_status conv_infer(const cg_op_attrs *a, const cg_shape *in, const cg_d
     out->params[1] = cg_shape_make(1, (int)g.O, 0, 0, 0);
     size_t np = (size_t)g.N * g.HO * g.WO, direct = direct_floats(&g);
     geom t;
-    if (dgrad_as_conv(&g, &t) && padded_input_floats(&t) > direct)
-        direct = padded_input_floats(&t);
+    if (dgrad_as_conv(&g, &t) && fwd_floats(&t) > direct)
+        direct = fwd_floats(&t);
     out->scratch_bytes = direct * sizeof(float);
     size_t gemm_bytes = ((size_t)g.C * g.KH * g.KW + g.O) * np * sizeof(float);
     if (a->conv_algo != CG_CONV_DIRECT && gemm_bytes > out->scratch_bytes)
@@ -257,20 +340,15 @@ static cg_status from_cnhw(cg_context *ctx, cl_mem dst, cl_mem src, uint32_t off
 static bool default_direct(const cg_context *ctx, const geom *g, int pass) {
     if (ctx->info.type != CG_DEVICE_CPU)
         return false;
-    /* Layers with many input taps go through im2col and our GEMM where the direct kernels use
-     * little of a vector: measured by `clgraph tune` and `bench --ops` on PoCL (AVX-512, 16
-     * lanes) at batch 64 and 256, the forward of rows of fewer than 8 columns (compare's second
-     * convolution, 4 columns: 8-10% faster through the GEMM) and the backward of 3x3 kernels
-     * whose weight gradient runs by row blocks (compare's second convolution, 4 columns in
-     * blocks of 4: 20-25%); with rows laid end to end (siamese's, 10 columns of 12) the direct
-     * backward is level at batch 64 and 17% faster at 256, and the 5x5 layers' as fast or
-     * faster (lenet's second convolution 9% at batch 64, dae's 20% at 256). */
-    if (!many_taps(g))
+    /* Layers with many input taps run channels last (cl_forward, wgrad_split), except a
+     * forward whose columns fill more lanes than its channels: measured by `bench --ops` on
+     * PoCL (AVX-512, 16 lanes) at batch 64 and 256, compare's second convolution (4 columns, 64
+     * channels) forward 0.27 and 0.65-0.82 ms against 0.75 and 2.4-3.0 ms through im2col and our
+     * GEMM, backward 1.0 and 0.9-1.3 ms against 1.4 and 4.9-5.5 ms. A forward by row blocks of
+     * fewer than 8 columns stays with the GEMM (8-10% faster there before). */
+    if (!many_taps(g) || pass == 1 || cl_forward(g))
         return true;
-    if (pass == 0)
-        return g->WO >= 8;
-    wgrad_plan plan = wgrad_split(g);
-    return g->KH * g->KW > 9 || flat_wgrad(g, &plan);
+    return g->WO >= 8;
 }
 
 static cg_status conv_fwd_with(const cg_op_call *c, const geom *g, bool direct);
@@ -388,6 +466,51 @@ static cg_status pad_rows(cg_context *ctx, cl_mem dst, uint32_t dst_off, cl_mem 
     return cg__kernel_run(ctx, PROGRAM, "pad_rows", 2, global, local, args, CG__ARRAY_LEN(args));
 }
 
+/* direct_conv through conv2d_cl_fwd. */
+static cg_status cl_conv(cg_context *ctx, cl_mem y, cl_mem x, cl_mem w, cl_mem bias,
+                         bool accumulate, const geom *g, int w_base, int w_o, int w_c, int w_kh,
+                         int w_kw, cl_mem scratch, double flops) {
+    const cl_tile t = cl_fwd_tile(g);
+    const uint32_t wp_off = (uint32_t)columns_padded_floats(g), taps = g->C * g->KH * g->KW;
+    const uint32_t zero_off = wp_off + taps * t.op, width = g->W + 2 * g->PW;
+    cg_status st = CG_OK;
+    if (g->PW) {
+        st = pad_rows(ctx, scratch, 0, x, g->N * g->C * g->H, g->W, width, g->PW);
+        x = scratch;
+    }
+    size_t pg[2] = {t.op, taps}, pl[2];
+    cg__local_within(2, pg, (const size_t[]){16, 16}, pl);
+    const cg__karg pargs[] = {CG_KMEM(scratch), CG_KU32(wp_off),       CG_KMEM(w),
+                              CG_KI32(w_base),  CG_KI32(w_o),          CG_KI32(w_c),
+                              CG_KI32(w_kh),    CG_KI32(w_kw),         CG_KU32(g->O),
+                              CG_KU32(g->C),    CG_KU32(g->KH),        CG_KU32(g->KW),
+                              CG_KU32(t.op),    CG_KU32(t.vw * t.ct),  CG_KU32(zero_row(g))};
+    cg__profile_bytes(ctx, 4.0 * taps * ((double)g->O + t.op));
+    if (st == CG_OK)
+        st = cg__kernel_run(ctx, PROGRAM, "pack_weights", 2, pg, pl, pargs,
+                            CG__ARRAY_LEN(pargs));
+    char defs[64];
+    snprintf(defs, sizeof defs, "-DVW=%u -DCT=%u -DRT=%u -DRR=%u -DSWD=%u -DKWD=%u", t.vw, t.ct,
+             t.rt, t.rr, g->SW, g->KW);
+    const cg__karg args[] = {CG_KMEM(y),          CG_KMEM(x),       CG_KU32(0),
+                             CG_KMEM(scratch),    CG_KU32(wp_off),  CG_KMEM(scratch),
+                             CG_KU32(zero_off),   CG_KMEM(bias),    CG_KU32(bias != NULL),
+                             CG_KU32(accumulate), CG_KU32(g->N),    CG_KU32(g->C),
+                             CG_KU32(g->H),       CG_KU32(width),   CG_KU32(g->O),
+                             CG_KU32(g->KH),      CG_KU32(g->KW),   CG_KU32(g->SH),
+                             CG_KU32(g->PH),      CG_KU32(g->HO),   CG_KU32(g->WO)};
+    size_t blocks = (g->WO + t.rt - 1) / t.rt, tiles = t.op / (t.vw * t.ct);
+    size_t global[3] = {tiles * blocks, (g->HO + t.rr - 1) / t.rr, g->N}, local[3];
+    cg__local_within(3, global, (const size_t[]){tiles * blocks, 4, 1}, local);
+    cg__profile_flops(ctx, flops);
+    cg__profile_bytes(ctx, 4.0 * ((double)g->N * g->C * g->H * width + (double)taps * t.op +
+                                  (double)g->N * g->O * g->HO * g->WO * (accumulate ? 2 : 1)));
+    if (st == CG_OK)
+        st = cg__kernel_run_defs(ctx, PROGRAM, defs, "conv2d_cl_fwd", 3, global, local, args,
+                                 CG__ARRAY_LEN(args));
+    return st;
+}
+
 /* y (N, O, HO, WO) [+]= the convolution of x (N, C, H, W) of geometry g, weight (o, c, kh, kw)
  * at w[w_base + o * w_o + c * w_c + kh * w_kh + kw * w_kw] (conv2d_direct_fwd); x is read
  * from a padded copy in scratch where padded_input_floats says so; `flops` are the pass's
@@ -395,6 +518,9 @@ static cg_status pad_rows(cg_context *ctx, cl_mem dst, uint32_t dst_off, cl_mem 
 static cg_status direct_conv(cg_context *ctx, cl_mem y, cl_mem x, cl_mem w, cl_mem bias,
                              bool accumulate, const geom *g_in, int w_base, int w_o, int w_c,
                              int w_kh, int w_kw, cl_mem scratch, double flops) {
+    if (cl_forward(g_in))
+        return cl_conv(ctx, y, x, w, bias, accumulate, g_in, w_base, w_o, w_c, w_kh, w_kw,
+                       scratch, flops);
     geom padded = *g_in;
     const geom *g = g_in;
     if (padded_input_floats(g_in)) {
@@ -425,29 +551,56 @@ static cg_status direct_conv(cg_context *ctx, cl_mem y, cl_mem x, cl_mem w, cl_m
                                CG__ARRAY_LEN(args));
 }
 
+/* The channels-last weight gradient's launches (see direct_wgrad): dy channels last after the
+ * partial sums, the zero row after it, x with its column padding written out after that. */
+static cg_status cl_wgrad(const cg_op_call *c, const geom *g, const wgrad_plan *p) {
+    const uint32_t parts = (uint32_t)wgrad_part_floats(g, p), op = channels_last_width(g, p);
+    const uint32_t hw = g->HO * g->WO, zero_off = parts + g->N * hw * op;
+    const uint32_t x_off = zero_off + zero_row(g), width = g->W + 2 * g->PW;
+    cl_mem x = c->in[0].mem;
+    cg_status st = CG_OK;
+    if (g->PW) { /* the kernel reads whole rows, with no test per column */
+        st = pad_rows(c->ctx, c->scratch, x_off, x, g->N * g->C * g->H, g->W, width, g->PW);
+        x = c->scratch;
+    }
+    size_t tg[3] = {(hw + 15) / 16, (op + 15) / 16, g->N}, tl[3];
+    cg__local_within(3, tg, (const size_t[]){4, 4, 1}, tl);
+    const cg__karg targs[] = {CG_KMEM(c->scratch), CG_KU32(parts), CG_KMEM(c->dout->mem),
+                              CG_KU32(g->N),       CG_KU32(g->O),  CG_KU32(hw),
+                              CG_KU32(op),         CG_KU32(zero_row(g))};
+    cg__profile_bytes(c->ctx, 4.0 * g->N * hw * ((double)g->O + op));
+    if (st == CG_OK)
+        st = cg__kernel_run(c->ctx, PROGRAM, "to_channels_last", 3, tg, tl, targs,
+                            CG__ARRAY_LEN(targs));
+    char defs[48];
+    snprintf(defs, sizeof defs, "-DVW=%u -DKWD=%u -DKHT=%u", p->vw, g->KW, p->kht);
+    const cg__karg args[] = {CG_KMEM(c->scratch), CG_KMEM(c->scratch), CG_KU32(parts),
+                             CG_KMEM(x),          CG_KU32(g->PW ? x_off : 0),
+                             CG_KMEM(c->scratch), CG_KU32(zero_off), CG_KU32(g->N),
+                             CG_KU32(g->C),       CG_KU32(g->H),     CG_KU32(width),
+                             CG_KU32(g->O),       CG_KU32(g->KH),    CG_KU32(g->SH),
+                             CG_KU32(g->SW),      CG_KU32(g->PH),    CG_KU32(g->HO),
+                             CG_KU32(g->WO),      CG_KU32(p->per_chunk), CG_KU32(p->items)};
+    /* work-groups of 16: a chunk of a weight gradient has as few as 64 work-items (measured
+     * against 4 and 64 on PoCL: the same within 5%) */
+    size_t local = 16, global = (p->items + local - 1) / local * local;
+    cg__profile_flops(c->ctx, conv_flops(g));
+    cg__profile_bytes(c->ctx, 4.0 * ((double)g->N * op * hw + (double)g->N * g->C * g->H * width +
+                                     parts));
+    if (st == CG_OK)
+        st = cg__kernel_run_defs(c->ctx, PROGRAM, defs, "conv2d_cl_bwd_weight", 1, &global,
+                                 &local, args, CG__ARRAY_LEN(args));
+    return st;
+}
+
 /* dw (O, C, KH, KW) += the weight gradient from dy and x, through partial sums per chunk of
- * samples in scratch. */
+ * samples in scratch: channels last (conv2d_cl_bwd_weight) where wgrad_split says so, else by
+ * row blocks (conv2d_direct_bwd_weight). */
 static cg_status direct_wgrad(const cg_op_call *c, const geom *g) {
     wgrad_plan p = wgrad_split(g);
-    const double x_floats = (double)g->N * g->C * g->H * g->W;
-    char defs[48];
-    size_t local = 64, global = (p.items + local - 1) / local * local;
     cg_status st;
-    if (flat_wgrad(g, &p)) {
-        uint32_t off = (uint32_t)wgrad_part_floats(g, &p), rows = g->N * g->O * g->HO;
-        st = pad_rows(c->ctx, c->scratch, off, c->dout->mem, rows, g->WO, g->W, 0);
-        uint32_t flat = g->HO * g->W - (g->W - g->WO), vw = flat >= 64 ? 16 : flat >= 16 ? 8 : 4;
-        snprintf(defs, sizeof defs, "-DOT=%u -DVW=%u -DKWD=%u", p.ot, vw, g->KW);
-        const cg__karg fargs[] = {CG_KMEM(c->scratch), CG_KMEM(c->scratch), CG_KU32(off),
-                                  CG_KMEM(c->in[0].mem), CG_KU32(g->N),     CG_KU32(g->C),
-                                  CG_KU32(g->H),       CG_KU32(g->W),       CG_KU32(g->O),
-                                  CG_KU32(g->KH),      CG_KU32(g->HO),      CG_KU32(g->WO),
-                                  CG_KU32(p.per_chunk), CG_KU32(p.items)};
-        cg__profile_flops(c->ctx, conv_flops(g)); /* counted on the next launch */
-        cg__profile_bytes(c->ctx, 4.0 * (padded_dy_floats(g) + x_floats + off));
-        if (st == CG_OK)
-            st = cg__kernel_run_defs(c->ctx, PROGRAM, defs, "conv2d_flat_bwd_weight", 1, &global,
-                                     &local, fargs, CG__ARRAY_LEN(fargs));
+    if (p.last) {
+        st = cl_wgrad(c, g, &p);
     } else {
         const cg__karg args[] = {CG_KMEM(c->scratch), CG_KMEM(c->dout->mem), CG_KMEM(c->in[0].mem),
                                  CG_KU32(g->N),       CG_KU32(g->C),         CG_KU32(g->H),
@@ -455,9 +608,12 @@ static cg_status direct_wgrad(const cg_op_call *c, const geom *g) {
                                  CG_KU32(g->SH),      CG_KU32(g->SW),        CG_KU32(g->PH),
                                  CG_KU32(g->PW),      CG_KU32(g->HO),        CG_KU32(g->WO),
                                  CG_KU32(p.per_chunk), CG_KU32(p.items)};
+        char defs[48];
         snprintf(defs, sizeof defs, "-DOT=%u -DVW=%u -DKWD=%u", p.ot, p.vw, g->KW);
+        size_t local = 64, global = (p.items + local - 1) / local * local;
         cg__profile_flops(c->ctx, conv_flops(g));
-        cg__profile_bytes(c->ctx, 4.0 * ((double)g->N * g->O * g->HO * g->WO + x_floats +
+        cg__profile_bytes(c->ctx, 4.0 * ((double)g->N * g->O * g->HO * g->WO +
+                                         (double)g->N * g->C * g->H * g->W +
                                          wgrad_part_floats(g, &p)));
         st = cg__kernel_run_defs(c->ctx, PROGRAM, defs, "conv2d_direct_bwd_weight", 1, &global,
                                  &local, args, CG__ARRAY_LEN(args));
@@ -575,12 +731,31 @@ static cg_status tconv_infer(const cg_op_attrs *a, const cg_shape *in, const cg_
     out->params[1] = cg_shape_make(1, (int)g.C, 0, 0, 0);
     size_t np = (size_t)g.N * g.HO * g.WO, cokk = (size_t)g.C * g.KH * g.KW;
     size_t floats = (cokk + 2 * (size_t)g.O) * np, direct = direct_floats(&g);
+    geom t;
+    if (dgrad_as_conv(&g, &t) && fwd_floats(&t) > direct) /* the forward as a convolution */
+        direct = fwd_floats(&t);
     out->scratch_bytes = (direct > floats ? direct : floats) * sizeof(float); /* or tconv_bwd's */
     return CG_OK;
 }
 
+/* Whether a transposed convolution's forward runs as a direct convolution (of x padded by
+ * K - 1 - P, with the weights flipped: the data gradient of conv2d with geometry g, which is
+ * then t): on CPUs, at stride 1, where that runs channels last. Measured on PoCL at batch 256:
+ * dae's decoder (64 -> 32 channels, 5x5, 8x8 -> 12x12) 28 ms (our GEMM 22, col2im 6) -> 8 ms.
+ * Elsewhere GEMM + col2im: a direct convolution by row blocks multiplies the K - 1 rows and
+ * columns of padding too. */
+static bool tconv_direct(const cg_op_call *c, const geom *g, geom *t) {
+    return c->ctx->info.type == CG_DEVICE_CPU && c->ctx->tuning.force_conv != CG_CONV_IM2COL &&
+           dgrad_as_conv(g, t) && cl_forward(t);
+}
+
 static cg_status tconv_fwd(const cg_op_call *c) {
-    geom g = tconv_geom(c->attrs, &c->in[0].shape);
+    geom g = tconv_geom(c->attrs, &c->in[0].shape), t;
+    if (tconv_direct(c, &g, &t))
+        return direct_conv(c->ctx, c->out->mem, c->in[0].mem, c->params[0].mem,
+                           c->attrs->bias ? c->params[1].mem : NULL, false, &t,
+                           (int)(g.KH * g.KW - 1), (int)(g.KH * g.KW), (int)(g.C * g.KH * g.KW),
+                           -(int)g.KW, -1, c->scratch, conv_flops(&g));
     size_t np = (size_t)g.N * g.HO * g.WO, cokk = (size_t)g.C * g.KH * g.KW;
     uint32_t xt = (uint32_t)(cokk * np); /* x as (Cin, N*H*W) after col */
     /* col (Cout*KK, NP) = W^T (Cout*KK, Cin) x' (Cin, NP); y = col2im(col) + b */
@@ -607,8 +782,7 @@ static cg_status tconv_bwd(const cg_op_call *c) {
      * windows' results) the weight gradient is conv2d's with dy as the image and x as the
      * gradient of its output, and dx is conv2d's forward of dy. On PoCL they ran dae's decoder
      * at batch 256 in about half the time of im2col + GEMM (whose GEMMs there are thin: 64 or 32
-     * rows by 800 or 25). The forward stays a GEMM + col2im: as a direct convolution it would
-     * multiply the K - 1 rows and columns of padding too. */
+     * rows by 800 or 25). (The forward, see tconv_direct.) */
     if (st == CG_OK && c->ctx->info.type == CG_DEVICE_CPU &&
         c->ctx->tuning.force_conv != CG_CONV_IM2COL) {
         cg_op_call t = *c;

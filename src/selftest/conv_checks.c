@@ -5,8 +5,8 @@
  *  The same conv with stride 2 has one output, 1 - 5 + .5; with dy = 2, dx holds 2 and -2 at
  *  x[0] and x[4], and dW is 2 times the window (1, 2, 4, 5).
  *  conv_transpose2d: the adjoint of that conv, so its output equals the conv's dx.
- *  The weight gradient over rows laid end to end (16 channels of 12x12, a 3x3 filter) against a
- *  double-precision loop. */
+ *  The channels-last kernels (16 channels of 12x12 to 16, a 3x3 filter, padding 1) against
+ *  double-precision loops. */
 #include <stdlib.h>
 
 #include "ops/ops.h"
@@ -98,47 +98,59 @@ static cg_status check_conv_direct(cg_context *ctx, bool *passed, char *detail, 
     return check_conv(ctx, CG_CONV_DIRECT, 1, passed, detail, cap);
 }
 
-/* The strided direct gradients (conv2d_direct_bwd_data and the weight gradient row by row;
- * stride 1 runs them as a convolution and over rows laid end to end). */
+/* The strided direct gradients (conv2d_direct_bwd_data and the weight gradient by row blocks;
+ * stride 1 runs the data gradient as a convolution). */
 static cg_status check_conv_direct_strided(cg_context *ctx, bool *passed, char *detail,
                                            size_t cap) {
     return check_conv(ctx, CG_CONV_DIRECT, 2, passed, detail, cap);
 }
 
-/* dW of a 3x3 conv of a (1, 16, 12, 12) input with dy = 1 / (1 + p) at output position p: the
- * shape takes conv2d_flat_bwd_weight (144 taps; 10 of 12 columns busy against 10 of 16). */
-static cg_status check_conv_flat(cg_context *ctx, bool *passed, char *detail, size_t cap) {
-    enum { C = 16, H = 12, K = 3, HO = H - K + 1 };
-    float *x = malloc(C * H * H * sizeof *x), *w = malloc(C * K * K * sizeof *w);
-    float *dy = malloc(HO * HO * sizeof *dy);
-    double *dw = malloc(C * K * K * sizeof *dw);
-    if (!x || !w || !dy || !dw) {
-        free(x), free(w), free(dy), free(dw);
-        return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for the flat weight-gradient check");
+/* A 3x3 conv of a (1, 16, 12, 12) input to 16 channels with padding 1 against double-precision
+ * loops: 144 input taps and 16 channels, so that the forward, the weight gradient and the data
+ * gradient (a convolution of dy) all run channels last, the padding through pad_rows and the
+ * zero row. */
+static cg_status check_conv_channels_last(cg_context *ctx, bool *passed, char *detail,
+                                          size_t cap) {
+    enum { C = 16, O = 16, H = 12, K = 3 };
+    float *x = malloc(C * H * H * sizeof *x), *w = malloc(O * C * K * K * sizeof *w);
+    float *dy = malloc(O * H * H * sizeof *dy);
+    double *y = calloc(O * H * H, sizeof *y), *dx = calloc(C * H * H, sizeof *dx);
+    double *dw = calloc(O * C * K * K, sizeof *dw);
+    if (!x || !w || !dy || !y || !dx || !dw) {
+        free(x), free(w), free(dy), free(y), free(dx), free(dw);
+        return cg__error(CG_ERR_OUT_OF_MEMORY, "no memory for the channels-last check");
     }
     for (int i = 0; i < C * H * H; i++)
         x[i] = (float)((i * 37) % 17) / 8.0f - 1.0f;
-    for (int i = 0; i < C * K * K; i++)
-        w[i] = (float)(i % 5) / 4.0f;
-    for (int i = 0; i < HO * HO; i++)
-        dy[i] = 1.0f / (1.0f + (float)i);
-    for (int c = 0; c < C; c++)
-        for (int kh = 0; kh < K; kh++)
-            for (int kw = 0; kw < K; kw++) {
-                double sum = 0;
-                for (int ho = 0; ho < HO; ho++)
-                    for (int wo = 0; wo < HO; wo++)
-                        sum += (double)dy[ho * HO + wo] * x[(c * H + ho + kh) * H + wo + kw];
-                dw[(c * K + kh) * K + kw] = sum;
-            }
-    cg_op_attrs a = {.features = 1, .kernel = {K, K}, .conv_algo = CG_CONV_DIRECT};
+    for (int i = 0; i < O * C * K * K; i++)
+        w[i] = (float)((i * 11) % 9) / 4.0f - 1.0f;
+    for (int i = 0; i < O * H * H; i++)
+        dy[i] = 1.0f / (1.0f + (float)(i % 29));
+    for (int o = 0; o < O; o++)
+        for (int c = 0; c < C; c++)
+            for (int kh = 0; kh < K; kh++)
+                for (int kw = 0; kw < K; kw++)
+                    for (int ho = 0; ho < H; ho++)
+                        for (int wo = 0; wo < H; wo++) {
+                            int h = ho + kh - 1, v = wo + kw - 1;
+                            if (h < 0 || h >= H || v < 0 || v >= H)
+                                continue;
+                            int xi = (c * H + h) * H + v, yi = (o * H + ho) * H + wo;
+                            int wi = ((o * C + c) * K + kh) * K + kw;
+                            y[yi] += (double)w[wi] * x[xi];
+                            dx[xi] += (double)w[wi] * dy[yi];
+                            dw[wi] += (double)dy[yi] * x[xi];
+                        }
+    cg_op_attrs a = {.features = O, .kernel = {K, K}, .pad = {1, 1},
+                     .conv_algo = CG_CONV_DIRECT};
     cg_op_host_io io = {.op = cg_op_find("conv2d"), .attrs = &a, .n_in = 1, .dout = dy};
     io.in_shape[0] = cg_shape_make(4, 1, C, H, H);
     io.in[0] = x;
+    io.want_din[0] = true;
     io.params[0] = w;
-    cg__op_expect want = {NULL, {NULL}, {dw}};
+    cg__op_expect want = {y, {dx}, {dw}};
     cg_status st = cg__selftest_op(ctx, &io, &want, 1e-4, passed, detail, cap);
-    free(x), free(w), free(dy), free(dw);
+    free(x), free(w), free(dy), free(y), free(dx), free(dw);
     return st;
 }
 
@@ -169,7 +181,8 @@ const cg__selftest_case cg__conv_checks[] = {
     {"conv.cl", "im2col col2im nchw_to_cnhw cnhw_to_nchw", check_conv_im2col},
     {"conv.cl", "im2col_rows col2im_rows", check_conv_im2col_rows},
     {"conv.cl", "conv2d_direct_fwd", check_conv_direct},
-    {"conv.cl", "conv2d_flat_bwd_weight pad_rows", check_conv_flat},
+    {"conv.cl", "conv2d_cl_fwd pack_weights conv2d_cl_bwd_weight to_channels_last pad_rows",
+     check_conv_channels_last},
     {"core.cl", "add_chunk_sums", check_conv_direct},
     {"conv.cl", "conv2d_direct_bwd_data conv2d_direct_bwd_weight", check_conv_direct_strided},
     {"clblast", "conv_transpose2d", check_conv_transpose},
