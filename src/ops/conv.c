@@ -141,9 +141,10 @@ static wgrad_plan wgrad_split(const geom *g) {
         wgrad_chunks(g, &p, per, least > 256 ? (uint32_t)least : 256);
         return p;
     }
-    /* OT x KW vector products per sample and position: up to 48 (measured against 24, 36 and
-     * 72 on PoCL: the seed models' weight gradients 10-32% faster than with 24, 72 no better) */
-    p.ot = channel_tile(g->O, g->KW < 48 ? 48 / g->KW : 1);
+    /* OT x KW vector accumulators: up to 28 of AVX-512's 32 registers (48 spilled to the stack
+     * once the tile loops were unrolled; on PoCL at batch 256 the first layers' weight gradients
+     * ran 3.2 -> 2.4 ms for lenet's, 2.6 -> 2.35 ms for siamese's, 5.2 -> 5.5 ms for dae's) */
+    p.ot = channel_tile(g->O, g->KW < 28 ? 28 / g->KW : 1);
     p.vw = cg__vector_width(g->WO);
     while (p.vw > 4 && p.vw > g->WO) /* a block wider than the row: columns that are not there */
         p.vw /= 2;
@@ -180,8 +181,10 @@ static size_t padded_input_floats(const geom *g) {
 /* The scratch floats of a direct forward pass: channels last, x with its column padding written
  * out, the packed weights and the zero row; else padded_input_floats. */
 static size_t fwd_floats(const geom *g) {
-    if (!cl_forward(g))
-        return padded_input_floats(g);
+    if (!cl_forward(g)) {
+        uint32_t ot = channel_tile(g->O, 16);
+        return padded_input_floats(g) + (size_t)g->C * g->KH * g->KW * ((g->O + ot - 1) / ot * ot);
+    }
     cl_tile t = cl_fwd_tile(g);
     return columns_padded_floats(g) + (size_t)g->C * g->KH * g->KW * t.op + zero_row(g);
 }
@@ -467,6 +470,24 @@ static cg_status pad_rows(cg_context *ctx, cl_mem dst, uint32_t dst_off, cl_mem 
 }
 
 /* direct_conv through conv2d_cl_fwd. */
+/* The weights (o, c, kh, kw) at w[w_base + o * w_o + c * w_c + kh * w_kh + kw * w_kw] packed
+ * in groups of `group` output channels into scratch at wp_off (pack_weights), op channels in all,
+ * and `zeros` zeros after them. */
+static cg_status pack(cg_context *ctx, cl_mem scratch, uint32_t wp_off, cl_mem w, int w_base,
+                      int w_o, int w_c, int w_kh, int w_kw, const geom *g, uint32_t op,
+                      uint32_t group, uint32_t zeros) {
+    const uint32_t taps = g->C * g->KH * g->KW;
+    size_t pg[2] = {op, taps}, pl[2];
+    cg__local_within(2, pg, (const size_t[]){16, 16}, pl);
+    const cg__karg pargs[] = {CG_KMEM(scratch), CG_KU32(wp_off), CG_KMEM(w),
+                              CG_KI32(w_base),  CG_KI32(w_o),    CG_KI32(w_c),
+                              CG_KI32(w_kh),    CG_KI32(w_kw),   CG_KU32(g->O),
+                              CG_KU32(g->C),    CG_KU32(g->KH),  CG_KU32(g->KW),
+                              CG_KU32(op),      CG_KU32(group),  CG_KU32(zeros)};
+    cg__profile_bytes(ctx, 4.0 * taps * ((double)g->O + op));
+    return cg__kernel_run(ctx, PROGRAM, "pack_weights", 2, pg, pl, pargs, CG__ARRAY_LEN(pargs));
+}
+
 static cg_status cl_conv(cg_context *ctx, cl_mem y, cl_mem x, cl_mem w, cl_mem bias,
                          bool accumulate, const geom *g, int w_base, int w_o, int w_c, int w_kh,
                          int w_kw, cl_mem scratch, double flops) {
@@ -478,17 +499,9 @@ static cg_status cl_conv(cg_context *ctx, cl_mem y, cl_mem x, cl_mem w, cl_mem b
         st = pad_rows(ctx, scratch, 0, x, g->N * g->C * g->H, g->W, width, g->PW);
         x = scratch;
     }
-    size_t pg[2] = {t.op, taps}, pl[2];
-    cg__local_within(2, pg, (const size_t[]){16, 16}, pl);
-    const cg__karg pargs[] = {CG_KMEM(scratch), CG_KU32(wp_off),       CG_KMEM(w),
-                              CG_KI32(w_base),  CG_KI32(w_o),          CG_KI32(w_c),
-                              CG_KI32(w_kh),    CG_KI32(w_kw),         CG_KU32(g->O),
-                              CG_KU32(g->C),    CG_KU32(g->KH),        CG_KU32(g->KW),
-                              CG_KU32(t.op),    CG_KU32(t.vw * t.ct),  CG_KU32(zero_row(g))};
-    cg__profile_bytes(ctx, 4.0 * taps * ((double)g->O + t.op));
     if (st == CG_OK)
-        st = cg__kernel_run(ctx, PROGRAM, "pack_weights", 2, pg, pl, pargs,
-                            CG__ARRAY_LEN(pargs));
+        st = pack(ctx, scratch, wp_off, w, w_base, w_o, w_c, w_kh, w_kw, g, t.op, t.vw * t.ct,
+                  zero_row(g));
     char defs[64];
     snprintf(defs, sizeof defs, "-DVW=%u -DCT=%u -DRT=%u -DRR=%u -DSWD=%u -DKWD=%u", t.vw, t.ct,
              t.rt, t.rr, g->SW, g->KW);
@@ -512,9 +525,12 @@ static cg_status cl_conv(cg_context *ctx, cl_mem y, cl_mem x, cl_mem w, cl_mem b
 }
 
 /* y (N, O, HO, WO) [+]= the convolution of x (N, C, H, W) of geometry g, weight (o, c, kh, kw)
- * at w[w_base + o * w_o + c * w_c + kh * w_kh + kw * w_kw] (conv2d_direct_fwd); x is read
- * from a padded copy in scratch where padded_input_floats says so; `flops` are the pass's
- * multiply-adds that the benchmark counts. */
+ * at w[w_base + o * w_o + c * w_c + kh * w_kh + kw * w_kw] (so that the same code computes the
+ * data gradient of a stride-1 convolution: a convolution of dy with the weights flipped and
+ * transposed, padded by K - 1 - P): channels last where cl_forward says so, else by row blocks
+ * (conv2d_direct_fwd), x read from a padded copy in scratch where padded_input_floats says so
+ * and the packed weights after it; `flops` are the pass's multiply-adds that the benchmark
+ * counts. */
 static cg_status direct_conv(cg_context *ctx, cl_mem y, cl_mem x, cl_mem w, cl_mem bias,
                              bool accumulate, const geom *g_in, int w_base, int w_o, int w_c,
                              int w_kh, int w_kw, cl_mem scratch, double flops) {
@@ -523,29 +539,32 @@ static cg_status direct_conv(cg_context *ctx, cl_mem y, cl_mem x, cl_mem w, cl_m
                        scratch, flops);
     geom padded = *g_in;
     const geom *g = g_in;
+    const uint32_t ot = channel_tile(g->O, 16), vw = cg__vector_width(g->WO);
+    const uint32_t taps = g->C * g->KH * g->KW, op = (g->O + ot - 1) / ot * ot;
+    const uint32_t wp_off = (uint32_t)padded_input_floats(g_in);
+    cg_status st = pack(ctx, scratch, wp_off, w, w_base, w_o, w_c, w_kh, w_kw, g, op, ot, 0);
+    if (st != CG_OK)
+        return st;
     if (padded_input_floats(g_in)) {
         padded.W += 2 * padded.PW;
         padded.PW = 0;
-        cg_status st = pad_rows(ctx, scratch, 0, x, g_in->N * g_in->C * g_in->H, g_in->W,
-                                padded.W, g_in->PW);
+        st = pad_rows(ctx, scratch, 0, x, g_in->N * g_in->C * g_in->H, g_in->W, padded.W,
+                      g_in->PW);
         if (st != CG_OK)
             return st;
         x = scratch, g = &padded;
     }
-    const cg__karg args[] = {CG_KMEM(y),          CG_KMEM(x),          CG_KMEM(w),
-                             CG_KMEM(bias),       CG_KU32(bias != NULL), CG_KU32(accumulate),
-                             DIRECT_ARGS(*g),     CG_KI32(w_base),     CG_KI32(w_o),
-                             CG_KI32(w_c),        CG_KI32(w_kh),       CG_KI32(w_kw),
+    const cg__karg args[] = {CG_KMEM(y),          CG_KMEM(x),          CG_KMEM(scratch),
+                             CG_KU32(wp_off),     CG_KMEM(bias),       CG_KU32(bias != NULL),
+                             CG_KU32(accumulate), DIRECT_ARGS(*g),
                              CG_KU32(g->N * g->C * g->H * g->W)};
-    uint32_t ot = channel_tile(g->O, 16), vw = cg__vector_width(g->WO);
     char defs[32];
     snprintf(defs, sizeof defs, "-DOT=%u -DVW=%u", ot, vw);
     size_t blocks = (g->WO + vw - 1) / vw, rows = g->HO < 4 ? g->HO : 4;
     size_t global[3] = {blocks, g->HO, (size_t)g->N * ((g->O + ot - 1) / ot)};
     size_t local[3] = {blocks, rows, 1};
     cg__profile_flops(ctx, flops); /* on the convolution's launch, not the padding's */
-    cg__profile_bytes(ctx, 4.0 * ((double)g->N * g->C * g->H * g->W +
-                                  (double)g->O * g->C * g->KH * g->KW +
+    cg__profile_bytes(ctx, 4.0 * ((double)g->N * g->C * g->H * g->W + (double)taps * op +
                                   (double)g->N * g->O * g->HO * g->WO * (accumulate ? 2 : 1)));
     return cg__kernel_run_defs(ctx, PROGRAM, defs, "conv2d_direct_fwd", 3, global, local, args,
                                CG__ARRAY_LEN(args));
