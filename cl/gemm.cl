@@ -2,17 +2,19 @@
  * op(A) (m, k) and op(B) (k, n), written with explicit vectors so that PoCL needs no
  * work-group vectoriser (CLBlast's kernels, tuned for GPUs, run at a quarter of the FMA peak
  * there untuned). Two forms:
- *  - gemm_rows (B not transposed): each work-item computes RT rows x VW columns of C; for each
- *    p it loads one vector of row p of B and RT values of op(A), RT vector multiply-adds.
+ *  - gemm_rows (B not transposed): each work-item computes RT rows x CW vectors of VW columns
+ *    of C; for each p it loads CW vectors of row p of B and RT values of op(A), each broadcast
+ *    to feed CW vector multiply-adds, at fixed offsets from RT row pointers (TA = 0) or from
+ *    one (TA = 1: A transposed, its rows' values side by side).
  *  - gemm_dots (B transposed, A not): C[i, j] is the dot product of row i of A and row j of B,
  *    both contiguous; each work-item computes RT x CT entries, loading RT + CT vectors of 8
  *    along p for RT * CT vector multiply-adds.
  * Work-items: a 2-D range (column blocks, row blocks), indices checked. Edge blocks are clamped
- * inside C (they overlap the block before and store only the columns it did not), so loads are
- * whole vectors wherever n >= VW.
+ * inside C (they overlap the block before and store only the columns, and for gemm_rows the
+ * rows, it did not), so loads are whole vectors wherever n >= CW * VW; gemm_rows needs m >= RT.
  * gemm_rows with ROWS_FIRST=1 swaps the range's dimensions: (row blocks, column blocks).
- * Defines: RT (rows per work-item), VW (4, 8 or 16, gemm_rows), CT (columns, gemm_dots),
- * ROWS_FIRST (0 or 1, gemm_rows). The loops over the RT x VW or RT x CT tile are unrolled by
+ * Defines: RT (rows per work-item), VW (4, 8 or 16, gemm_rows), CW (1 or 2 vectors, gemm_rows),
+ * TA (trans_a, gemm_rows), CT (columns, gemm_dots), ROWS_FIRST (0 or 1, gemm_rows). The loops over the RT x VW or RT x CT tile are unrolled by
  * pragma, which keeps the accumulators in registers (PoCL left them in memory: 1.5-1.7x), all
  * but the store loops that stop at the matrix edge (PoCL cannot unroll them, and warns). */
 #ifndef RT
@@ -27,6 +29,12 @@
 #ifndef ROWS_FIRST
 #define ROWS_FIRST 0
 #endif
+#ifndef CW
+#define CW 1
+#endif
+#ifndef TA
+#define TA 0
+#endif
 #define GM_CAT_(a, b) a##b
 #define GM_CAT(a, b) GM_CAT_(a, b)
 #define floatv GM_CAT(float, VW)
@@ -38,7 +46,7 @@ __kernel void gemm_rows(__global float *c, const uint c_off, const uint ldc,
                         __global const float *b, const uint b_off, const uint ldb,
                         const uint trans_a, const uint m, const uint n, const uint k,
                         const float alpha, const float beta) {
-    const uint blocks = (n + VW - 1) / VW, row_blocks = (m + RT - 1) / RT;
+    const uint width = CW * VW, blocks = (n + width - 1) / width, row_blocks = (m + RT - 1) / RT;
 #if ROWS_FIRST
     const uint bj = get_global_id(1), bi = get_global_id(0);
 #else
@@ -46,44 +54,67 @@ __kernel void gemm_rows(__global float *c, const uint c_off, const uint ldc,
 #endif
     if (bj >= blocks || bi >= row_blocks)
         return;
-    const uint j0 = bj * VW + VW <= n || n < VW ? bj * VW : n - VW, skip = bj * VW - j0;
-    uint rows[RT];
+    /* the last blocks shifted back inside C (m >= RT always; n >= width where `whole`) */
+    const bool whole = n >= width;
+    const uint j0 = bj * width + width <= n || !whole ? bj * width : n - width;
+    const uint skip = bj * width - j0, i0 = min(bi * RT, m - RT), rskip = bi * RT - i0;
+    floatv acc[RT][CW];
     #pragma unroll
     for (uint r = 0; r < RT; r++)
-        rows[r] = min(bi * RT + r, m - 1);
-    floatv acc[RT];
-    #pragma unroll
-    for (uint r = 0; r < RT; r++)
-        acc[r] = (floatv)(0.0f);
+        #pragma unroll
+        for (uint u = 0; u < CW; u++)
+            acc[r][u] = (floatv)(0.0f);
     __global const float *bp = b + b_off + j0;
-    const bool whole = n >= VW;
-    for (uint p = 0; p < k; p++) {
-        floatv bv;
-        if (whole) {
-            bv = vloadv(0, bp + (size_t)p * ldb);
-        } else {
-            float v[VW];
-            for (uint l = 0; l < VW; l++)
-                v[l] = j0 + l < n ? bp[(size_t)p * ldb + l] : 0.0f;
-            bv = vloadv(0, v);
+#if TA
+    __global const float *ap = a + a_off + i0; /* op(A) (i, p) at ap[p * lda + i - i0] */
+#else
+    __global const float *ar[RT]; /* op(A) row i0 + r */
+    #pragma unroll
+    for (uint r = 0; r < RT; r++)
+        ar[r] = a + a_off + (size_t)(i0 + r) * lda;
+#endif
+    for (uint p = 0; p < k; p++, bp += ldb) {
+        floatv bv[CW];
+        #pragma unroll
+        for (uint u = 0; u < CW; u++) {
+            if (whole) {
+                bv[u] = vloadv(0, bp + u * VW);
+            } else {
+                float v[VW];
+                for (uint l = 0; l < VW; l++)
+                    v[l] = j0 + u * VW + l < n ? bp[u * VW + l] : 0.0f;
+                bv[u] = vloadv(0, v);
+            }
         }
         #pragma unroll
         for (uint r = 0; r < RT; r++) {
-            const float av = trans_a ? a[a_off + (size_t)p * lda + rows[r]]
-                                     : a[a_off + (size_t)rows[r] * lda + p];
-            acc[r] = CG_MAD((floatv)(av), bv, acc[r]);
+#if TA
+            const floatv av = (floatv)(ap[(size_t)p * lda + r]);
+#else
+            const floatv av = (floatv)(ar[r][p]);
+#endif
+            #pragma unroll
+            for (uint u = 0; u < CW; u++)
+                acc[r][u] = CG_MAD(av, bv[u], acc[r][u]);
         }
     }
-    for (uint r = 0; r < RT && bi * RT + r < m; r++) {
-        __global float *cr = c + c_off + (size_t)rows[r] * ldc + j0;
-        const floatv out = alpha * acc[r];
-        if (whole && skip == 0) {
-            vstorev(beta != 0.0f ? out + beta * vloadv(0, cr) : out, 0, cr);
-        } else {
-            float v[VW];
-            vstorev(out, 0, v);
-            for (uint l = skip; l < VW && j0 + l < n; l++)
-                cr[l] = v[l] + (beta != 0.0f ? beta * cr[l] : 0.0f);
+    #pragma unroll
+    for (uint r = 0; r < RT; r++) {
+        #pragma unroll
+        for (uint u = 0; u < CW; u++) {
+            if (r < rskip)
+                continue;
+            __global float *cr = c + c_off + (size_t)(i0 + r) * ldc + j0 + u * VW;
+            const floatv out = alpha * acc[r][u];
+            if (whole && skip == 0) {
+                vstorev(beta != 0.0f ? out + beta * vloadv(0, cr) : out, 0, cr);
+            } else {
+                float v[VW];
+                vstorev(out, 0, v);
+                for (uint l = 0; l < VW; l++)
+                    if (u * VW + l >= skip && j0 + u * VW + l < n)
+                        cr[l] = v[l] + (beta != 0.0f ? beta * cr[l] : 0.0f);
+            }
         }
     }
 }

@@ -44,6 +44,9 @@ static const cg_op_case cases[] = {
     {"linear", {.features = 7, .bias = true}, 1, {S2(65, 13)}, N1, G1, 0, 1e-4},
     {"linear", {.features = 1, .bias = false}, 1, {S2(1, 3)}, N1, G1, 0, 1e-4},
     {"linear", {.features = 120, .bias = true}, 1, {S2(5, 400)}, N1, G1, 0, 3e-4},
+    /* our GEMM's blocks of 8 rows by two 16-column vectors, the last of each shifted back inside
+     * C: 65 rows and 50 columns forward, 50 by 40 (A transposed) for the weight gradient */
+    {"linear", {.features = 50, .bias = true}, 1, {S2(65, 40)}, N1, G1, 0, 3e-4},
     {"conv2d", {.features = 6, .kernel = {5, 5}, .bias = true, .conv_algo = CG_CONV_IM2COL}, 1,
      {S4(2, 3, 13, 13)}, N1, G1, 0, 2e-4},
     {"conv2d", {.features = 6, .kernel = {5, 5}, .bias = true, .conv_algo = CG_CONV_DIRECT}, 1,
