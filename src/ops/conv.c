@@ -99,10 +99,12 @@ static size_t columns_padded_floats(const geom *g) {
 }
 
 /* The weight gradient's plan. Channels last (`last`, many taps): vw channels a vector and kht
- * (c, kh) rows a work-item, at most 28 accumulators; samples split into chunks whose dy (channels
- * last) fits in 256 KiB, and into at least 256 work-items (measured on PoCL at batch 256 against
- * one chunk for 2,048 items: dae's second convolution 9.8 -> 5.7-6.2 ms). Row blocks otherwise:
- * ot channels by vw columns, at least about 2,048 work-items. The partial sums live in scratch. */
+ * (c, kh) rows a work-item, the rows split evenly into as many blocks as blocks of 28 taps would
+ * take (so a block may hold a few more: dae's second convolution 6 rows of 5, 30 accumulators of
+ * AVX-512's 32 registers); samples split into chunks whose dy (channels last) fits in 256 KiB,
+ * and into at least 256 work-items (measured on PoCL at batch 256 against one chunk for 2,048
+ * items: dae's second convolution 9.8 -> 5.7-6.2 ms). Row blocks otherwise: ot channels by vw
+ * columns, at least about 2,048 work-items. The partial sums live in scratch. */
 typedef struct wgrad_plan {
     bool last;
     uint32_t ot, vw, kht, per_chunk, chunks, items;
@@ -346,9 +348,10 @@ static bool default_direct(const cg_context *ctx, const geom *g, int pass) {
     /* Layers with many input taps run channels last (cl_forward, wgrad_split), except a
      * forward whose columns fill more lanes than its channels: measured by `bench --ops` on
      * PoCL (AVX-512, 16 lanes) at batch 64 and 256, compare's second convolution (4 columns, 64
-     * channels) forward 0.27 and 0.65-0.82 ms against 0.75 and 2.4-3.0 ms through im2col and our
-     * GEMM, backward 1.0 and 0.9-1.3 ms against 1.4 and 4.9-5.5 ms. A forward by row blocks of
-     * fewer than 8 columns stays with the GEMM (8-10% faster there before). */
+     * channels) forward 0.27-0.45 and 0.65-0.82 ms against 0.40-0.75 and 2.4-3.0 ms through
+     * im2col and our GEMM, backward 1.0-1.1 and 2.6-3.2 ms against 1.1-1.4 and 4.9-5.5 ms. A
+     * forward by row blocks of fewer than 8 columns stays with the GEMM (8-10% faster there
+     * before). */
     if (!many_taps(g) || pass == 1 || cl_forward(g))
         return true;
     return g->WO >= 8;
