@@ -14,9 +14,10 @@
  * rows, it did not), so loads are whole vectors wherever n >= CW * VW; gemm_rows needs m >= RT.
  * gemm_rows with ROWS_FIRST=1 swaps the range's dimensions: (row blocks, column blocks).
  * Defines: RT (rows per work-item), VW (4, 8 or 16, gemm_rows), CW (1 or 2 vectors, gemm_rows),
- * TA (trans_a, gemm_rows), CT (columns, gemm_dots), ROWS_FIRST (0 or 1, gemm_rows). The loops over the RT x VW or RT x CT tile are unrolled by
- * pragma, which keeps the accumulators in registers (PoCL left them in memory: 1.5-1.7x), all
- * but the store loops that stop at the matrix edge (PoCL cannot unroll them, and warns). */
+ * TA (op(A) is A transposed: 0 or 1, gemm_rows), CT (columns, gemm_dots), ROWS_FIRST (0 or 1,
+ * gemm_rows). The loops over the tile are unrolled by pragma, which keeps the accumulators in
+ * registers (PoCL left them in memory: 1.5-1.7x), all but gemm_dots' store loops, which stop at
+ * the matrix edge (PoCL cannot unroll them, and warns); gemm_rows' test each element instead. */
 #ifndef RT
 #define RT 4
 #endif
@@ -44,8 +45,8 @@
 __kernel void gemm_rows(__global float *c, const uint c_off, const uint ldc,
                         __global const float *a, const uint a_off, const uint lda,
                         __global const float *b, const uint b_off, const uint ldb,
-                        const uint trans_a, const uint m, const uint n, const uint k,
-                        const float alpha, const float beta) {
+                        const uint m, const uint n, const uint k, const float alpha,
+                        const float beta) {
     const uint width = CW * VW, blocks = (n + width - 1) / width, row_blocks = (m + RT - 1) / RT;
 #if ROWS_FIRST
     const uint bj = get_global_id(1), bi = get_global_id(0);

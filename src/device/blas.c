@@ -257,7 +257,7 @@ static cg_status own_sgemm(cg_context *ctx, bool trans_a, bool trans_b, size_t m
         const cg__karg args[] = {CG_KMEM(c),       CG_KU32(c_off),  CG_KU32(ldc),
                                  CG_KMEM(a),       CG_KU32(a_off),  CG_KU32(lda),
                                  CG_KMEM(b),       CG_KU32(b_off),  CG_KU32(ldb),
-                                 CG_KU32(trans_a), CG_KU32(m),      CG_KU32(n),
+                                 CG_KU32(m),       CG_KU32(n),
                                  CG_KU32(k),       CG_KF32(alpha),  CG_KF32(beta)};
         size_t global[2] = {(n + cw * vw - 1) / (cw * vw), (m + rt - 1) / rt}, local[2] = {1, 1};
         if (rows_first) {

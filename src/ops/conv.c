@@ -201,10 +201,14 @@ static bool dgrad_as_conv(const geom *g, geom *t) {
     return true;
 }
 
-/* The scratch floats of the direct kernels on geometry g: the weight gradient's or the
- * forward's, whichever is more (they run one after the other). */
+/* The scratch floats of the direct kernels on geometry g: the weight gradient's, the forward's
+ * or, at stride 1, that of the convolution of dy with the flipped weights (conv2d's data
+ * gradient, conv_transpose2d's forward), whichever is most (they run one after the other). */
 static size_t direct_floats(const geom *g) {
     size_t n = wgrad_floats(g), f = fwd_floats(g);
+    geom t;
+    if (dgrad_as_conv(g, &t) && fwd_floats(&t) > f)
+        f = fwd_floats(&t);
     return f > n ? f : n;
 }
 
@@ -243,11 +247,8 @@ static cg_status conv_infer(const cg_op_attrs *a, const cg_shape *in, const cg_d
     out->n_params = a->bias ? 2 : 1;
     out->params[0] = cg_shape_make(4, (int)g.O, (int)g.C, (int)g.KH, (int)g.KW);
     out->params[1] = cg_shape_make(1, (int)g.O, 0, 0, 0);
-    size_t np = (size_t)g.N * g.HO * g.WO, direct = direct_floats(&g);
-    geom t;
-    if (dgrad_as_conv(&g, &t) && fwd_floats(&t) > direct)
-        direct = fwd_floats(&t);
-    out->scratch_bytes = direct * sizeof(float);
+    size_t np = (size_t)g.N * g.HO * g.WO;
+    out->scratch_bytes = direct_floats(&g) * sizeof(float);
     size_t gemm_bytes = ((size_t)g.C * g.KH * g.KW + g.O) * np * sizeof(float);
     if (a->conv_algo != CG_CONV_DIRECT && gemm_bytes > out->scratch_bytes)
         out->scratch_bytes = gemm_bytes;
@@ -472,7 +473,6 @@ static cg_status pad_rows(cg_context *ctx, cl_mem dst, uint32_t dst_off, cl_mem 
     return cg__kernel_run(ctx, PROGRAM, "pad_rows", 2, global, local, args, CG__ARRAY_LEN(args));
 }
 
-/* direct_conv through conv2d_cl_fwd. */
 /* The weights (o, c, kh, kw) at w[w_base + o * w_o + c * w_c + kh * w_kh + kw * w_kw] packed
  * in groups of `group` output channels into scratch at wp_off (pack_weights), op channels in all,
  * and `zeros` zeros after them. */
@@ -491,6 +491,7 @@ static cg_status pack(cg_context *ctx, cl_mem scratch, uint32_t wp_off, cl_mem w
     return cg__kernel_run(ctx, PROGRAM, "pack_weights", 2, pg, pl, pargs, CG__ARRAY_LEN(pargs));
 }
 
+/* direct_conv through conv2d_cl_fwd. */
 static cg_status cl_conv(cg_context *ctx, cl_mem y, cl_mem x, cl_mem w, cl_mem bias,
                          bool accumulate, const geom *g, int w_base, int w_o, int w_c, int w_kh,
                          int w_kw, cl_mem scratch, double flops) {
@@ -544,11 +545,11 @@ static cg_status direct_conv(cg_context *ctx, cl_mem y, cl_mem x, cl_mem w, cl_m
     const geom *g = g_in;
     const uint32_t ot = channel_tile(g->O, 16), vw = cg__vector_width(g->WO);
     const uint32_t taps = g->C * g->KH * g->KW, op = (g->O + ot - 1) / ot * ot;
-    const uint32_t wp_off = (uint32_t)padded_input_floats(g_in);
+    const uint32_t wp_off = (uint32_t)padded_input_floats(g_in); /* after the padded copy */
     cg_status st = pack(ctx, scratch, wp_off, w, w_base, w_o, w_c, w_kh, w_kw, g, op, ot, 0);
     if (st != CG_OK)
         return st;
-    if (padded_input_floats(g_in)) {
+    if (wp_off) {
         padded.W += 2 * padded.PW;
         padded.PW = 0;
         st = pad_rows(ctx, scratch, 0, x, g_in->N * g_in->C * g_in->H, g_in->W, padded.W,
@@ -571,6 +572,16 @@ static cg_status direct_conv(cg_context *ctx, cl_mem y, cl_mem x, cl_mem w, cl_m
                                   (double)g->N * g->O * g->HO * g->WO * (accumulate ? 2 : 1)));
     return cg__kernel_run_defs(ctx, PROGRAM, defs, "conv2d_direct_fwd", 3, global, local, args,
                                CG__ARRAY_LEN(args));
+}
+
+/* y [+]= the convolution of dy (the image of t, from dgrad_as_conv(g, t)) with conv2d's weights
+ * w (O, C, KH, KW) of geometry g flipped and transposed: conv2d's data gradient at stride 1,
+ * and conv_transpose2d's forward; `flops` those of g. */
+static cg_status flipped_conv(cg_context *ctx, cl_mem y, cl_mem dy, cl_mem w, cl_mem bias,
+                              bool accumulate, const geom *g, const geom *t, cl_mem scratch) {
+    return direct_conv(ctx, y, dy, w, bias, accumulate, t, (int)(g->KH * g->KW - 1),
+                       (int)(g->KH * g->KW), (int)(g->C * g->KH * g->KW), -(int)g->KW, -1,
+                       scratch, conv_flops(g));
 }
 
 /* The channels-last weight gradient's launches (see direct_wgrad): dy channels last after the
@@ -679,10 +690,8 @@ static cg_status conv_bwd_with(const cg_op_call *c, const geom *gp, bool direct)
             return st;
         geom t;
         if (dgrad_as_conv(&g, &t)) /* scratch is free again: the queue is in order */
-            return direct_conv(c->ctx, c->din[0].mem, c->dout->mem, c->params[0].mem, NULL,
-                               cg_op_din_acc(c, 0), &t, (int)(g.KH * g.KW - 1),
-                               (int)(g.KH * g.KW), (int)(g.C * g.KH * g.KW), -(int)g.KW, -1,
-                               c->scratch, conv_flops(&g));
+            return flipped_conv(c->ctx, c->din[0].mem, c->dout->mem, c->params[0].mem, NULL,
+                                cg_op_din_acc(c, 0), &g, &t, c->scratch);
         cg__profile_flops(c->ctx, conv_flops(&g));
         const cg__karg dargs[] = {CG_KMEM(c->din[0].mem), CG_KMEM(c->dout->mem),
                                   CG_KMEM(c->params[0].mem), DIRECT_ARGS(g),
@@ -753,9 +762,6 @@ static cg_status tconv_infer(const cg_op_attrs *a, const cg_shape *in, const cg_
     out->params[1] = cg_shape_make(1, (int)g.C, 0, 0, 0);
     size_t np = (size_t)g.N * g.HO * g.WO, cokk = (size_t)g.C * g.KH * g.KW;
     size_t floats = (cokk + 2 * (size_t)g.O) * np, direct = direct_floats(&g);
-    geom t;
-    if (dgrad_as_conv(&g, &t) && fwd_floats(&t) > direct) /* the forward as a convolution */
-        direct = fwd_floats(&t);
     out->scratch_bytes = (direct > floats ? direct : floats) * sizeof(float); /* or tconv_bwd's */
     return CG_OK;
 }
@@ -774,10 +780,8 @@ static bool tconv_direct(const cg_op_call *c, const geom *g, geom *t) {
 static cg_status tconv_fwd(const cg_op_call *c) {
     geom g = tconv_geom(c->attrs, &c->in[0].shape), t;
     if (tconv_direct(c, &g, &t))
-        return direct_conv(c->ctx, c->out->mem, c->in[0].mem, c->params[0].mem,
-                           c->attrs->bias ? c->params[1].mem : NULL, false, &t,
-                           (int)(g.KH * g.KW - 1), (int)(g.KH * g.KW), (int)(g.C * g.KH * g.KW),
-                           -(int)g.KW, -1, c->scratch, conv_flops(&g));
+        return flipped_conv(c->ctx, c->out->mem, c->in[0].mem, c->params[0].mem,
+                            c->attrs->bias ? c->params[1].mem : NULL, false, &g, &t, c->scratch);
     size_t np = (size_t)g.N * g.HO * g.WO, cokk = (size_t)g.C * g.KH * g.KW;
     uint32_t xt = (uint32_t)(cokk * np); /* x as (Cin, N*H*W) after col */
     /* col (Cout*KK, NP) = W^T (Cout*KK, Cin) x' (Cin, NP); y = col2im(col) + b */
