@@ -15,6 +15,34 @@
 #define CG_MAD(a, b, c) mad(a, b, c)
 #endif
 
+/* Token pasting after expansion, for vector types of a compile-time width:
+ * CG_CAT(float, VW) is float16 where VW is 16. */
+#define CG_CAT_(a, b) a##b
+#define CG_CAT(a, b) CG_CAT_(a, b)
+
+/* Kernels that take 16 elements a work-item (the map kernels, the random ones): elements
+ * i0 .. i0 + 15 of p, those at n or past it read as 0 (a last, partial block), and the store of
+ * those below n. */
+static float16 load16_part(__global const float *p, const uint i0, const uint n) {
+    if (i0 + 16 <= n)
+        return vload16(0, p + i0);
+    float t[16];
+    for (uint l = 0; l < 16; l++)
+        t[l] = i0 + l < n ? p[i0 + l] : 0.0f;
+    return vload16(0, t);
+}
+
+static void store16_part(const float16 v, __global float *p, const uint i0, const uint n) {
+    if (i0 + 16 <= n) {
+        vstore16(v, 0, p + i0);
+        return;
+    }
+    float t[16];
+    vstore16(v, 0, t);
+    for (uint l = 0; i0 + l < n; l++)
+        p[i0 + l] = t[l];
+}
+
 /* The largest of r[0..K). */
 static float row_largest(__global const float *r, const uint K) {
     float m = r[0];

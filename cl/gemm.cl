@@ -36,11 +36,9 @@
 #ifndef TA
 #define TA 0
 #endif
-#define GM_CAT_(a, b) a##b
-#define GM_CAT(a, b) GM_CAT_(a, b)
-#define floatv GM_CAT(float, VW)
-#define vloadv GM_CAT(vload, VW)
-#define vstorev GM_CAT(vstore, VW)
+#define floatv CG_CAT(float, VW)
+#define vloadv CG_CAT(vload, VW)
+#define vstorev CG_CAT(vstore, VW)
 
 __kernel void gemm_rows(__global float *c, const uint c_off, const uint ldc,
                         __global const float *a, const uint a_off, const uint lda,

@@ -480,8 +480,8 @@ static cg_status pack(cg_context *ctx, cl_mem scratch, uint32_t wp_off, cl_mem w
                       int w_o, int w_c, int w_kh, int w_kw, const geom *g, uint32_t op,
                       uint32_t group, uint32_t zeros) {
     const uint32_t taps = g->C * g->KH * g->KW;
-    size_t pg[2] = {op, taps}, pl[2];
-    cg__local_within(2, pg, (const size_t[]){16, 16}, pl);
+    size_t pg[2] = {taps, op / group}, pl[2];
+    cg__local_within(2, pg, (const size_t[]){64, 64}, pl);
     const cg__karg pargs[] = {CG_KMEM(scratch), CG_KU32(wp_off), CG_KMEM(w),
                               CG_KI32(w_base),  CG_KI32(w_o),    CG_KI32(w_c),
                               CG_KI32(w_kh),    CG_KI32(w_kw),   CG_KU32(g->O),

@@ -18,11 +18,12 @@ static size_t numel(const cg_tensor *t) {
     return cg_shape_numel(&t->shape);
 }
 
-/* y = f(x) for the kernels with signature (y, x, n). */
-static cg_status unary_fwd(const cg_op_call *c, const char *kernel) {
+/* y = f(x) for the kernels with signature (y, x, n), `per_item` elements a work-item. */
+static cg_status unary_fwd(const cg_op_call *c, const char *kernel, size_t per_item) {
     const cg__karg args[] = {CG_KMEM(c->out->mem), CG_KMEM(c->in[0].mem),
                              CG_KU32(numel(c->out))};
-    return cg__kernel_run1d(c->ctx, PROGRAM, kernel, numel(c->out), 0, args, 3);
+    return cg__kernel_run1d(c->ctx, PROGRAM, kernel, (numel(c->out) + per_item - 1) / per_item,
+                            0, args, 3);
 }
 
 /* dx from (dx, dy, saved, acc, n), where saved is the input x or the output y. */
@@ -35,19 +36,19 @@ static cg_status unary_bwd(const cg_op_call *c, const char *kernel, cl_mem saved
 }
 
 static cg_status relu_fwd(const cg_op_call *c) {
-    return unary_fwd(c, "relu_fwd");
+    return unary_fwd(c, "relu_fwd", 1);
 }
 static cg_status relu_bwd(const cg_op_call *c) {
     return unary_bwd(c, "relu_bwd", c->in[0].mem);
 }
 static cg_status tanh_fwd(const cg_op_call *c) {
-    return unary_fwd(c, "tanh_fwd");
+    return unary_fwd(c, "tanh_fwd", 16);
 }
 static cg_status tanh_bwd(const cg_op_call *c) {
     return unary_bwd(c, "tanh_bwd", c->out->mem);
 }
 static cg_status sigmoid_fwd(const cg_op_call *c) {
-    return unary_fwd(c, "sigmoid_fwd");
+    return unary_fwd(c, "sigmoid_fwd", 16);
 }
 static cg_status sigmoid_bwd(const cg_op_call *c) {
     return unary_bwd(c, "sigmoid_bwd", c->out->mem);

@@ -118,7 +118,8 @@ static cg_status reparam_fwd(const cg_op_call *c) {
     const cg__karg args[] = {CG_KMEM(c->out->mem), CG_KMEM(c->in[0].mem), CG_KMEM(c->in[1].mem),
                              CG_KU32(reparam_draws(c)), CG_KU32(c->seed[0]), CG_KU32(c->seed[1]),
                              CG_KU32(c->counter), CG_KU32(numel(c->out))};
-    return cg__kernel_run1d(c->ctx, PROGRAM, "reparameterize_fwd", numel(c->out), 0, args, 8);
+    return cg__kernel_run1d(c->ctx, PROGRAM, "reparameterize_fwd", (numel(c->out) + 15) / 16, 0,
+                            args, 8);
 }
 
 static cg_status reparam_bwd(const cg_op_call *c) {
@@ -130,7 +131,8 @@ static cg_status reparam_bwd(const cg_op_call *c) {
                              CG_KU32(cg_op_din_acc(c, 1)), CG_KU32(reparam_draws(c)),
                              CG_KU32(c->seed[0]), CG_KU32(c->seed[1]), CG_KU32(c->counter),
                              CG_KU32(numel(c->out))};
-    return cg__kernel_run1d(c->ctx, PROGRAM, "reparameterize_bwd", numel(c->out), 0, args, 13);
+    return cg__kernel_run1d(c->ctx, PROGRAM, "reparameterize_bwd", (numel(c->out) + 15) / 16, 0,
+                            args, 13);
 }
 
 /* probe: K copies of x (K = count, or one per number of a sample with basis), each moved by
