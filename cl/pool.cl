@@ -3,12 +3,12 @@
  *
  * Work-items: one per element of the tensor written (or per block of windows, or per tile, where
  * a kernel says so), over 3-D ranges (columns, rows, N * C) so that none divides; upsampling: one
- * per input element over (W, N * C * H).
+ * per element written over a 1-D range, its divisions by compile-time constants.
  * Backward kernels gather over the windows that cover an input element (or, for maxpool with
  * windows that tile the input, write each tile once), so no atomics are needed. maxpool's
  * backward recomputes each window's argmax (the first maximum in scan order, as PyTorch)
  * instead of storing indices.
- * Defines: none required.
+ * Defines: none required (MPB for the 2x2 kernels, UPF and UPW for upsampling have defaults).
  */
 
 #define POOL_ARGS                                                                                \
@@ -95,60 +95,80 @@ __kernel void maxpool2d_bwd(__global float *dx, __global const float *dy,
     dx[i] = (acc ? dx[i] : 0.0f) + sum;
 }
 
-/* maxpool 2x2 with stride 2 on an input of even height and width whose output has at least 4
- * columns (every seed model's pooling): one work-item per 4 neighbouring windows of a row
- * (nc, ho), two float8 loads of input. The last block of a row starts at WO - 4, overlapping the
- * block before, whose columns it leaves alone. */
+/* maxpool 2x2 with stride 2 on an input of even height and width whose output has at least
+ * MPB columns (a define: 4, or 2 for outputs of 2 or 3 columns; every seed model's pooling):
+ * one work-item per MPB neighbouring windows of a row (nc, ho), two vector loads of 2 * MPB
+ * inputs. The last block of a row starts at WO - MPB, overlapping the block before, whose
+ * columns it leaves alone. */
+#ifndef MPB
+#define MPB 4
+#endif
+#if MPB == 4
+#define floatb float4
+#define intb int4
+#define floatbb float8
+#define INTERLEAVE (uint8)(0, 4, 1, 5, 2, 6, 3, 7)
+#define VLOADBB vload8
+#define VSTOREBB vstore8
+#else
+#define floatb float2
+#define intb int2
+#define floatbb float4
+#define INTERLEAVE (uint4)(0, 2, 1, 3)
+#define VLOADBB vload4
+#define VSTOREBB vstore4
+#endif
+#define vloadb CG_CAT(vload, MPB)
+#define vstoreb CG_CAT(vstore, MPB)
 __kernel void maxpool2x2_fwd(__global float *y, __global const float *x, const uint NC,
                              const uint H, const uint W) {
-    const uint HO = H / 2, WO = W / 2, blocks = (WO + 3) / 4;
+    const uint HO = H / 2, WO = W / 2, blocks = (WO + MPB - 1) / MPB;
     const uint bj = get_global_id(0), ho = get_global_id(1), nc = get_global_id(2);
     if (bj >= blocks || ho >= HO || nc >= NC)
         return;
-    const uint wo0 = min(bj * 4, WO - 4);
+    const uint wo0 = min(bj * MPB, WO - MPB);
     __global const float *r0 = x + ((size_t)nc * H + 2 * ho) * W + 2 * wo0;
-    const float8 a = vload8(0, r0), b = vload8(0, r0 + W);
-    vstore4(fmax(fmax(a.even, a.odd), fmax(b.even, b.odd)), 0,
+    const floatbb a = VLOADBB(0, r0), b = VLOADBB(0, r0 + W);
+    vstoreb(fmax(fmax(a.even, a.odd), fmax(b.even, b.odd)), 0,
             y + ((size_t)nc * HO + ho) * WO + wo0);
 }
 
 /* Its gradient: dy to each window's first maximum in scan order (as maxpool2d_bwd), 0 to the
- * other three, written as two float8 rows (added to dx with acc). */
+ * other three, written as two rows of 2 * MPB (added to dx with acc). */
 __kernel void maxpool2x2_bwd(__global float *dx, __global const float *dy,
                              __global const float *x, const uint NC, const uint H, const uint W,
                              const uint acc) {
-    const uint HO = H / 2, WO = W / 2, blocks = (WO + 3) / 4;
+    const uint HO = H / 2, WO = W / 2, blocks = (WO + MPB - 1) / MPB;
     const uint bj = get_global_id(0), ho = get_global_id(1), nc = get_global_id(2);
     if (bj >= blocks || ho >= HO || nc >= NC)
         return;
-    const uint wo0 = min(bj * 4, WO - 4), skip = bj * 4 - wo0;
+    const uint wo0 = min(bj * MPB, WO - MPB), skip = bj * MPB - wo0;
     const size_t at = ((size_t)nc * H + 2 * ho) * W + 2 * wo0;
-    const float8 top = vload8(0, x + at), bottom = vload8(0, x + at + W);
-    const float4 a = top.even, b = top.odd, c = bottom.even, d = bottom.odd;
-    const int4 is_b = isgreater(b, a);
-    const float4 m1 = select(a, b, is_b);
-    const int4 is_c = isgreater(c, m1);
-    const float4 m2 = select(m1, c, is_c);
-    const int4 is_d = isgreater(d, m2);
-    const float4 g = vload4(0, dy + ((size_t)nc * HO + ho) * WO + wo0), zero = (float4)(0.0f);
-    const float4 gd = select(zero, g, is_d), rest = select(g, zero, is_d);
-    const float4 gc = select(zero, rest, is_c), rest2 = select(rest, zero, is_c);
-    const float4 gb = select(zero, rest2, is_b), ga = select(rest2, zero, is_b);
-    float8 row0 = (float8)(ga.s0, gb.s0, ga.s1, gb.s1, ga.s2, gb.s2, ga.s3, gb.s3);
-    float8 row1 = (float8)(gc.s0, gd.s0, gc.s1, gd.s1, gc.s2, gd.s2, gc.s3, gd.s3);
+    const floatbb top = VLOADBB(0, x + at), bottom = VLOADBB(0, x + at + W);
+    const floatb a = top.even, b = top.odd, c = bottom.even, d = bottom.odd;
+    const intb is_b = isgreater(b, a);
+    const floatb m1 = select(a, b, is_b);
+    const intb is_c = isgreater(c, m1);
+    const floatb m2 = select(m1, c, is_c);
+    const intb is_d = isgreater(d, m2);
+    const floatb g = vloadb(0, dy + ((size_t)nc * HO + ho) * WO + wo0), zero = (floatb)(0.0f);
+    const floatb gd = select(zero, g, is_d), rest = select(g, zero, is_d);
+    const floatb gc = select(zero, rest, is_c), rest2 = select(rest, zero, is_c);
+    const floatb gb = select(zero, rest2, is_b), ga = select(rest2, zero, is_b);
+    floatbb row0 = shuffle2(ga, gb, INTERLEAVE), row1 = shuffle2(gc, gd, INTERLEAVE);
     if (skip == 0) {
         if (acc) {
-            row0 += vload8(0, dx + at);
-            row1 += vload8(0, dx + at + W);
+            row0 += VLOADBB(0, dx + at);
+            row1 += VLOADBB(0, dx + at + W);
         }
-        vstore8(row0, 0, dx + at);
-        vstore8(row1, 0, dx + at + W);
+        VSTOREBB(row0, 0, dx + at);
+        VSTOREBB(row1, 0, dx + at + W);
         return;
     }
-    float v0[8], v1[8];
-    vstore8(row0, 0, v0);
-    vstore8(row1, 0, v1);
-    for (uint l = 2 * skip; l < 8; l++) {
+    float v0[2 * MPB], v1[2 * MPB];
+    VSTOREBB(row0, 0, v0);
+    VSTOREBB(row1, 0, v1);
+    for (uint l = 2 * skip; l < 2 * MPB; l++) {
         dx[at + l] = (acc ? dx[at + l] : 0.0f) + v0[l];
         dx[at + W + l] = (acc ? dx[at + W + l] : 0.0f) + v1[l];
     }
@@ -176,32 +196,36 @@ __kernel void avgpool2d_bwd(__global float *dx, __global const float *dy, POOL_A
     dx[i] = (acc ? dx[i] : 0.0f) + sum / (float)(KH * KW);
 }
 
-/* Upsampling: one work-item per input element over a 2-D range (W, rows = N * C * H), so that
- * none divides (per output element, the 1-D kernel divided six times: on PoCL it moved 1.4 GB/s).
- * y (N, C, H*F, W*F) from x (N, C, H, W): the element's F x F block. */
-__kernel void upsample_fwd(__global float *y, __global const float *x, const uint rows,
-                           const uint W, const uint F) {
-    const uint w = get_global_id(0), r = get_global_id(1);
-    if (w >= W || r >= rows)
+/* Upsampling by UPF of images UPW columns wide (defines: the divisions compiled in, as
+ * multiplications). y (N, C, H*F, W*F) from x (N, C, H, W). The forward: one work-item per
+ * output element over a 1-D range, its value the input element at (row / F, column / F). The
+ * backward: one per input element over a 2-D range (W, rows = N * C * H), the sum of dy over its
+ * F x F block (added to dx with acc). With the factor and width runtime arguments, PoCL moved
+ * 3-7 GB/s. */
+#ifndef UPF
+#define UPF 2
+#endif
+#ifndef UPW
+#define UPW 1
+#endif
+__kernel void upsample_fwd(__global float *y, __global const float *x, const uint n) {
+    const uint i = get_global_id(0);
+    if (i >= n)
         return;
-    const float v = x[(size_t)r * W + w];
-    __global float *out = y + (size_t)r * F * W * F + w * F;
-    for (uint a = 0; a < F; a++, out += W * F)
-        for (uint b = 0; b < F; b++)
-            out[b] = v;
+    const uint ro = i / (UPW * UPF), wo = i % (UPW * UPF);
+    y[i] = x[ro / UPF * UPW + wo / UPF];
 }
 
-/* dx = the sum of dy over the element's F x F block. */
-__kernel void upsample_bwd(__global float *dx, __global const float *dy, const uint rows,
-                           const uint W, const uint F, const uint acc) {
+__kernel void upsample_bwd(__global float *dx, __global const float *dy, const uint acc,
+                           const uint rows) {
     const uint w = get_global_id(0), r = get_global_id(1);
-    if (w >= W || r >= rows)
+    if (w >= UPW || r >= rows)
         return;
-    __global const float *d = dy + (size_t)r * F * W * F + w * F;
+    __global const float *d = dy + (size_t)r * UPF * UPW * UPF + w * UPF;
     float s = 0.0f;
-    for (uint a = 0; a < F; a++)
-        for (uint b = 0; b < F; b++)
-            s += d[a * W * F + b];
-    const size_t i = (size_t)r * W + w;
+    for (uint a = 0; a < UPF; a++)
+        for (uint b = 0; b < UPF; b++)
+            s += d[a * UPW * UPF + b];
+    const size_t i = (size_t)r * UPW + w;
     dx[i] = (acc ? dx[i] : 0.0f) + s;
 }

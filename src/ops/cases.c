@@ -94,9 +94,11 @@ static const cg_op_case cases[] = {
     {"maxpool2d", {.kernel = {2, 2}}, 1, {S4(2, 3, 13, 13)}, N1, G1, 0, 1e-5},
     {"maxpool2d", {.kernel = {3, 2}, .stride = {2, 1}}, 1, {S4(65, 1, 7, 6)}, N1, G1, 0, 1e-5},
     /* 2x2 windows on even inputs (the vector kernels): 7 output columns (a block of 4 and one
-     * that overlaps it), and exactly 4 */
+     * that overlaps it), exactly 4, 3 (blocks of 2, overlapping) and 2 */
     {"maxpool2d", {.kernel = {2, 2}}, 1, {S4(3, 2, 10, 14)}, N1, G1, 0, 1e-5},
     {"maxpool2d", {.kernel = {2, 2}}, 1, {S4(2, 3, 4, 8)}, N1, G1, 0, 1e-5},
+    {"maxpool2d", {.kernel = {2, 2}}, 1, {S4(3, 2, 6, 6)}, N1, G1, 0, 1e-5},
+    {"maxpool2d", {.kernel = {2, 2}}, 1, {S4(2, 1, 4, 4)}, N1, G1, 0, 1e-5},
     {"avgpool2d", {.kernel = {2, 2}}, 1, {S4(1, 7, 13, 13)}, N1, G1, 0, 1e-5},
     {"avgpool2d", {.kernel = {3, 3}, .stride = {1, 2}}, 1, {S4(3, 2, 7, 9)}, N1, G1, 0, 1e-5},
     {"upsample", {.factor = 2}, 1, {S4(2, 3, 7, 5)}, N1, G1, 0, 1e-5},

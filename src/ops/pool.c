@@ -58,13 +58,20 @@ static cg_status avg_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dt
     CG_KU32((g).N), CG_KU32((g).C), CG_KU32((g).H), CG_KU32((g).W), CG_KU32((g).KH),            \
         CG_KU32((g).KW), CG_KU32((g).SH), CG_KU32((g).SW), CG_KU32((g).HO), CG_KU32((g).WO)
 
-/* A pooling kernel over the 3-D range (cols, rows, planes): work-groups of up to 16 columns
- * by as many rows and planes as make about 256 items. */
-static cg_status run3d(const cg_op_call *c, const char *kernel, size_t cols, size_t rows,
-                       size_t planes, const cg__karg *args, size_t nargs) {
+/* A pooling kernel (of the program built with `defines`, NULL for none) over the 3-D range
+ * (cols, rows, planes): work-groups of up to 16 columns by as many rows and planes as make
+ * about 256 items. */
+static cg_status run3d_defs(const cg_op_call *c, const char *kernel, const char *defines,
+                            size_t cols, size_t rows, size_t planes, const cg__karg *args,
+                            size_t nargs) {
     size_t global[3] = {cols, rows, planes}, local[3];
     cg__local_within(3, global, (const size_t[]){16, 256, 256}, local);
-    return cg__kernel_run(c->ctx, PROGRAM, kernel, 3, global, local, args, nargs);
+    return cg__kernel_run_defs(c->ctx, PROGRAM, defines, kernel, 3, global, local, args, nargs);
+}
+
+static cg_status run3d(const cg_op_call *c, const char *kernel, size_t cols, size_t rows,
+                       size_t planes, const cg__karg *args, size_t nargs) {
+    return run3d_defs(c, kernel, NULL, cols, rows, planes, args, nargs);
 }
 
 static cg_status pool_fwd(const cg_op_call *c, const char *kernel) {
@@ -73,11 +80,20 @@ static cg_status pool_fwd(const cg_op_call *c, const char *kernel) {
     return run3d(c, kernel, g.WO, g.HO, (size_t)g.N * g.C, args, CG__ARRAY_LEN(args));
 }
 
-/* 2x2 windows with stride 2 over an even input with at least 4 output columns: the vector
- * kernels (maxpool2x2_*); at batch 256 on PoCL about 3x faster than the general ones. */
+/* 2x2 windows with stride 2 over an even input with at least 2 output columns: the vector
+ * kernels (maxpool2x2_*), 4 windows a work-item (2 for 2 or 3 columns); at batch 256 on PoCL
+ * about 3x faster than the general ones. */
 static bool two_by_two(const pool_geom *g) {
     return g->KH == 2 && g->KW == 2 && g->SH == 2 && g->SW == 2 && g->H % 2 == 0 &&
-           g->W % 2 == 0 && g->WO >= 4;
+           g->W % 2 == 0 && g->WO >= 2;
+}
+
+/* maxpool2x2_fwd or _bwd over (blocks of a row, HO, N * C), built for its windows a block. */
+static cg_status run_2x2(const cg_op_call *c, const pool_geom *g, const char *kernel,
+                         const cg__karg *args, size_t nargs) {
+    const uint32_t per = g->WO >= 4 ? 4 : 2;
+    return run3d_defs(c, kernel, per == 4 ? NULL : "-DMPB=2", (g->WO + per - 1) / per, g->HO,
+                      (size_t)g->N * g->C, args, nargs);
 }
 
 static cg_status max_fwd(const cg_op_call *c) {
@@ -85,8 +101,7 @@ static cg_status max_fwd(const cg_op_call *c) {
     if (two_by_two(&g)) {
         const cg__karg args[] = {CG_KMEM(c->out->mem), CG_KMEM(c->in[0].mem),
                                  CG_KU32(g.N * g.C), CG_KU32(g.H), CG_KU32(g.W)};
-        return run3d(c, "maxpool2x2_fwd", (g.WO + 3) / 4, g.HO, (size_t)g.N * g.C, args,
-                     CG__ARRAY_LEN(args));
+        return run_2x2(c, &g, "maxpool2x2_fwd", args, CG__ARRAY_LEN(args));
     }
     return pool_fwd(c, "maxpool2d_fwd");
 }
@@ -104,8 +119,7 @@ static cg_status max_bwd(const cg_op_call *c) {
                                  CG_KMEM(c->in[0].mem),  CG_KU32(g.N * g.C),
                                  CG_KU32(g.H),           CG_KU32(g.W),
                                  CG_KU32(cg_op_din_acc(c, 0))};
-        return run3d(c, "maxpool2x2_bwd", (g.WO + 3) / 4, g.HO, (size_t)g.N * g.C, args,
-                     CG__ARRAY_LEN(args));
+        return run_2x2(c, &g, "maxpool2x2_bwd", args, CG__ARRAY_LEN(args));
     }
     /* Windows that tile the input: a work-item per tile instead of per element. */
     bool tiled = g.SH == g.KH && g.SW == g.KW;
@@ -142,32 +156,37 @@ static cg_status up_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dty
     return CG_OK;
 }
 
-/* The 2-D range of the upsample kernels: (W, N * C * H), work-groups of a row (up to 64
- * columns) by as many rows as make about 256 items. */
-static cg_status up_run(const cg_op_call *c, const char *kernel, const cg__karg *args,
-                        size_t nargs) {
-    const cg_shape *x = &c->in[0].shape;
-    size_t global[2] = {(size_t)x->d[3], (size_t)x->d[0] * x->d[1] * x->d[2]}, local[2];
-    cg__local_within(2, global, (const size_t[]){64, 256}, local);
-    return cg__kernel_run(c->ctx, PROGRAM, kernel, 2, global, local, args, nargs);
+/* The upsample kernels, built for the op's factor and the input's width (UPF, UPW): the
+ * forward over a 1-D range of the output's elements; the backward over a 2-D range (W, N * C *
+ * H) of the input's, in work-groups of a whole row where it has at most 64 columns (on PoCL
+ * 1.7-2x faster than a 1-D range, or rows rounded up to 16 columns). */
+static const char *up_defines(const cg_op_call *c, char *buf, size_t cap) {
+    snprintf(buf, cap, "-DUPF=%d -DUPW=%d", c->attrs->factor, (int)c->in[0].shape.d[3]);
+    return buf;
 }
 
 static cg_status up_fwd(const cg_op_call *c) {
-    const cg_shape *x = &c->in[0].shape;
-    const cg__karg args[] = {CG_KMEM(c->out->mem), CG_KMEM(c->in[0].mem),
-                             CG_KU32(x->d[0] * x->d[1] * x->d[2]), CG_KU32(x->d[3]),
-                             CG_KU32(c->attrs->factor)};
-    return up_run(c, "upsample_fwd", args, CG__ARRAY_LEN(args));
+    const size_t n = cg_shape_numel(&c->out->shape);
+    const cg__karg args[] = {CG_KMEM(c->out->mem), CG_KMEM(c->in[0].mem), CG_KU32(n)};
+    size_t global[1] = {n}, local[1];
+    cg__local_within(1, global, (const size_t[]){256}, local);
+    char defines[48];
+    return cg__kernel_run_defs(c->ctx, PROGRAM, up_defines(c, defines, sizeof defines),
+                               "upsample_fwd", 1, global, local, args, CG__ARRAY_LEN(args));
 }
 
 static cg_status up_bwd(const cg_op_call *c) {
     if (!c->din[0].mem)
         return CG_OK;
     const cg_shape *x = &c->in[0].shape;
+    const size_t W = (size_t)x->d[3], rows = (size_t)x->d[0] * x->d[1] * x->d[2];
     const cg__karg args[] = {CG_KMEM(c->din[0].mem), CG_KMEM(c->dout->mem),
-                             CG_KU32(x->d[0] * x->d[1] * x->d[2]), CG_KU32(x->d[3]),
-                             CG_KU32(c->attrs->factor), CG_KU32(cg_op_din_acc(c, 0))};
-    return up_run(c, "upsample_bwd", args, CG__ARRAY_LEN(args));
+                             CG_KU32(cg_op_din_acc(c, 0)), CG_KU32(rows)};
+    size_t global[2] = {W, rows}, local[2] = {W <= 64 ? W : 64, 1};
+    local[1] = 256 / local[0] < rows ? 256 / local[0] : rows;
+    char defines[48];
+    return cg__kernel_run_defs(c->ctx, PROGRAM, up_defines(c, defines, sizeof defines),
+                               "upsample_bwd", 2, global, local, args, CG__ARRAY_LEN(args));
 }
 
 const cg_op_def cg__op_maxpool2d = {

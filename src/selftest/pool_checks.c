@@ -1,5 +1,7 @@
 /* Known answers for cl/pool.cl, cl/shape.cl and cl/softmax.cl, worked out by hand:
  *  x = [[1,5,2,0],[3,4,8,1]] pooled 2x2: max [5,8] (gradient to the maxima), mean [3.25,2.75];
+ *  with a third row [9,9,9,9] that no window covers (the general kernel, for an odd height),
+ *  the same maxima and a gradient of 0 on that row;
  *  [1,2] upsampled x2 is [[1,1,2,2],[1,1,2,2]], whose gradient sums each 2x2 block of 1..8;
  *  concat of [[1],[2]] and [[3,4],[5,6]] is [[1,3,4],[2,5,6]]; channel 1 of [[1,2,3],[4,5,6]]
  *  is [2,5]; softmax of [0, ln 3] is [1/4, 3/4]. */
@@ -20,10 +22,10 @@ static cg_op_host_io one_input(const char *op, const cg_op_attrs *a, cg_shape sh
 }
 
 static cg_status check_maxpool(cg_context *ctx, bool *passed, char *detail, size_t cap) {
-    static const float dy[2] = {1, 2};
-    static const double y[2] = {5, 8}, dx[8] = {0, 1, 0, 0, 0, 0, 2, 0};
+    static const float x[12] = {1, 5, 2, 0, 3, 4, 8, 1, 9, 9, 9, 9}, dy[2] = {1, 2};
+    static const double y[2] = {5, 8}, dx[12] = {0, 1, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0};
     cg_op_attrs a = {.kernel = {2, 2}};
-    cg_op_host_io io = one_input("maxpool2d", &a, cg_shape_make(4, 1, 1, 2, 4), pool_x, dy);
+    cg_op_host_io io = one_input("maxpool2d", &a, cg_shape_make(4, 1, 1, 3, 4), x, dy);
     cg__op_expect want = {y, {dx}, {NULL}};
     return cg__selftest_op(ctx, &io, &want, 1e-6, passed, detail, cap);
 }
