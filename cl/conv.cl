@@ -347,6 +347,19 @@ static void wgrad_store(__global float *part, floatv acc[OT][KWD], const uint ch
         }
 }
 
+/* One block of VW output columns: acc[q][k] += d[q] * the row's inputs under tap k, read from
+ * xr at w0 + k (whole vectors where `whole`). */
+static void wgrad_block(floatv acc[OT][KWD], const floatv d[OT], __global const float *xr,
+                        const int w0, const uint SW, const uint W, const bool whole) {
+    #pragma unroll
+    for (uint k = 0; k < KWD; k++) {
+        const floatv xv = row_vector(xr, w0 + (int)k, SW, W, whole);
+        #pragma unroll
+        for (uint q = 0; q < OT; q++)
+            acc[q][k] = CG_MAD(d[q], xv, acc[q][k]);
+    }
+}
+
 __kernel void conv2d_direct_bwd_weight(__global float *part, __global const float *dy,
                                        __global const float *x, const uint N, const uint C,
                                        const uint H, const uint W, const uint O,
@@ -365,6 +378,18 @@ __kernel void conv2d_direct_bwd_weight(__global float *part, __global const floa
         #pragma unroll
         for (uint k = 0; k < KWD; k++)
             acc[q][k] = (floatv)0.0f;
+    /* Rows read plainly (stride 1, no column padding, at least VW columns): the blocks load
+     * whole vectors in a loop with no branch, which keeps the accumulators in registers (with
+     * the tests inside the loop, PoCL kept them on the stack), and a row's last VW columns, where
+     * VW does not divide it, come after the loop as one more block with the columns the loop
+     * took masked out of dy (the mask made once). Other rows: block by block below. */
+    const bool plain = SW == 1 && PW == 0 && WO >= VW;
+    const uint main_end = plain ? WO / VW * VW : 0;
+    const bool tail = plain && main_end < WO;
+    int m[VW];
+    for (uint l = 0; l < VW; l++)
+        m[l] = l >= VW - WO % VW ? -1 : 0;
+    const intv keep = vloadv(0, m);
     const uint n_end = min(N, (chunk + 1) * per_chunk);
     for (uint n = chunk * per_chunk; n < n_end; n++)
         for (uint ho = 0; ho < HO; ho++) {
@@ -372,42 +397,51 @@ __kernel void conv2d_direct_bwd_weight(__global float *part, __global const floa
             if (h < 0 || h >= (int)H)
                 continue;
             __global const float *xr = x + ((n * C + c) * H + (uint)h) * W;
-            for (uint b = 0; b < WO; b += VW) {
+            __global const float *dr[OT];
+            #pragma unroll
+            for (uint q = 0; q < OT; q++)
+                dr[q] = dy + ((n * O + min(o0 + q, O - 1)) * HO + ho) * WO;
+            floatv d[OT];
+            for (uint b = 0; b < main_end; b += VW) {
+                #pragma unroll
+                for (uint q = 0; q < OT; q++)
+                    d[q] = vloadv(0, dr[q] + b);
+                wgrad_block(acc, d, xr, (int)b, 1, W, true);
+            }
+            if (tail) {
+                #pragma unroll
+                for (uint q = 0; q < OT; q++)
+                    d[q] = select((floatv)(0.0f), vloadv(0, dr[q] + WO - VW), keep);
+                wgrad_block(acc, d, xr, (int)(WO - VW), 1, W, true);
+            }
+            for (uint b = plain ? WO : 0; b < WO; b += VW) {
                 /* the last block of a row at least VW wide starts at WO - VW, its columns that
                  * the block before took masked out of dy; narrower rows mask past WO */
                 const uint wo0 = b + VW <= WO || WO < VW ? b : WO - VW, skip = b - wo0;
                 const bool full = wo0 + VW <= WO; /* always where skip > 0 */
-                floatv d[OT];
                 #pragma unroll
                 for (uint q = 0; q < OT; q++) {
-                    __global const float *dr = dy + ((n * O + min(o0 + q, O - 1)) * HO + ho) * WO;
                     if (full) {
-                        d[q] = vloadv(0, dr + wo0);
+                        d[q] = vloadv(0, dr[q] + wo0);
                     } else {
                         float v[VW];
                         for (uint l = 0; l < VW; l++)
-                            v[l] = wo0 + l < WO ? dr[wo0 + l] : 0.0f;
+                            v[l] = wo0 + l < WO ? dr[q][wo0 + l] : 0.0f;
                         d[q] = vloadv(0, v);
                     }
                 }
                 if (skip) { /* only the shifted last block: keep the lanes it owns */
-                    int m[VW];
+                    int own[VW];
                     for (uint l = 0; l < VW; l++)
-                        m[l] = l >= skip ? -1 : 0;
-                    const intv keep = vloadv(0, m);
+                        own[l] = l >= skip ? -1 : 0;
+                    const intv owned = vloadv(0, own);
                     #pragma unroll
                     for (uint q = 0; q < OT; q++)
-                        d[q] = select((floatv)(0.0f), d[q], keep);
+                        d[q] = select((floatv)(0.0f), d[q], owned);
                 }
                 const int w0 = (int)(wo0 * SW) - (int)PW;
-                const bool whole = full && SW == 1 && w0 >= 0 && w0 + VW - 1 + KWD <= (int)W;
-                #pragma unroll
-                for (uint k = 0; k < KWD; k++) {
-                    const floatv xv = row_vector(xr, w0 + (int)k, SW, W, whole);
-                    #pragma unroll
-                    for (uint q = 0; q < OT; q++)
-                        acc[q][k] = CG_MAD(d[q], xv, acc[q][k]);
-                }
+                wgrad_block(acc, d, xr, w0, SW, W,
+                            full && SW == 1 && w0 >= 0 && w0 + VW - 1 + KWD <= (int)W);
             }
         }
     wgrad_store(part, acc, chunk, O, C, KH, o0, c, kh);

@@ -146,7 +146,7 @@ static wgrad_plan wgrad_split(const geom *g) {
     /* OT x KW vector accumulators: up to 28 of AVX-512's 32 registers (48 spilled to the stack
      * once the tile loops were unrolled; on PoCL at batch 256 the first layers' weight gradients
      * ran 3.2 -> 2.4 ms for lenet's, 2.6 -> 2.35 ms for siamese's, 5.2 -> 5.5 ms for dae's) */
-    p.ot = channel_tile(g->O, g->KW < 28 ? 28 / g->KW : 1);
+    p.ot = channel_tile(g->O, g->KW < 27 ? 28 / (g->KW + 1) : 1);
     p.vw = cg__vector_width(g->WO);
     while (p.vw > 4 && p.vw > g->WO) /* a block wider than the row: columns that are not there */
         p.vw /= 2;
