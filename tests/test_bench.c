@@ -252,6 +252,11 @@ static void test_tuning(void) {
     /* A tuning file that sends conv1's shape at batch 4 to the other algorithm. */
     cg__tuning t = {.local_1d = 64, .has_chunk = true, .im2col_chunk = 1, .n_conv = 1};
     const uint32_t key[11] = {4, 3, 32, 32, 6, 5, 5, 1, 1, 0, 0};
+    /* The default that `clgraph tune` keeps unless the other is 5% faster is the algorithm that
+     * runs untuned (for conv1's shape, both passes). */
+    CHECK(cg__conv_default_algo(ctx, key, 0) == (cpu ? CG_CONV_DIRECT : CG_CONV_IM2COL) &&
+              cg__conv_default_algo(ctx, key, 1) == (cpu ? CG_CONV_DIRECT : CG_CONV_IM2COL),
+          "conv1's default algorithms");
     memcpy(t.conv[0].key, key, sizeof key);
     t.conv[0].algo[0] = other_algo;
     t.conv[0].algo[1] = CG_CONV_IM2COL;

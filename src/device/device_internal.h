@@ -297,6 +297,9 @@ uint32_t cg__tuned_im2col_chunk(const cg_context *ctx, uint32_t wo);
 /* The tuned algorithm of a convolution shape's forward (pass 0) or backward (pass 1),
  * CG_CONV_AUTO when the file has none. */
 int cg__tuned_conv_algo(const cg_context *ctx, const uint32_t key[11], int pass);
+/* The algorithm a convolution shape's pass runs where nothing was measured (src/ops/conv.c):
+ * CG_CONV_DIRECT or CG_CONV_IM2COL. */
+int cg__conv_default_algo(const cg_context *ctx, const uint32_t key[11], int pass);
 /* Records the algorithm a run measured fastest for a convolution shape's pass (autotune): in
  * the context, and in the device's tuning file as it is on disk now (read again, so that what
  * other processes added stays), unless that file is being ignored or the cache is off. */

@@ -429,6 +429,16 @@ static int autotune(const cg_op_call *c, const geom *g, int pass, const uint32_t
     return algo;
 }
 
+int cg__conv_default_algo(const cg_context *ctx, const uint32_t key[11], int pass) {
+    geom g = {key[0], key[1], key[2], key[3], key[4], key[5], key[6],
+              key[7], key[8], key[9], key[10], 0,      0};
+    if (g.SH && g.SW && g.H + 2 * g.PH >= g.KH && g.W + 2 * g.PW >= g.KW) {
+        g.HO = (g.H + 2 * g.PH - g.KH) / g.SH + 1;
+        g.WO = (g.W + 2 * g.PW - g.KW) / g.SW + 1;
+    }
+    return default_direct(ctx, &g, pass) ? CG_CONV_DIRECT : CG_CONV_IM2COL;
+}
+
 /* The algorithm of a pass (0 forward, 1 backward): as the layer asks, else as `clgraph tune` or
  * an earlier run measured for this shape and pass on this device, else measured now (autotune),
  * else by default_direct. */
