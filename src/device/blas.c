@@ -222,7 +222,7 @@ static cg_status own_sgemm(cg_context *ctx, bool trans_a, bool trans_b, size_t m
         gemm_scratch(ctx, bytes)) {
         const cg__karg targs[] = {CG_KMEM(ctx->gemm_tmp), CG_KMEM(b), CG_KU32(b_off),
                                   CG_KU32(ldb), CG_KU32(n), CG_KU32(k)};
-        size_t tg[2] = {(k + 7) / 8, (n + 7) / 8}, tl[2] = {1, 1};
+        size_t tg[2] = {(k + 15) / 16, (n + 15) / 16}, tl[2] = {1, 1};
         cg__profile_bytes(ctx, 8.0 * (double)n * (double)k);
         cg_status st = cg__kernel_run(ctx, "gemm.cl", "gemm_transpose", 2, tg, tl, targs, 6);
         if (st != CG_OK)
