@@ -42,16 +42,21 @@ __kernel void cool_confidence(__global float *conf, __global const float *x, con
     }
 }
 
-/* acc[slot] += scale * sum of x[0..n) */
+/* acc[slot] += scale * sum of x[0..n), and acc[slot2] += scale2 * the same sum where `both`
+ * (a loss's total and its own slot, in one launch). */
 __kernel void sum_into(__global float *acc, const uint slot, __global const float *x,
-                       const uint n, const float scale, __local float *part) {
+                       const uint n, const float scale, const uint both, const uint slot2,
+                       const float scale2, __local float *part) {
     const uint lid = get_local_id(0), lsize = get_local_size(0);
     float s = 0.0f;
     for (uint i = lid; i < n; i += lsize)
         s += x[i];
     s = group_sum(s, part);
-    if (lid == 0)
+    if (lid == 0) {
         acc[slot] += scale * s;
+        if (both)
+            acc[slot2] += scale2 * s;
+    }
 }
 
 /* acc[slot] += sum of x over the rows whose mask is not zero (NaN in a masked-out row does not

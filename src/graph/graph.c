@@ -679,13 +679,10 @@ cg_status cg_graph_forward(cg_graph *g, bool training) {
         size_t rows = (size_t)o->shape.d[0];
         if (g->valid_rows > 0 && (size_t)g->valid_rows < rows)
             rows = (size_t)g->valid_rows;
-        if (st == CG_OK && n->is_loss) {
-            float seed = loss_seed(g, n);
-            st = cg__sum_into(g->ctx, g->acc, 0, o->mem, rows, seed);
-            if (st == CG_OK) /* the loss itself, unweighted: also a loss of weight 0 shows */
-                st = cg__sum_into(g->ctx, g->acc, (uint32_t)n->loss_slot, o->mem, rows,
-                                  loss_scale(g, n));
-        }
+        if (st == CG_OK && n->is_loss) /* the weighted total, and the loss itself, unweighted:
+                                         * also a loss of weight 0 shows */
+            st = cg__sum_into2(g->ctx, g->acc, 0, loss_seed(g, n), (uint32_t)n->loss_slot,
+                               loss_scale(g, n), o->mem, rows);
         if (st == CG_OK && n->metric_slot >= 0 && n->mask < 0)
             st = cg__sum_into(g->ctx, g->acc, (uint32_t)n->metric_slot, o->mem,
                               cg_shape_numel(&o->shape) / (size_t)o->shape.d[0] * rows, 1.0f);

@@ -177,12 +177,24 @@ static cg_status max_fwd(const cg_op_call *c) {
     return cg__kernel_run1d(c->ctx, PROGRAM, "row_max", n, 0, args, 4);
 }
 
+/* sum_into with a second slot where `both`. */
+static cg_status sum_into(cg_context *ctx, cl_mem acc, uint32_t slot, float scale, bool both,
+                          uint32_t slot2, float scale2, cl_mem x, size_t n) {
+    size_t local = cg__reduce_local(ctx);
+    const cg__karg args[] = {CG_KMEM(acc),    CG_KU32(slot),   CG_KMEM(x),
+                             CG_KU32(n),      CG_KF32(scale),  CG_KU32(both),
+                             CG_KU32(slot2),  CG_KF32(scale2), CG_KLOCAL(local * sizeof(float))};
+    return cg__kernel_run(ctx, PROGRAM, "sum_into", 1, &local, &local, args, 9);
+}
+
 cg_status cg__sum_into(cg_context *ctx, cl_mem acc, uint32_t slot, cl_mem x, size_t n,
                        float scale) {
-    size_t local = cg__reduce_local(ctx);
-    const cg__karg args[] = {CG_KMEM(acc), CG_KU32(slot), CG_KMEM(x), CG_KU32(n), CG_KF32(scale),
-                             CG_KLOCAL(local * sizeof(float))};
-    return cg__kernel_run(ctx, PROGRAM, "sum_into", 1, &local, &local, args, 6);
+    return sum_into(ctx, acc, slot, scale, false, 0, 0.0f, x, n);
+}
+
+cg_status cg__sum_into2(cg_context *ctx, cl_mem acc, uint32_t slot, float scale, uint32_t slot2,
+                        float scale2, cl_mem x, size_t n) {
+    return sum_into(ctx, acc, slot, scale, true, slot2, scale2, x, n);
 }
 
 cg_status cg__sum_masked_into(cg_context *ctx, cl_mem acc, uint32_t slot, uint32_t count_slot,

@@ -257,6 +257,9 @@ cg_status cg_optim_step(cg_context *ctx, const cg_optim_config *cfg, cl_mem para
 /* acc[slot] += scale * sum of x[0..n): one work-group, no host synchronisation. */
 cg_status cg__sum_into(cg_context *ctx, cl_mem acc, uint32_t slot, cl_mem x, size_t n,
                        float scale);
+/* The same sum added to two slots, each with its own scale, in one launch. */
+cg_status cg__sum_into2(cg_context *ctx, cl_mem acc, uint32_t slot, float scale, uint32_t slot2,
+                        float scale2, cl_mem x, size_t n);
 
 /* acc[slot] += sum of x's rows (row_len values each) whose mask entry is not zero, and
  * acc[count_slot] += how many rows that is; mask holds int32 (mask_int) or float per row. */
