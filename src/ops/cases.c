@@ -103,6 +103,8 @@ static const cg_op_case cases[] = {
     {"avgpool2d", {.kernel = {3, 3}, .stride = {1, 2}}, 1, {S4(3, 2, 7, 9)}, N1, G1, 0, 1e-5},
     {"upsample", {.factor = 2}, 1, {S4(2, 3, 7, 5)}, N1, G1, 0, 1e-5},
     {"upsample", {.factor = 3}, 1, {S4(1, 1, 1, 1)}, N1, G1, 0, 1e-5},
+    /* rows wider than a work-group of the backward (64 columns), with a factor of 3 */
+    {"upsample", {.factor = 3}, 1, {S4(1, 2, 3, 70)}, N1, G1, 0, 1e-5},
     {"flatten", {0}, 1, {S4(65, 3, 5, 5)}, N1, G1, 0, 1e-6},
     {"reshape", {.target = {4, {-1, 4, 2, 2}}}, 1, {S2(3, 16)}, N1, G1, 0, 1e-6},
     {"reshape", {.target = {1, {-1, 0, 0, 0}}}, 1, {S2(7, 1)}, N1, G1, 0, 1e-6},
