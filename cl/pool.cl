@@ -3,7 +3,8 @@
  *
  * Work-items: one per element of the tensor written (or per block of windows, or per tile, where
  * a kernel says so), over 3-D ranges (columns, rows, N * C) so that none divides; upsampling: one
- * per element written over a 1-D range, its divisions by compile-time constants.
+ * per element written, the forward over a 1-D range, the backward over (W, N * C * H), their
+ * divisions by compile-time constants.
  * Backward kernels gather over the windows that cover an input element (or, for maxpool with
  * windows that tile the input, write each tile once), so no atomics are needed. maxpool's
  * backward recomputes each window's argmax (the first maximum in scan order, as PyTorch)
