@@ -42,13 +42,13 @@ static cg_status relu_bwd(const cg_op_call *c) {
     return unary_bwd(c, "relu_bwd", c->in[0].mem);
 }
 static cg_status tanh_fwd(const cg_op_call *c) {
-    return unary_fwd(c, "tanh_fwd", 16);
+    return unary_fwd(c, "tanh_fwd", CG__BLOCK16);
 }
 static cg_status tanh_bwd(const cg_op_call *c) {
     return unary_bwd(c, "tanh_bwd", c->out->mem);
 }
 static cg_status sigmoid_fwd(const cg_op_call *c) {
-    return unary_fwd(c, "sigmoid_fwd", 16);
+    return unary_fwd(c, "sigmoid_fwd", CG__BLOCK16);
 }
 static cg_status sigmoid_bwd(const cg_op_call *c) {
     return unary_bwd(c, "sigmoid_bwd", c->out->mem);

@@ -5,6 +5,10 @@
 
 #include "ops/ops.h"
 
+/* Elements a work-item of the kernels that take blocks of float16 (load16_part and
+ * store16_part in common.cl: tanh_fwd, sigmoid_fwd, gaussian_noise, reparameterize). */
+#define CG__BLOCK16 16
+
 /* A power-of-two work-group size for tree reductions in local memory. */
 size_t cg__reduce_local(const cg_context *ctx);
 

@@ -11,6 +11,11 @@ static size_t numel(const cg_tensor *t) {
     return cg_shape_numel(&t->shape);
 }
 
+/* Work-items of the kernels that take CG__BLOCK16 elements each, over the op's output. */
+static size_t blocks16(const cg_op_call *c) {
+    return (numel(c->out) + CG__BLOCK16 - 1) / CG__BLOCK16;
+}
+
 static cg_status same_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dtype *t, int n,
                             cg_op_shapes *out) {
     (void)t;
@@ -78,8 +83,7 @@ static cg_status noise_fwd(const cg_op_call *c) {
                              CG_KF32(c->attrs->alpha), CG_KU32(c->attrs->clamp),
                              CG_KU32(c->seed[0]), CG_KU32(c->seed[1]), CG_KU32(c->counter),
                              CG_KU32(numel(c->out))};
-    return cg__kernel_run1d(c->ctx, PROGRAM, "gaussian_noise_fwd", (numel(c->out) + 15) / 16, 0,
-                            args, 8);
+    return cg__kernel_run1d(c->ctx, PROGRAM, "gaussian_noise_fwd", blocks16(c), 0, args, 8);
 }
 
 static cg_status noise_bwd(const cg_op_call *c) {
@@ -92,8 +96,7 @@ static cg_status noise_bwd(const cg_op_call *c) {
                              CG_KU32(c->attrs->clamp), CG_KU32(c->seed[0]),
                              CG_KU32(c->seed[1]),    CG_KU32(c->counter),
                              CG_KU32(cg_op_din_acc(c, 0)), CG_KU32(numel(c->out))};
-    return cg__kernel_run1d(c->ctx, PROGRAM, "gaussian_noise_bwd", (numel(c->out) + 15) / 16, 0,
-                            args, 10);
+    return cg__kernel_run1d(c->ctx, PROGRAM, "gaussian_noise_bwd", blocks16(c), 0, args, 10);
 }
 
 static cg_status reparam_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dtype *t,
@@ -118,8 +121,7 @@ static cg_status reparam_fwd(const cg_op_call *c) {
     const cg__karg args[] = {CG_KMEM(c->out->mem), CG_KMEM(c->in[0].mem), CG_KMEM(c->in[1].mem),
                              CG_KU32(reparam_draws(c)), CG_KU32(c->seed[0]), CG_KU32(c->seed[1]),
                              CG_KU32(c->counter), CG_KU32(numel(c->out))};
-    return cg__kernel_run1d(c->ctx, PROGRAM, "reparameterize_fwd", (numel(c->out) + 15) / 16, 0,
-                            args, 8);
+    return cg__kernel_run1d(c->ctx, PROGRAM, "reparameterize_fwd", blocks16(c), 0, args, 8);
 }
 
 static cg_status reparam_bwd(const cg_op_call *c) {
@@ -131,8 +133,7 @@ static cg_status reparam_bwd(const cg_op_call *c) {
                              CG_KU32(cg_op_din_acc(c, 1)), CG_KU32(reparam_draws(c)),
                              CG_KU32(c->seed[0]), CG_KU32(c->seed[1]), CG_KU32(c->counter),
                              CG_KU32(numel(c->out))};
-    return cg__kernel_run1d(c->ctx, PROGRAM, "reparameterize_bwd", (numel(c->out) + 15) / 16, 0,
-                            args, 13);
+    return cg__kernel_run1d(c->ctx, PROGRAM, "reparameterize_bwd", blocks16(c), 0, args, 13);
 }
 
 /* probe: K copies of x (K = count, or one per number of a sample with basis), each moved by
