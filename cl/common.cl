@@ -20,6 +20,19 @@
 #define CG_CAT_(a, b) a##b
 #define CG_CAT(a, b) CG_CAT_(a, b)
 
+/* shuffle2(a, b, (MT)(indices)) with the indices written out as constants. Clang-based compilers
+ * (PoCL, ROCm, Intel's) take them as one shufflevector, a permute or two; PoCL's shuffle2
+ * library function, inlined, became 20-40 element moves for each 16-lane shuffle (dropout's
+ * transpose of its random words: 123 permutes where 8 do). Other compilers get shuffle2. */
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_shufflevector)
+#define CG_SHUFFLE2(a, b, MT, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+#endif
+#endif
+#ifndef CG_SHUFFLE2
+#define CG_SHUFFLE2(a, b, MT, ...) shuffle2(a, b, (MT)(__VA_ARGS__))
+#endif
+
 /* Kernels that take 16 elements a work-item (the map kernels, the random ones): elements
  * i0 .. i0 + 15 of p, those at n or past it read as 0 (a last, partial block), and the store of
  * those below n. */

@@ -98,8 +98,12 @@ static void philox16(uint16 *c0, uint16 *c1, uint16 *c2, uint16 *c3, uint2 k) {
             k.x += PHILOX_W0;
             k.y += PHILOX_W1;
         }
-        const uint16 hi0 = mul_hi((uint16)PHILOX_M0, *c0), lo0 = (uint16)PHILOX_M0 * *c0;
-        const uint16 hi1 = mul_hi((uint16)PHILOX_M1, *c2), lo1 = (uint16)PHILOX_M1 * *c2;
+        /* 32 x 32 -> 64-bit products, as philox4x32_10: mul_hi(uint16) became 16-bit partial
+         * products on AVX-512 (four vpmulld a vector), the 64-bit product two vpmuludq. */
+        const ulong16 p0 = convert_ulong16(*c0) * (ulong)PHILOX_M0;
+        const ulong16 p1 = convert_ulong16(*c2) * (ulong)PHILOX_M1;
+        const uint16 hi0 = convert_uint16(p0 >> 32), lo0 = convert_uint16(p0);
+        const uint16 hi1 = convert_uint16(p1 >> 32), lo1 = convert_uint16(p1);
         *c0 = hi1 ^ *c1 ^ (uint16)k.x;
         *c1 = lo1;
         *c2 = hi0 ^ *c3 ^ (uint16)k.y;
@@ -115,12 +119,19 @@ static void keep64(const uint h, const uint launch, const uint seed0, const uint
     uint16 c0 = (uint16)(16 * h) + (uint16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     uint16 c1 = (uint16)launch, c2 = (uint16)0u, c3 = (uint16)0u;
     philox16(&c0, &c1, &c2, &c3, (uint2)(seed0, seed1));
-    const uint16 pairs = (uint16)(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-    const uint16 quads = (uint16)(0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
-    const uint16 a_lo = shuffle2(c0, c1, pairs), a_hi = shuffle2(c0, c1, pairs + 8u);
-    const uint16 b_lo = shuffle2(c2, c3, pairs), b_hi = shuffle2(c2, c3, pairs + 8u);
-    const uint16 w[4] = {shuffle2(a_lo, b_lo, quads), shuffle2(a_lo, b_lo, quads + 8u),
-                         shuffle2(a_hi, b_hi, quads), shuffle2(a_hi, b_hi, quads + 8u)};
+#define PAIRS(o) o, 16 + o, 1 + o, 17 + o, 2 + o, 18 + o, 3 + o, 19 + o, 4 + o, 20 + o, 5 + o, \
+        21 + o, 6 + o, 22 + o, 7 + o, 23 + o
+#define QUADS(o) o, 1 + o, 16 + o, 17 + o, 2 + o, 3 + o, 18 + o, 19 + o, 4 + o, 5 + o, 20 + o, \
+        21 + o, 6 + o, 7 + o, 22 + o, 23 + o
+    const uint16 a_lo = CG_SHUFFLE2(c0, c1, uint16, PAIRS(0)),
+                 a_hi = CG_SHUFFLE2(c0, c1, uint16, PAIRS(8));
+    const uint16 b_lo = CG_SHUFFLE2(c2, c3, uint16, PAIRS(0)),
+                 b_hi = CG_SHUFFLE2(c2, c3, uint16, PAIRS(8));
+    const uint16 w[4] = {
+        CG_SHUFFLE2(a_lo, b_lo, uint16, QUADS(0)), CG_SHUFFLE2(a_lo, b_lo, uint16, QUADS(8)),
+        CG_SHUFFLE2(a_hi, b_hi, uint16, QUADS(0)), CG_SHUFFLE2(a_hi, b_hi, uint16, QUADS(8))};
+#undef PAIRS
+#undef QUADS
     for (int v = 0; v < 4; v++)
         q[v] = convert_float16(w[v] >> 8u) * 0x1.0p-24f >= (float16)p;
 }
