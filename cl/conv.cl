@@ -581,8 +581,13 @@ __kernel void to_channels_last(__global float *dst, const uint dst_off, __global
  * as a row of x), and a kernel row whose RR rows all read padding is skipped; the last column
  * block of a row starts at WO - RT (RT <= WO), its overlap with the block before computed twice
  * and stored once. A 3-D range (groups x column blocks, row blocks, N), the group varying
- * fastest, so that a work-group's items read the same rows of x.
- * Defines: VW (4, 8 or 16), CT (vectors a group), RT (columns), RR (rows), SWD = SW, KWD = KW. */
+ * fastest, so that a work-group's items read the same rows of x. With ICOL (stride 1) the
+ * tile's RT + KW - 1 input columns are the outer loop, each feeding the taps that fall inside
+ * the tile, and the columns of padding (those before LP or from LP + WV on: x's columns
+ * LP .. LP + WV - 1 are real) and rows of it are skipped instead of multiplied by zero (the data
+ * gradients' K - 1 columns of padding on each side: a third of dae's taps).
+ * Defines: VW (4, 8 or 16), CT (vectors a group), RT (columns), RR (rows), SWD = SW, KWD = KW;
+ * ICOL optional. */
 #ifndef RT
 #define RT 1
 #endif
@@ -601,7 +606,8 @@ __kernel void conv2d_cl_fwd(__global float *y, __global const float *x, const ui
                             __global const float *b, const uint has_bias,
                             const uint accumulate, const uint N, const uint C, const uint H,
                             const uint W, const uint O, const uint KH, const uint KW,
-                            const uint SH, const uint PH, const uint HO, const uint WO) {
+                            const uint SH, const uint PH, const uint HO, const uint WO,
+                            const uint LP, const uint WV) {
     const uint tiles = (O + VW * CT - 1) / (VW * CT), OP = tiles * VW * CT;
     const uint blocks = (WO + RT - 1) / RT;
     const uint n = get_global_id(2), ho0 = get_global_id(1) * RR;
@@ -626,21 +632,55 @@ __kernel void conv2d_cl_fwd(__global float *y, __global const float *x, const ui
                 acc[r][j][u] = vloadv(0, bias[u]);
     __global const float *xn = x + x_off + (size_t)n * C * H * W + wo0 * SWD;
     __global const float *wq = wp + wp_off + (size_t)t * C * KH * KWD * CT * VW;
+#ifdef ICOL
+    /* the tile's input columns i that are not padding: lo <= i < hi */
+    const int lo = (int)LP - (int)wo0, hi = (int)(LP + WV) - (int)wo0;
+#endif
     for (uint c = 0; c < C; c++)
         for (uint kh = 0; kh < KH; kh++) {
             __global const float *xr[RR];
-            bool any = false;
+            bool in[RR], any = false;
             #pragma unroll
             for (uint r = 0; r < RR; r++) {
                 const int h = (int)((ho0 + r) * SH + kh) - (int)PH;
-                const bool in = ho0 + r < HO && h >= 0 && h < (int)H;
-                xr[r] = in ? xn + (c * H + (uint)h) * W : zero;
-                any |= in;
+                in[r] = ho0 + r < HO && h >= 0 && h < (int)H;
+                xr[r] = in[r] ? xn + (c * H + (uint)h) * W : zero;
+                any |= in[r];
             }
             if (!any) { /* every row reads padding (data gradients: K - 1 rows of it) */
                 wq += KWD * CT * VW;
                 continue;
             }
+#ifdef ICOL
+            floatv wv[KWD][CT];
+            #pragma unroll
+            for (uint kw = 0; kw < KWD; kw++)
+                #pragma unroll
+                for (uint u = 0; u < CT; u++)
+                    wv[kw][u] = vloadv(0, wq + (kw * CT + u) * VW);
+            wq += KWD * CT * VW;
+            #pragma unroll
+            for (int i = 0; i < RT + KWD - 1; i++) {
+                if (i < lo || i >= hi)
+                    continue; /* a column of padding */
+                #pragma unroll
+                for (uint r = 0; r < RR; r++) {
+                    if (!in[r])
+                        continue;
+                    const floatv xb = (floatv)(xr[r][i]);
+                    #pragma unroll
+                    for (int kw = 0; kw < KWD; kw++) {
+                        const int j = i - kw;
+                        if (j < 0 || j >= RT)
+                            continue;
+                        #pragma unroll
+                        for (uint u = 0; u < CT; u++)
+                            acc[r][j][u] = CG_MAD(wv[kw][u], xb, acc[r][j][u]);
+                    }
+                }
+            }
+            continue;
+#endif
             #pragma unroll
             for (uint kw = 0; kw < KWD; kw++, wq += CT * VW) {
                 floatv wv[CT];

@@ -82,6 +82,11 @@ static const cg_op_case cases[] = {
      1, {S4(5, 16, 11, 13)}, N1, G1, 0, 3e-4},
     {"conv2d", {.features = 32, .kernel = {5, 5}, .pad = {2, 2}, .conv_algo = CG_CONV_DIRECT},
      1, {S4(3, 8, 9, 7)}, N1, G1, 0, 3e-4},
+    /* a data gradient that skips its column padding (4 columns, 2 of them real under each
+     * 3-tap window on average): 40 channels in a tile of two vectors and a partial one, 2 rows a
+     * work-item over 5 (rows of padding beside real ones) */
+    {"conv2d", {.features = 24, .kernel = {3, 3}, .conv_algo = CG_CONV_DIRECT}, 1,
+     {S4(3, 40, 5, 4)}, N1, G1, 0, 3e-4},
     {"conv_transpose2d", {.features = 16, .kernel = {5, 5}, .bias = true}, 1, {S4(2, 32, 6, 6)},
      N1, G1, 0, 3e-4},
     {"conv_transpose2d", {.features = 3, .kernel = {5, 5}, .bias = true}, 1, {S4(2, 4, 6, 6)},
