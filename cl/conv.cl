@@ -112,17 +112,20 @@ static float col_sum(__global const float *cc, const size_t np, const uint h, co
     return sum;
 }
 
-/* x (N, C, H, W) = (acc ? x : 0) + the sum of the col entries that im2col took from it. */
+/* x (N, C, H, W) = (acc ? x : 0) + the sum of the col entries that im2col took from it: col row
+ * (c, kh, kw) of sample n at col_off + (c * KH * KW + kh * KW + kw) * np + n * ns (im2col's
+ * layout (C * KH * KW, N * HO * WO): np = N * HO * WO, ns = HO * WO; a batch of per-sample
+ * products (N, C * KH * KW, HO * WO): np = HO * WO, ns = C * KH * KW * HO * WO). */
 __kernel void col2im(__global float *x, __global const float *col, const uint col_off,
                      const uint N, const uint C, const uint H, const uint W, const uint KH,
                      const uint KW, const uint SH, const uint SW, const uint PH, const uint PW,
-                     const uint HO, const uint WO, const uint acc) {
+                     const uint HO, const uint WO, const uint acc, const uint np,
+                     const uint ns) {
     const uint i = get_global_id(0);
     if (i >= N * C * H * W)
         return;
     const uint w = i % W, h = (i / W) % H, c = (i / (W * H)) % C, n = i / (W * H * C);
-    const uint np = N * HO * WO;
-    __global const float *cc = col + col_off + c * KH * KW * np + n * HO * WO;
+    __global const float *cc = col + col_off + (size_t)c * KH * KW * np + (size_t)n * ns;
     x[i] = (acc ? x[i] : 0.0f) + col_sum(cc, np, h, w, KH, KW, SH, SW, PH, PW, HO, WO);
 }
 
@@ -133,12 +136,12 @@ __kernel void col2im(__global float *x, __global const float *col, const uint co
 __kernel void col2im_rows(__global float *x, __global const float *col, const uint col_off,
                           const uint N, const uint C, const uint H, const uint W, const uint KH,
                           const uint KW, const uint SH, const uint SW, const uint PH,
-                          const uint PW, const uint HO, const uint WO, const uint acc) {
+                          const uint PW, const uint HO, const uint WO, const uint acc,
+                          const uint np, const uint ns) {
     const uint h = get_global_id(0), n = get_global_id(1), c = get_global_id(2);
     if (h >= H || c >= C || n >= N)
         return;
-    const size_t np = (size_t)N * HO * WO;
-    __global const float *cc = col + col_off + (size_t)c * KH * KW * np + (size_t)n * HO * WO;
+    __global const float *cc = col + col_off + (size_t)c * KH * KW * np + (size_t)n * ns;
     __global float *xr = x + ((size_t)(n * C + c) * H + h) * W;
     if (SW == 1) { /* each tap adds a shifted run of its col row: no test per element */
         for (uint w = 0; w < W; w++)

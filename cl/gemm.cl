@@ -9,9 +9,11 @@
  *  - gemm_dots (B transposed, A not): C[i, j] is the dot product of row i of A and row j of B,
  *    both contiguous; each work-item computes RT x CT entries, loading RT + CT vectors of 8
  *    along p for RT * CT vector multiply-adds.
- * Work-items: a 2-D range (column blocks, row blocks), indices checked. Edge blocks are clamped
- * inside C (they overlap the block before and store only the columns, and for gemm_rows the
- * rows, it did not), so loads are whole vectors wherever n >= CW * VW; gemm_rows needs m >= RT.
+ * Work-items: a 2-D range (column blocks, row blocks), indices checked; gemm_rows takes a third
+ * dimension, the products of a batch (one A; B and C b_batch and c_batch elements apart). Edge
+ * blocks are clamped inside C (they overlap the block before and store only the columns, and
+ * for gemm_rows the rows, it did not), so loads are whole vectors wherever n >= CW * VW;
+ * gemm_rows needs m >= RT.
  * gemm_rows with ROWS_FIRST=1 swaps the range's dimensions: (row blocks, column blocks).
  * Defines: RT (rows per work-item), VW (4, 8 or 16, gemm_rows), CW (1 or 2 vectors, gemm_rows),
  * TA (op(A) is A transposed: 0 or 1, gemm_rows), CT (columns, gemm_dots), ROWS_FIRST (0 or 1,
@@ -44,7 +46,7 @@ __kernel void gemm_rows(__global float *c, const uint c_off, const uint ldc,
                         __global const float *a, const uint a_off, const uint lda,
                         __global const float *b, const uint b_off, const uint ldb,
                         const uint m, const uint n, const uint k, const float alpha,
-                        const float beta) {
+                        const float beta, const uint b_batch, const uint c_batch) {
     const uint width = CW * VW, blocks = (n + width - 1) / width, row_blocks = (m + RT - 1) / RT;
 #if ROWS_FIRST
     const uint bj = get_global_id(1), bi = get_global_id(0);
@@ -57,6 +59,8 @@ __kernel void gemm_rows(__global float *c, const uint c_off, const uint ldc,
     const bool whole = n >= width;
     const uint j0 = bj * width + width <= n || !whole ? bj * width : n - width;
     const uint skip = bj * width - j0, i0 = min(bi * RT, m - RT), rskip = bi * RT - i0;
+    b += (size_t)get_global_id(2) * b_batch; /* the batch's product z: B and C at z * stride */
+    c += (size_t)get_global_id(2) * c_batch;
     floatv acc[RT][CW];
     #pragma unroll
     for (uint r = 0; r < RT; r++)

@@ -321,4 +321,16 @@ cg_status cg__sgemm(cg_context *ctx, bool trans_a, bool trans_b, size_t m, size_
                     float alpha, cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off,
                     size_t ldb, float beta, cl_mem c, size_t c_off, size_t ldc);
 
+/* A batch of products C_z = alpha * op(A) * B_z + beta * C_z, z < count: one A, B_z at
+ * b_off + z * stride_b and C_z at c_off + z * stride_c. Our own GEMM takes them in one launch;
+ * CLBlast one at a time. */
+typedef struct cg__gemm_batch {
+    size_t count, stride_b, stride_c;
+} cg__gemm_batch;
+
+cg_status cg__sgemm_batched(cg_context *ctx, bool trans_a, size_t m, size_t n, size_t k,
+                            float alpha, cl_mem a, size_t a_off, size_t lda, cl_mem b,
+                            size_t b_off, size_t ldb, float beta, cl_mem c, size_t c_off,
+                            size_t ldc, const cg__gemm_batch *batch);
+
 #endif

@@ -73,14 +73,49 @@ static cg_status check_conv(cg_context *ctx, int algo, int stride, bool *passed,
     return cg__selftest_op(ctx, &io, &want, 1e-5, passed, detail, cap);
 }
 
+/* conv_transpose2d's GEMM path over two samples (on CPUs a batch of per-sample products that
+ * col2im reads sample by sample), 3 -> 2 channels, 3x3 windows, against double-precision loops
+ * (forward only). */
+static cg_status check_conv_transpose_batch(cg_context *ctx, bool *passed, char *detail,
+                                            size_t cap) {
+    enum { N = 2, CI = 3, CO = 2, H = 3, K = 3, HO = H + K - 1 };
+    float x[N * CI * H * H], w[CI * CO * K * K];
+    double y[N * CO * HO * HO] = {0};
+    for (int i = 0; i < N * CI * H * H; i++)
+        x[i] = (float)((i * 29) % 13) / 4.0f - 1.5f;
+    for (int i = 0; i < CI * CO * K * K; i++)
+        w[i] = (float)((i * 11) % 7) / 8.0f - 0.375f;
+    for (int n = 0; n < N; n++)
+        for (int ci = 0; ci < CI; ci++)
+            for (int h = 0; h < H; h++)
+                for (int v = 0; v < H; v++)
+                    for (int co = 0; co < CO; co++)
+                        for (int kh = 0; kh < K; kh++)
+                            for (int kw = 0; kw < K; kw++)
+                                y[((n * CO + co) * HO + h + kh) * HO + v + kw] +=
+                                    (double)x[((n * CI + ci) * H + h) * H + v] *
+                                    w[((ci * CO + co) * K + kh) * K + kw];
+    float dy[N * CO * HO * HO] = {0};
+    cg_op_attrs a = {.features = CO, .kernel = {K, K}};
+    cg_op_host_io io = {.op = cg_op_find("conv_transpose2d"), .attrs = &a, .n_in = 1,
+                        .dout = dy};
+    io.in_shape[0] = cg_shape_make(4, N, CI, H, H);
+    io.in[0] = x;
+    io.params[0] = w;
+    const cg__op_expect want = {y, {NULL}, {NULL}};
+    return cg__selftest_op(ctx, &io, &want, 1e-5, passed, detail, cap);
+}
+
 /* The GEMM path with im2col and col2im in the layout given (a column or a whole row per
  * work-item: the tuned chunk, forced here so that both kernels of each run wherever the check
- * does). */
+ * does), col2im also on a batch of per-sample products. */
 static cg_status check_conv_im2col_as(cg_context *ctx, int chunk, bool *passed, char *detail,
                                       size_t cap) {
     const int was = ctx->tuning.force_chunk;
     ctx->tuning.force_chunk = chunk;
     cg_status st = check_conv(ctx, CG_CONV_IM2COL, 1, passed, detail, cap);
+    if (st == CG_OK && *passed)
+        st = check_conv_transpose_batch(ctx, passed, detail, cap);
     ctx->tuning.force_chunk = was;
     return st;
 }
