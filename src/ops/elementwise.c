@@ -126,25 +126,37 @@ static cg_status prelu_bwd(const cg_op_call *c) {
     uint32_t channels, inner;
     prelu_dims(&c->out->shape, &channels, &inner);
     uint32_t shared = c->attrs->count == 1;
-    cg_status st = CG_OK;
-    if (c->din[0].mem) {
+    if (!c->dparams || !c->dparams[0].mem) { /* the slopes frozen: dx alone */
+        if (!c->din[0].mem)
+            return CG_OK;
         const cg__karg args[] = {CG_KMEM(c->din[0].mem),   CG_KMEM(c->dout->mem),
                                  CG_KMEM(c->in[0].mem),    CG_KMEM(c->params[0].mem),
                                  CG_KU32(channels),        CG_KU32(inner),
                                  CG_KU32(shared),          CG_KU32(cg_op_din_acc(c, 0)),
                                  CG_KU32(numel(c->out))};
-        st = cg__kernel_run1d(c->ctx, PROGRAM, "prelu_bwd_data", numel(c->out), 0, args, 9);
+        return cg__kernel_run1d(c->ctx, PROGRAM, "prelu_bwd_data", numel(c->out), 0, args, 9);
     }
-    if (st != CG_OK || !c->dparams || !c->dparams[0].mem)
-        return st;
     uint32_t chunks = prelu_chunks(&c->in[0].shape, c->attrs->count);
     size_t local[2] = {PRELU_LOCAL, 1};
     size_t global[2] = {(size_t)PRELU_LOCAL * chunks, (size_t)c->attrs->count};
-    const cg__karg args[] = {CG_KMEM(c->scratch),         CG_KMEM(c->dout->mem),
-                             CG_KMEM(c->in[0].mem),       CG_KU32(channels),
-                             CG_KU32(inner),              CG_KU32(shared),
-                             CG_KU32(c->out->shape.d[0]), CG_KLOCAL(PRELU_LOCAL * sizeof(float))};
-    st = cg__kernel_run(c->ctx, PROGRAM, "prelu_bwd_weight", 2, global, local, args, 8);
+    const bool want_dx = c->din[0].mem != NULL;
+    cl_mem dx = want_dx ? c->din[0].mem : c->dout->mem; /* not written without want_dx */
+    const uint32_t acc = want_dx ? cg_op_din_acc(c, 0) : 0;
+    const cg__karg args[] = {CG_KMEM(c->scratch),
+                             CG_KMEM(dx),
+                             CG_KMEM(c->dout->mem),
+                             CG_KMEM(c->in[0].mem),
+                             CG_KMEM(c->params[0].mem),
+                             CG_KU32(channels),
+                             CG_KU32(inner),
+                             CG_KU32(shared),
+                             CG_KU32(c->out->shape.d[0]),
+                             CG_KU32(acc),
+                             CG_KU32(want_dx),
+                             CG_KLOCAL(PRELU_LOCAL * sizeof(float))};
+    cg__profile_bytes(c->ctx, 4.0 * numel(c->out) * (2 + (want_dx ? 1 + acc : 0)));
+    cg_status st = cg__kernel_run(c->ctx, PROGRAM, "prelu_bwd", 2, global, local, args,
+                                  CG__ARRAY_LEN(args));
     if (st == CG_OK)
         st = cg__add_chunk_sums(c->ctx, c->dparams[0].mem, c->scratch, chunks,
                                 (size_t)c->attrs->count);

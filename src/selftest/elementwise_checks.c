@@ -84,6 +84,21 @@ static cg_status check_prelu(cg_context *ctx, bool *passed, char *detail, size_t
     return cg__selftest_op(ctx, &io2, &want2, 1e-6, passed, detail, cap);
 }
 
+/* dx alone where the slopes are frozen (prelu_bwd_data): one slope per channel on a (2, 2, 2)
+ * input (inner 2), added onto dx = 1. */
+static cg_status check_prelu_bwd_data(cg_context *ctx, bool *passed, char *detail, size_t cap) {
+    float dx[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+    static const float dy[8] = {1, 2, 3, 4, 5, 6, 7, 8}, x[8] = {-1, 2, 0, -3, 4, -5, -6, 1};
+    static const float w[2] = {0.5f, -2.0f};
+    /* channel c = (i / 2) % 2: slopes 0.5, 0.5, -2, -2, 0.5, 0.5, -2, -2 where x <= 0 */
+    static const double want[8] = {1.5, 3, -5, -7, 6, 4, -13, 9};
+    const cg__check_arg args[] = {CG__F32_BUF(dx, 8), CG__F32_BUF(dy, 8), CG__F32_BUF(x, 8),
+                                  CG__F32_BUF(w, 2),  CG__U32(2),         CG__U32(2),
+                                  CG__U32(0),         CG__U32(1),         CG__U32(8)};
+    return cg__selftest_kernel(ctx, "elementwise.cl", "prelu_bwd_data", args, 9, 8, 0, want,
+                               1e-6, passed, detail, cap);
+}
+
 /* add: out = x5 + dy5; both gradients equal dout. scale(-1.5): out = -1.5 x5, din = -1.5 dout.
  * Together they cover add_fwd and scale_acc (scale's forward and every backward here). */
 static cg_status check_add_scale(cg_context *ctx, bool *passed, char *detail, size_t cap) {
@@ -134,7 +149,8 @@ const cg__selftest_case cg__elementwise_checks[] = {
     {"elementwise.cl", "mul_rows_fwd mul_rows_bwd_x mul_rows_bwd_s", check_mul},
     {"elementwise.cl", "relu_fwd relu_bwd", check_relu},
     {"elementwise.cl", "leaky_relu_fwd leaky_relu_bwd", check_leaky},
-    {"elementwise.cl", "prelu_fwd prelu_bwd_data prelu_bwd_weight", check_prelu},
+    {"elementwise.cl", "prelu_fwd prelu_bwd", check_prelu},
+    {"elementwise.cl", "prelu_bwd_data", check_prelu_bwd_data},
     {"elementwise.cl", "tanh_fwd tanh_bwd", check_tanh},
     {"elementwise.cl", "sigmoid_fwd sigmoid_bwd", check_sigmoid},
     {"elementwise.cl", "add_fwd scale_acc", check_add_scale},
