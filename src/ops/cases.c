@@ -106,7 +106,10 @@ static const cg_op_case cases[] = {
     {"maxpool2d", {.kernel = {2, 2}}, 1, {S4(2, 1, 4, 4)}, N1, G1, 0, 1e-5},
     {"avgpool2d", {.kernel = {2, 2}}, 1, {S4(1, 7, 13, 13)}, N1, G1, 0, 1e-5},
     {"avgpool2d", {.kernel = {3, 3}, .stride = {1, 2}}, 1, {S4(3, 2, 7, 9)}, N1, G1, 0, 1e-5},
+    /* by 2: the 2x2 kernels, 5 columns (a block of 4 and one shifted back over 3 of them) and
+     * 3 (blocks of 2) */
     {"upsample", {.factor = 2}, 1, {S4(2, 3, 7, 5)}, N1, G1, 0, 1e-5},
+    {"upsample", {.factor = 2}, 1, {S4(2, 2, 3, 3)}, N1, G1, 0, 1e-5},
     {"upsample", {.factor = 3}, 1, {S4(1, 1, 1, 1)}, N1, G1, 0, 1e-5},
     /* rows wider than a work-group of the backward (64 columns), with a factor of 3 */
     {"upsample", {.factor = 3}, 1, {S4(1, 2, 3, 70)}, N1, G1, 0, 1e-5},

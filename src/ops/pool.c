@@ -179,6 +179,15 @@ static cg_status up_bwd(const cg_op_call *c) {
     if (!c->din[0].mem)
         return CG_OK;
     const cg_shape *x = &c->in[0].shape;
+    if (c->attrs->factor == 2 && x->d[3] >= 2) { /* dy's 2x2 blocks summed, as 2x2 pooling */
+        const pool_geom g = {.N = (uint32_t)x->d[0], .C = (uint32_t)x->d[1],
+                             .H = 2 * (uint32_t)x->d[2], .W = 2 * (uint32_t)x->d[3],
+                             .HO = (uint32_t)x->d[2], .WO = (uint32_t)x->d[3]};
+        const cg__karg args[] = {CG_KMEM(c->din[0].mem), CG_KMEM(c->dout->mem),
+                                 CG_KU32(g.N * g.C),     CG_KU32(g.H),
+                                 CG_KU32(g.W),           CG_KU32(cg_op_din_acc(c, 0))};
+        return run_2x2(c, &g, "upsample2x_bwd", args, CG__ARRAY_LEN(args));
+    }
     const size_t W = (size_t)x->d[3], rows = (size_t)x->d[0] * x->d[1] * x->d[2];
     const cg__karg args[] = {CG_KMEM(c->din[0].mem), CG_KMEM(c->dout->mem),
                              CG_KU32(cg_op_din_acc(c, 0)), CG_KU32(rows)};

@@ -2,7 +2,8 @@
  *  x = [[1,5,2,0],[3,4,8,1]] pooled 2x2: max [5,8] (gradient to the maxima), mean [3.25,2.75];
  *  with a third row [9,9,9,9] that no window covers (the general kernel, for an odd height),
  *  the same maxima and a gradient of 0 on that row;
- *  [1,2] upsampled x2 is [[1,1,2,2],[1,1,2,2]], whose gradient sums each 2x2 block of 1..8;
+ *  [1,2] upsampled x2 is [[1,1,2,2],[1,1,2,2]], whose gradient sums each 2x2 block of 1..8
+ *  (the 2x2 kernel);
  *  concat of [[1],[2]] and [[3,4],[5,6]] is [[1,3,4],[2,5,6]]; channel 1 of [[1,2,3],[4,5,6]]
  *  is [2,5]; softmax of [0, ln 3] is [1/4, 3/4]. */
 #include <math.h>
@@ -52,13 +53,22 @@ static cg_status check_avgpool(cg_context *ctx, bool *passed, char *detail, size
     return cg__selftest_op(ctx, &io, &want, 1e-6, passed, detail, cap);
 }
 
+/* Then [3] (one column: the general backward) upsampled x2 is [[3,3],[3,3]], its gradient the
+ * sum of 1..4. */
 static cg_status check_upsample(cg_context *ctx, bool *passed, char *detail, size_t cap) {
     static const float x[2] = {1, 2}, dy[8] = {1, 2, 3, 4, 5, 6, 7, 8};
     static const double y[8] = {1, 1, 2, 2, 1, 1, 2, 2}, dx[2] = {14, 22};
     cg_op_attrs a = {.factor = 2};
     cg_op_host_io io = one_input("upsample", &a, cg_shape_make(4, 1, 1, 1, 2), x, dy);
     cg__op_expect want = {y, {dx}, {NULL}};
-    return cg__selftest_op(ctx, &io, &want, 1e-6, passed, detail, cap);
+    cg_status st = cg__selftest_op(ctx, &io, &want, 1e-6, passed, detail, cap);
+    if (st != CG_OK || !*passed)
+        return st;
+    static const float x1[1] = {3};
+    static const double y1[4] = {3, 3, 3, 3}, dx1[1] = {10};
+    cg_op_host_io io1 = one_input("upsample", &a, cg_shape_make(4, 1, 1, 1, 1), x1, dy);
+    cg__op_expect want1 = {y1, {dx1}, {NULL}};
+    return cg__selftest_op(ctx, &io1, &want1, 1e-6, passed, detail, cap);
 }
 
 static cg_status check_concat_slice(cg_context *ctx, bool *passed, char *detail, size_t cap) {
@@ -103,7 +113,7 @@ const cg__selftest_case cg__pool_checks[] = {
     {"pool.cl", "maxpool2d_fwd maxpool2d_bwd", check_maxpool},
     {"pool.cl", "maxpool2x2_fwd maxpool2x2_bwd", check_maxpool2x2},
     {"pool.cl", "avgpool2d_fwd avgpool2d_bwd", check_avgpool},
-    {"pool.cl", "upsample_fwd upsample_bwd", check_upsample},
+    {"pool.cl", "upsample_fwd upsample_bwd upsample2x_bwd", check_upsample},
     {"shape.cl", "block_put block_get block_scatter_zero", check_concat_slice},
     {"softmax.cl", "softmax_fwd softmax_bwd log_softmax_fwd log_softmax_bwd", check_softmax},
 };
