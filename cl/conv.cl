@@ -586,9 +586,10 @@ __kernel void to_channels_last(__global float *dst, const uint dst_off, __global
  * and stored once. A 3-D range (groups x column blocks, row blocks, N), the group varying
  * fastest, so that a work-group's items read the same rows of x. With ICOL (stride 1) the
  * tile's RT + KW - 1 input columns are the outer loop, each feeding the taps that fall inside
- * the tile, and the columns of padding (those before LP or from LP + WV on: x's columns
- * LP .. LP + WV - 1 are real) and rows of it are skipped instead of multiplied by zero (the data
- * gradients' K - 1 columns of padding on each side: a third of dae's taps).
+ * the tile, and the columns of padding (those before LP or from LP + WV on, of a row padded by
+ * LP on the left) and rows of it are skipped instead of multiplied by zero (the data gradients'
+ * K - 1 columns of padding on each side: a third of dae's taps); x is then unpadded (W = WV),
+ * padded column p read at p - LP.
  * Defines: VW (4, 8 or 16), CT (vectors a group), RT (columns), RR (rows), SWD = SW, KWD = KW;
  * ICOL optional. */
 #ifndef RT
@@ -670,7 +671,7 @@ __kernel void conv2d_cl_fwd(__global float *y, __global const float *x, const ui
                 for (uint r = 0; r < RR; r++) {
                     if (!in[r])
                         continue;
-                    const floatv xb = (floatv)(xr[r][i]);
+                    const floatv xb = (floatv)(xr[r][i - (int)LP]);
                     #pragma unroll
                     for (int kw = 0; kw < KWD; kw++) {
                         const int j = i - kw;
