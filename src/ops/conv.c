@@ -508,21 +508,16 @@ static cg_status pack(cg_context *ctx, cl_mem scratch, uint32_t wp_off, cl_mem w
     return cg__kernel_run(ctx, PROGRAM, "pack_weights", 2, pg, pl, pargs, CG__ARRAY_LEN(pargs));
 }
 
-/* Whether conv2d_cl_fwd should skip the column padding (ICOL: input columns outer, those of
- * padding skipped) rather than multiply by its zeros: at stride 1 where a quarter or more of the
- * row's column taps read padding. Measured on PoCL at batch 256: the data gradients of dae's
- * second convolution (8 columns padded by 4 on each side, 5 taps: a third of them padding)
- * 8.2 -> 6.5-7.0 ms and of compare's second (4 padded by 2, 3 taps) 0.90-1.0 -> 0.78-0.85 ms;
- * that of siamese's second (10 padded by 2, 3 taps: a sixth) 2.1 -> 2.35 ms, and unpadded
- * convolutions 0-15% slower: there the order of the taps stays. */
+/* Whether conv2d_cl_fwd skips the column padding (ICOL: input columns outer, those of padding
+ * skipped, x read unpadded) rather than multiplying a padded copy's zeros: at stride 1 wherever
+ * there is column padding. Measured on PoCL at batch 256, against the padded copy: the data
+ * gradients of dae's second convolution (8 columns padded by 4 on each side, 5 taps: a third of
+ * them padding) 8.2 -> 6.5-7.0 ms each and of compare's second (4 padded by 2, 3 taps) 0.90-1.0
+ * -> 0.78-0.85 ms, without their copies' 0.4-0.6 and 0.15 ms; that of siamese's second (10
+ * padded by 2, 3 taps: a sixth) 2.2-2.4 ms -> 2.3-2.7 without its copy's 0.5-0.6 ms. Unpadded
+ * convolutions keep the taps outer (ICOL ran them 0-15% slower). */
 static bool skip_padding_columns(const geom *g) {
-    if (g->SW != 1 || g->PW == 0)
-        return false;
-    uint64_t all = 0, real = 0;
-    for (uint32_t wo = 0; wo < g->WO; wo++)
-        for (uint32_t kw = 0; kw < g->KW; kw++, all++)
-            real += wo + kw >= g->PW && wo + kw < g->PW + g->W;
-    return 4 * real <= 3 * all;
+    return g->SW == 1 && g->PW > 0;
 }
 
 /* direct_conv through conv2d_cl_fwd. */

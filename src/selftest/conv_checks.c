@@ -142,8 +142,9 @@ static cg_status check_conv_direct_strided(cg_context *ctx, bool *passed, char *
 
 /* A 3x3 conv of a (1, 16, 12, 12) input to 16 channels with padding 1 against double-precision
  * loops: 144 input taps and 16 channels, so that the forward, the weight gradient and the data
- * gradient (a convolution of dy) all run channels last, the padding through pad_rows and the
- * zero row. */
+ * gradient (a convolution of dy) all run channels last: the forward and the data gradient
+ * skipping the columns of padding, the weight gradient reading them written out by pad_rows and
+ * the rows of padding from the zero row. */
 static cg_status check_conv_channels_last(cg_context *ctx, bool *passed, char *detail,
                                           size_t cap) {
     enum { C = 16, O = 16, H = 12, K = 3 };
