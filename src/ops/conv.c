@@ -180,15 +180,32 @@ static size_t padded_input_floats(const geom *g) {
     return (size_t)g->N * g->C * g->H * (g->W + 2 * g->PW);
 }
 
+/* Whether conv2d_cl_fwd skips the column padding (ICOL: input columns outer, those of padding
+ * skipped, x read unpadded) rather than multiplying a padded copy's zeros: at stride 1 wherever
+ * there is column padding. Measured on PoCL at batch 256, against the padded copy: the data
+ * gradients of dae's second convolution (8 columns padded by 4 on each side, 5 taps: a third of
+ * them padding) 8.2 -> 6.5-7.0 ms each and of compare's second (4 padded by 2, 3 taps) 0.90-1.0
+ * -> 0.78-0.85 ms, without their copies' 0.4-0.6 and 0.15 ms; that of siamese's second (10
+ * padded by 2, 3 taps: a sixth) 2.2-2.4 ms -> 2.3-2.7 without its copy's 0.5-0.6 ms. Unpadded
+ * convolutions keep the taps outer (ICOL ran them 0-15% slower). */
+static bool skip_padding_columns(const geom *g) {
+    return g->SW == 1 && g->PW > 0;
+}
+
+/* The channels-last forward's padded copy of x in scratch: none where it skips the padding. */
+static size_t cl_fwd_copy_floats(const geom *g) {
+    return skip_padding_columns(g) ? 0 : columns_padded_floats(g);
+}
+
 /* The scratch floats of a direct forward pass: channels last, x with its column padding written
- * out, the packed weights and the zero row; else padded_input_floats. */
+ * out where it reads a copy, the packed weights and the zero row; else padded_input_floats. */
 static size_t fwd_floats(const geom *g) {
     if (!cl_forward(g)) {
         uint32_t ot = channel_tile(g->O, 16);
         return padded_input_floats(g) + (size_t)g->C * g->KH * g->KW * ((g->O + ot - 1) / ot * ot);
     }
     cl_tile t = cl_fwd_tile(g);
-    return columns_padded_floats(g) + (size_t)g->C * g->KH * g->KW * t.op + zero_row(g);
+    return cl_fwd_copy_floats(g) + (size_t)g->C * g->KH * g->KW * t.op + zero_row(g);
 }
 
 /* The geometry of the data gradient of a stride-1 convolution as a convolution of dy with the
@@ -508,24 +525,12 @@ static cg_status pack(cg_context *ctx, cl_mem scratch, uint32_t wp_off, cl_mem w
     return cg__kernel_run(ctx, PROGRAM, "pack_weights", 2, pg, pl, pargs, CG__ARRAY_LEN(pargs));
 }
 
-/* Whether conv2d_cl_fwd skips the column padding (ICOL: input columns outer, those of padding
- * skipped, x read unpadded) rather than multiplying a padded copy's zeros: at stride 1 wherever
- * there is column padding. Measured on PoCL at batch 256, against the padded copy: the data
- * gradients of dae's second convolution (8 columns padded by 4 on each side, 5 taps: a third of
- * them padding) 8.2 -> 6.5-7.0 ms each and of compare's second (4 padded by 2, 3 taps) 0.90-1.0
- * -> 0.78-0.85 ms, without their copies' 0.4-0.6 and 0.15 ms; that of siamese's second (10
- * padded by 2, 3 taps: a sixth) 2.2-2.4 ms -> 2.3-2.7 without its copy's 0.5-0.6 ms. Unpadded
- * convolutions keep the taps outer (ICOL ran them 0-15% slower). */
-static bool skip_padding_columns(const geom *g) {
-    return g->SW == 1 && g->PW > 0;
-}
-
 /* direct_conv through conv2d_cl_fwd. */
 static cg_status cl_conv(cg_context *ctx, cl_mem y, cl_mem x, cl_mem w, cl_mem bias,
                          bool accumulate, const geom *g, int w_base, int w_o, int w_c, int w_kh,
                          int w_kw, cl_mem scratch, double flops) {
     const cl_tile t = cl_fwd_tile(g);
-    const uint32_t wp_off = (uint32_t)columns_padded_floats(g), taps = g->C * g->KH * g->KW;
+    const uint32_t wp_off = (uint32_t)cl_fwd_copy_floats(g), taps = g->C * g->KH * g->KW;
     /* skipping the padding, the kernel reads x's real columns where they are, with no padded
      * copy (on PoCL at batch 256, the convolution's time unchanged and pad_rows gone: 0.39-0.57
      * ms for each of dae's two such layers, 0.15-0.17 ms for each of compare's) */
@@ -816,8 +821,7 @@ static cg_status tconv_fwd(const cg_op_call *c) {
     if (tconv_direct(c, &g, &t))
         return flipped_conv(c->ctx, c->out->mem, c->in[0].mem, c->params[0].mem,
                             c->attrs->bias ? c->params[1].mem : NULL, false, &g, &t, c->scratch);
-    size_t np = (size_t)g.N * g.HO * g.WO, cokk = (size_t)g.C * g.KH * g.KW, hw = g.HO * g.WO;
-    uint32_t xt = (uint32_t)(cokk * np); /* x as (Cin, N*H*W) after col */
+    size_t cokk = (size_t)g.C * g.KH * g.KW, hw = g.HO * g.WO;
     cg_status st = CG_OK;
     if (c->ctx->gemm_own) {
         /* On CPUs, col_n (Cout*KK, H*W) = W^T x_n for each sample in one launch, x read where it
@@ -832,7 +836,9 @@ static cg_status tconv_fwd(const cg_op_call *c) {
                         true);
     } else {
         /* col (Cout*KK, NP) = W^T (Cout*KK, Cin) x' (Cin, NP); y = col2im(col) + b */
-        st = to_cnhw(c->ctx, c->scratch, xt, c->in[0].mem, g.N, g.O, g.HO * g.WO);
+        size_t np = g.N * hw;
+        uint32_t xt = (uint32_t)(cokk * np); /* x as (Cin, N*H*W) after col */
+        st = to_cnhw(c->ctx, c->scratch, xt, c->in[0].mem, g.N, g.O, (uint32_t)hw);
         if (st == CG_OK)
             st = cg__sgemm(c->ctx, true, false, cokk, np, g.O, 1.0f, c->params[0].mem, 0, cokk,
                            c->scratch, xt, np, 0.0f, c->scratch, 0, np);
