@@ -6,16 +6,20 @@
  * Work-items: one per parameter of the range (1-D, index checked against count).
  * State: SGD keeps its momentum buffer at state[j]; Adam keeps m at state[j] and v at
  * state[n_total + j], for parameter j of the whole buffer.
+ * Numbers that change with the step t come from a device buffer `w` of four words (so that
+ * the launches of every step are the same): w[1] = 1 / (1 - beta1^t), w[2] = sqrt(1 - beta2^t),
+ * w[3] = 1 on SGD's first step, else 0 (cg__optim_words).
  * Defines: none required.
  */
 
 __kernel void sgd_step(__global float *p, __global const float *g, __global float *state,
                        const float lr, const float momentum, const float weight_decay,
-                       const uint first, const uint off, const uint count) {
+                       __global const float *w, const uint off, const uint count) {
     const uint i = get_global_id(0);
     if (i >= count)
         return;
     const uint j = off + i;
+    const bool first = w[3] != 0.0f;
     float d = g[j] + weight_decay * p[j];
     if (momentum != 0.0f) {
         const float b = first ? d : momentum * state[j] + d;
@@ -25,15 +29,15 @@ __kernel void sgd_step(__global float *p, __global const float *g, __global floa
     p[j] -= lr * d;
 }
 
-/* step_size = lr / (1 - beta1^t), root_bc2 = sqrt(1 - beta2^t), computed on the host. */
 __kernel void adam_step(__global float *p, __global const float *g, __global float *state,
-                        const float step_size, const float beta1, const float beta2,
-                        const float eps, const float weight_decay, const float root_bc2,
-                        const uint n_total, const uint off, const uint count) {
+                        const float lr, const float beta1, const float beta2, const float eps,
+                        const float weight_decay, __global const float *w, const uint n_total,
+                        const uint off, const uint count) {
     const uint i = get_global_id(0);
     if (i >= count)
         return;
     const uint j = off + i;
+    const float step_size = lr * w[1], root_bc2 = w[2];
     const float d = g[j] + weight_decay * p[j];
     const float m = beta1 * state[j] + (1.0f - beta1) * d;
     const float v = beta2 * state[n_total + j] + (1.0f - beta2) * d * d;

@@ -13,6 +13,12 @@
  * Defines: none required.
  */
 
+/* The ops' launch counter: an offset of the launch's own plus a base the executor keeps in a
+ * device buffer (the graph's step numbers, advanced between forwards), so that a training
+ * step's launches repeat with the same arguments and can be recorded once and replayed. */
+#define LAUNCH_ARGS const uint launch_off, __global const uint *launch_base
+#define LAUNCH (launch_off + launch_base[0])
+
 #define PHILOX_M0 0xD2511F53u
 #define PHILOX_M1 0xCD9E8D57u
 #define PHILOX_W0 0x9E3779B9u
@@ -140,7 +146,8 @@ static void keep64(const uint h, const uint launch, const uint seed0, const uint
  * elements: 16 blocks through philox16 where all are inside n, else block by block. */
 __kernel void dropout_fwd(__global float *y, __global const float *x, const float p,
                           const float scale, const uint seed0, const uint seed1,
-                          const uint launch, const uint n) {
+                          LAUNCH_ARGS, const uint n) {
+    const uint launch = LAUNCH;
     const uint h = get_global_id(0), i0 = 64 * h;
     if (i0 >= n)
         return;
@@ -157,7 +164,8 @@ __kernel void dropout_fwd(__global float *y, __global const float *x, const floa
 
 __kernel void dropout_bwd(__global float *dx, __global const float *dy, const float p,
                           const float scale, const uint seed0, const uint seed1,
-                          const uint launch, const uint acc, const uint n) {
+                          LAUNCH_ARGS, const uint acc, const uint n) {
+    const uint launch = LAUNCH;
     const uint h = get_global_id(0), i0 = 64 * h;
     if (i0 >= n)
         return;
@@ -191,7 +199,8 @@ static float16 normal16(const uint i0, const uint launch, const uint seed0, cons
  * blocks at once (PoCL ran the per-element generator at 36 ns an element). */
 __kernel void gaussian_noise_fwd(__global float *y, __global const float *x, const float std,
                                  const uint clamp01, const uint seed0, const uint seed1,
-                                 const uint launch, const uint n) {
+                                 LAUNCH_ARGS, const uint n) {
+    const uint launch = LAUNCH;
     const uint i0 = 16 * get_global_id(0);
     if (i0 >= n)
         return;
@@ -202,8 +211,9 @@ __kernel void gaussian_noise_fwd(__global float *y, __global const float *x, con
 /* The gradient passes where the clamp did not bite (0 <= v <= 1, as PyTorch's clamp). */
 __kernel void gaussian_noise_bwd(__global float *dx, __global const float *dy,
                                  __global const float *x, const float std, const uint clamp01,
-                                 const uint seed0, const uint seed1, const uint launch,
+                                 const uint seed0, const uint seed1, LAUNCH_ARGS,
                                  const uint acc, const uint n) {
+    const uint launch = LAUNCH;
     const uint i0 = 16 * get_global_id(0);
     if (i0 >= n)
         return;
@@ -223,8 +233,9 @@ static float16 eps16(const uint i0, const uint sample, const uint launch, const 
  * work-item per 16 elements (per element, PoCL moved 0.2 GB/s). */
 __kernel void reparameterize_fwd(__global float *z, __global const float *mu,
                                  __global const float *log_sigma, const uint sample,
-                                 const uint seed0, const uint seed1, const uint launch,
+                                 const uint seed0, const uint seed1, LAUNCH_ARGS,
                                  const uint n) {
+    const uint launch = LAUNCH;
     const uint i0 = 16 * get_global_id(0);
     if (i0 >= n)
         return;
@@ -237,7 +248,8 @@ __kernel void reparameterize_bwd(__global float *dmu, __global float *dls,
                                  __global const float *dz, __global const float *log_sigma,
                                  const uint want_mu, const uint want_ls, const uint acc_mu,
                                  const uint acc_ls, const uint sample, const uint seed0,
-                                 const uint seed1, const uint launch, const uint n) {
+                                 const uint seed1, LAUNCH_ARGS, const uint n) {
+    const uint launch = LAUNCH;
     const uint i0 = 16 * get_global_id(0);
     if (i0 >= n)
         return;
@@ -261,7 +273,8 @@ static float to_sign(const uint4 r) {
  * k % D of each sample (D numbers per sample, K = D), by eps. */
 __kernel void probe_fwd(__global float *y, __global const float *x, const float eps,
                         const uint basis, const uint D, const uint seed0, const uint seed1,
-                        const uint launch, const uint n, const uint total) {
+                        LAUNCH_ARGS, const uint n, const uint total) {
+    const uint launch = LAUNCH;
     const uint g = get_global_id(0);
     if (g >= total)
         return;

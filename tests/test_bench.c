@@ -3,12 +3,15 @@
  * time, bytes and (for GEMM and direct convolution) FLOPs, the same launches every step; the
  * roofline measures something; GEMM with tuned CLBlast parameters stays right; the tuning file
  * round-trips, steers the convolution algorithm per shape and pass, and a corrupt, foreign,
- * invalid or missing file leaves the defaults; autotune measures and remembers what a run uses. */
+ * invalid or missing file leaves the defaults; autotune measures and remembers what a run uses;
+ * every seed model's steps, recorded and replayed, give the same parameters as steps launched
+ * one by one. */
 #include <math.h>
 #include <unistd.h>
 
 #include "bench/bench.h"
 #include "device/device_internal.h"
+#include "graph/graph.h"
 #include "harness.h"
 #include "ops/ops.h"
 
@@ -492,6 +495,55 @@ static void test_autotune(void) {
     cg_context_destroy(ctx);
 }
 
+static cg_context *open_replay(const char *value) {
+    setenv("CLGRAPH_REPLAY", value, 1);
+    cg_context *c = cgt_open(NULL);
+    unsetenv("CLGRAPH_REPLAY");
+    return c;
+}
+
+/* Six steps of a seed model at batch 8; its parameters after them, malloc'ed. */
+static float *six_steps(cg_context *ctx, const char *name, size_t *n, cg_replay_stats *rs) {
+    cg_bench_model *m = NULL;
+    CHECK_OK(cg_bench_model_open(ctx, model_path(name), 8, &m));
+    if (!m) return NULL;
+    for (int s = 0; s < 6; s++)
+        CHECK_OK(cg_bench_model_step(m));
+    cg_graph *g = cg_bench_model_graph(m);
+    *n = cg_graph_param_buffer_floats(g);
+    float *p = malloc(*n * sizeof *p);
+    if (p) CHECK_OK(cg_graph_read_params(g, p, false));
+    *rs = cg_bench_model_replay(m);
+    cg_bench_model_close(m);
+    return p;
+}
+
+/* The seed models' steps replayed (convolutions, dropout, noise, reparameterisation, Adam)
+ * against the same steps launched one by one: bit for bit the same parameters. */
+static void test_replay_models(void) {
+    cg_context *rep = open_replay("1"), *live = open_replay("0");
+    if (!cg_context_device(rep)->command_buffers) {
+        printf("skip replay: the device has no cl_khr_command_buffer\n");
+    } else {
+        static const char *names[] = {"lenet", "siamese", "compare", "dae", "vae"};
+        for (size_t i = 0; i < CG__ARRAY_LEN(names); i++) {
+            size_t na = 0, nb = 0;
+            cg_replay_stats sa, sb;
+            float *a = six_steps(rep, names[i], &na, &sa), *b = six_steps(live, names[i], &nb, &sb);
+            CHECK(a && b && na == nb && memcmp(a, b, na * sizeof *a) == 0,
+                  "%s: replayed steps give other parameters", names[i]);
+            CHECK(sa.recorded == 1 && sa.replayed == 4 && sa.steps == 6 && sb.replayed == 0,
+                  "%s: recorded %u, replayed %u of %u steps (%u without replay)", names[i],
+                  sa.recorded, sa.replayed, sa.steps, sb.replayed);
+            free(a);
+            free(b);
+        }
+        printf("ok   replayed steps of the seed models equal launched ones\n");
+    }
+    cg_context_destroy(rep);
+    cg_context_destroy(live);
+}
+
 int main(void) {
     if (!mkdtemp(dir)) {
         perror("mkdtemp");
@@ -509,6 +561,7 @@ int main(void) {
     cg_context_destroy(ctx);
     test_tuning();
     test_autotune();
+    test_replay_models();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);

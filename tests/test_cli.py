@@ -88,7 +88,7 @@ def main():
     check(sum(d["chosen"] for d in devices) == 1, "exactly one device marked")
     for key in ("name", "vendor", "type", "compute_units", "clock_mhz", "global_mem_bytes",
                 "local_mem_bytes", "max_alloc_bytes", "opencl_c_version", "fp16", "fp64",
-                "subgroups", "driver_version", "platform_name"):
+                "subgroups", "command_buffers", "driver_version", "platform_name"):
         check(key in devices[0], "JSON has %s" % key)
 
     rc, out, err = run("devices")
@@ -1079,6 +1079,9 @@ def bench_commands():
     rc, out, err = run("selftest", env={"CLGRAPH_GEMM": "fast"})
     check(rc == 1 and "CLGRAPH_GEMM=fast" in err and "'own'" in err and "'clblast'" in err,
           "an unknown CLGRAPH_GEMM is named: %r" % err)
+    rc, out, err = run("selftest", env={"CLGRAPH_REPLAY": "yes"})
+    check(rc == 1 and "CLGRAPH_REPLAY=yes" in err and "use 0" in err,
+          "an unknown CLGRAPH_REPLAY is named: %r" % err)
     rc, out, err = run("bench", "--ops", "lenet fc1", "--repeats", "1",
                        env={"CLGRAPH_GEMM": "clblast"})
     check(rc == 0 and "clblast_sgemm" in out
@@ -1131,6 +1134,17 @@ def bench_commands():
         check(len(rows) == 1 and "params=62006" in rows[0] and "batch=8" in rows[0]
               and "samples/s=" in rows[0] and "compile=opencl" in rows[0],
               "a model row in the peer's format: %r" % rows)
+        cpu = json.loads(run("devices", "--json")[1])
+        cpu = next((d for d in cpu if d["chosen"]), {})
+        check(cpu.get("type") != "CPU" or "replayed=" not in rows[0],
+              "steps do not replay on CPUs by default: %r" % rows)
+        if cpu.get("command_buffers"):
+            rc, out2, err2 = run("bench", "--model", "lenet", "--batch", "8", "--repeats", "1",
+                                 "--models", "--steps", "5", env={"CLGRAPH_REPLAY": "1"})
+            m = re.search(r"replayed=(\d+)/(\d+)", out2)
+            check(rc == 0 and m is not None and int(m.group(1)) >= 5
+                  and int(m.group(1)) <= int(m.group(2)) - 2,
+                  "CLGRAPH_REPLAY=1: the timed steps replay: %s %s" % (out2[-800:], err2))
         ratio = [l for l in out.splitlines() if l.startswith("lenet ") and "torch 9.9" in l]
         check(len(ratio) == 1 and ratio[0].rstrip().endswith("x"), "peer ratio row: %r" % ratio)
         bad = os.path.join(tmp, "bad.json")

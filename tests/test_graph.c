@@ -1,9 +1,11 @@
 /* The graph executor: a small network trains (its loss falls, its accuracy clears a bar);
  * whole-graph gradients agree with finite differences of the loss; a shared layer's gradient is
  * the sum over its uses; several losses add with their weights; a frozen group does not move;
- * evaluation mode turns dropout off. */
+ * evaluation mode turns dropout off; training steps recorded and replayed as command buffers
+ * give the same parameters as steps run launch by launch. */
 #include <math.h>
 
+#include "device/device_internal.h"
 #include "graph/graph.h"
 #include "harness.h"
 
@@ -393,8 +395,157 @@ static void test_errors(void) {
     cg_graph_destroy(g);
 }
 
+/* x -> linear(8) -> relu -> dropout -> linear(K) -> cross_entropy on context c. */
+static cg_graph *dropout_net(cg_context *c, int *xv, int *yv) {
+    cg_graph *g;
+    CHECK_OK(cg_graph_create(c, B, &g));
+    cg_shape xs = {1, {F}}, ys = {0, {0}};
+    CHECK_OK(cg_graph_input(g, "x", &xs, CG_F32, xv));
+    CHECK_OK(cg_graph_input(g, "y", &ys, CG_I32, yv));
+    cg_op_attrs l1 = {.features = 8, .bias = true}, l2 = {.features = K, .bias = true}, none = {0},
+                drop = {.alpha = 0.3f};
+    int h, a, d, logits, in2[2], loss, slot;
+    CHECK_OK(cg_graph_layer(g, "fc1", op("linear"), &l1, xv, 1, 0, &h, NULL, NULL));
+    CHECK_OK(cg_graph_layer(g, "act", op("relu"), &none, &h, 1, 0, &a, NULL, NULL));
+    CHECK_OK(cg_graph_layer(g, "drop", op("dropout"), &drop, &a, 1, 0, &d, NULL, NULL));
+    CHECK_OK(cg_graph_layer(g, "fc2", op("linear"), &l2, &d, 1, 0, &logits, NULL, NULL));
+    in2[0] = logits;
+    in2[1] = *yv;
+    CHECK_OK(cg_graph_node(g, "ce", op("cross_entropy"), &none, in2, 2, NULL, 0, &loss));
+    CHECK_OK(cg_graph_loss(g, loss, 1.0f, CG_REDUCE_MEAN, &slot));
+    CHECK_OK(cg_graph_compile(g, 11));
+    return g;
+}
+
+/* 14 training steps (one on part of the batch, an evaluation forward between two others) on a
+ * context; the parameters after them and the loss total. */
+static cg_replay_stats train_dropout_net(cg_context *c, const cg_optim_config *opt, float *params,
+                                         size_t n_params, float *loss) {
+    float x[B * F];
+    int y[B], xv, yv;
+    make_data(x, y, 4);
+    cg_graph *g = dropout_net(c, &xv, &yv);
+    CHECK(cg_graph_param_buffer_floats(g) == n_params, "%zu parameters",
+          cg_graph_param_buffer_floats(g));
+    CHECK_OK(cg__buffer_write(c, cg_graph_value_mem(g, xv), x, sizeof x));
+    CHECK_OK(cg__buffer_write(c, cg_graph_value_mem(g, yv), y, sizeof y));
+    for (int s = 0; s < 14; s++) {
+        if (s == 7)
+            cg_graph_set_valid_rows(g, B - 5); /* other launch arguments: no replay */
+        CHECK_OK(cg_graph_train_step(g, opt));
+        cg_graph_set_valid_rows(g, 0);
+        if (s == 9)
+            CHECK_OK(cg_graph_forward(g, false)); /* moves the random counter on */
+    }
+    CHECK_OK(cg_graph_read_accumulator(g, loss, 1));
+    CHECK_OK(cg_graph_read_params(g, params, false));
+    cg_replay_stats rs = cg_graph_replay_stats(g);
+    cg_graph_destroy(g);
+    return rs;
+}
+
+static cg_context *open_with_replay(const char *value) {
+    setenv("CLGRAPH_REPLAY", value, 1);
+    cg_context *c = cgt_open(NULL);
+    unsetenv("CLGRAPH_REPLAY");
+    return c;
+}
+
+/* Replayed steps give the very same parameters (bit for bit: the same kernels run in the same
+ * order) as steps launched one by one, with dropout's counter and Adam's bias correction
+ * changing at every step, a step whose arguments differ (part of a batch), and an evaluation
+ * forward in between. */
+static void test_replay(void) {
+    cg_context *rep = open_with_replay("1"), *live = open_with_replay("0");
+    bool offered = cg_context_device(rep)->command_buffers;
+    CHECK(cg__replay_available(rep) == offered, "replay available %d, extension %d",
+          cg__replay_available(rep), offered);
+    CHECK(!cg__replay_available(live), "CLGRAPH_REPLAY=0 turns replay off");
+    if (!offered) {
+        printf("skip replay: the device has no cl_khr_command_buffer\n");
+        cg_context_destroy(rep);
+        cg_context_destroy(live);
+        return;
+    }
+    cg_optim_config adam = cg_optim_defaults(CG_OPTIM_ADAM), sgd = cg_optim_defaults(CG_OPTIM_SGD);
+    adam.lr = 0.02f;
+    sgd.momentum = 0.9f;
+    const cg_optim_config *opts[2] = {&adam, &sgd};
+    size_t n = (size_t)(F * 8 + 8 + 8 * K + K) + 64; /* room for the slots' padding */
+    for (int o = 0; o < 2; o++) {
+        /* SGD's run as where the device cannot enqueue a command buffer again before it has
+         * finished: each replay waits for the one before */
+        rep->cb_simultaneous = o == 0;
+        int xv, yv;
+        cg_graph *probe = dropout_net(live, &xv, &yv);
+        n = cg_graph_param_buffer_floats(probe);
+        cg_graph_destroy(probe);
+        float *a = calloc(n, sizeof *a), *b = calloc(n, sizeof *b), la = 0, lb = 0;
+        cg_replay_stats sa = train_dropout_net(rep, opts[o], a, n, &la);
+        cg_replay_stats sb = train_dropout_net(live, opts[o], b, n, &lb);
+        CHECK(memcmp(a, b, n * sizeof *a) == 0 && la == lb,
+              "%s: replayed and launched steps differ (loss %.9g vs %.9g)", o ? "sgd" : "adam",
+              (double)la, (double)lb);
+        /* step 0 runs as usual, 1 records, 2-6 replay, 7 misses, 8 records, 9-13 replay */
+        CHECK(sa.recorded == 2 && sa.replayed == 10 && sa.misses == 1 && !sa.gave_up,
+              "%s: recorded %u, replayed %u, missed %u, gave up %d", o ? "sgd" : "adam",
+              sa.recorded, sa.replayed, sa.misses, sa.gave_up);
+        CHECK(sb.recorded == 0 && sb.replayed == 0, "no replay where turned off");
+        free(a);
+        free(b);
+    }
+
+    rep->cb_simultaneous = true;
+
+    /* At the device layer: a region whose launches differ each time runs them all, in order,
+     * and the recorder stops trying after three misses; a copy inside a recording abandons it. */
+    cg__replay *r = NULL;
+    CHECK_OK(cg__replay_new(rep, &r));
+    cl_mem buf = NULL, other = NULL;
+    CHECK_OK(cg__buffer_create(rep, 64 * sizeof(float), &buf));
+    CHECK_OK(cg__buffer_create(rep, 64 * sizeof(float), &other));
+    for (int k = 0; k < 6; k++) {
+        cg__replay_open(rep, r);
+        CHECK_OK(cg__fill(rep, buf, 1.0f, 64));
+        CHECK_OK(cg__fill(rep, buf, (float)k, 32)); /* differs from the recording from k = 1 */
+        CHECK_OK(cg__fill(rep, other, 2.0f, 64));
+        CHECK_OK(cg__replay_close(rep, r, NULL));
+        float h[64], o[64];
+        CHECK_OK(cg__buffer_read(rep, buf, h, sizeof h));
+        CHECK_OK(cg__buffer_read(rep, other, o, sizeof o));
+        CHECK(h[0] == (float)k && h[31] == (float)k && h[32] == 1.0f && o[63] == 2.0f,
+              "region %d: %g %g %g %g", k, (double)h[0], (double)h[31], (double)h[32],
+              (double)o[63]);
+    }
+    cg_replay_stats rs = cg__replay_stats(r);
+    CHECK(rs.recorded == 3 && rs.misses == 3 && rs.replayed == 0 && rs.gave_up,
+          "recorded %u, missed %u, replayed %u, gave up %d", rs.recorded, rs.misses, rs.replayed,
+          rs.gave_up);
+    cg__replay_free(rep, r);
+    CHECK_OK(cg__replay_new(rep, &r));
+    cg__replay_open(rep, r);
+    CHECK_OK(cg__fill(rep, buf, 3.0f, 64));
+    CHECK_OK(cg__buffer_copy(rep, other, 0, buf, 0, 64 * sizeof(float)));
+    CHECK_OK(cg__fill(rep, buf, 4.0f, 32));
+    CHECK_OK(cg__replay_close(rep, r, NULL));
+    float h[64], o[64];
+    CHECK_OK(cg__buffer_read(rep, buf, h, sizeof h));
+    CHECK_OK(cg__buffer_read(rep, other, o, sizeof o));
+    rs = cg__replay_stats(r);
+    CHECK(h[0] == 4.0f && h[63] == 3.0f && o[0] == 3.0f && rs.abandoned == 1 && rs.recorded == 0,
+          "a copy inside a recording: %g %g %g, abandoned %u, recorded %u", (double)h[0],
+          (double)h[63], (double)o[0], rs.abandoned, rs.recorded);
+    cg__replay_free(rep, r);
+    cg__buffer_release(buf);
+    cg__buffer_release(other);
+    printf("ok   replay: recorded and replayed steps equal launched ones (Adam, SGD)\n");
+    cg_context_destroy(rep);
+    cg_context_destroy(live);
+}
+
 int main(void) {
     ctx = cgt_open(NULL);
+    test_replay();
     test_training();
     test_gradients();
     test_sharing();

@@ -44,7 +44,20 @@ typedef struct cg_device_info {
     bool fp64;
     bool subgroups;
     bool fma; /* fused multiply-add in hardware (CL_FP_FMA): the kernels use fma() */
+    /* cl_khr_command_buffer: a training step can be recorded once and replayed */
+    bool command_buffers;
 } cg_device_info;
+
+/* How a graph's training steps ran where steps are recorded and replayed
+ * (cg_graph_replay_stats; CLGRAPH_REPLAY). */
+typedef struct cg_replay_stats {
+    unsigned recorded;  /* steps recorded as a command buffer (they also ran as usual) */
+    unsigned replayed;  /* steps run as one enqueue of the recording */
+    unsigned misses;    /* steps whose launches differed from the recording: ran as usual */
+    unsigned abandoned; /* recordings given up inside a step (a copy, a read, a CLBlast GEMM) */
+    bool gave_up;       /* no more tries: misses in a row, or the driver refused */
+    unsigned steps;     /* training steps in all */
+} cg_replay_stats;
 
 /* Lists every device of every platform, in platform order. *out is freed with free().
  * Fails with CG_ERR_NO_PLATFORM (and a message saying what to install) when there is none. */
@@ -126,6 +139,10 @@ int cg_context_tuning_fallbacks(const cg_context *ctx);
 
 /* Waits until every command queued so far has finished. */
 cg_status cg_context_finish(cg_context *ctx);
+
+/* Whether training steps are recorded and replayed on this context: the device offers
+ * cl_khr_command_buffer and CLGRAPH_REPLAY allows it (default: on GPUs; 1 or 0 to choose). */
+bool cg_context_replays(const cg_context *ctx);
 
 #ifdef __cplusplus
 }

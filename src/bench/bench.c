@@ -110,6 +110,14 @@ const char *cg_bench_model_name(const cg_bench_model *m) {
     return m->name;
 }
 
+struct cg_graph *cg_bench_model_graph(cg_bench_model *m) {
+    return m->eg.graph;
+}
+
+cg_replay_stats cg_bench_model_replay(const cg_bench_model *m) {
+    return cg_graph_replay_stats(m->eg.graph);
+}
+
 size_t cg_bench_model_params(const cg_bench_model *m) {
     return cg_graph_param_floats(m->eg.graph);
 }
@@ -170,10 +178,7 @@ cg_status cg_bench_model_open(cg_context *ctx, const char *yaml, int batch, cg_b
 }
 
 cg_status cg_bench_model_step(cg_bench_model *m) {
-    cg_status st = cg_graph_forward(m->eg.graph, true);
-    if (st == CG_OK) st = cg_graph_backward(m->eg.graph);
-    if (st == CG_OK) st = cg_graph_step(m->eg.graph, &m->e.stages[0].optimizer);
-    return st;
+    return cg_graph_train_step(m->eg.graph, &m->e.stages[0].optimizer);
 }
 
 cg_status cg_bench_model_step_recorded(cg_bench_model *m, struct cg__profiler *p) {

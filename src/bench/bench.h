@@ -26,6 +26,10 @@ cg_status cg_bench_model_open(cg_context *ctx, const char *yaml, int batch, cg_b
 void cg_bench_model_close(cg_bench_model *m);
 const char *cg_bench_model_name(const cg_bench_model *m); /* the file's name, "lenet" */
 size_t cg_bench_model_params(const cg_bench_model *m);
+/* How its training steps ran: recorded, replayed (where steps replay; CLGRAPH_REPLAY). */
+cg_replay_stats cg_bench_model_replay(const cg_bench_model *m);
+/* Its graph, for checks. */
+struct cg_graph *cg_bench_model_graph(cg_bench_model *m);
 
 /* One training step: forward, backward, optimizer (nothing waits for the device). */
 cg_status cg_bench_model_step(cg_bench_model *m);

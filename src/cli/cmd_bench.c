@@ -30,6 +30,8 @@ typedef struct run_result {
     int launches;
     double step_ms;   /* end to end (--models); 0 when not timed */
     double kernel_us; /* the sum of the launches' medians; 0 when not profiled */
+    bool can_replay;  /* the timed steps could be replayed (CLGRAPH_REPLAY) */
+    cg_replay_stats replay;
     cg_bench_launch *launches_at;
     int n_launches;
 } run_result;
@@ -360,6 +362,9 @@ static cg_status bench_device(const bench_opts *o, const char *spec, bool no_cac
             if (st == CG_OK)
                 st = cg_bench_model_time(m, 10, choose(o->steps, probe_ms, 4000, 5, 200),
                                          &r->step_ms);
+            r->can_replay = cg_context_replays(plain);
+            if (m)
+                r->replay = cg_bench_model_replay(m);
             cg_bench_model_close(m);
             if (st != CG_OK) break;
             printf("%-8s compile=opencl clgraph=%s dev=%s:%d:%d launches=%d params=%zu "
@@ -367,6 +372,8 @@ static cg_status bench_device(const bench_opts *o, const char *spec, bool no_cac
                    r->model, CLGRAPH_VERSION, info->type == CG_DEVICE_CPU ? "cpu" : "gpu",
                    info->platform_index, info->device_index, r->launches, r->params, r->batch,
                    r->step_ms, r->batch * 1000.0 / r->step_ms);
+            if (r->can_replay) /* of the timed steps and their warm-up */
+                printf(" replayed=%u/%u", r->replay.replayed, r->replay.steps);
             if (before) {
                 const cg_ynode *e = before_entry(before, "models", r->model, r->batch, 0, NULL);
                 printf(" before_ms=%.3f", e ? num(e, "step_ms") : -1.0);
@@ -406,6 +413,8 @@ static cJSON *device_json(const cg_device_info *d, const cg_bench_peak *p, const
         if (runs[i].step_ms > 0) {
             cg_json_add_number(m, "step_ms", runs[i].step_ms);
             cg_json_add_number(m, "samples_per_s", runs[i].batch * 1000.0 / runs[i].step_ms);
+            if (runs[i].can_replay)
+                cJSON_AddNumberToObject(m, "replayed_steps", runs[i].replay.replayed);
         }
     }
     cJSON *kernels = cJSON_AddArrayToObject(o, "kernels");

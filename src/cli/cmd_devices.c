@@ -61,6 +61,7 @@ static void print_json(const cg_device_info *list, size_t n, size_t chosen) {
         cJSON_AddBoolToObject(o, "fp64", d->fp64);
         cJSON_AddBoolToObject(o, "fma", d->fma);
         cJSON_AddBoolToObject(o, "subgroups", d->subgroups);
+        cJSON_AddBoolToObject(o, "command_buffers", d->command_buffers);
         cJSON_AddBoolToObject(o, "chosen", i == chosen);
     }
     if (all)
@@ -88,9 +89,10 @@ static void print_text(const cg_device_info *list, size_t n, size_t chosen, bool
         printf("        memory %s global, %s local, %s largest allocation, work-groups up to "
                "%" PRIu64 "\n",
                global, local, alloc, d->max_work_group_size);
-        printf("        %s, fp16 %s, fp64 %s, sub-groups %s, fma %s\n", d->opencl_c_version,
-               d->fp16 ? "yes" : "no", d->fp64 ? "yes" : "no", d->subgroups ? "yes" : "no",
-               d->fma ? "yes" : "no");
+        printf("        %s, fp16 %s, fp64 %s, sub-groups %s, fma %s, command buffers %s\n",
+               d->opencl_c_version, d->fp16 ? "yes" : "no", d->fp64 ? "yes" : "no",
+               d->subgroups ? "yes" : "no", d->fma ? "yes" : "no",
+               d->command_buffers ? "yes" : "no");
         printf("        driver %s, %s\n", d->driver_version, d->device_version);
     }
 }

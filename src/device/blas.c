@@ -90,7 +90,9 @@ static double time_params(cg_context *ctx, const size_t *params, const uint32_t 
                           cl_mem *buf, int *status) {
     size_t m = key[2], n = key[3], k = key[4];
     *status = CLBlastSuccess;
-    cg_status st = apply(ctx, params);
+    cg_status st = cg__replay_interrupt(ctx);
+    if (st == CG_OK)
+        st = apply(ctx, params);
     if (st != CG_OK) {
         *status = CLBlastInvalidLocalMemUsage; /* an override CLBlast refused */
         return 0;
@@ -296,6 +298,9 @@ cg_status cg__sgemm(cg_context *ctx, bool trans_a, bool trans_b, size_t m, size_
         if (st != CG_OK)
             return st;
     }
+    cg_status rst = cg__replay_interrupt(ctx); /* CLBlast's launches cannot be recorded */
+    if (rst != CG_OK)
+        return rst;
     cl_event *ev = NULL;
     if (ctx->prof) {
         double bytes = 4.0 * ((double)m * k + (double)k * n + (beta != 0 ? 2.0 : 1.0) * m * n);

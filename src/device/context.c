@@ -156,9 +156,25 @@ cg_status cg_context_create(const cg_context_options *options, cg_context **out)
                        autotune);
         goto fail;
     }
+    const char *replay = getenv("CLGRAPH_REPLAY");
+    if (replay && *replay && strcmp(replay, "0") != 0 && strcmp(replay, "1") != 0) {
+        st = cg__error(CG_ERR_INVALID_ARGUMENT,
+                       "CLGRAPH_REPLAY=%.40s: use 0 (launch every kernel of every step) or 1 "
+                       "(record a training step and replay it where the device offers command "
+                       "buffers), or unset it (on for GPUs)",
+                       replay);
+        goto fail;
+    }
     ctx->autotune = ctx->cache_dir && (autotune && *autotune ? autotune[0] == '1'
                                                              : options && options->autotune);
     cg__tuning_load(ctx);
+    static const uint32_t zeros[4] = {0};
+    st = cg__buffer_create(ctx, sizeof zeros, &ctx->zero_words);
+    if (st == CG_OK)
+        st = cg__buffer_write(ctx, ctx->zero_words, zeros, sizeof zeros);
+    if (st != CG_OK)
+        goto fail;
+    cg__replay_setup(ctx);
     *out = ctx;
     return CG_OK;
 fail:
@@ -190,6 +206,8 @@ void cg_context_destroy(cg_context *ctx) {
     if (ctx->context)
         clReleaseContext(ctx->context);
     cg__buffer_release(ctx->gemm_tmp);
+    cg__buffer_release(ctx->zero_words);
+    free(ctx->cb_api);
     free(ctx->cache_dir);
     free(ctx);
 }
@@ -203,6 +221,9 @@ const char *cg_context_cache_dir(const cg_context *ctx) {
 }
 
 cg_status cg_context_finish(cg_context *ctx) {
+    cg_status st = cg__replay_interrupt(ctx);
+    if (st != CG_OK)
+        return st;
     CG__CL_CHECK(clFinish(ctx->queue), "clFinish");
     return CG_OK;
 }
@@ -246,12 +267,18 @@ cg_status cg__add_chunk_sums(cg_context *ctx, cl_mem y, cl_mem part, uint32_t ch
 }
 
 cg_status cg__buffer_write(cg_context *ctx, cl_mem buf, const void *src, size_t bytes) {
+    cg_status st = cg__replay_interrupt(ctx);
+    if (st != CG_OK)
+        return st;
     CG__CL_CHECK(clEnqueueWriteBuffer(ctx->queue, buf, CL_TRUE, 0, bytes, src, 0, NULL, NULL),
                  "clEnqueueWriteBuffer");
     return CG_OK;
 }
 
 cg_status cg__buffer_read(cg_context *ctx, cl_mem buf, void *dst, size_t bytes) {
+    cg_status st = cg__replay_interrupt(ctx);
+    if (st != CG_OK)
+        return st;
     CG__CL_CHECK(clEnqueueReadBuffer(ctx->queue, buf, CL_TRUE, 0, bytes, dst, 0, NULL, NULL),
                  "clEnqueueReadBuffer");
     return CG_OK;
@@ -261,9 +288,25 @@ cg_status cg__buffer_copy(cg_context *ctx, cl_mem dst, size_t dst_off, cl_mem sr
                           size_t bytes) {
     if (bytes == 0)
         return CG_OK;
+    cg_status st = cg__replay_interrupt(ctx);
+    if (st != CG_OK)
+        return st;
     CG__CL_CHECK(clEnqueueCopyBuffer(ctx->queue, src, dst, src_off, dst_off, bytes, 0, NULL, NULL),
                  "clEnqueueCopyBuffer");
     return CG_OK;
+}
+
+cg_status cg__buffer_fill16(cg_context *ctx, cl_mem buf, const void *pattern) {
+    cg_status st = cg__replay_interrupt(ctx);
+    if (st != CG_OK)
+        return st;
+    CG__CL_CHECK(clEnqueueFillBuffer(ctx->queue, buf, pattern, 16, 0, 16, 0, NULL, NULL),
+                 "clEnqueueFillBuffer");
+    return CG_OK;
+}
+
+cl_mem cg__zero_words(cg_context *ctx) {
+    return ctx->zero_words;
 }
 
 void cg__buffer_release(cl_mem buf) {

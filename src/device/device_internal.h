@@ -141,6 +141,10 @@ struct cg_context {
     size_t gemm_transpose_max; /* larger B: gemm_dots (64 MiB; the self-test sets 0) */
     size_t gemm_rows_first_max; /* gemm_rows walks down C's columns where A is at most this
                                    or no larger than B (1 MiB; the self-test sets 0) */
+    void *cb_api;          /* cl_khr_command_buffer's entry points; NULL: steps never replay */
+    bool cb_simultaneous;  /* a command buffer may be enqueued again before it has finished */
+    struct cg__replay *replay; /* the open recording or replay region (replay.c), or NULL */
+    cl_mem zero_words;     /* 16 bytes of zeros: the counter base of launches outside a graph */
 };
 
 /* The text of a kernel file: from CLGRAPH_KERNEL_DIR when set, else the embedded copy.
@@ -216,6 +220,41 @@ cg_status cg__kernel_run_defs(cg_context *ctx, const char *file, const char *def
                               const char *name, int dims, const size_t *global,
                               const size_t *local, const cg__karg *args, size_t nargs);
 
+/* ---- recorded steps (replay.c) ---- */
+typedef struct cg__replay cg__replay;
+
+/* Looks up cl_khr_command_buffer where the device has it and CLGRAPH_REPLAY allows (default:
+ * GPUs; 0 never, 1 wherever the driver offers it). */
+void cg__replay_setup(cg_context *ctx);
+bool cg__replay_available(const cg_context *ctx);
+
+/* A recorder for one kind of region (a graph's training step); *out is NULL where steps do
+ * not replay on this context. */
+cg_status cg__replay_new(cg_context *ctx, cg__replay **out);
+void cg__replay_free(cg_context *ctx, cg__replay *r);
+cg_replay_stats cg__replay_stats(const cg__replay *r);
+
+/* Opens a region of r (nothing happens for NULL, while profiling, or after r gave up): the
+ * launches until cg__replay_close are recorded, or checked against the recording and replayed
+ * (see replay.c). *replayed (may be NULL) tells whether the recording ran in their stead. */
+void cg__replay_open(cg_context *ctx, cg__replay *r);
+cg_status cg__replay_close(cg_context *ctx, cg__replay *r, bool *replayed);
+
+/* For the launch helpers: before a launch, whether it is held back (it matches the recording);
+ * after one ran, its record. args NULL: arguments set by the caller (never replayed). */
+cg_status cg__replay_launch(cg_context *ctx, cl_kernel k, cl_uint dims, const size_t *global,
+                            const size_t *local, const cg__karg *args, size_t nargs, bool *held);
+void cg__replay_launched(cg_context *ctx, cl_kernel k, cl_uint dims, const size_t *global,
+                         const size_t *local, const cg__karg *args, size_t nargs);
+
+/* Called before anything but a kernel launch is enqueued: a copy, a read or write, a CLBlast
+ * call, a wait. The open region, if any, goes on without replay. */
+cg_status cg__replay_interrupt(cg_context *ctx);
+
+/* The context's 16 bytes of zeros (a random-number counter base for launches outside a
+ * graph). */
+cl_mem cg__zero_words(cg_context *ctx);
+
 /* A view of [offset, offset + bytes) of buf; offset must be a multiple of ctx->align. */
 cg_status cg__buffer_view(cg_context *ctx, cl_mem buf, size_t offset, size_t bytes, cl_mem *out);
 
@@ -230,6 +269,8 @@ cg_status cg__add_chunk_sums(cg_context *ctx, cl_mem y, cl_mem part, uint32_t ch
 cg_status cg__buffer_create(cg_context *ctx, size_t bytes, cl_mem *out);
 cg_status cg__buffer_write(cg_context *ctx, cl_mem buf, const void *src, size_t bytes);
 cg_status cg__buffer_read(cg_context *ctx, cl_mem buf, void *dst, size_t bytes);
+/* Sets the first 16 bytes of buf to pattern without waiting (the pattern is copied at once). */
+cg_status cg__buffer_fill16(cg_context *ctx, cl_mem buf, const void *pattern);
 /* Copies bytes from src at src_off to dst at dst_off on the queue (no waiting). */
 cg_status cg__buffer_copy(cg_context *ctx, cl_mem dst, size_t dst_off, cl_mem src, size_t src_off,
                           size_t bytes);

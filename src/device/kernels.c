@@ -93,6 +93,31 @@ static cg_status set_args(cl_kernel k, const char *name, const cg__karg *args, s
     return CG_OK;
 }
 
+/* Sets the arguments and enqueues: the one place a launch reaches the queue. Inside a replay
+ * region (replay.c) a launch that matches the recording is held back instead, and one that
+ * runs is recorded. args NULL: the caller set the arguments. */
+static cg_status submit(cg_context *ctx, cl_kernel k, const char *name, cl_uint dims,
+                        const size_t *global, const size_t *local, size_t items,
+                        const cg__karg *args, size_t nargs) {
+    bool held = false;
+    cg_status st = ctx->replay ? cg__replay_launch(ctx, k, dims, global, local, args, nargs, &held)
+                               : CG_OK;
+    if (st != CG_OK || held)
+        return st;
+    if (args && (st = set_args(k, name, args, nargs)) != CG_OK)
+        return st;
+    cl_int err = clEnqueueNDRangeKernel(ctx->queue, k, dims, NULL, global, local, 0, NULL,
+                                        cg__profile_event(ctx, name, items, args, nargs));
+    if (err != CL_SUCCESS) {
+        char what[160];
+        snprintf(what, sizeof what, "launching kernel %s", name);
+        return cg__cl_fail(err, what);
+    }
+    if (ctx->replay)
+        cg__replay_launched(ctx, k, dims, global, local, args, nargs);
+    return CG_OK;
+}
+
 /* Enqueues a 1-D range of n items. The work-group size is `local` (0: the context's default),
  * never above what the kernel allows, and halved for small launches so that a group is no larger
  * than the work; the global size is rounded up to it. */
@@ -107,14 +132,7 @@ static cg_status enqueue_1d(cg_context *ctx, cl_kernel k, const char *name, size
     size_t global = (n + local - 1) / local * local;
     if (global == 0)
         return CG_OK;
-    cl_int err = clEnqueueNDRangeKernel(ctx->queue, k, 1, NULL, &global, &local, 0, NULL,
-                                        cg__profile_event(ctx, name, n, args, nargs));
-    if (err != CL_SUCCESS) {
-        char what[160];
-        snprintf(what, sizeof what, "launching kernel %s", name);
-        return cg__cl_fail(err, what);
-    }
-    return CG_OK;
+    return submit(ctx, k, name, 1, &global, &local, n, args, nargs);
 }
 
 cg_status cg__launch_1d(cg_context *ctx, cl_kernel kernel, size_t n, size_t local) {
@@ -148,8 +166,6 @@ cg_status cg__kernel_run_defs(cg_context *ctx, const char *file, const char *def
     cl_kernel k;
     size_t max_local;
     cg_status st = cg__kernel_get(ctx, file, defines, name, &k, &max_local);
-    if (st == CG_OK)
-        st = set_args(k, name, args, nargs);
     if (st != CG_OK)
         return st;
     size_t g[3], l[3], total_local = 1;
@@ -170,14 +186,7 @@ cg_status cg__kernel_run_defs(cg_context *ctx, const char *file, const char *def
     size_t items = 1;
     for (int d = 0; d < dims; d++)
         items *= global[d];
-    cl_int err = clEnqueueNDRangeKernel(ctx->queue, k, (cl_uint)dims, NULL, g, l, 0, NULL,
-                                        cg__profile_event(ctx, name, items, args, nargs));
-    if (err != CL_SUCCESS) {
-        char what[160];
-        snprintf(what, sizeof what, "launching kernel %s", name);
-        return cg__cl_fail(err, what);
-    }
-    return CG_OK;
+    return submit(ctx, k, name, (cl_uint)dims, g, l, items, args, nargs);
 }
 
 cg_status cg__kernel_run1d(cg_context *ctx, const char *file, const char *name, size_t n,
@@ -185,8 +194,6 @@ cg_status cg__kernel_run1d(cg_context *ctx, const char *file, const char *name, 
     cl_kernel k;
     size_t max_local;
     cg_status st = cg__kernel_get(ctx, file, NULL, name, &k, &max_local);
-    if (st == CG_OK)
-        st = set_args(k, name, args, nargs);
     return st == CG_OK ? enqueue_1d(ctx, k, name, n, local, max_local, args, nargs) : st;
 }
 

@@ -104,6 +104,7 @@ void cg__device_describe(cl_platform_id p, cl_device_id d, int pi, int di, cg_de
         info->fp64 = has_extension(ext, "cl_khr_fp64");
         info->subgroups = has_extension(ext, "cl_khr_subgroups") ||
                           has_extension(ext, "cl_intel_subgroups");
+        info->command_buffers = has_extension(ext, "cl_khr_command_buffer");
     }
     free(ext);
     /* OpenCL 3.0 devices may offer sub-groups as a core feature without the extension string. */

@@ -72,6 +72,14 @@ struct cg_graph {
     uint32_t seed[2];
     uint32_t launch; /* the random-number counter of the current forward/backward pair */
     int valid_rows;  /* 0: the whole batch counts */
+    /* The numbers that change from step to step, on the device, so that a step's launches are
+     * the same every time: the counter base (launch) and the optimizer's (cg__optim_words);
+     * words_host is what the device holds (valid once words_set). */
+    cl_mem words;
+    uint32_t words_host[4];
+    bool words_set;
+    cg__replay *replay; /* the training step's recording (NULL: steps do not replay) */
+    unsigned train_steps;
 };
 
 static size_t align_up(size_t x, size_t a) {
@@ -109,8 +117,9 @@ void cg_graph_destroy(cg_graph *g) {
         if (g->params[i].grad_view)
             clReleaseMemObject(g->params[i].grad_view);
     }
-    cl_mem bufs[] = {g->param_buf,  g->grad_buf, g->opt_state, g->act_arena,
-                     g->grad_arena, g->scratch,  g->acc,       g->hits};
+    cg__replay_free(g->ctx, g->replay);
+    cl_mem bufs[] = {g->param_buf, g->grad_buf, g->opt_state, g->act_arena, g->grad_arena,
+                     g->scratch,   g->acc,      g->hits,      g->words};
     for (size_t i = 0; i < CG__ARRAY_LEN(bufs); i++)
         if (bufs[i])
             clReleaseMemObject(bufs[i]);
@@ -622,7 +631,22 @@ cg_status cg_graph_compile(cg_graph *g, uint64_t seed) {
     if (st == CG_OK)
         st = cg__fill(ctx, g->acc, 0.0f, CG_GRAPH_ACC_SLOTS);
     if (st == CG_OK)
+        st = cg__buffer_create(ctx, sizeof g->words_host, &g->words);
+    if (st == CG_OK)
         g->compiled = true;
+    return st;
+}
+
+/* Puts the step's changing numbers on the device where they differ from what it holds (one
+ * fill, no waiting). */
+static cg_status set_words(cg_graph *g, const uint32_t w[4]) {
+    if (g->words_set && memcmp(w, g->words_host, sizeof g->words_host) == 0)
+        return CG_OK;
+    cg_status st = cg__buffer_fill16(g->ctx, g->words, w);
+    if (st == CG_OK) {
+        memcpy(g->words_host, w, sizeof g->words_host);
+        g->words_set = true;
+    }
     return st;
 }
 
@@ -654,7 +678,8 @@ static void call_of(cg_graph *g, node *n, bool training, cg_op_call *c, cg_tenso
                       .n_params = n->n_params, .params = params, .out = out,
                       .scratch = g->scratch, .training = training,
                       .seed = {g->seed[0], g->seed[1]},
-                      .counter = g->launch + (uint32_t)(n - g->nodes)};
+                      .counter = g->launch + (uint32_t)(n - g->nodes) - g->words_host[0],
+                      .counter_base = g->words};
 }
 
 cg_status cg_graph_forward(cg_graph *g, bool training) {
@@ -662,6 +687,12 @@ cg_status cg_graph_forward(cg_graph *g, bool training) {
         return cg__error(CG_ERR_INVALID_ARGUMENT, "run cg_graph_compile before forward");
     /* Each forward draws fresh randomness; backward reuses this forward's counters. */
     g->launch += (uint32_t)g->n_nodes;
+    uint32_t w[4];
+    memcpy(w, g->words_host, sizeof w);
+    w[0] = g->launch;
+    cg_status wst = set_words(g, w);
+    if (wst != CG_OK)
+        return wst;
     for (int i = 0; i < g->n_nodes; i++) {
         node *n = &g->nodes[i];
         if (n->skip)
@@ -671,7 +702,7 @@ cg_status cg_graph_forward(cg_graph *g, bool training) {
         call_of(g, n, training, &c, in, params, &out);
         n->ran_forward = true;
         n->fwd_training = training;
-        n->fwd_counter = c.counter;
+        n->fwd_counter = g->launch + (uint32_t)i;
         if (cg__profiling(g->ctx))
             cg__profile_label(g->ctx, "%s forward", n->name);
         cg_status st = n->op->forward(&c);
@@ -743,7 +774,7 @@ static cg_status backward(cg_graph *g, int root, cl_mem seed) {
         c.din = din;
         c.din_accumulate = n->din_acc;
         c.dparams = dparams;
-        c.counter = n->fwd_counter;
+        c.counter = n->fwd_counter - g->words_host[0]; /* modulo 2^32, as the kernels add */
         if (st == CG_OK)
             st = n->op->backward(&c);
         if (st != CG_OK)
@@ -906,20 +937,31 @@ cg_status cg_graph_set_lr_scale(cg_graph *g, int group, float scale) {
     return CG_OK;
 }
 
+/* The optimizer's state buffer for opt, made (zeroed, step count 0) on the first step and when
+ * the optimizer changes. */
+static cg_status ensure_opt_state(cg_graph *g, const cg_optim_config *opt) {
+    if (g->opt_state && g->opt_kind == opt->kind)
+        return CG_OK;
+    if (g->opt_state)
+        clReleaseMemObject(g->opt_state);
+    g->opt_state = NULL;
+    g->opt_kind = opt->kind;
+    g->opt_state_floats = cg_optim_state_floats(opt, g->param_floats);
+    g->step = 0;
+    cg__replay_free(g->ctx, g->replay); /* the recording names the old buffer */
+    g->replay = NULL;
+    cg_status st = cg__buffer_create(g->ctx, (g->opt_state_floats + 1) * 4, &g->opt_state);
+    if (st == CG_OK)
+        st = cg__fill(g->ctx, g->opt_state, 0.0f, g->opt_state_floats + 1);
+    return st;
+}
+
 cg_status cg_graph_step(cg_graph *g, const cg_optim_config *opt) {
-    if (!g->opt_state || g->opt_kind != opt->kind) {
-        if (g->opt_state)
-            clReleaseMemObject(g->opt_state);
-        g->opt_state = NULL;
-        g->opt_kind = opt->kind;
-        g->opt_state_floats = cg_optim_state_floats(opt, g->param_floats);
-        g->step = 0;
-        cg_status st = cg__buffer_create(g->ctx, (g->opt_state_floats + 1) * 4, &g->opt_state);
-        if (st == CG_OK)
-            st = cg__fill(g->ctx, g->opt_state, 0.0f, g->opt_state_floats + 1);
-        if (st != CG_OK)
-            return st;
-    }
+    if (!g->compiled)
+        return cg__error(CG_ERR_INVALID_ARGUMENT, "run cg_graph_compile before an optimizer step");
+    cg_status st = ensure_opt_state(g, opt);
+    if (st != CG_OK)
+        return st;
     /* Contiguous runs of slots of one group make one range each. */
     cg_param_range ranges[CG_GRAPH_MAX_PARAMS];
     int n = 0;
@@ -933,10 +975,52 @@ cg_status cg_graph_step(cg_graph *g, const cg_optim_config *opt) {
             ranges[n++] = (cg_param_range){g->params[i].offset, end - g->params[i].offset, scale};
     }
     g->step++;
+    uint32_t w[4];
+    memcpy(w, g->words_host, sizeof w);
+    cg__optim_words(opt, g->step, w);
+    if ((st = set_words(g, w)) != CG_OK)
+        return st;
     if (cg__profiling(g->ctx))
         cg__profile_label(g->ctx, "optimizer");
-    return cg_optim_step(g->ctx, opt, g->param_buf, g->grad_buf, g->opt_state, g->param_floats,
-                         ranges, (size_t)n, g->step);
+    return cg__optim_step_with(g->ctx, opt, g->param_buf, g->grad_buf, g->opt_state,
+                               g->param_floats, ranges, (size_t)n, g->words);
+}
+
+cg_status cg_graph_train_step(cg_graph *g, const cg_optim_config *opt) {
+    if (!g->compiled)
+        return cg__error(CG_ERR_INVALID_ARGUMENT, "run cg_graph_compile before a training step");
+    if (g->inference)
+        return cg__error(CG_ERR_INVALID_ARGUMENT, "a training step on a graph made for inference");
+    cg_status st = ensure_opt_state(g, opt);
+    /* The numbers this step's forward and optimizer will want, put there before the step so
+     * that nothing inside it but launches reaches the queue. */
+    uint32_t w[4];
+    w[0] = g->launch + (uint32_t)g->n_nodes;
+    cg__optim_words(opt, g->step + 1, w);
+    if (st == CG_OK)
+        st = set_words(g, w);
+    /* The first step runs as usual: programs are built, convolutions timed (autotune). */
+    if (st == CG_OK && g->train_steps > 0 && !g->replay)
+        st = cg__replay_new(g->ctx, &g->replay);
+    if (st != CG_OK)
+        return st;
+    cg__replay_open(g->ctx, g->replay);
+    st = cg_graph_forward(g, true);
+    if (st == CG_OK)
+        st = cg_graph_backward(g);
+    if (st == CG_OK)
+        st = cg_graph_step(g, opt);
+    if (st != CG_OK) /* a step that failed part way is never kept as a recording */
+        cg__replay_interrupt(g->ctx);
+    cg_status cst = cg__replay_close(g->ctx, g->replay, NULL);
+    g->train_steps++;
+    return st != CG_OK ? st : cst;
+}
+
+cg_replay_stats cg_graph_replay_stats(const cg_graph *g) {
+    cg_replay_stats s = cg__replay_stats(g->replay);
+    s.steps = g->train_steps;
+    return s;
 }
 
 cg_status cg_graph_read_accumulator(cg_graph *g, float *out, int n) {
@@ -968,6 +1052,8 @@ cg_status cg_graph_write_train_state(cg_graph *g, const cg_optim_config *opt,
                          cg_optim_state_floats(opt, g->param_floats));
     cg_status st = CG_OK;
     if (s->opt_floats && (!g->opt_state || g->opt_kind != opt->kind)) {
+        cg__replay_free(g->ctx, g->replay); /* the recording names the old buffer */
+        g->replay = NULL;
         if (g->opt_state)
             clReleaseMemObject(g->opt_state);
         g->opt_state = NULL;

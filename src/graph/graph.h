@@ -135,6 +135,15 @@ cg_status cg_graph_set_lr_scale(cg_graph *g, int group, float scale);
 /* One optimizer step over the unfrozen parameters. */
 cg_status cg_graph_step(cg_graph *g, const cg_optim_config *opt);
 
+/* A training step: forward in training mode, backward from the losses, an optimizer step: the
+ * three calls above, except that where the device offers command buffers (CLGRAPH_REPLAY) the
+ * step is recorded once and later steps whose launches are the same run as one enqueue of the
+ * recording (src/device/replay.c). The results are the same either way. */
+cg_status cg_graph_train_step(cg_graph *g, const cg_optim_config *opt);
+
+/* How the training steps ran: recorded, replayed, missed (all 0 where steps do not replay). */
+cg_replay_stats cg_graph_replay_stats(const cg_graph *g);
+
 /* What a training graph carries from step to step besides its parameters, for a checkpoint:
  * the optimizer's state (opt_floats numbers, 0 before the first step), the step count, the
  * random-number counter and the metric accumulator (CG_GRAPH_ACC_SLOTS numbers). */

@@ -98,9 +98,12 @@ typedef struct cg_op_call {
     /* workspace of the size the shape rule asked for (NULL when it asked for none) */
     cl_mem scratch;
     bool training;
-    /* randomness: Philox key and the counter of this launch (advanced by the executor) */
+    /* randomness: Philox key and the counter of this launch (advanced by the executor): the
+     * kernels take counter + the word at counter_base (NULL: a word of zeros), which lets a
+     * graph keep its changing part on the device */
     uint32_t seed[2];
     uint32_t counter;
+    cl_mem counter_base;
 } cg_op_call;
 
 /* The shape rule's answer. */
@@ -253,6 +256,18 @@ size_t cg_optim_state_floats(const cg_optim_config *cfg, size_t n_params);
 cg_status cg_optim_step(cg_context *ctx, const cg_optim_config *cfg, cl_mem params, cl_mem grads,
                         cl_mem state, size_t n_total, const cg_param_range *ranges,
                         size_t n_ranges, uint64_t step);
+
+/* The step's numbers that change with t, as the optimizer kernels read them from a device
+ * buffer of four words: words[1] = 1 / (1 - beta1^t), words[2] = sqrt(1 - beta2^t) (Adam),
+ * words[3] = 1.0f on SGD's first step, else 0 (floats' bits). words[0] is left alone (a
+ * graph keeps its random-number counter base there). */
+void cg__optim_words(const cg_optim_config *cfg, uint64_t step, uint32_t words[4]);
+
+/* cg_optim_step with those words already on the device, in the first 16 bytes of `words`: the
+ * launches are then the same at every step. */
+cg_status cg__optim_step_with(cg_context *ctx, const cg_optim_config *cfg, cl_mem params,
+                              cl_mem grads, cl_mem state, size_t n_total,
+                              const cg_param_range *ranges, size_t n_ranges, cl_mem words);
 
 /* acc[slot] += scale * sum of x[0..n): one work-group, no host synchronisation. */
 cg_status cg__sum_into(cg_context *ctx, cl_mem acc, uint32_t slot, cl_mem x, size_t n,

@@ -33,6 +33,11 @@ static cg_status dropout_infer(const cg_op_attrs *a, const cg_shape *in, const c
     return same_infer(a, in, t, n, out);
 }
 
+/* The device word that the call's counter is an offset from (see LAUNCH in random.cl). */
+static cl_mem counter_base(const cg_op_call *c) {
+    return c->counter_base ? c->counter_base : cg__zero_words(c->ctx);
+}
+
 /* The identity, for evaluation mode. */
 static cg_status identity_fwd(const cg_op_call *c) {
     return cg__scale_acc(c->ctx, c->out->mem, c->in[0].mem, 1.0f, false, numel(c->out));
@@ -49,10 +54,12 @@ static cg_status dropout_fwd(const cg_op_call *c) {
     if (!c->training || c->attrs->alpha == 0.0f)
         return identity_fwd(c);
     float p = c->attrs->alpha;
+    cl_mem base = counter_base(c);
     const cg__karg args[] = {CG_KMEM(c->out->mem), CG_KMEM(c->in[0].mem), CG_KF32(p),
                              CG_KF32(1.0f / (1.0f - p)), CG_KU32(c->seed[0]), CG_KU32(c->seed[1]),
-                             CG_KU32(c->counter), CG_KU32(numel(c->out))};
-    return cg__kernel_run1d(c->ctx, PROGRAM, "dropout_fwd", (numel(c->out) + 63) / 64, 0, args, 8);
+                             CG_KU32(c->counter), CG_KMEM(base), CG_KU32(numel(c->out))};
+    return cg__kernel_run1d(c->ctx, PROGRAM, "dropout_fwd", (numel(c->out) + 63) / 64, 0, args,
+                            CG__ARRAY_LEN(args));
 }
 
 static cg_status dropout_bwd(const cg_op_call *c) {
@@ -61,11 +68,13 @@ static cg_status dropout_bwd(const cg_op_call *c) {
     if (!c->din[0].mem)
         return CG_OK;
     float p = c->attrs->alpha;
+    cl_mem base = counter_base(c);
     const cg__karg args[] = {CG_KMEM(c->din[0].mem), CG_KMEM(c->dout->mem), CG_KF32(p),
                              CG_KF32(1.0f / (1.0f - p)), CG_KU32(c->seed[0]), CG_KU32(c->seed[1]),
-                             CG_KU32(c->counter), CG_KU32(cg_op_din_acc(c, 0)),
+                             CG_KU32(c->counter), CG_KMEM(base), CG_KU32(cg_op_din_acc(c, 0)),
                              CG_KU32(numel(c->out))};
-    return cg__kernel_run1d(c->ctx, PROGRAM, "dropout_bwd", (numel(c->out) + 63) / 64, 0, args, 9);
+    return cg__kernel_run1d(c->ctx, PROGRAM, "dropout_bwd", (numel(c->out) + 63) / 64, 0, args,
+                            CG__ARRAY_LEN(args));
 }
 
 static cg_status noise_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dtype *t, int n,
@@ -79,11 +88,13 @@ static cg_status noise_infer(const cg_op_attrs *a, const cg_shape *in, const cg_
 static cg_status noise_fwd(const cg_op_call *c) {
     if (!c->training)
         return identity_fwd(c);
+    cl_mem base = counter_base(c);
     const cg__karg args[] = {CG_KMEM(c->out->mem), CG_KMEM(c->in[0].mem),
                              CG_KF32(c->attrs->alpha), CG_KU32(c->attrs->clamp),
-                             CG_KU32(c->seed[0]), CG_KU32(c->seed[1]), CG_KU32(c->counter),
+                             CG_KU32(c->seed[0]), CG_KU32(c->seed[1]), CG_KU32(c->counter), CG_KMEM(base),
                              CG_KU32(numel(c->out))};
-    return cg__kernel_run1d(c->ctx, PROGRAM, "gaussian_noise_fwd", blocks16(c), 0, args, 8);
+    return cg__kernel_run1d(c->ctx, PROGRAM, "gaussian_noise_fwd", blocks16(c), 0, args,
+                            CG__ARRAY_LEN(args));
 }
 
 static cg_status noise_bwd(const cg_op_call *c) {
@@ -91,12 +102,14 @@ static cg_status noise_bwd(const cg_op_call *c) {
         return identity_bwd(c);
     if (!c->din[0].mem)
         return CG_OK;
+    cl_mem base = counter_base(c);
     const cg__karg args[] = {CG_KMEM(c->din[0].mem), CG_KMEM(c->dout->mem),
                              CG_KMEM(c->in[0].mem),  CG_KF32(c->attrs->alpha),
                              CG_KU32(c->attrs->clamp), CG_KU32(c->seed[0]),
-                             CG_KU32(c->seed[1]),    CG_KU32(c->counter),
+                             CG_KU32(c->seed[1]),    CG_KU32(c->counter), CG_KMEM(base),
                              CG_KU32(cg_op_din_acc(c, 0)), CG_KU32(numel(c->out))};
-    return cg__kernel_run1d(c->ctx, PROGRAM, "gaussian_noise_bwd", blocks16(c), 0, args, 10);
+    return cg__kernel_run1d(c->ctx, PROGRAM, "gaussian_noise_bwd", blocks16(c), 0, args,
+                            CG__ARRAY_LEN(args));
 }
 
 static cg_status reparam_infer(const cg_op_attrs *a, const cg_shape *in, const cg_dtype *t,
@@ -118,22 +131,26 @@ static bool reparam_draws(const cg_op_call *c) {
 }
 
 static cg_status reparam_fwd(const cg_op_call *c) {
+    cl_mem base = counter_base(c);
     const cg__karg args[] = {CG_KMEM(c->out->mem), CG_KMEM(c->in[0].mem), CG_KMEM(c->in[1].mem),
                              CG_KU32(reparam_draws(c)), CG_KU32(c->seed[0]), CG_KU32(c->seed[1]),
-                             CG_KU32(c->counter), CG_KU32(numel(c->out))};
-    return cg__kernel_run1d(c->ctx, PROGRAM, "reparameterize_fwd", blocks16(c), 0, args, 8);
+                             CG_KU32(c->counter), CG_KMEM(base), CG_KU32(numel(c->out))};
+    return cg__kernel_run1d(c->ctx, PROGRAM, "reparameterize_fwd", blocks16(c), 0, args,
+                            CG__ARRAY_LEN(args));
 }
 
 static cg_status reparam_bwd(const cg_op_call *c) {
     if (!c->din[0].mem && !c->din[1].mem)
         return CG_OK;
+    cl_mem base = counter_base(c);
     const cg__karg args[] = {CG_KMEM(c->din[0].mem), CG_KMEM(c->din[1].mem), CG_KMEM(c->dout->mem),
                              CG_KMEM(c->in[1].mem),  CG_KU32(c->din[0].mem != NULL),
                              CG_KU32(c->din[1].mem != NULL), CG_KU32(cg_op_din_acc(c, 0)),
                              CG_KU32(cg_op_din_acc(c, 1)), CG_KU32(reparam_draws(c)),
-                             CG_KU32(c->seed[0]), CG_KU32(c->seed[1]), CG_KU32(c->counter),
+                             CG_KU32(c->seed[0]), CG_KU32(c->seed[1]), CG_KU32(c->counter), CG_KMEM(base),
                              CG_KU32(numel(c->out))};
-    return cg__kernel_run1d(c->ctx, PROGRAM, "reparameterize_bwd", blocks16(c), 0, args, 13);
+    return cg__kernel_run1d(c->ctx, PROGRAM, "reparameterize_bwd", blocks16(c), 0, args,
+                            CG__ARRAY_LEN(args));
 }
 
 /* probe: K copies of x (K = count, or one per number of a sample with basis), each moved by
@@ -157,12 +174,14 @@ static cg_status probe_infer(const cg_op_attrs *a, const cg_shape *in, const cg_
 static cg_status probe_fwd(const cg_op_call *c) {
     size_t n = numel(&c->in[0]), total = numel(c->out);
     uint32_t D = (uint32_t)(n / (size_t)c->in[0].shape.d[0]);
+    cl_mem base = counter_base(c);
     const cg__karg args[] = {CG_KMEM(c->out->mem),  CG_KMEM(c->in[0].mem),
                              CG_KF32(c->attrs->alpha), CG_KU32(c->attrs->basis),
                              CG_KU32(D),            CG_KU32(c->seed[0]),
-                             CG_KU32(c->seed[1]),   CG_KU32(c->counter),
+                             CG_KU32(c->seed[1]),   CG_KU32(c->counter), CG_KMEM(base),
                              CG_KU32(n),            CG_KU32(total)};
-    return cg__kernel_run1d(c->ctx, PROGRAM, "probe_fwd", total, 0, args, 10);
+    return cg__kernel_run1d(c->ctx, PROGRAM, "probe_fwd", total, 0, args,
+                            CG__ARRAY_LEN(args));
 }
 
 static cg_status probe_bwd(const cg_op_call *c) {

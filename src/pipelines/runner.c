@@ -778,11 +778,7 @@ static cg_status run_stage(repeat_state *rs, int k, bool strict_init, const char
             }
             st = cg_feeder_gather(ftrain, s * batch);
             if (st == CG_OK)
-                st = cg_graph_forward(tg.graph, true);
-            if (st == CG_OK)
-                st = cg_graph_backward(tg.graph);
-            if (st == CG_OK)
-                st = cg_graph_step(tg.graph, &sg->optimizer);
+                st = cg_graph_train_step(tg.graph, &sg->optimizer);
             if (st == CG_OK && ((s + 1) % e->log_interval == 0 || s + 1 == steps)) {
                 float acc[CG_GRAPH_ACC_SLOTS];
                 st = cg_graph_read_accumulator(tg.graph, acc, CG_GRAPH_ACC_SLOTS);
