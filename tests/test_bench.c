@@ -538,6 +538,23 @@ static void test_replay_models(void) {
             free(a);
             free(b);
         }
+        /* CLBlast's GEMMs cannot be recorded: three tries, then launched steps */
+        cg_context_destroy(rep);
+        cg_context_destroy(live);
+        setenv("CLGRAPH_GEMM", "clblast", 1);
+        rep = open_replay("1");
+        live = open_replay("0");
+        unsetenv("CLGRAPH_GEMM");
+        size_t na = 0, nb = 0;
+        cg_replay_stats sa, sb;
+        float *a = six_steps(rep, "lenet", &na, &sa), *b = six_steps(live, "lenet", &nb, &sb);
+        CHECK(a && b && na == nb && memcmp(a, b, na * sizeof *a) == 0,
+              "lenet with CLBlast: other parameters with CLGRAPH_REPLAY=1");
+        CHECK(sa.abandoned == 3 && sa.gave_up && sa.replayed == 0 && sa.recorded == 0,
+              "lenet with CLBlast: abandoned %u, gave up %d, replayed %u", sa.abandoned,
+              sa.gave_up, sa.replayed);
+        free(a);
+        free(b);
         printf("ok   replayed steps of the seed models equal launched ones\n");
     }
     cg_context_destroy(rep);

@@ -14,7 +14,8 @@
  *   in order, the rest of the region runs as usual, and the recording is dropped so that the
  *   next region records afresh.
  * So a region's commands run exactly once and in order whatever happens; a replay only ever
- * stands in for launches identical to the recorded ones. */
+ * stands in for launches identical to the recorded ones. After three regions in a row that did
+ * not replay (they differed, or their recording was abandoned) the recorder stops trying. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -174,10 +175,15 @@ cg_replay_stats cg__replay_stats(const cg__replay *r) {
     return r ? r->stats : (cg_replay_stats){0};
 }
 
-/* A region that did not replay: forget the recording; after MAX_MISSES in a row, stop. */
-static void missed(cg_context *ctx, cg__replay *r) {
+/* A region that did not replay (it differed from the recording, or its recording was given up
+ * part way: steps with a CLBlast GEMM never record, and need not try every time): forget the
+ * recording; after MAX_MISSES in a row, stop. */
+static void missed(cg_context *ctx, cg__replay *r, bool abandoned) {
     drop_cb(ctx, r);
-    r->stats.misses++;
+    if (abandoned)
+        r->stats.abandoned++;
+    else
+        r->stats.misses++;
     if (++r->misses >= MAX_MISSES)
         r->stats.gave_up = true;
     if (ctx->replay == r)
@@ -262,9 +268,7 @@ static void record(cg_context *ctx, cg__replay *r, cl_kernel k, cl_uint dims, co
     if (!ok) {
         if (own)
             clReleaseKernel(own);
-        drop_cb(ctx, r);
-        r->stats.abandoned++;
-        ctx->replay = NULL;
+        missed(ctx, r, true);
         return;
     }
     rec_launch *L = &r->launches[r->n++];
@@ -317,7 +321,7 @@ static cg_status diverge(cg_context *ctx, cg__replay *r) {
         if (err != CL_SUCCESS)
             st = cg__cl_fail(err, "launching a held-back kernel");
     }
-    missed(ctx, r);
+    missed(ctx, r, false);
     return st;
 }
 
@@ -342,9 +346,7 @@ void cg__replay_launched(cg_context *ctx, cl_kernel k, cl_uint dims, const size_
     if (!r || r->mode != MODE_RECORD)
         return;
     if (!args && nargs == 0) { /* arguments set elsewhere: cannot be compared later */
-        drop_cb(ctx, r);
-        r->stats.abandoned++;
-        ctx->replay = NULL;
+        missed(ctx, r, true);
         return;
     }
     record(ctx, r, k, dims, g, l, args, nargs);
@@ -356,9 +358,7 @@ cg_status cg__replay_interrupt(cg_context *ctx) {
         return CG_OK;
     if (r->mode == MODE_CHECK)
         return diverge(ctx, r);
-    drop_cb(ctx, r);
-    r->stats.abandoned++;
-    ctx->replay = NULL;
+    missed(ctx, r, true);
     return CG_OK;
 }
 
@@ -374,8 +374,7 @@ cg_status cg__replay_close(cg_context *ctx, cg__replay *r, bool *replayed) {
     const cb_api *api = api_of(ctx);
     if (r->mode == MODE_RECORD) {
         if (r->n == 0 || api->finalize((cl_command_buffer_khr)r->cb) != CL_SUCCESS) {
-            drop_cb(ctx, r);
-            r->stats.abandoned++;
+            missed(ctx, r, true);
             return CG_OK;
         }
         r->recorded = true;
