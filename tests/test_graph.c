@@ -57,6 +57,53 @@ static cg_graph *mlp(const char *act, int *xv, int *yv, int *logits, int *slot, 
     return g;
 }
 
+/* x -> linear(8) -> tanh = a; reshape(a) to (2, 4) = r (a is also read by a linear skip, so r
+ * has its own bytes); flatten(r) = f shares r's; logits = linear(f) + linear(a) ->
+ * cross_entropy(y). */
+static cg_graph *viewnet(const char *act, int *xv, int *yv, int *logits, int *slot,
+                         int *acc_slot) {
+    (void)act;
+    cg_graph *g;
+    CHECK_OK(cg_graph_create(ctx, B, &g));
+    cg_shape xs = {1, {F}}, ys = {0, {0}};
+    CHECK_OK(cg_graph_input(g, "x", &xs, CG_F32, xv));
+    CHECK_OK(cg_graph_input(g, "y", &ys, CG_I32, yv));
+    cg_op_attrs l1 = {.features = 8, .bias = true}, l2 = {.features = K, .bias = true},
+                l3 = {.features = K, .bias = false}, none = {0},
+                shape = {.target = {3, {B, 2, 4}}};
+    int h, a, r, f, main_out, skip_out, in2[2];
+    CHECK_OK(cg_graph_layer(g, "fc1", op("linear"), &l1, xv, 1, 0, &h, NULL, NULL));
+    CHECK_OK(cg_graph_layer(g, "act", op("tanh"), &none, &h, 1, 0, &a, NULL, NULL));
+    CHECK_OK(cg_graph_layer(g, "shape", op("reshape"), &shape, &a, 1, 0, &r, NULL, NULL));
+    CHECK_OK(cg_graph_layer(g, "flat", op("flatten"), &none, &r, 1, 0, &f, NULL, NULL));
+    CHECK_OK(cg_graph_layer(g, "fc2", op("linear"), &l2, &f, 1, 0, &main_out, NULL, NULL));
+    CHECK_OK(cg_graph_layer(g, "skip", op("linear"), &l3, &a, 1, 0, &skip_out, NULL, NULL));
+    in2[0] = main_out;
+    in2[1] = skip_out;
+    CHECK_OK(cg_graph_node(g, "sum", op("add"), &none, in2, 2, NULL, 0, logits));
+    in2[0] = *logits;
+    in2[1] = *yv;
+    int loss, correct;
+    CHECK_OK(cg_graph_node(g, "ce", op("cross_entropy"), &none, in2, 2, NULL, 0, &loss));
+    CHECK_OK(cg_graph_loss(g, loss, 1.0f, CG_REDUCE_MEAN, slot));
+    CHECK_OK(cg_graph_node(g, "accuracy", op("accuracy"), &none, in2, 2, NULL, 0, &correct));
+    CHECK_OK(cg_graph_metric(g, correct, acc_slot));
+    CHECK_OK(cg_graph_compile(g, 5));
+    /* f shares r's bytes and r's gradient; r has a place of its own */
+    size_t off[3] = {1, 2, 3};
+    int vals[3] = {a, r, f};
+    for (int i = 0; i < 3; i++)
+        clGetMemObjectInfo(cg_graph_value_mem(g, vals[i]), CL_MEM_OFFSET, sizeof off[i], &off[i],
+                           NULL);
+    size_t gr = 1, gf = 2;
+    clGetMemObjectInfo(cg_graph_grad_mem(g, r), CL_MEM_OFFSET, sizeof gr, &gr, NULL);
+    clGetMemObjectInfo(cg_graph_grad_mem(g, f), CL_MEM_OFFSET, sizeof gf, &gf, NULL);
+    CHECK(off[1] == off[2] && off[0] != off[1] && gr == gf,
+          "flatten of a value read once shares its bytes (a %zu, r %zu, f %zu; gradients %zu %zu)",
+          off[0], off[1], off[2], gr, gf);
+    return g;
+}
+
 static float loss_now(cg_graph *g, bool training) {
     float acc[2];
     CHECK_OK(cg_graph_reset_accumulator(g));
@@ -92,11 +139,14 @@ static void test_training(void) {
 
 /* Every parameter's gradient against central differences of the loss (float32 on the device,
  * so the tolerance is loose, but a wrong chain rule is far off). */
-static void test_gradients(void) {
+typedef cg_graph *(*builder)(const char *act, int *xv, int *yv, int *logits, int *slot,
+                             int *acc_slot);
+
+static void test_gradients(builder build) {
     float x[B * F];
     int y[B], xv, yv, logits, slot, acc_slot;
     make_data(x, y, 2);
-    cg_graph *g = mlp("tanh", &xv, &yv, &logits, &slot, &acc_slot);
+    cg_graph *g = build("tanh", &xv, &yv, &logits, &slot, &acc_slot);
     feed(g, xv, yv, x, y);
     size_t n = cg_graph_param_buffer_floats(g);
     float *p = malloc(n * 4 * 2), *grad = p + n;
@@ -550,7 +600,8 @@ int main(void) {
     ctx = cgt_open(NULL);
     test_replay();
     test_training();
-    test_gradients();
+    test_gradients(mlp);
+    test_gradients(viewnet); /* with views that share their input's bytes, and one that not */
     test_sharing();
     test_multi_loss();
     test_reductions();

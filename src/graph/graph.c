@@ -38,6 +38,9 @@ typedef struct node {
     bool ran_forward, fwd_training;
     uint32_t fwd_counter;
     bool skip; /* left out of forward passes by cg_graph_run_only */
+    /* A view (flatten, reshape) whose output shares its input's bytes (alias) and gradient
+     * (alias_grad): its passes launch nothing (plan_aliases). */
+    bool alias, alias_grad;
 } node;
 
 typedef struct param {
@@ -422,6 +425,30 @@ static void plan_gradients(cg_graph *g, int root, bool *trainable) {
     }
 }
 
+/* A view node (flatten, reshape) whose input nothing else reads gives its output the input's
+ * bytes: the same numbers with another shape, so its forward copies nothing (and its backward
+ * nothing where the gradients are shared too, see cg_graph_compile). Not for a view of a view's
+ * shared output. */
+static void plan_aliases(cg_graph *g) {
+    for (int i = 0; i < g->n_nodes; i++) {
+        node *n = &g->nodes[i];
+        n->alias = n->alias_grad = false;
+        if (!n->op->is_view || n->n_in != 1)
+            continue;
+        const value *x = &g->values[n->in[0]], *o = &g->values[n->out];
+        if (x->dtype != o->dtype || cg_shape_numel(&x->shape) != cg_shape_numel(&o->shape) ||
+            (x->producer >= 0 && g->nodes[x->producer].alias))
+            continue;
+        int readers = 0;
+        for (int j = 0; j < g->n_nodes; j++) {
+            for (int k = 0; k < g->nodes[j].n_in; k++)
+                readers += g->nodes[j].in[k] == n->in[0];
+            readers += g->nodes[j].mask == n->in[0];
+        }
+        n->alias = readers == 1;
+    }
+}
+
 /* First-fit placement of intervals [birth, death] of the given byte sizes; returns the arena
  * size. Values whose intervals overlap never share bytes. */
 static size_t place_intervals(value *v, int n, size_t align, const bool *use) {
@@ -576,9 +603,16 @@ cg_status cg_graph_compile(cg_graph *g, uint64_t seed) {
             st = cg__buffer_view(ctx, g->grad_buf, g->params[i].offset * 4, bytes,
                                  &g->params[i].grad_view);
     }
-    /* Activations: every value keeps its own place, since backward reads them all. */
+    /* Activations: every value keeps its own place, since backward reads them all; a shared
+     * view's output is its input's place (values come after their inputs). */
+    plan_aliases(g);
     size_t act = 0;
     for (int i = 0; i < g->n_values; i++) {
+        const value *v = &g->values[i];
+        if (v->producer >= 0 && g->nodes[v->producer].alias) {
+            g->values[i].act_off = g->values[g->nodes[v->producer].in[0]].act_off;
+            continue;
+        }
         g->values[i].act_off = act;
         act = align_up(act + cg_shape_numel(&g->values[i].shape) * 4, align);
     }
@@ -614,7 +648,23 @@ cg_status cg_graph_compile(cg_graph *g, uint64_t seed) {
     }
     memcpy(g->group_scale, scales, sizeof scales);
     plan_gradients(g, -1, NULL);
-    size_t grads = place_intervals(g->values, g->n_values, align, use);
+    /* A shared view's input and output gradients are one place too, living from the first
+     * write of the output's to the last read of the input's. */
+    bool place[CG_GRAPH_MAX_VALUES];
+    memcpy(place, use, sizeof place);
+    for (int i = 0; i < g->n_nodes; i++) {
+        node *n = &g->nodes[i];
+        n->alias_grad = n->alias && use[n->in[0]] && use[n->out];
+        if (!n->alias_grad)
+            continue;
+        value *x = &g->values[n->in[0]], *o = &g->values[n->out];
+        x->grad_birth = o->grad_birth < x->grad_birth ? o->grad_birth : x->grad_birth;
+        place[n->out] = false;
+    }
+    size_t grads = place_intervals(g->values, g->n_values, align, place);
+    for (int i = 0; i < g->n_nodes; i++)
+        if (g->nodes[i].alias_grad)
+            g->values[g->nodes[i].out].grad_off = g->values[g->nodes[i].in[0]].grad_off;
     if (st == CG_OK && grads > 0)
         st = cg__buffer_create(ctx, grads, &g->grad_arena);
     for (int v = 0; v < g->n_values && st == CG_OK; v++)
@@ -705,7 +755,7 @@ cg_status cg_graph_forward(cg_graph *g, bool training) {
         n->fwd_counter = g->launch + (uint32_t)i;
         if (cg__profiling(g->ctx))
             cg__profile_label(g->ctx, "%s forward", n->name);
-        cg_status st = n->op->forward(&c);
+        cg_status st = n->alias ? CG_OK : n->op->forward(&c); /* shared: nothing to copy */
         const value *o = &g->values[n->out];
         size_t rows = (size_t)o->shape.d[0];
         if (g->valid_rows > 0 && (size_t)g->valid_rows < rows)
@@ -775,7 +825,7 @@ static cg_status backward(cg_graph *g, int root, cl_mem seed) {
         c.din_accumulate = n->din_acc;
         c.dparams = dparams;
         c.counter = n->fwd_counter - g->words_host[0]; /* modulo 2^32, as the kernels add */
-        if (st == CG_OK)
+        if (st == CG_OK && !n->alias_grad)
             st = n->op->backward(&c);
         if (st != CG_OK)
             return cg__error_prefix(st, "backward of %s (%s)", n->name, n->op->name);
