@@ -34,6 +34,17 @@ static const cg_op_def *op(const char *name) {
     return cg_op_find(name);
 }
 
+/* cross_entropy(logits, y) as the loss (its slot in *slot), accuracy as a metric; compiles. */
+static void score_and_compile(cg_graph *g, int logits, int yv, int *slot, int *acc_slot) {
+    cg_op_attrs none = {0};
+    int in2[2] = {logits, yv}, loss, correct;
+    CHECK_OK(cg_graph_node(g, "ce", op("cross_entropy"), &none, in2, 2, NULL, 0, &loss));
+    CHECK_OK(cg_graph_loss(g, loss, 1.0f, CG_REDUCE_MEAN, slot));
+    CHECK_OK(cg_graph_node(g, "accuracy", op("accuracy"), &none, in2, 2, NULL, 0, &correct));
+    CHECK_OK(cg_graph_metric(g, correct, acc_slot));
+    CHECK_OK(cg_graph_compile(g, 5));
+}
+
 /* x -> linear(8) -> act -> linear(K) -> cross_entropy(y); returns the loss slot. */
 static cg_graph *mlp(const char *act, int *xv, int *yv, int *logits, int *slot, int *acc_slot) {
     cg_graph *g;
@@ -42,18 +53,11 @@ static cg_graph *mlp(const char *act, int *xv, int *yv, int *logits, int *slot, 
     CHECK_OK(cg_graph_input(g, "x", &xs, CG_F32, xv));
     CHECK_OK(cg_graph_input(g, "y", &ys, CG_I32, yv));
     cg_op_attrs l1 = {.features = 8, .bias = true}, l2 = {.features = K, .bias = true}, none = {0};
-    int h, a, in2[2];
+    int h, a;
     CHECK_OK(cg_graph_layer(g, "net.fc1", op("linear"), &l1, xv, 1, 0, &h, NULL, NULL));
     CHECK_OK(cg_graph_layer(g, "net.act", op(act), &none, &h, 1, 0, &a, NULL, NULL));
     CHECK_OK(cg_graph_layer(g, "net.fc2", op("linear"), &l2, &a, 1, 1, logits, NULL, NULL));
-    in2[0] = *logits;
-    in2[1] = *yv;
-    int loss, correct;
-    CHECK_OK(cg_graph_node(g, "ce", op("cross_entropy"), &none, in2, 2, NULL, 0, &loss));
-    CHECK_OK(cg_graph_loss(g, loss, 1.0f, CG_REDUCE_MEAN, slot));
-    CHECK_OK(cg_graph_node(g, "accuracy", op("accuracy"), &none, in2, 2, NULL, 0, &correct));
-    CHECK_OK(cg_graph_metric(g, correct, acc_slot));
-    CHECK_OK(cg_graph_compile(g, 5));
+    score_and_compile(g, *logits, *yv, slot, acc_slot);
     return g;
 }
 
@@ -81,14 +85,7 @@ static cg_graph *viewnet(const char *act, int *xv, int *yv, int *logits, int *sl
     in2[0] = main_out;
     in2[1] = skip_out;
     CHECK_OK(cg_graph_node(g, "sum", op("add"), &none, in2, 2, NULL, 0, logits));
-    in2[0] = *logits;
-    in2[1] = *yv;
-    int loss, correct;
-    CHECK_OK(cg_graph_node(g, "ce", op("cross_entropy"), &none, in2, 2, NULL, 0, &loss));
-    CHECK_OK(cg_graph_loss(g, loss, 1.0f, CG_REDUCE_MEAN, slot));
-    CHECK_OK(cg_graph_node(g, "accuracy", op("accuracy"), &none, in2, 2, NULL, 0, &correct));
-    CHECK_OK(cg_graph_metric(g, correct, acc_slot));
-    CHECK_OK(cg_graph_compile(g, 5));
+    score_and_compile(g, *logits, *yv, slot, acc_slot);
     /* f shares r's bytes and r's gradient; r has a place of its own */
     size_t off[3] = {1, 2, 3};
     int vals[3] = {a, r, f};
