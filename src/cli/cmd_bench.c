@@ -372,6 +372,8 @@ static cg_status bench_device(const bench_opts *o, const char *spec, bool no_cac
                    r->model, CLGRAPH_VERSION, info->type == CG_DEVICE_CPU ? "cpu" : "gpu",
                    info->platform_index, info->device_index, r->launches, r->params, r->batch,
                    r->step_ms, r->batch * 1000.0 / r->step_ms);
+            if (r->kernel_us > 0) /* the profiled kernels' time against the whole step's */
+                printf(" busy=%.0f%%", r->kernel_us / 10 / r->step_ms);
             if (r->can_replay) /* of the timed steps and their warm-up */
                 printf(" replayed=%u/%u", r->replay.replayed, r->replay.steps);
             if (before) {
@@ -413,6 +415,7 @@ static cJSON *device_json(const cg_device_info *d, const cg_bench_peak *p, const
         if (runs[i].step_ms > 0) {
             cg_json_add_number(m, "step_ms", runs[i].step_ms);
             cg_json_add_number(m, "samples_per_s", runs[i].batch * 1000.0 / runs[i].step_ms);
+            cg_json_add_number(m, "busy", runs[i].kernel_us / 1000 / runs[i].step_ms);
             if (runs[i].can_replay)
                 cJSON_AddNumberToObject(m, "replayed_steps", runs[i].replay.replayed);
         }

@@ -76,8 +76,8 @@ cg_status cg__optim_step_with(cg_context *ctx, const cg_optim_config *cfg, cl_me
                                      CG_KF32(cfg->eps),   CG_KF32(cfg->weight_decay),
                                      CG_KMEM(words),      CG_KU32(n_total),
                                      CG_KU32(g->offset),  CG_KU32(g->count)};
-            st = cg__kernel_run1d(ctx, PROGRAM, "adam_step", g->count, 0, args,
-                                  CG__ARRAY_LEN(args));
+            st = cg__kernel_run1d(ctx, PROGRAM, "adam_step", (g->count + 7) / 8, 0, args,
+                                  CG__ARRAY_LEN(args)); /* 8 parameters an item */
         }
         if (st != CG_OK)
             return st;
