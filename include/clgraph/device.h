@@ -54,7 +54,9 @@ typedef struct cg_replay_stats {
     unsigned recorded;  /* steps recorded as a command buffer (they also ran as usual) */
     unsigned replayed;  /* steps run as one enqueue of the recording */
     unsigned misses;    /* steps whose launches differed from the recording: ran as usual */
-    unsigned abandoned; /* recordings given up inside a step (a copy, a read, a CLBlast GEMM) */
+    unsigned abandoned; /* recordings that failed (the driver refused a command) */
+    unsigned segments;  /* command buffers in the recording: one more than the commands other
+                           than launches inside a step (CLBlast's GEMMs, copies) */
     bool gave_up;       /* no more tries: misses in a row, or the driver refused */
     unsigned steps;     /* training steps in all */
 } cg_replay_stats;

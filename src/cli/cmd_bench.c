@@ -375,7 +375,8 @@ static cg_status bench_device(const bench_opts *o, const char *spec, bool no_cac
             if (r->kernel_us > 0) /* the profiled kernels' time against the whole step's */
                 printf(" busy=%.0f%%", r->kernel_us / 10 / r->step_ms);
             if (r->can_replay) /* of the timed steps and their warm-up */
-                printf(" replayed=%u/%u", r->replay.replayed, r->replay.steps);
+                printf(" replayed=%u/%u buffers=%u", r->replay.replayed, r->replay.steps,
+                       r->replay.segments);
             if (before) {
                 const cg_ynode *e = before_entry(before, "models", r->model, r->batch, 0, NULL);
                 printf(" before_ms=%.3f", e ? num(e, "step_ms") : -1.0);
@@ -417,7 +418,10 @@ static cJSON *device_json(const cg_device_info *d, const cg_bench_peak *p, const
             cg_json_add_number(m, "samples_per_s", runs[i].batch * 1000.0 / runs[i].step_ms);
             cg_json_add_number(m, "busy", runs[i].kernel_us / 1000 / runs[i].step_ms);
             if (runs[i].can_replay)
+            {
                 cJSON_AddNumberToObject(m, "replayed_steps", runs[i].replay.replayed);
+                cJSON_AddNumberToObject(m, "command_buffers", runs[i].replay.segments);
+            }
         }
     }
     cJSON *kernels = cJSON_AddArrayToObject(o, "kernels");

@@ -1,21 +1,22 @@
 /* Recorded steps (cl_khr_command_buffer). A training step launches the same kernels with the
  * same arguments every time once its changing numbers (the random-number counter, the
  * optimizer's bias corrections) live in a device buffer: the step can then be recorded once as
- * a command buffer and replayed with one enqueue, which spares the driver's per-launch work.
+ * command buffers and replayed with an enqueue each, which spares the driver's per-launch work.
  *
  * A region (cg__replay_open .. cg__replay_close) runs in one of two modes:
- * - recording: every launch runs as usual and is also recorded, with a copy of its arguments;
- *   anything else enqueued inside the region (a copy, a read, a CLBlast GEMM) abandons the
- *   recording, and the rest of the region just runs;
+ * - recording: every launch runs as usual and is also recorded, with a copy of its arguments.
+ *   Anything else enqueued inside the region (a CLBlast GEMM, a copy, a read, a wait) runs as
+ *   usual and ends a segment: the launches between two such commands make one command buffer.
  * - checking: each launch is compared with the recorded one at its place (kernel, ranges,
- *   argument bytes) and held back while they agree. When the region closes with every launch
- *   matched, the command buffer is enqueued in their stead. At the first difference (or
- *   anything else enqueued) the held-back launches are enqueued from their recorded arguments,
- *   in order, the rest of the region runs as usual, and the recording is dropped so that the
- *   next region records afresh.
- * So a region's commands run exactly once and in order whatever happens; a replay only ever
- * stands in for launches identical to the recorded ones. After three regions in a row that did
- * not replay (they differed, or their recording was abandoned) the recorder stops trying. */
+ *   argument bytes) and held back while they agree. Where the held-back launches make whole
+ *   segments, at another command or at the region's end, the segments' command buffers are
+ *   enqueued in their stead (before that command, which runs as usual). At the first difference
+ *   (a launch, or a command inside a segment, or fewer launches than recorded) the held-back
+ *   launches are enqueued from their recorded arguments, in order, the rest of the region runs
+ *   as usual, and the recording is dropped so that the next region records afresh.
+ * So a region's commands run exactly once and in order whatever happens; a command buffer only
+ * ever stands in for launches identical to the ones it recorded. After three regions in a row
+ * that did not replay whole the recorder stops trying. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,11 +32,18 @@ typedef struct rec_arg {
 
 typedef struct rec_launch {
     cl_kernel kernel; /* the context's, for comparisons */
-    cl_kernel own;    /* the recorded command's copy (see record) */
+    cl_kernel own;    /* the recorded command's copy (see own_copy) */
     cl_uint dims;
     size_t global[3], local[3];
     size_t arg0, nargs; /* into the argument table */
 } rec_launch;
+
+/* One run of launches between two other commands: a command buffer. */
+typedef struct segment {
+    void *cb;      /* cl_command_buffer_khr */
+    size_t start;  /* its first launch */
+    cl_event last; /* its last enqueue, where the device cannot run a buffer twice at once */
+} segment;
 
 enum { MODE_RECORD = 1, MODE_CHECK = 2 };
 
@@ -43,16 +51,17 @@ enum { MODE_RECORD = 1, MODE_CHECK = 2 };
 #define MAX_MISSES 3
 
 struct cg__replay {
-    void *cb; /* cl_command_buffer_khr, NULL when none */
+    segment *segs;
+    size_t n_segs, segs_cap;
     rec_launch *launches;
     size_t n, cap;
     rec_arg *args;
     size_t n_args, args_cap;
-    bool recorded; /* cb is final and launches[0 .. n) are what it holds */
+    bool recorded; /* the segments are final and hold launches[0 .. n) */
     int mode;      /* of the open region */
-    size_t matched;
-    int misses; /* regions in a row that did not replay */
-    cl_event last; /* the cb's last enqueue, where the device cannot run it twice at once */
+    bool boundary; /* recording: another command came since the last launch */
+    size_t matched, held_from; /* checking: launches matched; the first one held back */
+    int misses;                /* regions in a row that did not replay */
     cg_replay_stats stats;
 };
 
@@ -68,26 +77,6 @@ typedef struct cb_api {
 
 static const cb_api *api_of(const cg_context *ctx) {
     return (const cb_api *)ctx->cb_api;
-}
-
-static void release_own(cg__replay *r) {
-    for (size_t i = 0; i < r->n; i++)
-        if (r->launches[i].own)
-            clReleaseKernel(r->launches[i].own);
-    r->n = r->n_args = 0;
-}
-
-static void drop_cb(const cg_context *ctx, cg__replay *r) {
-    if (r->recorded) /* replays may be queued: let them finish before their kernels go */
-        clFinish(ctx->queue);
-    if (r->cb)
-        api_of(ctx)->release((cl_command_buffer_khr)r->cb);
-    release_own(r);
-    r->cb = NULL;
-    r->recorded = false;
-    if (r->last)
-        clReleaseEvent(r->last);
-    r->last = NULL;
 }
 
 /* An extension entry point into a function pointer (copied: C has no cast between object and
@@ -129,17 +118,62 @@ void cg__replay_setup(cg_context *ctx) {
     ctx->cb_api = copy; /* freed with the context */
 }
 
-#else /* headers without the extension: never replay */
-
-static void drop_cb(const cg_context *ctx, cg__replay *r) {
-    (void)ctx;
-    r->n = r->n_args = 0;
-    r->cb = NULL;
-    r->recorded = false;
+static void *new_cb(cg_context *ctx) {
+    cl_command_buffer_properties_khr props[] = {
+        CL_COMMAND_BUFFER_FLAGS_KHR, CL_COMMAND_BUFFER_SIMULTANEOUS_USE_KHR, 0};
+    cl_int err;
+    cl_command_buffer_khr cb =
+        api_of(ctx)->create(1, &ctx->queue, ctx->cb_simultaneous ? props : NULL, &err);
+    return err == CL_SUCCESS ? cb : NULL;
 }
+
+static bool record_cb(cg_context *ctx, void *cb, cl_kernel k, cl_uint dims, const size_t *g,
+                      const size_t *l) {
+    return api_of(ctx)->ndrange((cl_command_buffer_khr)cb, NULL, NULL, k, dims, NULL, g, l, 0,
+                                NULL, NULL, NULL) == CL_SUCCESS;
+}
+
+static bool finalize_cb(cg_context *ctx, void *cb) {
+    return api_of(ctx)->finalize((cl_command_buffer_khr)cb) == CL_SUCCESS;
+}
+
+static cl_int enqueue_cb(cg_context *ctx, void *cb, cl_event *ev) {
+    return api_of(ctx)->enqueue(1, &ctx->queue, (cl_command_buffer_khr)cb, 0, NULL, ev);
+}
+
+static void release_cb(cg_context *ctx, void *cb) {
+    api_of(ctx)->release((cl_command_buffer_khr)cb);
+}
+
+#else /* headers without the extension: never replay */
 
 void cg__replay_setup(cg_context *ctx) {
     ctx->cb_api = NULL;
+}
+
+static void *new_cb(cg_context *ctx) {
+    (void)ctx;
+    return NULL;
+}
+
+static bool record_cb(cg_context *ctx, void *cb, cl_kernel k, cl_uint dims, const size_t *g,
+                      const size_t *l) {
+    (void)ctx, (void)cb, (void)k, (void)dims, (void)g, (void)l;
+    return false;
+}
+
+static bool finalize_cb(cg_context *ctx, void *cb) {
+    (void)ctx, (void)cb;
+    return false;
+}
+
+static cl_int enqueue_cb(cg_context *ctx, void *cb, cl_event *ev) {
+    (void)ctx, (void)cb, (void)ev;
+    return CL_INVALID_OPERATION;
+}
+
+static void release_cb(cg_context *ctx, void *cb) {
+    (void)ctx, (void)cb;
 }
 
 #endif
@@ -150,6 +184,23 @@ bool cg__replay_available(const cg_context *ctx) {
 
 bool cg_context_replays(const cg_context *ctx) {
     return cg__replay_available(ctx);
+}
+
+/* Forgets the recording: its command buffers (once queued replays are done) and kernels. */
+static void drop(cg_context *ctx, cg__replay *r) {
+    if (r->recorded)
+        clFinish(ctx->queue);
+    for (size_t s = 0; s < r->n_segs; s++) {
+        if (r->segs[s].cb)
+            release_cb(ctx, r->segs[s].cb);
+        if (r->segs[s].last)
+            clReleaseEvent(r->segs[s].last);
+    }
+    for (size_t i = 0; i < r->n; i++)
+        if (r->launches[i].own)
+            clReleaseKernel(r->launches[i].own);
+    r->n_segs = r->n = r->n_args = 0;
+    r->recorded = false;
 }
 
 cg_status cg__replay_new(cg_context *ctx, cg__replay **out) {
@@ -165,21 +216,24 @@ void cg__replay_free(cg_context *ctx, cg__replay *r) {
         return;
     if (ctx->replay == r)
         ctx->replay = NULL;
-    drop_cb(ctx, r);
+    drop(ctx, r);
+    free(r->segs);
     free(r->launches);
     free(r->args);
     free(r);
 }
 
 cg_replay_stats cg__replay_stats(const cg__replay *r) {
-    return r ? r->stats : (cg_replay_stats){0};
+    cg_replay_stats s = r ? r->stats : (cg_replay_stats){0};
+    s.segments = r && r->recorded ? (unsigned)r->n_segs : 0;
+    return s;
 }
 
-/* A region that did not replay (it differed from the recording, or its recording was given up
- * part way: steps with a CLBlast GEMM never record, and need not try every time): forget the
- * recording; after MAX_MISSES in a row, stop. */
+/* A region that did not replay whole (it differed from the recording, or its recording failed):
+ * the rest of it runs as usual, the recording is forgotten; after MAX_MISSES in a row, no more
+ * tries. */
 static void missed(cg_context *ctx, cg__replay *r, bool abandoned) {
-    drop_cb(ctx, r);
+    drop(ctx, r);
     if (abandoned)
         r->stats.abandoned++;
     else
@@ -193,27 +247,10 @@ static void missed(cg_context *ctx, cg__replay *r, bool abandoned) {
 void cg__replay_open(cg_context *ctx, cg__replay *r) {
     if (!r || r->stats.gave_up || ctx->prof || ctx->replay)
         return;
-    if (r->recorded) {
-        r->mode = MODE_CHECK;
-        r->matched = 0;
-        ctx->replay = r;
-        return;
-    }
-#ifdef cl_khr_command_buffer
-    cl_command_buffer_properties_khr props[] = {
-        CL_COMMAND_BUFFER_FLAGS_KHR, CL_COMMAND_BUFFER_SIMULTANEOUS_USE_KHR, 0};
-    cl_int err;
-    cl_command_buffer_khr cb =
-        api_of(ctx)->create(1, &ctx->queue, ctx->cb_simultaneous ? props : NULL, &err);
-    if (err != CL_SUCCESS || !cb) {
-        r->stats.gave_up = true; /* the driver will not make one: run as usual from now on */
-        return;
-    }
-    r->cb = cb;
-    r->n = r->n_args = 0;
-    r->mode = MODE_RECORD;
+    r->mode = r->recorded ? MODE_CHECK : MODE_RECORD;
+    r->matched = r->held_from = 0;
+    r->boundary = false;
     ctx->replay = r;
-#endif
 }
 
 static bool grow(void **p, size_t *cap, size_t need, size_t size) {
@@ -252,19 +289,24 @@ static cl_kernel own_copy(cl_kernel k, const cg__karg *args, size_t nargs) {
     return own;
 }
 
-/* Recording: the launch just enqueued, into the command buffer and the list. Where either
- * fails, the recording is abandoned. */
+/* Recording: the launch just enqueued, into the current segment's command buffer (a new one
+ * after another command) and the list. Where that fails, the recording is abandoned. */
 static void record(cg_context *ctx, cg__replay *r, cl_kernel k, cl_uint dims, const size_t *g,
                    const size_t *l, const cg__karg *args, size_t nargs) {
     bool ok = grow((void **)&r->launches, &r->cap, r->n + 1, sizeof *r->launches) &&
-              grow((void **)&r->args, &r->args_cap, r->n_args + nargs, sizeof *r->args);
+              grow((void **)&r->args, &r->args_cap, r->n_args + nargs, sizeof *r->args) &&
+              grow((void **)&r->segs, &r->segs_cap, r->n_segs + 1, sizeof *r->segs);
     for (size_t i = 0; ok && i < nargs; i++)
         ok = args[i].size <= sizeof r->args[0].bytes || !args[i].value;
+    if (ok && (r->n_segs == 0 || r->boundary)) {
+        void *cb = new_cb(ctx);
+        if (cb)
+            r->segs[r->n_segs++] = (segment){cb, r->n, NULL};
+        ok = cb != NULL;
+        r->boundary = false;
+    }
     cl_kernel own = ok ? own_copy(k, args, nargs) : NULL;
-#ifdef cl_khr_command_buffer
-    ok = own && api_of(ctx)->ndrange((cl_command_buffer_khr)r->cb, NULL, NULL, own, dims, NULL,
-                                     g, l, 0, NULL, NULL, NULL) == CL_SUCCESS;
-#endif
+    ok = own && record_cb(ctx, r->segs[r->n_segs - 1].cb, own, dims, g, l);
     if (!ok) {
         if (own)
             clReleaseKernel(own);
@@ -303,11 +345,11 @@ static bool same_launch(const cg__replay *r, const rec_launch *L, cl_kernel k, c
     return true;
 }
 
-/* Checking, at a difference: the launches held back so far run from their recorded
- * arguments, and the region goes on as usual. */
+/* Checking, at a difference: the launches held back run from their recorded arguments, and the
+ * region goes on as usual. */
 static cg_status diverge(cg_context *ctx, cg__replay *r) {
     cg_status st = CG_OK;
-    for (size_t i = 0; i < r->matched && st == CG_OK; i++) {
+    for (size_t i = r->held_from; i < r->matched && st == CG_OK; i++) {
         const rec_launch *L = &r->launches[i];
         for (size_t a = 0; a < L->nargs && st == CG_OK; a++) {
             const rec_arg *x = &r->args[L->arg0 + a];
@@ -323,6 +365,46 @@ static cg_status diverge(cg_context *ctx, cg__replay *r) {
     }
     missed(ctx, r, false);
     return st;
+}
+
+/* The segment that starts at launch i, or -1. */
+static long segment_at(const cg__replay *r, size_t i) {
+    for (size_t s = 0; s < r->n_segs; s++)
+        if (r->segs[s].start == i)
+            return (long)s;
+    return -1;
+}
+
+/* Checking, before another command or at the end: the held-back launches, where they are whole
+ * segments, go to the queue as those segments' command buffers; otherwise the region differs. */
+static cg_status settle(cg_context *ctx, cg__replay *r) {
+    if (r->held_from == r->matched)
+        return CG_OK;
+    long first = segment_at(r, r->held_from);
+    long end = r->matched == r->n ? (long)r->n_segs : segment_at(r, r->matched);
+    if (first < 0 || end < 0)
+        return diverge(ctx, r); /* another command inside a recorded segment */
+    for (long s = first; s < end; s++) {
+        segment *seg = &r->segs[s];
+        /* Where the device cannot run a buffer twice at once, its previous run must be done. */
+        if (!ctx->cb_simultaneous && seg->last) {
+            cl_int err = clWaitForEvents(1, &seg->last);
+            clReleaseEvent(seg->last);
+            seg->last = NULL;
+            if (err != CL_SUCCESS)
+                return cg__cl_fail(err, "waiting for a command buffer's previous run");
+        }
+        cl_int err = enqueue_cb(ctx, seg->cb, ctx->cb_simultaneous ? NULL : &seg->last);
+        if (err != CL_SUCCESS) {
+            /* run the launches of this and the later held-back segments one by one */
+            r->held_from = seg->start;
+            cg_status st = diverge(ctx, r);
+            r->stats.gave_up = true;
+            return st != CG_OK ? st : CG_OK;
+        }
+    }
+    r->held_from = r->matched;
+    return CG_OK;
 }
 
 cg_status cg__replay_launch(cg_context *ctx, cl_kernel k, cl_uint dims, const size_t *g,
@@ -345,7 +427,7 @@ void cg__replay_launched(cg_context *ctx, cl_kernel k, cl_uint dims, const size_
     cg__replay *r = ctx->replay;
     if (!r || r->mode != MODE_RECORD)
         return;
-    if (!args && nargs == 0) { /* arguments set elsewhere: cannot be compared later */
+    if (!args) { /* arguments set elsewhere: cannot be compared later */
         missed(ctx, r, true);
         return;
     }
@@ -357,8 +439,8 @@ cg_status cg__replay_interrupt(cg_context *ctx) {
     if (!r)
         return CG_OK;
     if (r->mode == MODE_CHECK)
-        return diverge(ctx, r);
-    missed(ctx, r, true);
+        return settle(ctx, r);
+    r->boundary = r->n_segs > 0;
     return CG_OK;
 }
 
@@ -367,41 +449,28 @@ cg_status cg__replay_close(cg_context *ctx, cg__replay *r, bool *replayed) {
         *replayed = false;
     if (!r || ctx->replay != r)
         return CG_OK; /* not open, or it ran as usual since a difference */
-    ctx->replay = NULL;
-    if (r->mode == MODE_CHECK && (r->matched < r->n))
-        return diverge(ctx, r); /* fewer launches than recorded */
-#ifdef cl_khr_command_buffer
-    const cb_api *api = api_of(ctx);
-    if (r->mode == MODE_RECORD) {
-        if (r->n == 0 || api->finalize((cl_command_buffer_khr)r->cb) != CL_SUCCESS) {
-            missed(ctx, r, true);
-            return CG_OK;
-        }
-        r->recorded = true;
-        r->stats.recorded++;
+    if (r->mode == MODE_CHECK) {
+        if (r->matched < r->n)
+            return diverge(ctx, r); /* fewer launches than recorded */
+        cg_status st = settle(ctx, r);
+        if (st != CG_OK || ctx->replay != r)
+            return st; /* it did not replay whole */
+        ctx->replay = NULL;
+        r->misses = 0;
+        r->stats.replayed++;
+        if (replayed)
+            *replayed = true;
         return CG_OK;
     }
-    /* Where the device cannot run the buffer twice at once, the previous replay must be done. */
-    if (!ctx->cb_simultaneous && r->last) {
-        cl_int err = clWaitForEvents(1, &r->last);
-        clReleaseEvent(r->last);
-        r->last = NULL;
-        if (err != CL_SUCCESS)
-            return cg__cl_fail(err, "waiting for the previous replay");
+    ctx->replay = NULL;
+    bool ok = r->n > 0;
+    for (size_t s = 0; ok && s < r->n_segs; s++)
+        ok = finalize_cb(ctx, r->segs[s].cb);
+    if (!ok) {
+        missed(ctx, r, true);
+        return CG_OK;
     }
-    cl_int err = api->enqueue(1, &ctx->queue, (cl_command_buffer_khr)r->cb, 0, NULL,
-                              ctx->cb_simultaneous ? NULL : &r->last);
-    if (err != CL_SUCCESS) {
-        r->mode = MODE_CHECK; /* run the held-back launches instead */
-        ctx->replay = r;
-        cg_status st = diverge(ctx, r);
-        r->stats.gave_up = true;
-        return st;
-    }
-    r->misses = 0;
-    r->stats.replayed++;
-    if (replayed)
-        *replayed = true;
-#endif
+    r->recorded = true;
+    r->stats.recorded++;
     return CG_OK;
 }
