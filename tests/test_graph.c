@@ -615,6 +615,21 @@ static void test_replay(void) {
     cg__replay_free(rep, r);
     cg__buffer_release(buf);
     cg__buffer_release(other);
+    /* A device whose command buffers get the known answer wrong (here, one that leaves a
+     * command out) never replays, and its steps are right. */
+    cg_context *bad = open_with_replay("1");
+    bad->cb_test_drop = 2;
+    float *a = calloc(n, sizeof *a), *b = calloc(n, sizeof *b), la = 0, lb = 0;
+    cg_replay_stats sa = train_dropout_net(bad, &adam, a, n, &la);
+    cg_replay_stats sb = train_dropout_net(live, &adam, b, n, &lb);
+    CHECK(!cg__replay_available(bad) && sa.replayed == 0 && sa.recorded == 0 &&
+              memcmp(a, b, n * sizeof *a) == 0,
+          "a faulty device: replays %d, recorded %u, replayed %u", cg__replay_available(bad),
+          sa.recorded, sa.replayed);
+    (void)sb;
+    free(a);
+    free(b);
+    cg_context_destroy(bad);
     printf("ok   replay: recorded and replayed steps equal launched ones (Adam, SGD)\n");
     cg_context_destroy(rep);
     cg_context_destroy(live);

@@ -143,6 +143,9 @@ struct cg_context {
                                    or no larger than B (1 MiB; the self-test sets 0) */
     void *cb_api;          /* cl_khr_command_buffer's entry points; NULL: steps never replay */
     bool cb_simultaneous;  /* a command buffer may be enqueued again before it has finished */
+    bool cb_checked;       /* the command buffers' known-answer check ran (replay.c) */
+    size_t cb_test_drop;   /* tests: recordings leave out their launch number cb_test_drop
+                              (from 1; 0 none), as a faulty driver might */
     struct cg__replay *replay; /* the open recording or replay region (replay.c), or NULL */
     cl_mem zero_words;     /* 16 bytes of zeros: the counter base of launches outside a graph */
 };
