@@ -328,6 +328,12 @@ def resume_after_stops():
         if rc != 0:
             return
         want = metric_rows(full)
+        # The same run with its steps recorded and replayed (where the device offers command
+        # buffers): the same metrics to the last digit.
+        rep = os.path.join(tmp, "replayed")
+        rc, out, err = run("run", exp, "--out", rep, env={"CLGRAPH_REPLAY": "1"})
+        check(rc == 0 and metric_rows(rep) == want,
+              "CLGRAPH_REPLAY=1: the metrics of launched steps: %r" % err[-300:])
         # Killed after the first epoch, with the first repeat just finished, and inside the
         # second repeat.
         moments = ((None, 0.0), ("weights/a-r1.safetensors", 0.0),
