@@ -232,7 +232,7 @@ static bool known_answer(cg_context *ctx) {
 
 cg_status cg__replay_new(cg_context *ctx, cg__replay **out) {
     *out = NULL;
-    if (!cg__replay_available(ctx))
+    if (!cg__replay_available(ctx) || ctx->prof) /* while profiling: asked again later */
         return CG_OK;
     if (!ctx->cb_checked) {
         ctx->cb_checked = true;

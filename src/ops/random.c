@@ -91,8 +91,8 @@ static cg_status noise_fwd(const cg_op_call *c) {
     cl_mem base = counter_base(c);
     const cg__karg args[] = {CG_KMEM(c->out->mem), CG_KMEM(c->in[0].mem),
                              CG_KF32(c->attrs->alpha), CG_KU32(c->attrs->clamp),
-                             CG_KU32(c->seed[0]), CG_KU32(c->seed[1]), CG_KU32(c->counter), CG_KMEM(base),
-                             CG_KU32(numel(c->out))};
+                             CG_KU32(c->seed[0]), CG_KU32(c->seed[1]), CG_KU32(c->counter),
+                             CG_KMEM(base),           CG_KU32(numel(c->out))};
     return cg__kernel_run1d(c->ctx, PROGRAM, "gaussian_noise_fwd", blocks16(c), 0, args,
                             CG__ARRAY_LEN(args));
 }
@@ -147,8 +147,8 @@ static cg_status reparam_bwd(const cg_op_call *c) {
                              CG_KMEM(c->in[1].mem),  CG_KU32(c->din[0].mem != NULL),
                              CG_KU32(c->din[1].mem != NULL), CG_KU32(cg_op_din_acc(c, 0)),
                              CG_KU32(cg_op_din_acc(c, 1)), CG_KU32(reparam_draws(c)),
-                             CG_KU32(c->seed[0]), CG_KU32(c->seed[1]), CG_KU32(c->counter), CG_KMEM(base),
-                             CG_KU32(numel(c->out))};
+                             CG_KU32(c->seed[0]), CG_KU32(c->seed[1]), CG_KU32(c->counter),
+                             CG_KMEM(base),           CG_KU32(numel(c->out))};
     return cg__kernel_run1d(c->ctx, PROGRAM, "reparameterize_bwd", blocks16(c), 0, args,
                             CG__ARRAY_LEN(args));
 }
