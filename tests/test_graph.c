@@ -61,9 +61,9 @@ static cg_graph *mlp(const char *act, int *xv, int *yv, int *logits, int *slot, 
     return g;
 }
 
-/* x -> linear(8) -> tanh = a; reshape(a) to (2, 4) = r (a is also read by a linear skip, so r
- * has its own bytes); flatten(r) = f shares r's; logits = linear(f) + linear(a) ->
- * cross_entropy(y). */
+/* x -> linear(8) -> tanh = a; reshape(a) to (2, 4) = r; flatten(r) = f; logits = linear(f) +
+ * linear(a) -> cross_entropy(y). r and f share a's bytes; f shares r's gradient, but a's
+ * gradient (a is read twice) has a place of its own. */
 static cg_graph *viewnet(const char *act, int *xv, int *yv, int *logits, int *slot,
                          int *acc_slot) {
     (void)act;
@@ -86,18 +86,18 @@ static cg_graph *viewnet(const char *act, int *xv, int *yv, int *logits, int *sl
     in2[1] = skip_out;
     CHECK_OK(cg_graph_node(g, "sum", op("add"), &none, in2, 2, NULL, 0, logits));
     score_and_compile(g, *logits, *yv, slot, acc_slot);
-    /* f shares r's bytes and r's gradient; r has a place of its own */
-    size_t off[3] = {1, 2, 3};
+    size_t off[3] = {1, 2, 3}, grad[3] = {4, 5, 6};
     int vals[3] = {a, r, f};
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 3; i++) {
         clGetMemObjectInfo(cg_graph_value_mem(g, vals[i]), CL_MEM_OFFSET, sizeof off[i], &off[i],
                            NULL);
-    size_t gr = 1, gf = 2;
-    clGetMemObjectInfo(cg_graph_grad_mem(g, r), CL_MEM_OFFSET, sizeof gr, &gr, NULL);
-    clGetMemObjectInfo(cg_graph_grad_mem(g, f), CL_MEM_OFFSET, sizeof gf, &gf, NULL);
-    CHECK(off[1] == off[2] && off[0] != off[1] && gr == gf,
-          "flatten of a value read once shares its bytes (a %zu, r %zu, f %zu; gradients %zu %zu)",
-          off[0], off[1], off[2], gr, gf);
+        clGetMemObjectInfo(cg_graph_grad_mem(g, vals[i]), CL_MEM_OFFSET, sizeof grad[i], &grad[i],
+                           NULL);
+    }
+    CHECK(off[0] == off[1] && off[1] == off[2] && grad[1] == grad[2] && grad[0] != grad[1],
+          "views share bytes (a %zu, r %zu, f %zu) and, where nothing else reads their input, "
+          "gradients (%zu %zu %zu)",
+          off[0], off[1], off[2], grad[0], grad[1], grad[2]);
     return g;
 }
 

@@ -38,8 +38,8 @@ typedef struct node {
     bool ran_forward, fwd_training;
     uint32_t fwd_counter;
     bool skip; /* left out of forward passes by cg_graph_run_only */
-    /* A view (flatten, reshape) whose output shares its input's bytes (alias) and gradient
-     * (alias_grad): its passes launch nothing (plan_aliases). */
+    /* A view (flatten, reshape) whose output shares its input's bytes (alias: its forward
+     * launches nothing) and gradient (alias_grad: nor its backward); see plan_aliases. */
     bool alias, alias_grad;
 } node;
 
@@ -425,10 +425,10 @@ static void plan_gradients(cg_graph *g, int root, bool *trainable) {
     }
 }
 
-/* A view node (flatten, reshape) whose input nothing else reads gives its output the input's
- * bytes: the same numbers with another shape, so its forward copies nothing (and its backward
- * nothing where the gradients are shared too, see cg_graph_compile). Not for a view of a view's
- * shared output. */
+/* A view node (flatten, reshape) gives its output its input's bytes: the same numbers with
+ * another shape (values are written only by their producers), so its forward copies nothing.
+ * Where nothing else reads the input, the two gradients can be one place too (alias_grad, a
+ * candidate here, settled in cg_graph_compile) and its backward copies nothing either. */
 static void plan_aliases(cg_graph *g) {
     for (int i = 0; i < g->n_nodes; i++) {
         node *n = &g->nodes[i];
@@ -436,8 +436,7 @@ static void plan_aliases(cg_graph *g) {
         if (!n->op->is_view || n->n_in != 1)
             continue;
         const value *x = &g->values[n->in[0]], *o = &g->values[n->out];
-        if (x->dtype != o->dtype || cg_shape_numel(&x->shape) != cg_shape_numel(&o->shape) ||
-            (x->producer >= 0 && g->nodes[x->producer].alias))
+        if (x->dtype != o->dtype || cg_shape_numel(&x->shape) != cg_shape_numel(&o->shape))
             continue;
         int readers = 0;
         for (int j = 0; j < g->n_nodes; j++) {
@@ -445,7 +444,8 @@ static void plan_aliases(cg_graph *g) {
                 readers += g->nodes[j].in[k] == n->in[0];
             readers += g->nodes[j].mask == n->in[0];
         }
-        n->alias = readers == 1;
+        n->alias = true;
+        n->alias_grad = readers == 1;
     }
 }
 
@@ -603,8 +603,8 @@ cg_status cg_graph_compile(cg_graph *g, uint64_t seed) {
             st = cg__buffer_view(ctx, g->grad_buf, g->params[i].offset * 4, bytes,
                                  &g->params[i].grad_view);
     }
-    /* Activations: every value keeps its own place, since backward reads them all; a shared
-     * view's output is its input's place (values come after their inputs). */
+    /* Activations: every value keeps its own place, since backward reads them all; a view's
+     * output is its input's place (values come after their inputs, so chains resolve). */
     plan_aliases(g);
     size_t act = 0;
     for (int i = 0; i < g->n_values; i++) {
@@ -648,13 +648,14 @@ cg_status cg_graph_compile(cg_graph *g, uint64_t seed) {
     }
     memcpy(g->group_scale, scales, sizeof scales);
     plan_gradients(g, -1, NULL);
-    /* A shared view's input and output gradients are one place too, living from the first
-     * write of the output's to the last read of the input's. */
+    /* A view whose input nothing else reads, both with gradients: the two gradients are one
+     * place, living from the first write of the output's to the last read of the input's
+     * (backward order, so that a chain of views extends the first one's input). */
     bool place[CG_GRAPH_MAX_VALUES];
     memcpy(place, use, sizeof place);
-    for (int i = 0; i < g->n_nodes; i++) {
+    for (int i = g->n_nodes - 1; i >= 0; i--) {
         node *n = &g->nodes[i];
-        n->alias_grad = n->alias && use[n->in[0]] && use[n->out];
+        n->alias_grad = n->alias_grad && use[n->in[0]] && use[n->out];
         if (!n->alias_grad)
             continue;
         value *x = &g->values[n->in[0]], *o = &g->values[n->out];
