@@ -71,6 +71,10 @@ static const cg_op_case cases[] = {
     {"conv2d", {.features = 16, .kernel = {5, 5}, .pad = {2, 2}, .bias = true,
                 .conv_algo = CG_CONV_DIRECT},
      1, {S4(33, 7, 8, 20)}, N1, G1, 0, 3e-4},
+    /* the weight gradient's plain rows with no last block (16 columns: one vector), 7 channels
+     * in tiles of 3 (the last partly past O) and chunks of 2 samples */
+    {"conv2d", {.features = 7, .kernel = {3, 3}, .bias = true, .conv_algo = CG_CONV_DIRECT}, 1,
+     {S4(240, 1, 6, 18)}, N1, G1, 0, 3e-4},
     /* 144 input taps over rows of 10 in 12: the weight gradient over rows laid end to end */
     {"conv2d", {.features = 8, .kernel = {3, 3}, .bias = true, .conv_algo = CG_CONV_DIRECT}, 1,
      {S4(2, 16, 12, 12)}, N1, G1, 0, 3e-4},

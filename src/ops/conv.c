@@ -143,10 +143,12 @@ static wgrad_plan wgrad_split(const geom *g) {
         wgrad_chunks(g, &p, per, least > 256 ? (uint32_t)least : 256);
         return p;
     }
-    /* OT x KW vector accumulators: up to 28 of AVX-512's 32 registers (48 spilled to the stack
-     * once the tile loops were unrolled; on PoCL at batch 256 the first layers' weight gradients
-     * ran 3.2 -> 2.4 ms for lenet's, 2.6 -> 2.35 ms for siamese's, 5.2 -> 5.5 ms for dae's) */
-    p.ot = channel_tile(g->O, g->KW < 27 ? 28 / (g->KW + 1) : 1);
+    /* OT x KW vector accumulators, at most 3 channels and 18 accumulators: with the OT rows of
+     * dy and the KW shifted rows of x that feed them, more left PoCL spilling accumulators to the
+     * stack in the loop (seen in its code). Measured on PoCL at batch 256, 2 or 3 channels
+     * against the 4 of up to 28 accumulators before: dae's first layer 3.9 -> 2.5-2.6 ms,
+     * siamese's 2.1 -> 1.2-1.3 ms; compare's (3 taps: 7 channels before) 0.70 -> 0.34 ms. */
+    p.ot = channel_tile(g->O, g->KW <= 6 ? 3 : g->KW <= 9 ? 2 : 1);
     p.vw = cg__vector_width(g->WO);
     while (p.vw > 4 && p.vw > g->WO) /* a block wider than the row: columns that are not there */
         p.vw /= 2;
@@ -680,8 +682,9 @@ static cg_status direct_wgrad(const cg_op_call *c, const geom *g) {
                                  CG_KU32(g->SH),      CG_KU32(g->SW),        CG_KU32(g->PH),
                                  CG_KU32(g->PW),      CG_KU32(g->HO),        CG_KU32(g->WO),
                                  CG_KU32(p.per_chunk), CG_KU32(p.items)};
-        char defs[48];
-        snprintf(defs, sizeof defs, "-DOT=%u -DVW=%u -DKWD=%u", p.ot, p.vw, g->KW);
+        char defs[64];
+        snprintf(defs, sizeof defs, "-DOT=%u -DVW=%u -DKWD=%u -DWGRAD_PLAIN=%d", p.ot, p.vw,
+                 g->KW, g->SW == 1 && g->PW == 0 && g->WO >= p.vw);
         size_t local = 64, global = (p.items + local - 1) / local * local;
         cg__profile_flops(c->ctx, conv_flops(g));
         cg__profile_bytes(c->ctx, 4.0 * ((double)g->N * g->O * g->HO * g->WO +
