@@ -396,11 +396,11 @@ __kernel void conv2d_direct_bwd_weight(__global float *part, __global const floa
 #if WGRAD_PLAIN
     const uint main_end = WO / VW * VW;
     const bool tail = main_end < WO;
-#endif
     int m[VW];
     for (uint l = 0; l < VW; l++)
         m[l] = l >= VW - WO % VW ? -1 : 0;
     const intv keep = vloadv(0, m);
+#endif
     const uint n_end = min(N, (chunk + 1) * per_chunk);
     for (uint n = chunk * per_chunk; n < n_end; n++)
         for (uint ho = 0; ho < HO; ho++) {

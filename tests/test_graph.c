@@ -502,6 +502,25 @@ static cg_context *open_with_replay(const char *value) {
  * order) as steps launched one by one, with dropout's counter and Adam's bias correction
  * changing at every step, a step whose arguments differ (part of a batch), and an evaluation
  * forward in between. */
+/* A region of r: buf and other set to -1 before it; inside, buf filled with 3, copied to other
+ * where `copy`, its first half filled with 4. h and o: buf and other after it. Whether the
+ * recording ran. */
+static bool copy_region(cg_context *rep, cg__replay *r, cl_mem buf, cl_mem other, bool copy,
+                        float h[64], float o[64]) {
+    CHECK_OK(cg__fill(rep, buf, -1.0f, 64));
+    CHECK_OK(cg__fill(rep, other, -1.0f, 64));
+    cg__replay_open(rep, r);
+    CHECK_OK(cg__fill(rep, buf, 3.0f, 64));
+    if (copy)
+        CHECK_OK(cg__buffer_copy(rep, other, 0, buf, 0, 64 * sizeof(float)));
+    CHECK_OK(cg__fill(rep, buf, 4.0f, 32));
+    bool replayed = false;
+    CHECK_OK(cg__replay_close(rep, r, &replayed));
+    CHECK_OK(cg__buffer_read(rep, buf, h, 64 * sizeof(float)));
+    CHECK_OK(cg__buffer_read(rep, other, o, 64 * sizeof(float)));
+    return replayed;
+}
+
 static void test_replay(void) {
     cg_context *rep = open_with_replay("1"), *live = open_with_replay("0");
     bool offered = cg_context_device(rep)->command_buffers;
@@ -573,17 +592,8 @@ static void test_replay(void) {
      * replay (it sees the first fill and not the second). */
     CHECK_OK(cg__replay_new(rep, &r));
     for (int k = 0; k < 3; k++) {
-        CHECK_OK(cg__fill(rep, buf, -1.0f, 64));
-        CHECK_OK(cg__fill(rep, other, -1.0f, 64));
-        cg__replay_open(rep, r);
-        CHECK_OK(cg__fill(rep, buf, 3.0f, 64));
-        CHECK_OK(cg__buffer_copy(rep, other, 0, buf, 0, 64 * sizeof(float)));
-        CHECK_OK(cg__fill(rep, buf, 4.0f, 32));
-        bool replayed = false;
-        CHECK_OK(cg__replay_close(rep, r, &replayed));
         float h[64], o[64];
-        CHECK_OK(cg__buffer_read(rep, buf, h, sizeof h));
-        CHECK_OK(cg__buffer_read(rep, other, o, sizeof o));
+        bool replayed = copy_region(rep, r, buf, other, true, h, o);
         rs = cg__replay_stats(r);
         CHECK(h[0] == 4.0f && h[63] == 3.0f && o[0] == 3.0f && o[63] == 3.0f &&
                   replayed == (k > 0) && rs.recorded == 1 && rs.segments == 2,
@@ -595,19 +605,9 @@ static void test_replay(void) {
     /* A copy where the recording has none (inside its one command buffer): launches and copy
      * run in order as usual. */
     CHECK_OK(cg__replay_new(rep, &r));
-    for (int k = 0; k < 2; k++) {
-        CHECK_OK(cg__fill(rep, buf, -1.0f, 64));
-        CHECK_OK(cg__fill(rep, other, -1.0f, 64));
-        cg__replay_open(rep, r);
-        CHECK_OK(cg__fill(rep, buf, 3.0f, 64));
-        if (k == 1)
-            CHECK_OK(cg__buffer_copy(rep, other, 0, buf, 0, 64 * sizeof(float)));
-        CHECK_OK(cg__fill(rep, buf, 4.0f, 32));
-        CHECK_OK(cg__replay_close(rep, r, NULL));
-    }
     float h[64], o[64];
-    CHECK_OK(cg__buffer_read(rep, buf, h, sizeof h));
-    CHECK_OK(cg__buffer_read(rep, other, o, sizeof o));
+    for (int k = 0; k < 2; k++)
+        copy_region(rep, r, buf, other, k == 1, h, o);
     rs = cg__replay_stats(r);
     CHECK(h[0] == 4.0f && h[63] == 3.0f && o[0] == 3.0f && rs.misses == 1 && rs.replayed == 0,
           "a copy inside a recorded command buffer: %g %g %g, missed %u, replayed %u",

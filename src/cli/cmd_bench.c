@@ -417,10 +417,9 @@ static cJSON *device_json(const cg_device_info *d, const cg_bench_peak *p, const
             cg_json_add_number(m, "step_ms", runs[i].step_ms);
             cg_json_add_number(m, "samples_per_s", runs[i].batch * 1000.0 / runs[i].step_ms);
             cg_json_add_number(m, "busy", runs[i].kernel_us / 1000 / runs[i].step_ms);
-            if (runs[i].can_replay)
-            {
-                cJSON_AddNumberToObject(m, "replayed_steps", runs[i].replay.replayed);
-                cJSON_AddNumberToObject(m, "command_buffers", runs[i].replay.segments);
+            if (runs[i].can_replay) {
+                cg_json_add_number(m, "replayed_steps", runs[i].replay.replayed);
+                cg_json_add_number(m, "command_buffers", runs[i].replay.segments);
             }
         }
     }

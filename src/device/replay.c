@@ -436,7 +436,7 @@ static cg_status settle(cg_context *ctx, cg__replay *r) {
             r->held_from = seg->start;
             cg_status st = diverge(ctx, r);
             r->stats.gave_up = true;
-            return st != CG_OK ? st : CG_OK;
+            return st;
         }
     }
     r->held_from = r->matched;

@@ -429,6 +429,17 @@ static void plan_gradients(cg_graph *g, int root, bool *trainable) {
  * another shape (values are written only by their producers), so its forward copies nothing.
  * Where nothing else reads the input, the two gradients can be one place too (alias_grad, a
  * candidate here, settled in cg_graph_compile) and its backward copies nothing either. */
+/* How many node inputs (masks included) read the value. */
+static int readers_of(const cg_graph *g, int value) {
+    int readers = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        for (int k = 0; k < g->nodes[i].n_in; k++)
+            readers += g->nodes[i].in[k] == value;
+        readers += g->nodes[i].mask == value;
+    }
+    return readers;
+}
+
 static void plan_aliases(cg_graph *g) {
     for (int i = 0; i < g->n_nodes; i++) {
         node *n = &g->nodes[i];
@@ -438,14 +449,8 @@ static void plan_aliases(cg_graph *g) {
         const value *x = &g->values[n->in[0]], *o = &g->values[n->out];
         if (x->dtype != o->dtype || cg_shape_numel(&x->shape) != cg_shape_numel(&o->shape))
             continue;
-        int readers = 0;
-        for (int j = 0; j < g->n_nodes; j++) {
-            for (int k = 0; k < g->nodes[j].n_in; k++)
-                readers += g->nodes[j].in[k] == n->in[0];
-            readers += g->nodes[j].mask == n->in[0];
-        }
         n->alias = true;
-        n->alias_grad = readers == 1;
+        n->alias_grad = readers_of(g, n->in[0]) == 1;
     }
 }
 
@@ -988,20 +993,26 @@ cg_status cg_graph_set_lr_scale(cg_graph *g, int group, float scale) {
     return CG_OK;
 }
 
-/* The optimizer's state buffer for opt, made (zeroed, step count 0) on the first step and when
- * the optimizer changes. */
-static cg_status ensure_opt_state(cg_graph *g, const cg_optim_config *opt) {
-    if (g->opt_state && g->opt_kind == opt->kind)
-        return CG_OK;
+/* A new optimizer state buffer for opt (its contents not set), the old one and the step's
+ * recording, which names it, let go. */
+static cg_status remake_opt_state(cg_graph *g, const cg_optim_config *opt) {
+    cg__replay_free(g->ctx, g->replay); /* the recording names the old buffer */
+    g->replay = NULL;
     if (g->opt_state)
         clReleaseMemObject(g->opt_state);
     g->opt_state = NULL;
     g->opt_kind = opt->kind;
     g->opt_state_floats = cg_optim_state_floats(opt, g->param_floats);
+    return cg__buffer_create(g->ctx, (g->opt_state_floats + 1) * 4, &g->opt_state);
+}
+
+/* The optimizer's state buffer for opt, made (zeroed, step count 0) on the first step and when
+ * the optimizer changes. */
+static cg_status ensure_opt_state(cg_graph *g, const cg_optim_config *opt) {
+    if (g->opt_state && g->opt_kind == opt->kind)
+        return CG_OK;
     g->step = 0;
-    cg__replay_free(g->ctx, g->replay); /* the recording names the old buffer */
-    g->replay = NULL;
-    cg_status st = cg__buffer_create(g->ctx, (g->opt_state_floats + 1) * 4, &g->opt_state);
+    cg_status st = remake_opt_state(g, opt);
     if (st == CG_OK)
         st = cg__fill(g->ctx, g->opt_state, 0.0f, g->opt_state_floats + 1);
     return st;
@@ -1102,16 +1113,8 @@ cg_status cg_graph_write_train_state(cg_graph *g, const cg_optim_config *opt,
                          s->opt_floats, opt->kind == CG_OPTIM_SGD ? "SGD" : "Adam",
                          cg_optim_state_floats(opt, g->param_floats));
     cg_status st = CG_OK;
-    if (s->opt_floats && (!g->opt_state || g->opt_kind != opt->kind)) {
-        cg__replay_free(g->ctx, g->replay); /* the recording names the old buffer */
-        g->replay = NULL;
-        if (g->opt_state)
-            clReleaseMemObject(g->opt_state);
-        g->opt_state = NULL;
-        g->opt_kind = opt->kind;
-        g->opt_state_floats = s->opt_floats;
-        st = cg__buffer_create(g->ctx, (g->opt_state_floats + 1) * 4, &g->opt_state);
-    }
+    if (s->opt_floats && (!g->opt_state || g->opt_kind != opt->kind))
+        st = remake_opt_state(g, opt); /* of s->opt_floats numbers, checked above */
     if (st == CG_OK && s->opt_floats)
         st = cg__buffer_write(g->ctx, g->opt_state, s->opt, (s->opt_floats + 1) * 4);
     if (st == CG_OK)
@@ -1126,14 +1129,7 @@ cg_status cg_graph_reset_accumulator(cg_graph *g) {
 }
 
 bool cg_graph_value_used(const cg_graph *g, int value) {
-    for (int i = 0; i < g->n_nodes; i++) {
-        if (g->nodes[i].mask == value)
-            return true;
-        for (int k = 0; k < g->nodes[i].n_in; k++)
-            if (g->nodes[i].in[k] == value)
-                return true;
-    }
-    return false;
+    return readers_of(g, value) > 0;
 }
 
 void cg_graph_set_valid_rows(cg_graph *g, int rows) {
