@@ -715,21 +715,25 @@ __kernel void conv2d_cl_fwd(__global float *y, __global const float *x, const ui
                 }
             }
         }
+    /* the tile through a private array, each channel's RT columns stored one after another
+     * (stored lane by lane from the vectors, each store went to another row of y: measured on
+     * PoCL at batch 256, lenet's second convolution 0.70 -> 0.54 ms, siamese's 3.4 -> 2.8-2.9,
+     * compare's 0.69 -> 0.61, dae's and the data gradients 4-7% faster) */
+    float v[RR][RT][CT * VW];
     #pragma unroll
-    for (uint r = 0; r < RR; r++) {
+    for (uint r = 0; r < RR; r++)
         #pragma unroll
-        for (uint j = 0; j < RT; j++) {
+        for (uint j = 0; j < RT; j++)
             #pragma unroll
-            for (uint u = 0; u < CT; u++) {
-                const uint o0 = (t * CT + u) * VW;
-                if (ho0 + r >= HO || j < skip || o0 >= O)
-                    continue;
-                float v[VW];
-                vstorev(acc[r][j][u], 0, v);
-                __global float *yo = y + ((size_t)n * O + o0) * HO * WO + (ho0 + r) * WO + wo0 + j;
-                for (uint l = 0; l < VW && o0 + l < O; l++, yo += HO * WO)
-                    *yo = (accumulate ? *yo : 0.0f) + v[l];
-            }
+            for (uint u = 0; u < CT; u++)
+                vstorev(acc[r][j][u], 0, &v[r][j][u * VW]);
+    for (uint r = 0; r < RR && ho0 + r < HO; r++) {
+        __global float *yo = y + ((size_t)n * O + t * CT * VW) * HO * WO + (ho0 + r) * WO + wo0;
+        for (uint q = 0; q < CT * VW && t * CT * VW + q < O; q++, yo += HO * WO) {
+            #pragma unroll
+            for (uint j = 0; j < RT; j++)
+                if (j >= skip)
+                    yo[j] = (accumulate ? yo[j] : 0.0f) + v[r][j][q];
         }
     }
 }
