@@ -20,14 +20,16 @@ __kernel void copy_f32(__global float *out, __global const float *in, const uint
         out[i] = in[i];
 }
 
-/* y[i] += the sum over the chunks of part[k * n + i], i < n: the second step of reductions that
- * write one partial sum per chunk of their work (the direct convolution's weight gradient, the
- * prelu slopes' gradient), and a linear layer's bias gradient (the rows of dy as the chunks). */
-__kernel void add_chunk_sums(__global float *y, __global const float *part, const uint chunks,
-                             const uint n) {
+/* y[i] += the sum over the chunks of part[part_off + k * n + i], i < n: the second step of
+ * reductions that write one partial sum per chunk of their work (the direct convolution's weight
+ * and bias gradients, the prelu slopes' gradient), and a linear layer's bias gradient (the rows
+ * of dy as the chunks). */
+__kernel void add_chunk_sums(__global float *y, __global const float *part, const uint part_off,
+                             const uint chunks, const uint n) {
     const uint i = get_global_id(0);
     if (i >= n)
         return;
+    part += part_off;
     float sum = 0.0f;
     for (uint k = 0; k < chunks; k++)
         sum += part[k * n + i];

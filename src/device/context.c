@@ -260,10 +260,12 @@ cg_status cg__fill(cg_context *ctx, cl_mem buf, float value, size_t n) {
     return cg__kernel_run1d(ctx, "core.cl", "fill_f32", n, 0, args, 3);
 }
 
-cg_status cg__add_chunk_sums(cg_context *ctx, cl_mem y, cl_mem part, uint32_t chunks, size_t n) {
-    const cg__karg args[] = {CG_KMEM(y), CG_KMEM(part), CG_KU32(chunks), CG_KU32(n)};
+cg_status cg__add_chunk_sums(cg_context *ctx, cl_mem y, cl_mem part, uint32_t part_off,
+                            uint32_t chunks, size_t n) {
+    const cg__karg args[] = {CG_KMEM(y), CG_KMEM(part), CG_KU32(part_off), CG_KU32(chunks),
+                             CG_KU32(n)};
     cg__profile_bytes(ctx, 4.0 * ((double)chunks + 2) * (double)n); /* part is often scratch */
-    return cg__kernel_run1d(ctx, "core.cl", "add_chunk_sums", n, 0, args, 4);
+    return cg__kernel_run1d(ctx, "core.cl", "add_chunk_sums", n, 0, args, 5);
 }
 
 cg_status cg__buffer_write(cg_context *ctx, cl_mem buf, const void *src, size_t bytes) {

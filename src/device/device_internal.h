@@ -264,9 +264,10 @@ cg_status cg__buffer_view(cg_context *ctx, cl_mem buf, size_t offset, size_t byt
 /* Fills n floats of buf with value (one launch, no waiting). */
 cg_status cg__fill(cg_context *ctx, cl_mem buf, float value, size_t n);
 
-/* y[i] += the sum over the chunks of part[k * n + i], i < n (one launch, no waiting): the second
- * step of reductions that write one partial sum per chunk of their work. */
-cg_status cg__add_chunk_sums(cg_context *ctx, cl_mem y, cl_mem part, uint32_t chunks, size_t n);
+/* y[i] += the sum over the chunks of part[part_off + k * n + i], i < n (one launch, no waiting):
+ * the second step of reductions that write one partial sum per chunk of their work. */
+cg_status cg__add_chunk_sums(cg_context *ctx, cl_mem y, cl_mem part, uint32_t part_off,
+                            uint32_t chunks, size_t n);
 
 /* Buffer helpers. Every failure names the size and the OpenCL error. */
 cg_status cg__buffer_create(cg_context *ctx, size_t bytes, cl_mem *out);

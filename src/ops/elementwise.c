@@ -158,7 +158,7 @@ static cg_status prelu_bwd(const cg_op_call *c) {
     cg_status st = cg__kernel_run(c->ctx, PROGRAM, "prelu_bwd", 2, global, local, args,
                                   CG__ARRAY_LEN(args));
     if (st == CG_OK)
-        st = cg__add_chunk_sums(c->ctx, c->dparams[0].mem, c->scratch, chunks,
+        st = cg__add_chunk_sums(c->ctx, c->dparams[0].mem, c->scratch, 0, chunks,
                                 (size_t)c->attrs->count);
     return st;
 }

@@ -20,7 +20,7 @@ cg_status cg__bias_add(cg_context *ctx, cl_mem y, cl_mem b, uint32_t channels, u
 cg_status cg__bias_bwd(cg_context *ctx, cl_mem db, cl_mem dy, uint32_t channels, uint32_t inner,
                        uint32_t outer) {
     if (inner == 1) /* rows of a linear layer: the rows are the chunks, a column sum each */
-        return cg__add_chunk_sums(ctx, db, dy, outer, channels);
+        return cg__add_chunk_sums(ctx, db, dy, 0, outer, channels);
     size_t local = cg__reduce_local(ctx);
     size_t global = local * channels;
     const cg__karg args[] = {CG_KMEM(db),       CG_KMEM(dy),    CG_KU32(channels),
