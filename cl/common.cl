@@ -33,6 +33,31 @@
 #define CG_SHUFFLE2(a, b, MT, ...) shuffle2(a, b, (MT)(__VA_ARGS__))
 #endif
 
+/* r[0..15], an array of float16, transposed in place (r[i].sj <-> r[j].si) in registers, in
+ * four stages of shuffles: at stage B (8, 4, 2, 1), rows i and i + B (i & B == 0) swap blocks of
+ * B lanes, row i keeping the even blocks of both and row i + B the odd ones. */
+#define CG_T_LO8 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23
+#define CG_T_HI8 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31
+#define CG_T_LO4 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27
+#define CG_T_HI4 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31
+#define CG_T_LO2 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29
+#define CG_T_HI2 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31
+#define CG_T_LO1 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30
+#define CG_T_HI1 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31
+#define CG_T_STAGE(r, B, LO, HI)                                                                   \
+    _Pragma("unroll") for (uint t_i = 0; t_i < 16; t_i++) if (!(t_i & B)) {                        \
+        const float16 t_a = r[t_i], t_b = r[t_i + B];                                              \
+        r[t_i] = CG_SHUFFLE2(t_a, t_b, uint16, LO);                                                \
+        r[t_i + B] = CG_SHUFFLE2(t_a, t_b, uint16, HI);                                            \
+    }
+#define CG_TRANSPOSE16(r)                                                                          \
+    do {                                                                                           \
+        CG_T_STAGE(r, 8, CG_T_LO8, CG_T_HI8)                                                       \
+        CG_T_STAGE(r, 4, CG_T_LO4, CG_T_HI4)                                                       \
+        CG_T_STAGE(r, 2, CG_T_LO2, CG_T_HI2)                                                       \
+        CG_T_STAGE(r, 1, CG_T_LO1, CG_T_HI1)                                                       \
+    } while (0)
+
 /* Kernels that take 16 elements a work-item (the map kernels, the random ones): elements
  * i0 .. i0 + 15 of p, those at n or past it read as 0 (a last, partial block), and the store of
  * those below n. */

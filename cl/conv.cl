@@ -545,34 +545,6 @@ __kernel void conv2d_cl_bwd_weight(__global float *part, __global const float *d
     }
 }
 
-/* A 16 x 16 transpose of r[0..15] in registers, in four stages of shuffles: at stage B (8, 4,
- * 2, 1), rows i and i + B (i & B == 0) swap blocks of B lanes, row i keeping the even blocks of
- * both and row i + B the odd ones. */
-#define T_LO8 (uint16)(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23)
-#define T_HI8 (uint16)(8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31)
-#define T_LO4 (uint16)(0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27)
-#define T_HI4 (uint16)(4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31)
-#define T_LO2 (uint16)(0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29)
-#define T_HI2 (uint16)(2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31)
-#define T_LO1 (uint16)(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30)
-#define T_HI1 (uint16)(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31)
-#define T_STAGE(B, LO, HI)                                                                         \
-    _Pragma("unroll") for (uint i = 0; i < 16; i++) if (!(i & B)) {                                \
-        const float16 ta = r[i], tb = r[i + B];                                                    \
-        r[i] = shuffle2(ta, tb, LO);                                                               \
-        r[i + B] = shuffle2(ta, tb, HI);                                                           \
-    }
-
-/* dst (N, HW, OP) at dst_off = src (N, O, HW) with the channels last, the OP - O channels past
- * O zero, and then `zeros` zeros (conv2d_cl_bwd_weight's zero row). With SUMS defined 1, each
- * sample's sums over the positions too (a convolution's bias gradient from its dy, which
- * bias_bwd read again): sums (N, O) at sums_off. One work-item per 16 channels of one sample, a
- * 2-D range (channel tiles, N), in tiles of 16 positions: it reads 16 runs of 16 positions and
- * writes 16 runs of 16 channels, transposed in registers by shuffles; tiles at the edges (fewer
- * positions or channels) through a private array. Measured
- * on PoCL at batch 256 against the private array for every tile: siamese's two 1.16-1.32 ->
- * 0.73-0.83 ms, dae's 0.72-0.91 -> 0.41-0.51 ms, lenet's 0.19 -> 0.13 ms. (One work-item per
- * element, each dividing its index, ran at a third of the copy bandwidth.) */
 #ifndef SUMS
 #define SUMS 0
 #endif
@@ -591,10 +563,7 @@ __kernel void to_channels_last(__global float *dst, const uint dst_off, __global
             for (uint q = 0; q < 16; q++)
                 r[q] = o0 + q < O ? vload16(0, src + ((size_t)n * O + o0 + q) * HW + k0)
                                   : (float16)(0.0f);
-            T_STAGE(8, T_LO8, T_HI8);
-            T_STAGE(4, T_LO4, T_HI4);
-            T_STAGE(2, T_LO2, T_HI2);
-            T_STAGE(1, T_LO1, T_HI1);
+            CG_TRANSPOSE16(r);
             #pragma unroll
             for (uint k = 0; k < 16; k++) {
                 vstore16(r[k], 0, dst + dst_off + ((size_t)n * HW + k0 + k) * OP + o0);
