@@ -498,10 +498,6 @@ static cg_context *open_with_replay(const char *value) {
     return c;
 }
 
-/* Replayed steps give the very same parameters (bit for bit: the same kernels run in the same
- * order) as steps launched one by one, with dropout's counter and Adam's bias correction
- * changing at every step, a step whose arguments differ (part of a batch), and an evaluation
- * forward in between. */
 /* A region of r: buf and other set to -1 before it; inside, buf filled with 3, copied to other
  * where `copy`, its first half filled with 4. h and o: buf and other after it. Whether the
  * recording ran. */
@@ -521,6 +517,10 @@ static bool copy_region(cg_context *rep, cg__replay *r, cl_mem buf, cl_mem other
     return replayed;
 }
 
+/* Replayed steps give the very same parameters (bit for bit: the same kernels run in the same
+ * order) as steps launched one by one, with dropout's counter and Adam's bias correction
+ * changing at every step, a step whose arguments differ (part of a batch), and an evaluation
+ * forward in between. */
 static void test_replay(void) {
     cg_context *rep = open_with_replay("1"), *live = open_with_replay("0");
     bool offered = cg_context_device(rep)->command_buffers;

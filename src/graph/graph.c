@@ -425,10 +425,6 @@ static void plan_gradients(cg_graph *g, int root, bool *trainable) {
     }
 }
 
-/* A view node (flatten, reshape) gives its output its input's bytes: the same numbers with
- * another shape (values are written only by their producers), so its forward copies nothing.
- * Where nothing else reads the input, the two gradients can be one place too (alias_grad, a
- * candidate here, settled in cg_graph_compile) and its backward copies nothing either. */
 /* How many node inputs (masks included) read the value. */
 static int readers_of(const cg_graph *g, int value) {
     int readers = 0;
@@ -440,6 +436,10 @@ static int readers_of(const cg_graph *g, int value) {
     return readers;
 }
 
+/* A view node (flatten, reshape) gives its output its input's bytes: the same numbers with
+ * another shape (values are written only by their producers), so its forward copies nothing.
+ * Where nothing else reads the input, the two gradients can be one place too (alias_grad, a
+ * candidate here, settled in cg_graph_compile) and its backward copies nothing either. */
 static void plan_aliases(cg_graph *g) {
     for (int i = 0; i < g->n_nodes; i++) {
         node *n = &g->nodes[i];
